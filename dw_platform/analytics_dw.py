@@ -1,0 +1,29 @@
+"""The retailer's warehouse, declared once. Assets, schedules, sensors and catalog entries derive from it."""
+
+import os
+from pathlib import Path
+
+from dw_platform.aggregates import count_events_per_hour
+from dw_platform.spec import Column, ServerlessDataWarehouse
+
+EVENT_COLUMNS = (Column("id"), Column("session_id"), Column("event_time"))
+FACTS_FILE = Path(__file__).parent / "data" / "facts.json"
+
+# Dev (60 s flushes, buckets destroyable) by default on the local profile, production settings on AWS.
+_DEFAULT_IS_DEV = "true" if os.environ.get("DW_PROFILE", "local") == "local" else "false"
+IS_DEV = os.environ.get("DW_IS_DEV", _DEFAULT_IS_DEV).lower() in ("1", "true", "yes")
+
+analytics_dw = (
+    ServerlessDataWarehouse("analytics_dw", is_dev=IS_DEV)
+    .with_streaming_input_table("impressions", EVENT_COLUMNS)
+    .with_streaming_input_table("clicks", EVENT_COLUMNS)
+    .with_table("facts", [("thing", "string"), ("color", "string")], data_format="JSON", seed_file=FACTS_FILE)
+    .with_batch_input_table(
+        "aggregates",
+        [("event_type", "string"), ("count", "int"), ("time", "string")],
+        job=count_events_per_hour,
+        schedule="3 * * * *" if IS_DEV else "17 * * * *",  # after the inputs' flush interval
+        inputs=("impressions", "clicks"),
+        data_format="JSON",
+    )
+)

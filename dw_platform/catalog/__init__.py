@@ -1,0 +1,5 @@
+"""The catalog: databases, tables and partitions, as in the Glue Data Catalog."""
+
+from dw_platform.catalog.model import Catalog, Partition, TableDefinition, table_definition
+
+__all__ = ["Catalog", "Partition", "TableDefinition", "table_definition"]

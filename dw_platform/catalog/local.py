@@ -1,0 +1,147 @@
+"""The local catalog: a SQLite database under DW_HOME.
+
+`dagster dev` runs the webserver, the daemon and run workers as separate processes, all of which
+read and write the catalog. SQLite in WAL mode lets readers proceed during a write, and each
+operation opens its own connection and holds the write lock only for one short transaction.
+"""
+
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+from dw_platform.catalog.model import Partition, TableDefinition
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS databases (
+    name TEXT PRIMARY KEY,
+    created_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS tables (
+    database TEXT NOT NULL,
+    name TEXT NOT NULL,
+    definition TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    PRIMARY KEY (database, name)
+);
+CREATE TABLE IF NOT EXISTS partitions (
+    database TEXT NOT NULL,
+    table_name TEXT NOT NULL,
+    partition_values TEXT NOT NULL,
+    location TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    PRIMARY KEY (database, table_name, partition_values)
+);
+"""
+_BUSY_TIMEOUT_MS = 30_000
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat()
+
+
+def _encode_values(values: Sequence[str]) -> str:
+    return json.dumps(list(values), separators=(",", ":"))
+
+
+class LocalCatalog:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with self._connect() as connection:
+            connection.execute("PRAGMA journal_mode=WAL")
+            connection.executescript(_SCHEMA)
+
+    @contextmanager
+    def _connect(self) -> Iterator[sqlite3.Connection]:
+        connection = sqlite3.connect(self.path, timeout=_BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+        try:
+            connection.execute(f"PRAGMA busy_timeout={_BUSY_TIMEOUT_MS}")
+            yield connection
+        finally:
+            connection.close()
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        """One short write transaction; BEGIN IMMEDIATE takes the write lock up front so that two
+        writers queue instead of failing on a lock upgrade."""
+        with self._connect() as connection:
+            connection.execute("BEGIN IMMEDIATE")
+            try:
+                yield connection
+            except BaseException:
+                connection.execute("ROLLBACK")
+                raise
+            connection.execute("COMMIT")
+
+    def ensure_database(self, database: str) -> bool:
+        with self._write() as connection:
+            cursor = connection.execute(
+                "INSERT INTO databases (name, created_at) VALUES (?, ?) ON CONFLICT DO NOTHING",
+                (database, _now()),
+            )
+            return cursor.rowcount > 0
+
+    def upsert_table(self, database: str, table: TableDefinition) -> bool:
+        definition = json.dumps(table.to_json(), sort_keys=True)
+        with self._write() as connection:
+            row = connection.execute(
+                "SELECT definition FROM tables WHERE database = ? AND name = ?", (database, table.name)
+            ).fetchone()
+            if row and row[0] == definition:
+                return False
+            connection.execute(
+                "INSERT INTO tables (database, name, definition, updated_at) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (database, name) DO UPDATE SET definition = excluded.definition, "
+                "updated_at = excluded.updated_at",
+                (database, table.name, definition, _now()),
+            )
+            return True
+
+    def get_table(self, database: str, name: str) -> TableDefinition | None:
+        with self._connect() as connection:
+            row = connection.execute(
+                "SELECT definition FROM tables WHERE database = ? AND name = ?", (database, name)
+            ).fetchone()
+        return TableDefinition.from_json(json.loads(row[0])) if row else None
+
+    def list_tables(self, database: str) -> list[TableDefinition]:
+        with self._connect() as connection:
+            rows = connection.execute(
+                "SELECT definition FROM tables WHERE database = ? ORDER BY name", (database,)
+            ).fetchall()
+        return [TableDefinition.from_json(json.loads(r[0])) for r in rows]
+
+    def register_partitions(self, database: str, table: str, partitions: Iterable[Partition]) -> int:
+        now = _now()
+        rows = [(database, table, _encode_values(p.values), p.location, now, now) for p in partitions]
+        with self._write() as connection:
+            before = connection.total_changes
+            connection.executemany(
+                "INSERT INTO partitions (database, table_name, partition_values, location, created_at, "
+                "updated_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                rows,
+            )
+            return connection.total_changes - before
+
+    def get_partitions(
+        self, database: str, table: str, values: Sequence[tuple[str, ...]] | None = None
+    ) -> list[Partition]:
+        query = "SELECT partition_values, location FROM partitions WHERE database = ? AND table_name = ?"
+        with self._connect() as connection:
+            if values is None:
+                rows = connection.execute(query, (database, table)).fetchall()
+            else:
+                wanted = [_encode_values(v) for v in values]
+                rows = []
+                for start in range(0, len(wanted), 500):  # stay under SQLite's bound-variable limit
+                    chunk = wanted[start : start + 500]
+                    marks = ",".join("?" * len(chunk))
+                    rows += connection.execute(
+                        f"{query} AND partition_values IN ({marks})", (database, table, *chunk)
+                    ).fetchall()
+        partitions = [Partition(tuple(json.loads(v)), location) for v, location in rows]
+        return sorted(partitions, key=lambda p: p.values)

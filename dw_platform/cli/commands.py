@@ -1,0 +1,139 @@
+"""The `dw` subcommands: thin wrappers printing what platform functions return."""
+
+import argparse
+import dataclasses
+import json
+import shutil
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import dagster as dg
+import pyarrow as pa
+from tqdm import tqdm
+
+from dw_platform.analytics_dw import analytics_dw
+from dw_platform.backfill import run_backfill
+from dw_platform.batch import settle_delay
+from dw_platform.delivery.events import sample_events
+from dw_platform.hours import ONE_HOUR, floor_hour, parse_hour, parse_instant
+from dw_platform.query.sql import QueryError
+from dw_platform.runtime import Runtime
+from dw_platform.sending import deliver
+from dw_platform.settings import Settings
+from dw_platform.spec import TableKind
+from dw_platform.status import warehouse_status
+
+
+class CommandError(RuntimeError):
+    """A command that could not do its work; printed without a traceback."""
+
+
+def _runtime(settings: Settings | None = None) -> Runtime:
+    return Runtime.from_settings(analytics_dw, settings or Settings.from_env())
+
+
+def _read_records(path: str) -> list[bytes]:
+    data = sys.stdin.buffer.read() if path == "-" else Path(path).read_bytes()
+    lines = data.split(b"\n")
+    if lines and lines[-1] == b"":
+        lines.pop()  # the newline ending the last record does not start another one
+    return lines
+
+
+def send(args: argparse.Namespace) -> int:
+    spec = analytics_dw.table(args.table)
+    if spec.kind is not TableKind.STREAMING:
+        raise CommandError(f"table {args.table!r} is not a streaming table")
+    arrival = parse_instant(args.arrival) if args.arrival else None
+    if args.from_file:
+        records = _read_records(args.from_file)
+    else:
+        records, _ = sample_events(
+            args.count, arrival or datetime.now(UTC), malformed_ratio=args.malformed_ratio, seed=args.seed
+        )
+    show_progress = not args.json and len(records) >= 10_000 and sys.stderr.isatty()
+    with tqdm(total=len(records), unit="event", disable=not show_progress, file=sys.stderr) as bar:
+        summary = deliver(_runtime(), args.table, records, arrival=arrival, batches=args.batches,
+                          on_progress=bar.update)
+    if args.json:
+        print(json.dumps(summary.as_json()))
+    else:
+        print(f"{args.table}: sent {summary.sent}, delivered {summary.delivered}, errors {summary.errors}, "
+              f"objects {len(summary.objects)}")
+    return 0
+
+
+def backfill(args: argparse.Namespace) -> int:
+    from dw_platform.definitions import defs
+
+    first, last = parse_hour(args.first), parse_hour(args.last)
+    outcome = run_backfill(defs, analytics_dw, dg.DagsterInstance.get(), first, last, args.only, log_level="WARNING")
+    state = "succeeded" if outcome.success else "FAILED"
+    print(f"backfill {state}: {outcome.hours} hours of {', '.join(outcome.assets)} in run {outcome.run_id}")
+    return 0 if outcome.success else 1
+
+
+def _print_table(table: pa.Table, output_format: str) -> None:
+    frame = table.to_pandas()
+    if output_format == "json":
+        print(frame.to_json(orient="records", date_format="iso"))
+    elif output_format == "csv":
+        print(frame.to_csv(index=False), end="")
+    else:
+        print(frame.to_string(index=False) if len(frame) else "(no rows)")
+
+
+def query(args: argparse.Namespace) -> int:
+    try:
+        result = _runtime().engine.query(args.sql)
+    except QueryError as error:
+        raise CommandError(str(error)) from None
+    _print_table(result.table, args.format)
+    return 0
+
+
+def status(args: argparse.Namespace) -> int:
+    statuses = warehouse_status(_runtime())
+    if args.json:
+        print(json.dumps([dataclasses.asdict(s) for s in statuses], indent=2))
+    else:
+        _print_table(pa.Table.from_pylist([dataclasses.asdict(s) for s in statuses]), "table")
+    return 0
+
+
+def demo(args: argparse.Namespace) -> int:
+    from dw_platform.defs.definitions import build_definitions
+
+    home = Path(args.home).resolve()
+    if home.exists():
+        shutil.rmtree(home)
+    settings = dataclasses.replace(Settings.from_env(), profile="local", home=home)
+    runtime = _runtime(settings)
+    now = datetime.now(UTC)
+    # The last hour whose inputs have settled, and the hours before it.
+    last = floor_hour(now - settle_delay(analytics_dw, analytics_dw.table("aggregates"))) - ONE_HOUR
+    first = last - (args.hours - 1) * ONE_HOUR
+    streaming = [t.name for t in analytics_dw.tables_of(TableKind.STREAMING)]
+    for index in range(args.hours):
+        hour = first + index * ONE_HOUR
+        for number, table in enumerate(streaming):
+            records, _ = sample_events(args.events_per_hour, hour, malformed_ratio=0.01, seed=index * 100 + number)
+            arrival = hour + timedelta(minutes=5 + number)
+            summary = deliver(runtime, table, records, arrival=arrival, batches=4)
+            print(f"{hour:%Y/%m/%d/%H} {table}: {summary.as_json()}")
+    defs = build_definitions(analytics_dw, settings)
+    (home / "dagster").mkdir(parents=True, exist_ok=True)
+    with dg.DagsterInstance.local_temp(tempdir=str(home / "dagster")) as instance:
+        outcome = run_backfill(defs, analytics_dw, instance, first, last, log_level="WARNING")
+    if not outcome.success:
+        raise CommandError(f"backfill run {outcome.run_id} failed")
+    print(f"backfilled {outcome.hours} hours of {', '.join(outcome.assets)} in one run\n")
+    result = runtime.engine.query(
+        "SELECT time, event_type, count FROM aggregates "
+        f"WHERE inserted_at BETWEEN '{first:%Y/%m/%d/%H}' AND '{last:%Y/%m/%d/%H}' ORDER BY time, event_type"
+    )
+    _print_table(result.table, "table")
+    print(f"\nQuery it: DW_HOME={home} dw query \"SELECT * FROM aggregates WHERE inserted_at = "
+          f"'{last:%Y/%m/%d/%H}'\"")
+    return 0

@@ -1,0 +1,106 @@
+"""`dw`: send events, backfill hours, query, inspect and demo the warehouse."""
+
+import argparse
+import os
+import sys
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+
+from dw_platform.cli import commands
+
+
+def _add_send(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "send",
+        help="deliver sample or given events to a streaming table",
+        description="Generate N sample events (or read NDJSON, one record per line) and deliver them "
+        "through the table's delivery stream (Kinesis + Firehose).",
+    )
+    parser.add_argument("table", help="streaming table, e.g. impressions")
+    source = parser.add_mutually_exclusive_group()
+    source.add_argument("--count", type=int, default=100, help="number of sample events (default 100)")
+    source.add_argument("--from-file", metavar="PATH", help="NDJSON file of records, or - for standard input")
+    parser.add_argument("--arrival", metavar="ISO-8601", help="simulated arrival time (default: now)")
+    parser.add_argument("--batches", type=int, default=1, help="deliver in this many objects (default 1)")
+    parser.add_argument("--malformed-ratio", type=float, default=0.0, help="share of malformed sample events")
+    parser.add_argument("--seed", type=int, help="random seed for reproducible sample events")
+    parser.add_argument("--json", action="store_true", help="print a JSON summary")
+    parser.set_defaults(handler=commands.send)
+
+
+def _add_backfill(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "backfill",
+        help="materialize the hourly assets over a range of hours in one Dagster run",
+        description="HOUR accepts 2026-11-20T10, 2026-11-20-10:00 or 2026/11/20/10 (UTC). The range is "
+        "inclusive. The run is recorded on the Dagster instance at DAGSTER_HOME.",
+    )
+    parser.add_argument("--from", dest="first", required=True, metavar="HOUR", help="first hour")
+    parser.add_argument("--to", dest="last", required=True, metavar="HOUR", help="last hour (inclusive)")
+    parser.add_argument(
+        "--only", action="append", choices=["register", "aggregate"], help="restrict to a step (repeatable)"
+    )
+    parser.set_defaults(handler=commands.backfill)
+
+
+def _add_query(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "query",
+        help="run Athena SQL against the warehouse",
+        description="Athena (Trino) SQL; tables bare or qualified with the database (analytics_dw.clicks).",
+    )
+    parser.add_argument("sql", help="one SELECT statement")
+    parser.add_argument("--format", choices=["table", "json", "csv"], default="table")
+    parser.set_defaults(handler=commands.query)
+
+
+def _add_status(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "status",
+        help="per table: registered partitions, objects, rows, error records",
+        description="Per table: registered partitions, objects, rows and error records in the lake.",
+    )
+    parser.add_argument("--json", action="store_true", help="print JSON")
+    parser.set_defaults(handler=commands.status)
+
+
+def _add_demo(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "demo",
+        help="deliver, backfill and aggregate a few hours on a fresh local warehouse",
+        description="On a fresh local warehouse (its own home, wiped first): deliver H hours of events in "
+        "several objects per hour, backfill every hourly asset over them, print the aggregates.",
+    )
+    parser.add_argument("--hours", type=int, default=3, help="hours of events (default 3)")
+    parser.add_argument("--events-per-hour", type=int, default=1000, help="events per hour per table")
+    parser.add_argument("--home", default=".dw-demo", help="demo warehouse home (default ./.dw-demo)")
+    parser.set_defaults(handler=commands.demo)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="dw",
+        description="The dw_platform warehouse CLI. Configuration comes from the environment: "
+        "DW_PROFILE (local), DW_HOME (./.dw), DAGSTER_HOME (DW_HOME/dagster).",
+    )
+    subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for add in (_add_send, _add_backfill, _add_query, _add_status, _add_demo):
+        add(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    warnings.filterwarnings("ignore", message=".*is currently in beta.*")
+    home = Path(os.environ.get("DW_HOME", ".dw")).resolve()
+    os.environ.setdefault("DAGSTER_HOME", str(home / "dagster"))
+    try:
+        return args.handler(args)
+    except (ValueError, KeyError, commands.CommandError) as error:
+        print(f"dw {args.command}: {error}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

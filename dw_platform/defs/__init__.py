@@ -1,0 +1,1 @@
+"""Dagster definitions derived from a warehouse declaration: one module per kind of table."""

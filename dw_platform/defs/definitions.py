@@ -1,0 +1,56 @@
+"""Everything Dagster runs, derived from a warehouse declaration and the deployment settings."""
+
+import dagster as dg
+
+from dw_platform.defs.batch import batch_asset, batch_schedule
+from dw_platform.defs.generator import GeneratorConfig, event_generator
+from dw_platform.defs.resources import WarehouseResource
+from dw_platform.defs.static import infrastructure_asset, static_table_asset
+from dw_platform.defs.streaming import registration_asset, registration_sensor
+from dw_platform.settings import Settings
+from dw_platform.spec import ServerlessDataWarehouse, TableKind
+
+
+def build_definitions(warehouse: ServerlessDataWarehouse, settings: Settings) -> dg.Definitions:
+    local = settings.profile == "local"
+    sensor_status = dg.DefaultSensorStatus.RUNNING
+    schedule_status = dg.DefaultScheduleStatus.RUNNING
+    generator_status = dg.DefaultScheduleStatus.RUNNING if local else dg.DefaultScheduleStatus.STOPPED
+
+    infrastructure = infrastructure_asset(warehouse)
+    assets: list[dg.AssetsDefinition] = [infrastructure]
+    sensors: list[dg.SensorDefinition] = []
+    schedules: list[dg.ScheduleDefinition] = []
+    for spec in warehouse.tables:
+        if spec.kind is TableKind.STREAMING:
+            asset = registration_asset(warehouse, spec, settings, infrastructure.key)
+            sensors.append(registration_sensor(warehouse, spec, settings, asset, sensor_status))
+        elif spec.kind is TableKind.BATCH:
+            asset = batch_asset(warehouse, spec, settings, infrastructure.key)
+            schedules.append(batch_schedule(warehouse, spec, asset, schedule_status))
+        elif spec.seed_file is not None:
+            asset = static_table_asset(warehouse, spec, infrastructure.key)
+        else:
+            continue  # a plain table filled from outside: its catalog entry comes with the infrastructure
+        assets.append(asset)
+
+    generator_job, generator_schedule = event_generator(
+        warehouse,
+        GeneratorConfig(
+            events_per_table=settings.generator_events_per_minute,
+            malformed_ratio=settings.generator_malformed_ratio,
+        ),
+        generator_status,
+    )
+    automation = dg.AutomationConditionSensorDefinition(
+        f"{warehouse.name}_automation",
+        target=dg.AssetSelection.all(),
+        default_status=sensor_status,
+    )
+    return dg.Definitions(
+        assets=assets,
+        jobs=[generator_job],
+        schedules=[*schedules, generator_schedule],
+        sensors=[*sensors, automation],
+        resources={"warehouse_resource": WarehouseResource(profile=settings.profile, home=str(settings.home))},
+    )

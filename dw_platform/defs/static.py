@@ -1,0 +1,71 @@
+"""The warehouse's catalog (infrastructure) asset and static tables loaded from seed files."""
+
+import hashlib
+import json
+
+import dagster as dg
+
+from dw_platform.catalog import table_definition
+from dw_platform.defs.resources import WarehouseResource
+from dw_platform.defs.streaming import table_asset_key
+from dw_platform.spec import ServerlessDataWarehouse, TableSpec
+from dw_platform.tables import load_seed, sync_catalog
+
+_ON_MISSING_OR_CHANGED = dg.AutomationCondition.on_missing() | dg.AutomationCondition.code_version_changed()
+
+
+def infrastructure_key(warehouse: ServerlessDataWarehouse) -> dg.AssetKey:
+    return dg.AssetKey(["infrastructure", warehouse.name])
+
+
+def _declaration_version(warehouse: ServerlessDataWarehouse) -> str:
+    definitions = [table_definition(t).to_json() for t in warehouse.tables]
+    return hashlib.sha256(json.dumps(definitions, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def infrastructure_asset(warehouse: ServerlessDataWarehouse) -> dg.AssetsDefinition:
+    @dg.asset(
+        key=infrastructure_key(warehouse),
+        code_version=_declaration_version(warehouse),
+        automation_condition=_ON_MISSING_OR_CHANGED,
+        kinds={"glue"},
+        group_name=warehouse.name,
+        description=f"Database `{warehouse.name}` and its table definitions, derived from the declaration.",
+    )
+    def infrastructure(warehouse_resource: WarehouseResource) -> dg.MaterializeResult:
+        sync = sync_catalog(warehouse_resource.runtime(warehouse))
+        return dg.MaterializeResult(
+            metadata={
+                "database": warehouse.name,
+                "tables": dg.MetadataValue.json(list(warehouse.table_names)),
+                "tables_changed": len(sync.tables_changed),
+            }
+        )
+
+    return infrastructure
+
+
+def static_table_asset(
+    warehouse: ServerlessDataWarehouse, spec: TableSpec, upstream: dg.AssetKey
+) -> dg.AssetsDefinition:
+    assert spec.seed_file is not None
+    version = hashlib.sha256(spec.seed_file.read_bytes()).hexdigest()[:16]
+
+    @dg.asset(
+        key=table_asset_key(warehouse, spec.name),
+        code_version=version,
+        deps=[upstream],
+        automation_condition=_ON_MISSING_OR_CHANGED,
+        kinds={spec.data_format.lower()},
+        group_name=warehouse.name,
+        description=f"Static table `{spec.name}` loaded from `{spec.seed_file.name}`.",
+    )
+    def static_table(warehouse_resource: WarehouseResource) -> dg.MaterializeResult:
+        runtime = warehouse_resource.runtime(warehouse)
+        sync_catalog(runtime)
+        load = load_seed(runtime, spec)
+        return dg.MaterializeResult(
+            metadata={"key": load.key, "rows": load.rows, "bytes": load.bytes, "rewritten": load.changed}
+        )
+
+    return static_table

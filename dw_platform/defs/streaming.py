@@ -1,0 +1,113 @@
+"""Per streaming table: the hourly registration asset and the sensor that registers hours as data lands."""
+
+import hashlib
+import json
+from datetime import UTC, datetime, timedelta
+
+import dagster as dg
+
+from dw_platform.defs.partitions import open_hours, range_run_request, run_hours
+from dw_platform.defs.resources import WarehouseResource
+from dw_platform.hours import floor_hour, inserted_at, iter_hours
+from dw_platform.registration import register_hours
+from dw_platform.settings import Settings
+from dw_platform.spec import ServerlessDataWarehouse, TableSpec
+
+# Firehose retries S3 delivery for up to 24 hours, so objects can land in an hour that long after it.
+LATE_DATA_WINDOW = timedelta(hours=24)
+SENSOR_INTERVAL_S = 30
+
+
+def table_asset_key(warehouse: ServerlessDataWarehouse, table: str) -> dg.AssetKey:
+    return dg.AssetKey([warehouse.name, table])
+
+
+def registration_asset(
+    warehouse: ServerlessDataWarehouse, spec: TableSpec, settings: Settings, upstream: dg.AssetKey
+) -> dg.AssetsDefinition:
+    @dg.asset(
+        key=table_asset_key(warehouse, spec.name),
+        partitions_def=open_hours(settings.partitions_start),
+        backfill_policy=dg.BackfillPolicy.single_run(),
+        deps=[upstream],
+        kinds={"parquet", "firehose"},
+        group_name=warehouse.name,
+        description=(
+            f"Streaming table `{spec.name}`: Firehose delivers Parquet objects into hourly folders "
+            f"`{spec.prefix}YYYY/MM/DD/HH/`; each partition registers that hour in the catalog."
+        ),
+    )
+    def register(context: dg.AssetExecutionContext, warehouse_resource: WarehouseResource) -> dg.MaterializeResult:
+        hours = run_hours(context)
+        report = register_hours(warehouse_resource.runtime(warehouse), spec.name, [h for _, h in hours])
+        for (key, _), stats in zip(hours, report.hours, strict=True):
+            context.add_asset_metadata(
+                partition_key=key,
+                metadata={
+                    "inserted_at": stats.inserted_at,
+                    "rows": stats.rows,
+                    "objects": stats.objects,
+                    "bytes": stats.bytes,
+                    "error_records": stats.error_records,
+                },
+            )
+        context.log.info(f"registered {len(hours)} hours of {spec.name} ({report.created} new partitions)")
+        return dg.MaterializeResult(
+            metadata={"hours_in_run": len(hours), "partitions_created": report.created}
+        )
+
+    return register
+
+
+def hours_to_register(
+    object_counts: dict[str, int], registered: set[str], requested: dict[str, int]
+) -> list[str]:
+    """Hours with data that are unregistered or whose object count changed since last requested."""
+    return sorted(
+        hour
+        for hour, count in object_counts.items()
+        if count > 0 and (hour not in registered or requested.get(hour) != count)
+    )
+
+
+def registration_sensor(
+    warehouse: ServerlessDataWarehouse,
+    spec: TableSpec,
+    settings: Settings,
+    asset: dg.AssetsDefinition,
+    default_status: dg.DefaultSensorStatus,
+) -> dg.SensorDefinition:
+    @dg.sensor(
+        name=f"{spec.name}_registration_sensor",
+        minimum_interval_seconds=SENSOR_INTERVAL_S,
+        asset_selection=[asset.key],
+        default_status=default_status,
+        description=(
+            f"Registers hours of {spec.name} as objects land (including late objects up to "
+            f"{int(LATE_DATA_WINDOW.total_seconds() // 3600)} h old), refreshing their metadata."
+        ),
+    )
+    def sensor(context: dg.SensorEvaluationContext, warehouse_resource: WarehouseResource) -> dg.SensorResult:
+        runtime = warehouse_resource.runtime(warehouse)
+        now = datetime.now(UTC)
+        first = max(floor_hour(now) - LATE_DATA_WINDOW, floor_hour(settings.partitions_start))
+        hours = {inserted_at(h): h for h in iter_hours(first, floor_hour(now))}
+        counts = {value: len(runtime.lake.list_objects(f"{spec.prefix}{value}/")) for value in hours}
+        registered = {
+            p.values[0]
+            for p in runtime.catalog.get_partitions(warehouse.name, spec.name, [(v,) for v in hours])
+        }
+        requested: dict[str, int] = json.loads(context.cursor) if context.cursor else {}
+        due = hours_to_register(counts, registered, requested)
+        cursor = {h: c for h, c in {**requested, **counts}.items() if h in hours}
+        if not due:
+            return dg.SensorResult(skip_reason="no new objects", cursor=json.dumps(cursor))
+        # Run keys are de-duplicated forever: the same state is requested once, but an hour still
+        # unregistered (its run failed) is requested again every 10 minutes.
+        retry_bucket = int(now.timestamp() // 600) if any(h not in registered for h in due) else None
+        state = json.dumps({"hours": {h: counts[h] for h in due}, "retry": retry_bucket}, sort_keys=True)
+        run_key = hashlib.sha1(state.encode()).hexdigest()
+        request = range_run_request([hours[h] for h in due], run_key=run_key, asset_key=asset.key)
+        return dg.SensorResult(run_requests=[request], cursor=json.dumps(cursor))
+
+    return sensor

@@ -1,0 +1,1 @@
+"""Getting events into the lake: Firehose's conversion rules and a local delivery stream."""

@@ -1,0 +1,174 @@
+"""A Kinesis + Firehose stand-in that writes exactly what the real pair writes to S3.
+
+Records are buffered and flushed by size or interval, whichever comes first, into one Parquet
+object per flush (plus one error object when some records failed conversion). The arrival hour
+of the oldest record in a flush decides the folder of its objects. Arrival times can be given
+explicitly to simulate past hours. Every record ends up as rows of a data object or as an error
+record: `delivered + errors == sent` always holds.
+"""
+
+import base64
+import dataclasses
+import itertools
+import json
+import uuid
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime, timedelta
+
+import pyarrow as pa
+
+from dw_platform.delivery.conversion import RecordConverter, RecordRejected
+from dw_platform.hours import INSERTED_AT_FORMAT
+from dw_platform.lake import Lake
+from dw_platform.spec import ServerlessDataWarehouse, TableSpec
+from dw_platform.types import ARROW_TYPES
+
+ERROR_OUTPUT_TYPE = "format-conversion-failed"
+STREAM_VERSION = 1
+
+
+def error_prefix(table: str) -> str:
+    """Where a table's failed records land (Firehose error prefix with `!{firehose:error-output-type}`)."""
+    return f"errors/{table}/{ERROR_OUTPUT_TYPE}/"
+
+
+def _object_name(stream: str, oldest: datetime) -> str:
+    return f"{stream}-{STREAM_VERSION}-{oldest.strftime('%Y-%m-%d-%H-%M-%S')}-{uuid.uuid4()}"
+
+
+def _epoch_ms(moment: datetime) -> int:
+    return int(moment.timestamp() * 1000)
+
+
+@dataclasses.dataclass
+class DeliverySummary:
+    table: str
+    sent: int = 0
+    delivered: int = 0
+    errors: int = 0
+    rows: int = 0
+    objects: list[str] = dataclasses.field(default_factory=list)
+    error_objects: list[str] = dataclasses.field(default_factory=list)
+    bytes_written: int = 0
+
+    def as_json(self) -> dict[str, object]:
+        """The summary `dw send --json` prints."""
+        return {
+            "table": self.table,
+            "sent": self.sent,
+            "delivered": self.delivered,
+            "errors": self.errors,
+            "objects": len(self.objects),
+        }
+
+
+@dataclasses.dataclass
+class _Buffered:
+    data: bytes
+    arrival: datetime
+    sequence_number: str
+
+
+class LocalDeliveryStream:
+    """One table's delivery stream. Use as a context manager so the last buffer is flushed."""
+
+    def __init__(
+        self,
+        warehouse: ServerlessDataWarehouse,
+        table: TableSpec,
+        lake: Lake,
+        *,
+        region: str = "local",
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        if table.streaming is None:
+            raise ValueError(f"table {table.name!r} is not a streaming table")
+        self.warehouse = warehouse
+        self.table = table
+        self.lake = lake
+        self.region = region
+        self.clock = clock
+        self.stream_name = warehouse.delivery_stream_name(table.name)
+        self.flush_interval = timedelta(seconds=table.streaming.flush_interval_s)
+        self.buffer_limit = table.streaming.buffer_size_mib * 1024 * 1024
+        self.summary = DeliverySummary(table.name)
+        self._converter = RecordConverter(table.columns)
+        self._schema = pa.schema([(c.name, ARROW_TYPES[c.type]) for c in table.columns])
+        self._buffer: list[_Buffered] = []
+        self._buffer_bytes = 0
+        self._sequence = itertools.count(1)
+
+    def __enter__(self) -> "LocalDeliveryStream":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.flush()
+
+    def put_records(self, records: Iterable[bytes], arrival: datetime | None = None) -> None:
+        for record in records:
+            self.put(record, arrival)
+
+    def put(self, record: bytes, arrival: datetime | None = None) -> None:
+        moment = arrival or self.clock()
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+        if self._buffer and (
+            moment - self._buffer[0].arrival >= self.flush_interval
+            or self._buffer_bytes + len(record) > self.buffer_limit
+        ):
+            self.flush()
+        sequence_number = f"{_epoch_ms(moment):020d}{next(self._sequence):010d}"
+        self._buffer.append(_Buffered(record, moment, sequence_number))
+        self._buffer_bytes += len(record)
+        self.summary.sent += 1
+
+    def flush(self) -> None:
+        """Deliver the buffer as one data object (and one error object if any record failed)."""
+        if not self._buffer:
+            return
+        batch, self._buffer, self._buffer_bytes = self._buffer, [], 0
+        oldest = min(item.arrival for item in batch)
+        folder = oldest.strftime(INSERTED_AT_FORMAT)
+        rows: list[dict] = []
+        failures: list[dict] = []
+        for item in batch:
+            try:
+                rows.extend(self._converter.convert(item.data))
+            except RecordRejected as rejected:
+                failures.append(self._error_record(item, rejected))
+        name = _object_name(self.stream_name, oldest)
+        if rows:
+            key = f"{self.table.prefix}{folder}/{name}.parquet"
+            columns = {c: [row[c] for row in rows] for c in self._schema.names}
+            size = self.lake.write_parquet(key, pa.Table.from_pydict(columns, schema=self._schema))
+            self.summary.objects.append(key)
+            self.summary.bytes_written += size
+        if failures:
+            key = f"{error_prefix(self.table.name)}{folder}/{name}"
+            payload = "".join(json.dumps(f, separators=(",", ":")) + "\n" for f in failures).encode()
+            self.lake.put_bytes(key, payload)
+            self.summary.error_objects.append(key)
+            self.summary.bytes_written += len(payload)
+        self.summary.delivered += len(batch) - len(failures)
+        self.summary.errors += len(failures)
+        self.summary.rows += len(rows)
+
+    def _error_record(self, item: _Buffered, rejected: RecordRejected) -> dict:
+        return {
+            "attemptsMade": 1,
+            "arrivalTimestamp": _epoch_ms(item.arrival),
+            "errorCode": rejected.code,
+            "errorMessage": rejected.message,
+            "attemptEndingTimestamp": _epoch_ms(self.clock()),
+            "rawData": base64.b64encode(item.data).decode("ascii"),
+            "sequenceNumber": item.sequence_number,
+            "subSequenceNumber": 0,
+            "dataCatalogTable": {
+                "catalogId": None,
+                "databaseName": self.warehouse.name,
+                "tableName": self.table.name,
+                "region": self.region,
+                "versionId": "LATEST",
+                "catalogArn": None,
+            },
+        }

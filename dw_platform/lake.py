@@ -1,0 +1,94 @@
+"""The lake: objects under S3-style keys, on a local directory or an S3 bucket (pyarrow filesystems).
+
+Writes are atomic: a reader sees a whole object or none of it. Names starting with `.` or `_`
+are hidden, as they are to Athena, so in-flight temporary files are never read.
+"""
+
+import dataclasses
+import io
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.fs as pafs
+import pyarrow.parquet as pq
+
+
+@dataclasses.dataclass(frozen=True)
+class LakeObject:
+    key: str
+    size: int
+
+
+def is_hidden(key: str) -> bool:
+    name = key.rsplit("/", 1)[-1]
+    return name.startswith((".", "_"))
+
+
+class Lake:
+    def __init__(self, filesystem: pafs.FileSystem, base: str, uri_base: str) -> None:
+        self.filesystem = filesystem
+        self.base = base.rstrip("/")
+        self.uri_base = uri_base.rstrip("/")
+
+    @classmethod
+    def local(cls, directory: Path) -> "Lake":
+        directory = directory.resolve()
+        directory.mkdir(parents=True, exist_ok=True)
+        return cls(pafs.LocalFileSystem(), str(directory), str(directory))
+
+    @property
+    def is_local(self) -> bool:
+        return isinstance(self.filesystem, pafs.LocalFileSystem)
+
+    def path(self, key: str) -> str:
+        return f"{self.base}/{key}"
+
+    def uri(self, key: str) -> str:
+        """Where a query engine reads the object (a local path or an s3:// URI)."""
+        return f"{self.uri_base}/{key}"
+
+    def put_bytes(self, key: str, data: bytes) -> None:
+        if self.is_local:
+            # Write beside the target under a hidden name, then rename: atomic on one filesystem.
+            target = Path(self.path(key))
+            target.parent.mkdir(parents=True, exist_ok=True)
+            temporary = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
+            temporary.write_bytes(data)
+            temporary.replace(target)
+            return
+        with self.filesystem.open_output_stream(self.path(key)) as stream:  # one PUT: atomic on S3
+            stream.write(data)
+
+    def write_parquet(self, key: str, table: pa.Table, *, compression: str = "snappy") -> int:
+        """Write `table` as one Parquet object; returns its size in bytes."""
+        buffer = io.BytesIO()
+        pq.write_table(table, buffer, compression=compression)
+        data = buffer.getvalue()
+        self.put_bytes(key, data)
+        return len(data)
+
+    def read_bytes(self, key: str) -> bytes:
+        with self.filesystem.open_input_stream(self.path(key)) as stream:
+            return stream.read()
+
+    def exists(self, key: str) -> bool:
+        return self.filesystem.get_file_info(self.path(key)).type == pafs.FileType.File
+
+    def delete(self, key: str) -> None:
+        self.filesystem.delete_file(self.path(key))
+
+    def list_objects(self, prefix: str) -> list[LakeObject]:
+        """Visible objects under `prefix` (recursively, as Athena reads a location), sorted by key."""
+        return sorted(self._iter_objects(prefix), key=lambda o: o.key)
+
+    def _iter_objects(self, prefix: str) -> Iterator[LakeObject]:
+        selector = pafs.FileSelector(self.path(prefix.rstrip("/")), allow_not_found=True, recursive=True)
+        start = len(self.base) + 1
+        for info in self.filesystem.get_file_info(selector):
+            if info.type != pafs.FileType.File:
+                continue
+            key = info.path[start:]
+            if not is_hidden(key):
+                yield LakeObject(key, info.size or 0)

@@ -1,0 +1,34 @@
+"""Hourly partition registration: point each `inserted_at` hour at its folder in the lake."""
+
+import dataclasses
+from collections.abc import Sequence
+
+from dw_platform.catalog import Partition
+from dw_platform.lake_stats import HourStats, hour_stats
+from dw_platform.runtime import Runtime
+from dw_platform.tables import sync_catalog
+
+
+@dataclasses.dataclass(frozen=True)
+class RegistrationReport:
+    table: str
+    created: int
+    hours: tuple[HourStats, ...]
+
+
+def register_hours(runtime: Runtime, table: str, hours: Sequence[str], *, with_stats: bool = True) -> (
+    RegistrationReport
+):
+    """Register the given `inserted_at` hours of `table` (idempotent: existing partitions keep their
+    location, which a compaction may have switched). Empty hours are registered too, so data is
+    queryable the moment it lands."""
+    spec = runtime.warehouse.table(table)
+    if spec.partition_key is None:
+        raise ValueError(f"table {table!r} is not partitioned")
+    database = runtime.warehouse.name
+    if runtime.catalog.get_table(database, table) is None:
+        sync_catalog(runtime)
+    partitions = [Partition((hour,), f"{spec.prefix}{hour}/") for hour in hours]
+    created = runtime.catalog.register_partitions(database, table, partitions)
+    stats = tuple(hour_stats(runtime.lake, table, hour) for hour in hours) if with_stats else ()
+    return RegistrationReport(table, created, stats)

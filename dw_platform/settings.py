@@ -1,0 +1,40 @@
+"""Deployment settings, read from the environment once per process."""
+
+import dataclasses
+import os
+from datetime import UTC, datetime
+from pathlib import Path
+
+PROFILES = ("local", "aws")
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    profile: str
+    home: Path
+    partitions_start: datetime
+    generator_events_per_minute: int
+    generator_malformed_ratio: float
+
+    @property
+    def lake_dir(self) -> Path:
+        return self.home / "lake"
+
+    @property
+    def catalog_path(self) -> Path:
+        return self.home / "catalog.sqlite"
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None) -> "Settings":
+        env = os.environ if environ is None else environ
+        profile = env.get("DW_PROFILE", "local")
+        if profile not in PROFILES:
+            raise ValueError(f"DW_PROFILE must be one of {PROFILES}, got {profile!r}")
+        start = datetime.fromisoformat(env.get("DW_PARTITIONS_START", "2026-01-01"))
+        return cls(
+            profile=profile,
+            home=Path(env.get("DW_HOME", ".dw")).resolve(),
+            partitions_start=start if start.tzinfo else start.replace(tzinfo=UTC),
+            generator_events_per_minute=int(env.get("DW_GENERATOR_EVENTS_PER_MINUTE", "100")),
+            generator_malformed_ratio=float(env.get("DW_GENERATOR_MALFORMED_RATIO", "0.01")),
+        )

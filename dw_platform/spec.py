@@ -1,0 +1,234 @@
+"""The declaration API: a warehouse is an immutable value built with fluent `with_*` calls.
+
+Everything else (catalog tables, delivery streams, Dagster assets, schedules and, in the AWS profile,
+provisioned resources) is derived from this spec, so adding a streaming table is one line.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from dw_platform.identifiers import validate_identifier
+from dw_platform.types import SUPPORTED_TYPES
+
+DATA_FORMATS = ("PARQUET", "JSON")
+DEV_FLUSH_INTERVAL_S = 60
+PROD_FLUSH_INTERVAL_S = 900
+# Firehose's buffering bounds when record format conversion is enabled.
+MIN_BUFFER_MIB, MAX_BUFFER_MIB = 64, 128
+
+
+class DeclarationError(ValueError):
+    """An invalid warehouse declaration; the message names the offending table or column."""
+
+
+class TableKind(enum.Enum):
+    STATIC = "static"
+    STREAMING = "streaming"
+    BATCH = "batch"
+
+
+@dataclasses.dataclass(frozen=True)
+class Column:
+    name: str
+    type: str = "string"
+
+    def __post_init__(self) -> None:
+        validate_identifier(self.name, what="column")
+        if self.type not in SUPPORTED_TYPES:
+            raise DeclarationError(
+                f"column {self.name!r} has unknown type {self.type!r}; supported: {sorted(SUPPORTED_TYPES)}"
+            )
+
+
+ColumnsLike = Iterable[Column | tuple[str, str] | Mapping[str, str]]
+
+
+@dataclasses.dataclass(frozen=True)
+class StreamingOptions:
+    """Kinesis + Firehose settings of a streaming table."""
+
+    shard_count: int
+    flush_interval_s: int
+    buffer_size_mib: int
+
+
+@dataclasses.dataclass(frozen=True)
+class BatchOptions:
+    """A table filled by user code: `job(context)` returns rows per partition value."""
+
+    job: Callable[..., Any]
+    schedule: str
+    inputs: tuple[str, ...]
+
+
+@dataclasses.dataclass(frozen=True)
+class TableSpec:
+    name: str
+    columns: tuple[Column, ...]
+    data_format: str
+    partition_keys: tuple[Column, ...]
+    kind: TableKind
+    streaming: StreamingOptions | None = None
+    batch: BatchOptions | None = None
+    seed_file: Path | None = None
+
+    @property
+    def prefix(self) -> str:
+        """Key prefix of the table's data in the lake (S3 bucket or local directory)."""
+        return f"{self.name}/"
+
+    @property
+    def partition_key(self) -> str | None:
+        return self.partition_keys[0].name if self.partition_keys else None
+
+    @property
+    def is_hourly(self) -> bool:
+        """Partitioned by a single `YYYY/MM/DD/HH` key, like every streaming table."""
+        return len(self.partition_keys) == 1 and self.partition_keys[0].type == "string"
+
+    @property
+    def column_names(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.columns)
+
+
+def _columns(columns: ColumnsLike, *, table: str, what: str = "columns") -> tuple[Column, ...]:
+    result: list[Column] = []
+    for item in columns:
+        if isinstance(item, Column):
+            result.append(item)
+        elif isinstance(item, Mapping):
+            result.append(Column(item["name"], item.get("type", "string")))
+        else:
+            name, type_ = item
+            result.append(Column(name, type_))
+    names = [c.name for c in result]
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        raise DeclarationError(f"table {table!r} declares {what} more than once: {duplicates}")
+    if what == "columns" and not result:
+        raise DeclarationError(f"table {table!r} has no columns")
+    return tuple(result)
+
+
+@dataclasses.dataclass(frozen=True)
+class ServerlessDataWarehouse:
+    """An immutable warehouse declaration. Each `with_*` returns a new warehouse with one more table."""
+
+    name: str
+    is_dev: bool = False
+    tables: tuple[TableSpec, ...] = ()
+
+    def __post_init__(self) -> None:
+        validate_identifier(self.name, what="warehouse (Glue database)")
+
+    # ---- fluent declaration -------------------------------------------------------------------
+    def with_table(
+        self,
+        name: str,
+        columns: ColumnsLike,
+        *,
+        data_format: str = "PARQUET",
+        partition_keys: ColumnsLike | None = None,
+        seed_file: str | Path | None = None,
+    ) -> ServerlessDataWarehouse:
+        """A plain table; `seed_file` (JSON lines or Parquet) is loaded as its only object."""
+        spec = self._table(name, columns, data_format, partition_keys, TableKind.STATIC)
+        return self._add(dataclasses.replace(spec, seed_file=Path(seed_file) if seed_file else None))
+
+    def with_streaming_input_table(
+        self,
+        name: str,
+        columns: ColumnsLike,
+        *,
+        partition_key: str = "inserted_at",
+        shard_count: int = 1,
+        flush_interval_s: int | None = None,
+        buffer_size_mib: int = MAX_BUFFER_MIB,
+    ) -> ServerlessDataWarehouse:
+        """A table fed by Kinesis -> Firehose, always Parquet, partitioned hourly by arrival time."""
+        interval = flush_interval_s
+        if interval is None:
+            interval = DEV_FLUSH_INTERVAL_S if self.is_dev else PROD_FLUSH_INTERVAL_S
+        if not 0 <= interval <= 900:
+            raise DeclarationError(f"table {name!r}: flush_interval_s must be within 0-900, got {interval}")
+        if not MIN_BUFFER_MIB <= buffer_size_mib <= MAX_BUFFER_MIB:
+            raise DeclarationError(
+                f"table {name!r}: buffer_size_mib must be within {MIN_BUFFER_MIB}-{MAX_BUFFER_MIB} "
+                f"(Firehose's range with format conversion), got {buffer_size_mib}"
+            )
+        if shard_count < 1:
+            raise DeclarationError(f"table {name!r}: shard_count must be at least 1, got {shard_count}")
+        spec = self._table(name, columns, "PARQUET", [(partition_key, "string")], TableKind.STREAMING)
+        options = StreamingOptions(shard_count, interval, buffer_size_mib)
+        return self._add(dataclasses.replace(spec, streaming=options))
+
+    def with_batch_input_table(
+        self,
+        name: str,
+        columns: ColumnsLike,
+        *,
+        job: Callable[..., Any],
+        schedule: str,
+        inputs: Sequence[str] = (),
+        data_format: str = "JSON",
+        partition_keys: ColumnsLike | None = (("inserted_at", "string"),),
+    ) -> ServerlessDataWarehouse:
+        """A table written by `job` on `schedule` (cron), reading the declared `inputs` tables."""
+        if not callable(job):
+            raise DeclarationError(f"table {name!r}: job must be callable, got {job!r}")
+        if len(schedule.split()) != 5:
+            raise DeclarationError(f"table {name!r}: schedule must be a 5-field cron string, got {schedule!r}")
+        for upstream in inputs:
+            if upstream not in self.table_names:
+                raise DeclarationError(f"table {name!r}: input table {upstream!r} is not declared (yet)")
+        spec = self._table(name, columns, data_format, partition_keys, TableKind.BATCH)
+        return self._add(dataclasses.replace(spec, batch=BatchOptions(job, schedule, tuple(inputs))))
+
+    # ---- queries on the spec ------------------------------------------------------------------
+    @property
+    def table_names(self) -> tuple[str, ...]:
+        return tuple(t.name for t in self.tables)
+
+    def table(self, name: str) -> TableSpec:
+        for spec in self.tables:
+            if spec.name == name:
+                return spec
+        raise KeyError(f"warehouse {self.name!r} has no table {name!r}; tables: {list(self.table_names)}")
+
+    def tables_of(self, kind: TableKind) -> tuple[TableSpec, ...]:
+        return tuple(t for t in self.tables if t.kind is kind)
+
+    def delivery_stream_name(self, table: str) -> str:
+        """Name of the Kinesis stream and Firehose delivery stream feeding a streaming table."""
+        return f"{self.name}-{table}"
+
+    # ---- internals ----------------------------------------------------------------------------
+    def _table(
+        self,
+        name: str,
+        columns: ColumnsLike,
+        data_format: str,
+        partition_keys: ColumnsLike | None,
+        kind: TableKind,
+    ) -> TableSpec:
+        validate_identifier(name, what="table")
+        if data_format not in DATA_FORMATS:
+            raise DeclarationError(
+                f"table {name!r}: unknown data_format {data_format!r}; use one of {list(DATA_FORMATS)}"
+            )
+        cols = _columns(columns, table=name)
+        keys = _columns(partition_keys or (), table=name, what="partition keys")
+        clash = sorted(set(c.name for c in cols) & set(k.name for k in keys))
+        if clash:
+            raise DeclarationError(f"table {name!r}: partition keys {clash} are also declared as columns")
+        return TableSpec(name, cols, data_format, keys, kind)
+
+    def _add(self, spec: TableSpec) -> ServerlessDataWarehouse:
+        if spec.name in self.table_names:
+            raise DeclarationError(f"duplicate table {spec.name!r} in warehouse {self.name!r}")
+        return dataclasses.replace(self, tables=(*self.tables, spec))
