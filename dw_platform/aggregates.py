@@ -15,7 +15,8 @@ def count_events_per_hour(context: BatchContext) -> Mapping[str, list[dict]]:
     for table in context.inputs:
         validate_identifier(table, what="table")
         counted = context.query(
-            f"SELECT inserted_at, count(*) AS n FROM {table} WHERE inserted_at IN ({in_list}) GROUP BY inserted_at"
+            f"SELECT inserted_at, count(*) AS n FROM {table} "
+            f"WHERE inserted_at IN ({in_list}) GROUP BY inserted_at"
         ).to_pylist()
         counts = {r["inserted_at"]: r["n"] for r in counted}
         for hour in hours:

@@ -20,7 +20,9 @@ class BackfillOutcome:
     assets: tuple[str, ...]
 
 
-def hourly_asset_keys(warehouse: ServerlessDataWarehouse, only: Collection[str] | None = None) -> list[dg.AssetKey]:
+def hourly_asset_keys(
+    warehouse: ServerlessDataWarehouse, only: Collection[str] | None = None
+) -> list[dg.AssetKey]:
     """`register` selects the streaming tables' registration, `aggregate` the batch tables."""
     unknown = set(only or ()) - set(STEPS)
     if unknown:
@@ -28,6 +30,24 @@ def hourly_asset_keys(warehouse: ServerlessDataWarehouse, only: Collection[str] 
     kinds = {"register": TableKind.STREAMING, "aggregate": TableKind.BATCH}
     wanted = {kinds[s] for s in (only or STEPS)}
     return [dg.AssetKey([warehouse.name, t.name]) for t in warehouse.tables if t.kind in wanted]
+
+
+def check_range_is_partitioned(
+    defs: dg.Definitions, keys: Collection[dg.AssetKey], first: datetime, last: datetime
+) -> None:
+    """Refuse hours before the partitions start or not yet partitions (aggregates only has closed hours)."""
+    asset_graph = defs.resolve_asset_graph()
+    for key in keys:
+        partitions = asset_graph.get(key).partitions_def
+        assert isinstance(partitions, dg.TimeWindowPartitionsDefinition)
+        first_key, last_key = partitions.get_first_partition_key(), partitions.get_last_partition_key()
+        if first_key is None or last_key is None:
+            raise ValueError(f"{key.to_user_string()} has no partitions yet")
+        if partition_key(first) < first_key or partition_key(last) > last_key:
+            raise ValueError(
+                f"{key.to_user_string()} has partitions {first_key} .. {last_key} (UTC); "
+                f"the range {partition_key(first)} .. {partition_key(last)} is not within them"
+            )
 
 
 def run_backfill(
@@ -45,6 +65,7 @@ def run_backfill(
     if last < first:
         raise ValueError(f"--to ({last:%Y-%m-%dT%H}) is before --from ({first:%Y-%m-%dT%H})")
     keys = hourly_asset_keys(warehouse, only)
+    check_range_is_partitioned(defs, keys, first, last)
     job = defs.resolve_implicit_global_asset_job_def()
     result = job.execute_in_process(
         instance=instance,

@@ -52,7 +52,9 @@ class BatchHourResult:
 def settle_delay(warehouse: ServerlessDataWarehouse, table: TableSpec) -> timedelta:
     """How long after an hour ends its inputs are complete: their longest flush interval plus a margin."""
     inputs = table.batch.inputs if table.batch else ()
-    intervals = [warehouse.table(t).streaming.flush_interval_s for t in inputs if warehouse.table(t).streaming]
+    intervals = [
+        warehouse.table(t).streaming.flush_interval_s for t in inputs if warehouse.table(t).streaming
+    ]
     return timedelta(seconds=max(intervals, default=0)) + SETTLE_MARGIN
 
 
@@ -72,9 +74,9 @@ def _json_lines(rows: Sequence[Mapping[str, Any]], columns: Sequence[str]) -> by
     return "".join(json.dumps({c: row.get(c) for c in columns}) + "\n" for row in rows).encode()
 
 
-def run_batch_hours(runtime: Runtime, table: str, hours: Sequence[str], *, now: datetime | None = None) -> (
-    list[BatchHourResult]
-):
+def run_batch_hours(
+    runtime: Runtime, table: str, hours: Sequence[str], *, now: datetime | None = None
+) -> list[BatchHourResult]:
     """Compute `hours` of a batch table with its job and publish each hour (idempotent: the same
     hour always gets the same object, rewritten in one atomic put)."""
     warehouse = runtime.warehouse

@@ -16,9 +16,9 @@ class RegistrationReport:
     hours: tuple[HourStats, ...]
 
 
-def register_hours(runtime: Runtime, table: str, hours: Sequence[str], *, with_stats: bool = True) -> (
-    RegistrationReport
-):
+def register_hours(
+    runtime: Runtime, table: str, hours: Sequence[str], *, with_stats: bool = True
+) -> RegistrationReport:
     """Register the given `inserted_at` hours of `table` (idempotent: existing partitions keep their
     location, which a compaction may have switched). Empty hours are registered too, so data is
     queryable the moment it lands."""

@@ -38,3 +38,11 @@ class Settings:
             generator_events_per_minute=int(env.get("DW_GENERATOR_EVENTS_PER_MINUTE", "100")),
             generator_malformed_ratio=float(env.get("DW_GENERATOR_MALFORMED_RATIO", "0.01")),
         )
+
+
+def ensure_dagster_home(path: Path) -> None:
+    """Create a persistent Dagster home (telemetry off: nothing here may reach the network)."""
+    path.mkdir(parents=True, exist_ok=True)
+    config = path / "dagster.yaml"
+    if not config.exists():
+        config.write_text("telemetry:\n  enabled: false\n")

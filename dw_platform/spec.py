@@ -182,7 +182,9 @@ class ServerlessDataWarehouse:
         if not callable(job):
             raise DeclarationError(f"table {name!r}: job must be callable, got {job!r}")
         if len(schedule.split()) != 5:
-            raise DeclarationError(f"table {name!r}: schedule must be a 5-field cron string, got {schedule!r}")
+            raise DeclarationError(
+                f"table {name!r}: schedule must be a 5-field cron string, got {schedule!r}"
+            )
         for upstream in inputs:
             if upstream not in self.table_names:
                 raise DeclarationError(f"table {name!r}: input table {upstream!r} is not declared (yet)")

@@ -26,18 +26,31 @@ def warehouse_status(runtime: Runtime) -> list[TableStatus]:
     for spec in warehouse.tables:
         objects = lake.list_objects(spec.prefix)
         if spec.data_format == "PARQUET":
-            rows = sum(pq.ParquetFile(lake.filesystem.open_input_file(lake.path(o.key))).metadata.num_rows
-                       for o in objects)
+            rows = sum(
+                pq.ParquetFile(lake.filesystem.open_input_file(lake.path(o.key))).metadata.num_rows
+                for o in objects
+            )
         else:
-            rows = sum(sum(1 for line in lake.read_bytes(o.key).splitlines() if line.strip()) for o in objects)
+            rows = sum(
+                sum(1 for line in lake.read_bytes(o.key).splitlines() if line.strip()) for o in objects
+            )
         errors = None
         if spec.kind is TableKind.STREAMING:
-            errors = sum(lake.read_bytes(o.key).count(b"\n") for o in lake.list_objects(error_prefix(spec.name)))
+            errors = sum(
+                lake.read_bytes(o.key).count(b"\n") for o in lake.list_objects(error_prefix(spec.name))
+            )
         partitions = (
             len(runtime.catalog.get_partitions(warehouse.name, spec.name)) if spec.partition_keys else None
         )
         statuses.append(
-            TableStatus(spec.name, spec.kind.value, partitions, len(objects), sum(o.size for o in objects),
-                        rows, errors)
+            TableStatus(
+                spec.name,
+                spec.kind.value,
+                partitions,
+                len(objects),
+                sum(o.size for o in objects),
+                rows,
+                errors,
+            )
         )
     return statuses

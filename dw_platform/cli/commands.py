@@ -54,13 +54,16 @@ def send(args: argparse.Namespace) -> int:
         )
     show_progress = not args.json and len(records) >= 10_000 and sys.stderr.isatty()
     with tqdm(total=len(records), unit="event", disable=not show_progress, file=sys.stderr) as bar:
-        summary = deliver(_runtime(), args.table, records, arrival=arrival, batches=args.batches,
-                          on_progress=bar.update)
+        summary = deliver(
+            _runtime(), args.table, records, arrival=arrival, batches=args.batches, on_progress=bar.update
+        )
     if args.json:
         print(json.dumps(summary.as_json()))
     else:
-        print(f"{args.table}: sent {summary.sent}, delivered {summary.delivered}, errors {summary.errors}, "
-              f"objects {len(summary.objects)}")
+        print(
+            f"{args.table}: sent {summary.sent}, delivered {summary.delivered}, errors {summary.errors}, "
+            f"objects {len(summary.objects)}"
+        )
     return 0
 
 
@@ -68,7 +71,9 @@ def backfill(args: argparse.Namespace) -> int:
     from dw_platform.definitions import defs
 
     first, last = parse_hour(args.first), parse_hour(args.last)
-    outcome = run_backfill(defs, analytics_dw, dg.DagsterInstance.get(), first, last, args.only, log_level="WARNING")
+    outcome = run_backfill(
+        defs, analytics_dw, dg.DagsterInstance.get(), first, last, args.only, log_level="WARNING"
+    )
     state = "succeeded" if outcome.success else "FAILED"
     print(f"backfill {state}: {outcome.hours} hours of {', '.join(outcome.assets)} in run {outcome.run_id}")
     return 0 if outcome.success else 1
@@ -118,7 +123,9 @@ def demo(args: argparse.Namespace) -> int:
     for index in range(args.hours):
         hour = first + index * ONE_HOUR
         for number, table in enumerate(streaming):
-            records, _ = sample_events(args.events_per_hour, hour, malformed_ratio=0.01, seed=index * 100 + number)
+            records, _ = sample_events(
+                args.events_per_hour, hour, malformed_ratio=0.01, seed=index * 100 + number
+            )
             arrival = hour + timedelta(minutes=5 + number)
             summary = deliver(runtime, table, records, arrival=arrival, batches=4)
             print(f"{hour:%Y/%m/%d/%H} {table}: {summary.as_json()}")
@@ -134,6 +141,8 @@ def demo(args: argparse.Namespace) -> int:
         f"WHERE inserted_at BETWEEN '{first:%Y/%m/%d/%H}' AND '{last:%Y/%m/%d/%H}' ORDER BY time, event_type"
     )
     _print_table(result.table, "table")
-    print(f"\nQuery it: DW_HOME={home} dw query \"SELECT * FROM aggregates WHERE inserted_at = "
-          f"'{last:%Y/%m/%d/%H}'\"")
+    print(
+        f'\nQuery it: DW_HOME={home} dw query "SELECT * FROM aggregates WHERE inserted_at = '
+        f"'{last:%Y/%m/%d/%H}'\""
+    )
     return 0

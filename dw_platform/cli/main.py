@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from dw_platform.cli import commands
+from dw_platform.settings import ensure_dagster_home
 
 
 def _add_send(subparsers: argparse._SubParsersAction) -> None:
@@ -95,6 +96,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     warnings.filterwarnings("ignore", message=".*is currently in beta.*")
     home = Path(os.environ.get("DW_HOME", ".dw")).resolve()
     os.environ.setdefault("DAGSTER_HOME", str(home / "dagster"))
+    ensure_dagster_home(Path(os.environ["DAGSTER_HOME"]))
     try:
         return args.handler(args)
     except (ValueError, KeyError, commands.CommandError) as error:

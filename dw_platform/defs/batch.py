@@ -31,7 +31,9 @@ def batch_asset(
             f"of {', '.join(spec.batch.inputs) or 'its inputs'}; written to `{spec.prefix}YYYY/MM/DD/HH/`."
         ),
     )
-    def compute(context: dg.AssetExecutionContext, warehouse_resource: WarehouseResource) -> dg.MaterializeResult:
+    def compute(
+        context: dg.AssetExecutionContext, warehouse_resource: WarehouseResource
+    ) -> dg.MaterializeResult:
         hours = run_hours(context)
         results = run_batch_hours(warehouse_resource.runtime(warehouse), spec.name, [h for _, h in hours])
         for (key, _), result in zip(hours, results, strict=True):
@@ -52,7 +54,9 @@ def batch_schedule(
 ) -> dg.ScheduleDefinition:
     """On the declared cron, compute the last closed hour once its inputs have settled."""
     assert spec.batch is not None
-    job = dg.define_asset_job(f"{spec.name}_hourly", selection=[asset.key], partitions_def=asset.partitions_def)
+    job = dg.define_asset_job(
+        f"{spec.name}_hourly", selection=[asset.key], partitions_def=asset.partitions_def
+    )
     delay = settle_delay(warehouse, spec)
 
     @dg.schedule(

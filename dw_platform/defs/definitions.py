@@ -52,5 +52,7 @@ def build_definitions(warehouse: ServerlessDataWarehouse, settings: Settings) ->
         jobs=[generator_job],
         schedules=[*schedules, generator_schedule],
         sensors=[*sensors, automation],
-        resources={"warehouse_resource": WarehouseResource(profile=settings.profile, home=str(settings.home))},
+        resources={
+            "warehouse_resource": WarehouseResource(profile=settings.profile, home=str(settings.home))
+        },
     )

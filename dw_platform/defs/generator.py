@@ -31,7 +31,10 @@ def event_generator(
         now = datetime.now(UTC)
         for table in tables:
             records, _ = sample_events(
-                config.events_per_table, now, malformed_ratio=config.malformed_ratio, seed=random.getrandbits(64)
+                config.events_per_table,
+                now,
+                malformed_ratio=config.malformed_ratio,
+                seed=random.getrandbits(64),
             )
             summary = deliver(runtime, table, records)
             context.log.info(f"{table}: {summary.as_json()}")

@@ -24,7 +24,9 @@ def run_hours(context: dg.AssetExecutionContext) -> list[tuple[str, str]]:
     return [(partition_key(h), inserted_at(h)) for h in iter_hours(window.start, window.end - ONE_HOUR)]
 
 
-def range_run_request(hours: Iterable[datetime], *, run_key: str | None, asset_key: dg.AssetKey) -> dg.RunRequest:
+def range_run_request(
+    hours: Iterable[datetime], *, run_key: str | None, asset_key: dg.AssetKey
+) -> dg.RunRequest:
     """One run covering every hour from the first to the last given (single-run backfill)."""
     ordered = sorted(hours)
     return dg.RunRequest(

@@ -11,7 +11,13 @@ from dw_platform.defs.streaming import table_asset_key
 from dw_platform.spec import ServerlessDataWarehouse, TableSpec
 from dw_platform.tables import load_seed, sync_catalog
 
-_ON_MISSING_OR_CHANGED = dg.AutomationCondition.on_missing() | dg.AutomationCondition.code_version_changed()
+# Materialize once on a fresh install (on_missing() would only react to assets added later), again
+# when the declaration or the seed file changes, and never retry a failure in a loop.
+_ON_MISSING_OR_CHANGED = (
+    dg.AutomationCondition.missing()
+    & ~dg.AutomationCondition.in_progress()
+    & ~dg.AutomationCondition.execution_failed()
+) | dg.AutomationCondition.code_version_changed()
 
 
 def infrastructure_key(warehouse: ServerlessDataWarehouse) -> dg.AssetKey:

@@ -37,7 +37,9 @@ def registration_asset(
             f"`{spec.prefix}YYYY/MM/DD/HH/`; each partition registers that hour in the catalog."
         ),
     )
-    def register(context: dg.AssetExecutionContext, warehouse_resource: WarehouseResource) -> dg.MaterializeResult:
+    def register(
+        context: dg.AssetExecutionContext, warehouse_resource: WarehouseResource
+    ) -> dg.MaterializeResult:
         hours = run_hours(context)
         report = register_hours(warehouse_resource.runtime(warehouse), spec.name, [h for _, h in hours])
         for (key, _), stats in zip(hours, report.hours, strict=True):

@@ -157,7 +157,9 @@ class RecordConverter:
         try:
             text = data.decode("utf-8")
         except UnicodeDecodeError as error:
-            raise RecordRejected(MALFORMED, f"record is not valid UTF-8: {error.reason} at byte {error.start}")
+            raise RecordRejected(
+                MALFORMED, f"record is not valid UTF-8: {error.reason} at byte {error.start}"
+            ) from None
         return [self._row(document) for document in self._documents(text)]
 
     def _documents(self, text: str) -> list[object]:
@@ -170,7 +172,9 @@ class RecordConverter:
             try:
                 document, position = decoder.raw_decode(text, position)
             except json.JSONDecodeError as error:
-                raise RecordRejected(MALFORMED, f"malformed JSON: {error.msg} at character {error.pos}")
+                raise RecordRejected(
+                    MALFORMED, f"malformed JSON: {error.msg} at character {error.pos}"
+                ) from None
             except (ValueError, RecursionError) as error:
                 reason = "nesting too deep" if isinstance(error, RecursionError) else str(error)
                 raise RecordRejected(MALFORMED, f"malformed JSON: {reason}") from None

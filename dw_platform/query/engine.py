@@ -62,7 +62,9 @@ class DuckDBEngine:
     def query(self, sql: str) -> QueryResult:
         tree = parse_query(sql)
         definitions = {t.name: t for t in self.catalog.list_tables(self.database)}
-        keys = {name: (d.partition_keys[0][0] if d.partition_keys else None) for name, d in definitions.items()}
+        keys = {
+            name: (d.partition_keys[0][0] if d.partition_keys else None) for name, d in definitions.items()
+        }
         references = table_references(tree, self.database, keys)
         sources = {
             name: self._source(definitions[name], [r for r in references if r.table == name])

@@ -36,8 +36,10 @@ class KeyBound:
         )
 
     def intersect(self, other: "KeyBound") -> "KeyBound":
-        values = self.values if other.values is None else (
-            other.values if self.values is None else self.values & other.values
+        values = (
+            self.values
+            if other.values is None
+            else (other.values if self.values is None else self.values & other.values)
         )
         low, low_inclusive = _tighter(self.low, self.low_inclusive, other.low, other.low_inclusive, max)
         high, high_inclusive = _tighter(self.high, self.high_inclusive, other.high, other.high_inclusive, min)

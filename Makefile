@@ -1,0 +1,44 @@
+# Two set-up commands: `make dev` (run the platform on the local default) and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+export DW_HOME ?= $(CURDIR)/.dw
+export DAGSTER_HOME ?= $(DW_HOME)/dagster
+
+.PHONY: install dev test lint demo lock clean
+
+$(VENV)/.installed: pyproject.toml requirements.lock
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps -e .
+	touch $@
+
+install: $(VENV)/.installed
+
+$(DAGSTER_HOME)/dagster.yaml:
+	mkdir -p $(DAGSTER_HOME)
+	printf 'telemetry:\n  enabled: false\n' > $@
+
+# The UI on http://127.0.0.1:3000, with the daemon: the event generator, sensors and schedules run.
+dev: install $(DAGSTER_HOME)/dagster.yaml
+	$(BIN)/dagster dev --host 127.0.0.1 --port 3000
+
+lint: install
+	$(BIN)/ruff check dw_platform tests benchmarks
+	$(BIN)/ruff format --check dw_platform tests benchmarks
+
+test: install lint
+	$(BIN)/pytest -q
+
+demo: install
+	$(BIN)/dw demo
+
+lock:
+	rm -rf .lockenv && $(PYTHON) -m venv .lockenv
+	.lockenv/bin/pip install --quiet -e '.[test]'
+	(echo "# Full pinned dependency set (direct pins live in pyproject.toml). Regenerate with: make lock"; \
+	 .lockenv/bin/pip freeze --exclude-editable) > requirements.lock
+	rm -rf .lockenv
+
+clean:
+	rm -rf $(VENV) .dw .dw-demo .pytest_cache .ruff_cache

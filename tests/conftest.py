@@ -1,0 +1,21 @@
+import dataclasses
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from dw_platform.analytics_dw import analytics_dw
+from dw_platform.runtime import Runtime
+from dw_platform.settings import Settings
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return dataclasses.replace(
+        Settings.from_env({}), home=tmp_path / "dw", partitions_start=datetime(2026, 1, 1, tzinfo=UTC)
+    )
+
+
+@pytest.fixture
+def runtime(settings: Settings) -> Runtime:
+    return Runtime.from_settings(analytics_dw, settings)

@@ -1,0 +1,195 @@
+"""The `dw` command as a user runs it: real subprocesses on a fresh DW_HOME and DAGSTER_HOME."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+HOURS = ("2026-03-01T10", "2026-03-01-11:00", "2026/03/01/12")  # every accepted spelling
+
+
+def dw(
+    env: dict[str, str], *args: str, input: bytes | None = None, check: bool = True
+) -> subprocess.CompletedProcess:
+    result = subprocess.run(
+        [sys.executable, "-m", "dw_platform.cli.main", *args],
+        env=env,
+        input=input,
+        capture_output=True,
+        timeout=300,
+    )
+    if check and result.returncode != 0:
+        raise AssertionError(
+            f"dw {' '.join(args)} failed:\n{result.stdout.decode()}\n{result.stderr.decode()}"
+        )
+    return result
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> dict[str, str]:
+    return {**os.environ, "DW_HOME": str(tmp_path / "dw"), "DAGSTER_HOME": str(tmp_path / "dagster")}
+
+
+def query_json(env: dict[str, str], sql: str) -> list[dict]:
+    return json.loads(dw(env, "query", sql, "--format", "json").stdout)
+
+
+def test_scripted_send_backfill_query_gives_exact_counts(env: dict[str, str]) -> None:
+    expected: dict[tuple[str, str], tuple[int, int]] = {}
+    for index, hour in enumerate(("2026-03-01T10", "2026-03-01T11", "2026-03-01T12")):
+        for table in ("impressions", "clicks"):
+            count = 300 + 100 * index + (7 if table == "clicks" else 0)
+            out = dw(
+                env,
+                "send",
+                table,
+                "--count",
+                str(count),
+                "--arrival",
+                f"{hour}:15:00Z",
+                "--batches",
+                "4",
+                "--malformed-ratio",
+                "0.03",
+                "--seed",
+                str(index),
+                "--json",
+            )
+            summary = json.loads(out.stdout)
+            assert summary["sent"] == count and summary["objects"] == 4
+            assert summary["errors"] == round(count * 0.03)
+            assert summary["delivered"] + summary["errors"] == summary["sent"]
+            expected[(table, hour.replace("-", "/").replace("T", "/"))] = (
+                summary["delivered"],
+                summary["errors"],
+            )
+
+    backfill = dw(env, "backfill", "--from", HOURS[0], "--to", HOURS[2])
+    assert "backfill succeeded: 3 hours" in backfill.stdout.decode()
+
+    aggregates = query_json(
+        env,
+        "SELECT event_type, time, count FROM analytics_dw.aggregates "
+        "WHERE inserted_at BETWEEN '2026/03/01/10' AND '2026/03/01/12'",
+    )
+    assert {(r["event_type"], r["time"]): r["count"] for r in aggregates} == {
+        k: v[0] for k, v in expected.items()
+    }
+    raw = query_json(
+        env,
+        "SELECT 'clicks' AS t, inserted_at, count(*) AS n FROM clicks "
+        "WHERE inserted_at IN ('2026/03/01/10', '2026/03/01/11', '2026/03/01/12') GROUP BY 1, 2 "
+        "UNION ALL SELECT 'impressions', inserted_at, count(*) FROM impressions "
+        "WHERE inserted_at BETWEEN '2026/03/01/10' AND '2026/03/01/12' GROUP BY 1, 2",
+    )
+    assert {(r["t"], r["inserted_at"]): r["n"] for r in raw} == {k: v[0] for k, v in expected.items()}
+
+    status = {s["table"]: s for s in json.loads(dw(env, "status", "--json").stdout)}
+    for table in ("impressions", "clicks"):
+        assert status[table]["rows"] == sum(v[0] for (t, _), v in expected.items() if t == table)
+        assert status[table]["error_records"] == sum(v[1] for (t, _), v in expected.items() if t == table)
+        assert status[table]["partitions"] == 3 and status[table]["objects"] == 12
+
+    lake = Path(env["DW_HOME"]) / "lake"
+    before = sorted((p.relative_to(lake), p.read_bytes()) for p in lake.rglob("*") if p.is_file())
+    dw(env, "backfill", "--from", HOURS[0], "--to", HOURS[2])
+    after = sorted((p.relative_to(lake), p.read_bytes()) for p in lake.rglob("*") if p.is_file())
+    assert after == before
+    assert query_json(
+        env,
+        "SELECT count(*) AS n FROM aggregates WHERE inserted_at >= '2026/03/01/10' "
+        "AND inserted_at <= '2026/03/01/12'",
+    ) == [{"n": 6}]
+
+
+def test_send_from_file_or_stdin_isolates_malformed_lines(env: dict[str, str], tmp_path: Path) -> None:
+    lines = b'{"id": "1", "session_id": "s", "event_time": "t"}\n[1, 2]\n\n{"id": "2"}{"id": "3"}\n'
+    path = tmp_path / "events.ndjson"
+    path.write_bytes(lines)
+    summary = json.loads(
+        dw(
+            env, "send", "clicks", "--from-file", str(path), "--arrival", "2026-03-01T10:00:00Z", "--json"
+        ).stdout
+    )
+    assert summary == {"table": "clicks", "sent": 4, "delivered": 2, "errors": 2, "objects": 1}
+    summary = json.loads(
+        dw(
+            env,
+            "send",
+            "clicks",
+            "--from-file",
+            "-",
+            "--arrival",
+            "2026-03-01T10:00:00Z",
+            "--json",
+            input=lines,
+        ).stdout
+    )
+    assert summary["errors"] == 2
+
+
+def test_query_formats_and_clear_errors(env: dict[str, str]) -> None:
+    dw(env, "send", "impressions", "--count", "5", "--arrival", "2026-03-01T10:05:00Z")
+    dw(env, "backfill", "--from", "2026-03-01T10", "--to", "2026-03-01T10", "--only", "register")
+    csv = dw(
+        env,
+        "query",
+        "SELECT count(*) AS n FROM impressions WHERE inserted_at = '2026/03/01/10'",
+        "--format",
+        "csv",
+    ).stdout.decode()
+    assert csv == "n\n5\n"
+    table = dw(env, "query", "SELECT count(*) AS n FROM impressions").stdout.decode()
+    assert table.split() == ["n", "5"]
+    bad = dw(env, "query", "DROP TABLE impressions", check=False)
+    assert bad.returncode == 2 and b"only queries" in bad.stderr
+    bad = dw(env, "backfill", "--from", "yesterday", "--to", "2026-03-01T10", check=False)
+    assert bad.returncode == 2 and b"cannot read hour 'yesterday'" in bad.stderr
+    bad = dw(env, "send", "facts", check=False)
+    assert bad.returncode == 2 and b"not a streaming table" in bad.stderr
+
+
+def test_backfill_refuses_hours_that_are_not_partitions(env: dict[str, str]) -> None:
+    result = dw(env, "backfill", "--from", "2026-03-01T10", "--to", "2099-01-01T00", check=False)
+    assert result.returncode == 2 and b"is not within them" in result.stderr
+    result = dw(env, "backfill", "--from", "2025-12-31T23", "--to", "2026-01-01T00", check=False)
+    assert result.returncode == 2 and b"is not within them" in result.stderr
+
+
+@pytest.mark.parametrize("command", ["", "send", "backfill", "query", "status", "demo"])
+def test_every_subcommand_has_help(env: dict[str, str], command: str) -> None:
+    result = dw(env, *([command] if command else []), "--help")
+    assert b"usage: dw" in result.stdout
+
+
+def test_demo_runs_on_a_fresh_warehouse(env: dict[str, str], tmp_path: Path) -> None:
+    out = dw(
+        env, "demo", "--hours", "2", "--events-per-hour", "200", "--home", str(tmp_path / "demo")
+    ).stdout.decode()
+    assert "backfilled 2 hours" in out
+    assert out.count(" 198\n") + out.count(" 198") >= 4  # 200 events, 1 % malformed, per table and hour
+
+
+def test_dagster_definitions_validate(env: dict[str, str]) -> None:
+    Path(env["DAGSTER_HOME"]).mkdir(parents=True)
+    (Path(env["DAGSTER_HOME"]) / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+    dagster = Path(sys.executable).parent / "dagster"
+    result = subprocess.run(
+        [str(dagster), "definitions", "validate"], cwd=REPO, env=env, capture_output=True, timeout=300
+    )
+    assert result.returncode == 0, result.stderr.decode()[-2000:]
+    assert b"All code locations passed validation" in result.stderr + result.stdout
+
+
+def test_failed_backfill_run_exits_non_zero(env: dict[str, str]) -> None:
+    corrupt = Path(env["DW_HOME"]) / "lake" / "clicks" / "2026" / "03" / "01" / "10" / "corrupt.parquet"
+    corrupt.parent.mkdir(parents=True)
+    corrupt.write_bytes(b"not parquet")
+    result = dw(
+        env, "backfill", "--from", "2026-03-01T10", "--to", "2026-03-01T10", "--only", "register", check=False
+    )
+    assert result.returncode == 1 and b"backfill FAILED" in result.stdout

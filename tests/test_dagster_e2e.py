@@ -1,0 +1,233 @@
+import hashlib
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+from dw_platform.analytics_dw import EVENT_COLUMNS, analytics_dw
+from dw_platform.backfill import run_backfill
+from dw_platform.batch import HourNotClosedError, run_batch_hours
+from dw_platform.defs.definitions import build_definitions
+from dw_platform.defs.resources import WarehouseResource
+from dw_platform.delivery.events import sample_events
+from dw_platform.hours import floor_hour, inserted_at, partition_key
+from dw_platform.lake_stats import hour_stats
+from dw_platform.runtime import Runtime
+from dw_platform.sending import deliver
+from dw_platform.settings import Settings
+
+FIRST = datetime(2026, 3, 1, 10, tzinfo=UTC)
+HOURS = [FIRST + timedelta(hours=i) for i in range(3)]
+STREAMING = ("impressions", "clicks")
+
+
+@pytest.fixture
+def defs(settings: Settings) -> dg.Definitions:
+    return build_definitions(analytics_dw, settings)
+
+
+@pytest.fixture
+def instance(tmp_path: Path) -> Iterator[dg.DagsterInstance]:
+    (tmp_path / "dagster").mkdir()
+    with dg.instance_for_test(temp_dir=str(tmp_path / "dagster")) as instance:
+        yield instance
+
+
+def deliver_hours(runtime: Runtime) -> dict[tuple[str, str], tuple[int, int]]:
+    """Known counts, some malformed, into three hours in several objects each."""
+    expected = {}
+    for h, hour in enumerate(HOURS):
+        for t, table in enumerate(STREAMING):
+            records, malformed = sample_events(
+                200 + 50 * h + 7 * t, hour + timedelta(minutes=20), malformed_ratio=0.05, seed=h * 10 + t
+            )
+            summary = deliver(runtime, table, records, arrival=hour + timedelta(minutes=20), batches=3)
+            assert summary.errors == malformed and summary.delivered + summary.errors == summary.sent
+            expected[(table, inserted_at(hour))] = (summary.delivered, summary.errors)
+    return expected
+
+
+def lake_and_catalog_snapshot(runtime: Runtime) -> dict[str, object]:
+    objects = {
+        o.key: hashlib.sha256(runtime.lake.read_bytes(o.key)).hexdigest()
+        for o in runtime.lake.list_objects("")
+    }
+    partitions = {t: runtime.catalog.get_partitions("analytics_dw", t) for t in analytics_dw.table_names}
+    return {"objects": objects, "partitions": partitions}
+
+
+def test_backfill_range_in_one_run_gives_exact_counts_and_rerun_changes_nothing(
+    runtime: Runtime, defs: dg.Definitions, instance: dg.DagsterInstance
+) -> None:
+    expected = deliver_hours(runtime)
+    outcome = run_backfill(defs, analytics_dw, instance, HOURS[0], HOURS[-1])
+    assert outcome.success
+    assert len(instance.get_run_records()) == 1  # the whole range in one run
+
+    aggregates = runtime.engine.query(
+        "SELECT event_type, time, count FROM analytics_dw.aggregates "
+        "WHERE inserted_at BETWEEN '2026/03/01/10' AND '2026/03/01/12'"
+    ).table.to_pylist()
+    assert {(r["event_type"], r["time"]): r["count"] for r in aggregates} == {
+        key: delivered for key, (delivered, _) in expected.items()
+    }
+    for table in STREAMING:
+        raw = runtime.engine.query(
+            f"SELECT inserted_at, count(*) AS n FROM {table} "
+            "WHERE inserted_at >= '2026/03/01/10' AND inserted_at <= '2026/03/01/12' GROUP BY 1"
+        ).table.to_pylist()
+        assert {r["inserted_at"]: r["n"] for r in raw} == {
+            hour: delivered for (t, hour), (delivered, _) in expected.items() if t == table
+        }
+        for hour in HOURS:
+            stats = hour_stats(runtime.lake, table, inserted_at(hour))
+            assert stats.error_records == expected[(table, inserted_at(hour))][1]
+
+    # Each partition's materialization carries its own numbers, for the UI to plot.
+    records = instance.fetch_materializations(dg.AssetKey(["analytics_dw", "clicks"]), limit=10).records
+    metadata = {r.partition_key: r.asset_materialization.metadata for r in records}  # type: ignore[union-attr]
+    assert set(metadata) == {partition_key(h) for h in HOURS}
+    for hour in HOURS:
+        values = metadata[partition_key(hour)]
+        delivered, errors = expected[("clicks", inserted_at(hour))]
+        assert values["rows"].value == delivered
+        assert values["error_records"].value == errors
+        assert values["objects"].value == 3
+        assert values["bytes"].value > 0
+
+    before = lake_and_catalog_snapshot(runtime)
+    assert run_backfill(defs, analytics_dw, instance, HOURS[0], HOURS[-1]).success
+    assert lake_and_catalog_snapshot(runtime) == before
+
+
+def test_hours_outside_the_backfilled_range_stay_invisible(
+    runtime: Runtime, defs: dg.Definitions, instance: dg.DagsterInstance
+) -> None:
+    deliver_hours(runtime)
+    assert run_backfill(defs, analytics_dw, instance, HOURS[0], HOURS[0], only=["register"]).success
+    counts = runtime.engine.query(
+        "SELECT inserted_at, count(*) AS n FROM clicks GROUP BY 1"
+    ).table.to_pylist()
+    assert [r["inserted_at"] for r in counts] == ["2026/03/01/10"]
+    assert runtime.engine.query("SELECT * FROM aggregates").table.num_rows == 0  # `only` was honoured
+
+
+def test_aggregates_never_compute_a_still_filling_hour(runtime: Runtime) -> None:
+    hour = inserted_at(FIRST)
+    with pytest.raises(HourNotClosedError, match="still filling"):
+        run_batch_hours(
+            runtime, "aggregates", [hour], now=FIRST + timedelta(minutes=61)
+        )  # 60 s flush + margin
+    assert run_batch_hours(runtime, "aggregates", [hour], now=FIRST + timedelta(minutes=62))[0].rows == 2
+
+
+def test_aggregates_schedule_targets_the_last_closed_and_settled_hour(defs: dg.Definitions) -> None:
+    schedule = defs.get_schedule_def("aggregates_schedule")
+    repository = defs.get_repository_def()
+
+    def tick_at(moment: datetime):
+        context = dg.build_schedule_context(scheduled_execution_time=moment, repository_def=repository)
+        return schedule.evaluate_tick(context)
+
+    early = tick_at(FIRST + timedelta(minutes=1))
+    assert early.skip_message and "has not settled" in early.skip_message
+    tick = tick_at(FIRST + timedelta(minutes=3))
+    [request] = tick.run_requests or []
+    assert request.partition_key == partition_key(FIRST - timedelta(hours=1))
+
+
+def test_registration_sensor_registers_new_objects_as_they_land(
+    runtime: Runtime, defs: dg.Definitions, instance: dg.DagsterInstance, settings: Settings
+) -> None:
+    resources = {"warehouse_resource": WarehouseResource(home=str(settings.home))}
+    sensor = defs.get_sensor_def("clicks_registration_sensor")
+    with dg.build_sensor_context(instance=instance, resources=resources) as context:
+        assert sensor(context).skip_reason is not None  # nothing has landed yet
+
+    now = datetime.now(UTC)
+    records, _ = sample_events(30, now, seed=5)
+    deliver(runtime, "clicks", records, arrival=now)  # lands in the hour in progress
+    with dg.build_sensor_context(instance=instance, resources=resources) as context:
+        result = sensor(context)
+        cursor = result.cursor
+    [request] = result.run_requests or []
+    current = partition_key(floor_hour(now))
+    assert request.tags["dagster/asset_partition_range_start"] == current
+    assert request.tags["dagster/asset_partition_range_end"] == current
+
+    job = defs.resolve_implicit_global_asset_job_def()
+    assert job.execute_in_process(
+        instance=instance, tags=request.tags, asset_selection=request.asset_selection
+    ).success
+    hour = inserted_at(now)
+    assert runtime.engine.query(
+        f"SELECT count(*) AS n FROM clicks WHERE inserted_at = '{hour}'"
+    ).table.to_pylist() == [{"n": 30}]
+    with dg.build_sensor_context(instance=instance, resources=resources, cursor=cursor) as context:
+        assert sensor(context).skip_reason is not None  # registered, nothing new
+
+    deliver(runtime, "clicks", records[:5], arrival=now)  # a later object in the same hour
+    with dg.build_sensor_context(instance=instance, resources=resources, cursor=cursor) as context:
+        assert len(sensor(context).run_requests or []) == 1  # refresh its metadata
+
+
+def test_event_generator_sends_to_every_streaming_table(
+    runtime: Runtime, defs: dg.Definitions, instance: dg.DagsterInstance
+) -> None:
+    job = defs.get_job_def("event_generator")
+    config = {"ops": {"send_sample_events": {"config": {"events_per_table": 40, "malformed_ratio": 0.1}}}}
+    before = inserted_at(datetime.now(UTC))
+    assert job.execute_in_process(instance=instance, run_config=config).success
+    hours = {before, inserted_at(datetime.now(UTC))}  # the run may straddle an hour boundary
+    for table in STREAMING:
+        stats = [hour_stats(runtime.lake, table, hour) for hour in hours]
+        assert (sum(s.rows for s in stats), sum(s.error_records for s in stats)) == (36, 4)
+
+
+def test_static_and_infrastructure_assets(
+    runtime: Runtime, defs: dg.Definitions, instance: dg.DagsterInstance
+) -> None:
+    job = defs.resolve_implicit_global_asset_job_def()
+    keys = [dg.AssetKey(["infrastructure", "analytics_dw"]), dg.AssetKey(["analytics_dw", "facts"])]
+    assert job.execute_in_process(instance=instance, asset_selection=keys).success
+    assert [t.name for t in runtime.catalog.list_tables("analytics_dw")] == sorted(analytics_dw.table_names)
+    assert runtime.engine.query("SELECT count(*) AS n FROM facts").table.to_pylist() == [{"n": 4}]
+
+
+def test_lineage_and_one_line_per_streaming_table(settings: Settings) -> None:
+    warehouse = analytics_dw.with_streaming_input_table("purchases", EVENT_COLUMNS)
+    defs = build_definitions(warehouse, settings)
+    specs = {s.key: s for s in defs.resolve_all_asset_specs()}
+    purchases = specs[dg.AssetKey(["analytics_dw", "purchases"])]
+    assert purchases.partitions_def is not None
+    assert defs.get_sensor_def("purchases_registration_sensor") is not None
+    aggregate_deps = {d.asset_key for d in specs[dg.AssetKey(["analytics_dw", "aggregates"])].deps}
+    assert {
+        dg.AssetKey(["analytics_dw", "impressions"]),
+        dg.AssetKey(["analytics_dw", "clicks"]),
+    } <= aggregate_deps
+
+
+def test_local_profile_turns_automation_on_by_default(defs: dg.Definitions) -> None:
+    assert (
+        defs.get_schedule_def("event_generator_schedule").default_status == dg.DefaultScheduleStatus.RUNNING
+    )
+    assert defs.get_schedule_def("aggregates_schedule").default_status == dg.DefaultScheduleStatus.RUNNING
+    assert (
+        defs.get_sensor_def("impressions_registration_sensor").default_status
+        == dg.DefaultSensorStatus.RUNNING
+    )
+
+
+def test_materialization_metadata_is_numeric_for_plotting(
+    runtime: Runtime, defs: dg.Definitions, instance: dg.DagsterInstance
+) -> None:
+    deliver_hours(runtime)
+    assert run_backfill(defs, analytics_dw, instance, HOURS[0], HOURS[0]).success
+    for table in (*STREAMING, "aggregates"):
+        [record] = instance.fetch_materializations(dg.AssetKey(["analytics_dw", table]), limit=1).records
+        metadata = record.asset_materialization.metadata  # type: ignore[union-attr]
+        assert isinstance(metadata["rows"], dg.IntMetadataValue), json.dumps(list(metadata))

@@ -1,0 +1,82 @@
+from datetime import UTC, datetime
+
+import pytest
+
+from dw_platform.catalog import Partition
+from dw_platform.delivery.events import sample_events
+from dw_platform.query.sql import QueryError
+from dw_platform.registration import register_hours
+from dw_platform.runtime import Runtime
+from dw_platform.sending import deliver
+from dw_platform.tables import load_seed, sync_catalog
+
+HOURS = ["2026/03/01/10", "2026/03/01/11", "2026/03/01/12"]
+
+
+@pytest.fixture
+def loaded(runtime: Runtime) -> Runtime:
+    for index, hour in enumerate(HOURS):
+        arrival = datetime.strptime(hour, "%Y/%m/%d/%H").replace(tzinfo=UTC)
+        records, _ = sample_events(100 * (index + 1), arrival, seed=index)
+        deliver(runtime, "impressions", records, arrival=arrival, batches=3)
+    return runtime
+
+
+def count(runtime: Runtime, sql: str) -> int:
+    return runtime.engine.query(sql).table.column(0)[0].as_py()
+
+
+def test_only_registered_partitions_are_visible(loaded: Runtime) -> None:
+    sync_catalog(loaded)
+    assert count(loaded, "SELECT count(*) FROM impressions") == 0
+    register_hours(loaded, "impressions", HOURS[:2])
+    assert count(loaded, "SELECT count(*) FROM impressions") == 300
+    assert (
+        count(loaded, "SELECT count(*) FROM analytics_dw.impressions WHERE inserted_at = '2026/03/01/12'")
+        == 0
+    )
+    register_hours(loaded, "impressions", HOURS)
+    assert (
+        count(loaded, "SELECT count(*) FROM analytics_dw.impressions WHERE inserted_at = '2026/03/01/12'")
+        == 300
+    )
+
+
+def test_rows_come_from_the_registered_location(loaded: Runtime) -> None:
+    sync_catalog(loaded)
+    # Hour 12 is registered pointing at hour 10's folder: its rows are hour 10's.
+    loaded.catalog.register_partitions(
+        "analytics_dw", "impressions", [Partition(("2026/03/01/12",), "impressions/2026/03/01/10/")]
+    )
+    result = loaded.engine.query("SELECT inserted_at, count(*) AS n FROM impressions GROUP BY 1")
+    assert result.table.to_pylist() == [{"inserted_at": "2026/03/01/12", "n": 100}]
+
+
+def test_a_query_reads_only_the_partitions_its_predicate_allows(loaded: Runtime) -> None:
+    register_hours(loaded, "impressions", HOURS)
+    result = loaded.engine.query("SELECT count(*) FROM impressions WHERE inserted_at = '2026/03/01/11'")
+    [scan] = result.scans
+    assert (scan.partitions, scan.objects) == (1, 3)
+    full = loaded.engine.query("SELECT count(*) FROM impressions")
+    assert (full.scans[0].partitions, full.scans[0].objects) == (3, 9)
+    assert full.bytes_scanned > result.bytes_scanned
+
+
+def test_json_tables_and_unpartitioned_tables(runtime: Runtime) -> None:
+    sync_catalog(runtime)
+    load_seed(runtime, runtime.warehouse.table("facts"))
+    rows = runtime.engine.query("SELECT thing, color FROM facts ORDER BY thing").table.to_pylist()
+    assert {"thing": "sky", "color": "blue"} in rows and len(rows) == 4
+
+
+def test_typed_empty_view_when_nothing_is_registered(runtime: Runtime) -> None:
+    sync_catalog(runtime)
+    table = runtime.engine.query("SELECT * FROM aggregates").table
+    assert table.num_rows == 0
+    assert table.column_names == ["event_type", "count", "time", "inserted_at"]
+
+
+def test_sql_errors_are_reported(runtime: Runtime) -> None:
+    sync_catalog(runtime)
+    with pytest.raises(QueryError, match="query failed"):
+        runtime.engine.query("SELECT no_such_column FROM clicks")
