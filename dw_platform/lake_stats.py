@@ -1,11 +1,12 @@
-"""What an hour of a streaming table holds: objects, bytes, rows and error records."""
+"""What the lake holds: objects, bytes, rows (from Parquet footers or JSON lines) and error records."""
 
 import dataclasses
+from collections.abc import Iterable
 
 import pyarrow.parquet as pq
 
 from dw_platform.delivery.firehose import error_prefix
-from dw_platform.lake import Lake
+from dw_platform.lake import Lake, LakeObject
 
 
 @dataclasses.dataclass(frozen=True)
@@ -18,20 +19,28 @@ class HourStats:
     error_records: int
 
 
-def hour_stats(lake: Lake, table: str, inserted_at: str) -> HourStats:
-    """Counts from object listings, Parquet footers and error objects (no row data is read)."""
-    objects = lake.list_objects(f"{table}/{inserted_at}/")
+def parquet_rows(lake: Lake, objects: Iterable[LakeObject]) -> int:
+    """Row count from the footers only: no row data is read."""
     rows = 0
     for obj in objects:
         with lake.filesystem.open_input_file(lake.path(obj.key)) as handle:
             rows += pq.ParquetFile(handle).metadata.num_rows
+    return rows
+
+
+def json_lines(lake: Lake, objects: Iterable[LakeObject]) -> int:
+    """Non-blank lines of JSON-lines objects (rows of a JSON table, or Firehose error records)."""
+    return sum(sum(1 for line in lake.read_bytes(o.key).splitlines() if line.strip()) for o in objects)
+
+
+def hour_stats(lake: Lake, table: str, inserted_at: str) -> HourStats:
+    objects = lake.list_objects(f"{table}/{inserted_at}/")
     errors = lake.list_objects(f"{error_prefix(table)}{inserted_at}/")
-    error_records = sum(lake.read_bytes(e.key).count(b"\n") for e in errors)
     return HourStats(
         inserted_at=inserted_at,
         objects=len(objects),
         bytes=sum(o.size for o in objects),
-        rows=rows,
+        rows=parquet_rows(lake, objects),
         error_objects=len(errors),
-        error_records=error_records,
+        error_records=json_lines(lake, errors),
     )

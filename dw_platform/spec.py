@@ -87,11 +87,6 @@ class TableSpec:
         return self.partition_keys[0].name if self.partition_keys else None
 
     @property
-    def is_hourly(self) -> bool:
-        """Partitioned by a single `YYYY/MM/DD/HH` key, like every streaming table."""
-        return len(self.partition_keys) == 1 and self.partition_keys[0].type == "string"
-
-    @property
     def column_names(self) -> tuple[str, ...]:
         return tuple(c.name for c in self.columns)
 
@@ -189,6 +184,11 @@ class ServerlessDataWarehouse:
             if upstream not in self.table_names:
                 raise DeclarationError(f"table {name!r}: input table {upstream!r} is not declared (yet)")
         spec = self._table(name, columns, data_format, partition_keys, TableKind.BATCH)
+        if [k.type for k in spec.partition_keys] != ["string"]:
+            # Batch tables are computed per `YYYY/MM/DD/HH` hour of their inputs.
+            raise DeclarationError(
+                f"table {name!r}: a batch table needs exactly one string partition key (the hour)"
+            )
         return self._add(dataclasses.replace(spec, batch=BatchOptions(job, schedule, tuple(inputs))))
 
     # ---- queries on the spec ------------------------------------------------------------------

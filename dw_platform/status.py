@@ -2,9 +2,8 @@
 
 import dataclasses
 
-import pyarrow.parquet as pq
-
 from dw_platform.delivery.firehose import error_prefix
+from dw_platform.lake_stats import json_lines, parquet_rows
 from dw_platform.runtime import Runtime
 from dw_platform.spec import TableKind
 
@@ -25,20 +24,10 @@ def warehouse_status(runtime: Runtime) -> list[TableStatus]:
     statuses = []
     for spec in warehouse.tables:
         objects = lake.list_objects(spec.prefix)
-        if spec.data_format == "PARQUET":
-            rows = sum(
-                pq.ParquetFile(lake.filesystem.open_input_file(lake.path(o.key))).metadata.num_rows
-                for o in objects
-            )
-        else:
-            rows = sum(
-                sum(1 for line in lake.read_bytes(o.key).splitlines() if line.strip()) for o in objects
-            )
+        rows = parquet_rows(lake, objects) if spec.data_format == "PARQUET" else json_lines(lake, objects)
         errors = None
         if spec.kind is TableKind.STREAMING:
-            errors = sum(
-                lake.read_bytes(o.key).count(b"\n") for o in lake.list_objects(error_prefix(spec.name))
-            )
+            errors = json_lines(lake, lake.list_objects(error_prefix(spec.name)))
         partitions = (
             len(runtime.catalog.get_partitions(warehouse.name, spec.name)) if spec.partition_keys else None
         )

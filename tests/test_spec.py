@@ -74,6 +74,10 @@ def test_batch_table_inputs_must_be_declared_first() -> None:
         ServerlessDataWarehouse("dw").with_batch_input_table(
             "agg", [("n", "int")], job=_job, schedule="3 * * * *", inputs=["clicks"]
         )
+    with pytest.raises(DeclarationError, match="exactly one string partition key"):
+        ServerlessDataWarehouse("dw").with_batch_input_table(
+            "agg", [("n", "int")], job=_job, schedule="3 * * * *", partition_keys=None
+        )
     with pytest.raises(DeclarationError, match="5-field cron"):
         ServerlessDataWarehouse("dw").with_batch_input_table(
             "agg", [("n", "int")], job=_job, schedule="hourly"
