@@ -17,7 +17,7 @@ install: $(VENV)/.installed
 
 $(DAGSTER_HOME)/dagster.yaml:
 	mkdir -p $(DAGSTER_HOME)
-	printf 'telemetry:\n  enabled: false\n' > $@
+	printf 'telemetry:\n  enabled: false\nconcurrency:\n  pools:\n    default_limit: 1\n' > $@
 
 # The UI on http://127.0.0.1:3000, with the daemon: the event generator, sensors and schedules run.
 dev: install $(DAGSTER_HOME)/dagster.yaml

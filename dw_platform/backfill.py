@@ -6,10 +6,12 @@ from datetime import datetime
 
 import dagster as dg
 
+from dw_platform.defs.compaction import compaction_key
+from dw_platform.defs.streaming import table_asset_key
 from dw_platform.hours import hours_between, partition_key
 from dw_platform.spec import ServerlessDataWarehouse, TableKind
 
-STEPS = ("register", "aggregate")
+STEPS = ("register", "compact", "aggregate")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -23,13 +25,21 @@ class BackfillOutcome:
 def hourly_asset_keys(
     warehouse: ServerlessDataWarehouse, only: Collection[str] | None = None
 ) -> list[dg.AssetKey]:
-    """`register` selects the streaming tables' registration, `aggregate` the batch tables."""
+    """`register` and `compact` select the streaming tables' registration and compaction,
+    `aggregate` the batch tables."""
     unknown = set(only or ()) - set(STEPS)
     if unknown:
         raise ValueError(f"unknown --only step(s) {sorted(unknown)}; choose from {list(STEPS)}")
-    kinds = {"register": TableKind.STREAMING, "aggregate": TableKind.BATCH}
-    wanted = {kinds[s] for s in (only or STEPS)}
-    return [dg.AssetKey([warehouse.name, t.name]) for t in warehouse.tables if t.kind in wanted]
+    steps = set(only or STEPS)
+    keys = []
+    for table in warehouse.tables:
+        if table.kind is TableKind.STREAMING and "register" in steps:
+            keys.append(table_asset_key(warehouse, table.name))
+        if table.kind is TableKind.STREAMING and "compact" in steps:
+            keys.append(compaction_key(warehouse, table.name))
+        if table.kind is TableKind.BATCH and "aggregate" in steps:
+            keys.append(table_asset_key(warehouse, table.name))
+    return keys
 
 
 def check_range_is_partitioned(

@@ -9,19 +9,12 @@ from typing import Any
 import pyarrow as pa
 
 from dw_platform.catalog import Partition
-from dw_platform.hours import ONE_HOUR, hour_of_inserted_at
 from dw_platform.runtime import Runtime
+from dw_platform.settling import check_hours_settled, settle_delay
 from dw_platform.spec import ServerlessDataWarehouse, TableSpec
 from dw_platform.tables import sync_catalog
 
 RESULT_OBJECT = "results.json"
-# Time past an input's flush interval before an hour counts as complete: Firehose's flush is
-# approximate and the object still has to be written.
-SETTLE_MARGIN = timedelta(minutes=1)
-
-
-class HourNotClosedError(RuntimeError):
-    """A batch job was asked for an hour whose inputs may still receive data."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -49,25 +42,9 @@ class BatchHourResult:
     bytes: int
 
 
-def settle_delay(warehouse: ServerlessDataWarehouse, table: TableSpec) -> timedelta:
-    """How long after an hour ends its inputs are complete: their longest flush interval plus a margin."""
-    inputs = table.batch.inputs if table.batch else ()
-    intervals = [
-        warehouse.table(t).streaming.flush_interval_s for t in inputs if warehouse.table(t).streaming
-    ]
-    return timedelta(seconds=max(intervals, default=0)) + SETTLE_MARGIN
-
-
-def check_hours_closed(
-    warehouse: ServerlessDataWarehouse, table: TableSpec, hours: Sequence[str], now: datetime
-) -> None:
-    delay = settle_delay(warehouse, table)
-    open_hours = [h for h in hours if hour_of_inserted_at(h) + ONE_HOUR + delay > now]
-    if open_hours:
-        raise HourNotClosedError(
-            f"table {table.name!r}: hours {open_hours[:3]}{'...' if len(open_hours) > 3 else ''} are still "
-            f"filling; an hour is computed only {int(delay.total_seconds())} s after it ends"
-        )
+def inputs_settle_delay(warehouse: ServerlessDataWarehouse, table: TableSpec) -> timedelta:
+    """How long after an hour ends the batch table's streaming inputs are complete."""
+    return settle_delay(warehouse, table.batch.inputs if table.batch else ())
 
 
 def _json_lines(rows: Sequence[Mapping[str, Any]], columns: Sequence[str]) -> bytes:
@@ -83,7 +60,7 @@ def run_batch_hours(
     spec = warehouse.table(table)
     if spec.batch is None:
         raise ValueError(f"table {table!r} is not a batch table")
-    check_hours_closed(warehouse, spec, hours, now or datetime.now(UTC))
+    check_hours_settled(table, hours, inputs_settle_delay(warehouse, spec), now or datetime.now(UTC))
     if runtime.catalog.get_table(warehouse.name, table) is None:
         sync_catalog(runtime)
     produced = spec.batch.job(BatchContext(warehouse, spec, tuple(hours), runtime))

@@ -8,6 +8,7 @@ import dataclasses
 import io
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pyarrow as pa
@@ -19,6 +20,7 @@ import pyarrow.parquet as pq
 class LakeObject:
     key: str
     size: int
+    modified: datetime | None = None
 
 
 def is_hidden(key: str) -> bool:
@@ -69,6 +71,13 @@ class Lake:
         self.put_bytes(key, data)
         return len(data)
 
+    def open_output(self, key: str) -> pa.NativeFile:
+        """A stream writing one object; for large outputs written piece by piece (not atomic:
+        write only where no reader looks yet)."""
+        if self.is_local:
+            Path(self.path(key)).parent.mkdir(parents=True, exist_ok=True)
+        return self.filesystem.open_output_stream(self.path(key))
+
     def read_bytes(self, key: str) -> bytes:
         with self.filesystem.open_input_stream(self.path(key)) as stream:
             return stream.read()
@@ -79,16 +88,18 @@ class Lake:
     def delete(self, key: str) -> None:
         self.filesystem.delete_file(self.path(key))
 
-    def list_objects(self, prefix: str) -> list[LakeObject]:
-        """Visible objects under `prefix` (recursively, as Athena reads a location), sorted by key."""
-        return sorted(self._iter_objects(prefix), key=lambda o: o.key)
+    def list_objects(self, prefix: str, *, include_hidden: bool = False) -> list[LakeObject]:
+        """Objects under `prefix` (recursively, as Athena reads a location), sorted by key; hidden
+        ones (`.`/`_` names, such as manifests and temporaries) only if asked for."""
+        return sorted(self._iter_objects(prefix, include_hidden), key=lambda o: o.key)
 
-    def _iter_objects(self, prefix: str) -> Iterator[LakeObject]:
+    def _iter_objects(self, prefix: str, include_hidden: bool) -> Iterator[LakeObject]:
         selector = pafs.FileSelector(self.path(prefix.rstrip("/")), allow_not_found=True, recursive=True)
         start = len(self.base) + 1
         for info in self.filesystem.get_file_info(selector):
             if info.type != pafs.FileType.File:
                 continue
             key = info.path[start:]
-            if not is_hidden(key):
-                yield LakeObject(key, info.size or 0)
+            if include_hidden or not is_hidden(key):
+                modified = info.mtime.astimezone(UTC) if info.mtime else None
+                yield LakeObject(key, info.size or 0, modified)

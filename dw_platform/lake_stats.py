@@ -33,8 +33,9 @@ def json_lines(lake: Lake, objects: Iterable[LakeObject]) -> int:
     return sum(sum(1 for line in lake.read_bytes(o.key).splitlines() if line.strip()) for o in objects)
 
 
-def hour_stats(lake: Lake, table: str, inserted_at: str) -> HourStats:
-    objects = lake.list_objects(f"{table}/{inserted_at}/")
+def hour_stats(lake: Lake, table: str, inserted_at: str, location: str | None = None) -> HourStats:
+    """What an hour holds at `location` (its registered one; the raw hour folder by default)."""
+    objects = lake.list_objects(location or f"{table}/{inserted_at}/")
     errors = lake.list_objects(f"{error_prefix(table)}{inserted_at}/")
     return HourStats(
         inserted_at=inserted_at,

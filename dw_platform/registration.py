@@ -30,5 +30,12 @@ def register_hours(
         sync_catalog(runtime)
     partitions = [Partition((hour,), f"{spec.prefix}{hour}/") for hour in hours]
     created = runtime.catalog.register_partitions(database, table, partitions)
-    stats = tuple(hour_stats(runtime.lake, table, hour) for hour in hours) if with_stats else ()
+    if not with_stats:
+        return RegistrationReport(table, created, ())
+    # Stats of what queries see: a compacted hour is read from its version, not its raw folder.
+    locations = {
+        p.values[0]: p.location
+        for p in runtime.catalog.get_partitions(database, table, [(h,) for h in hours])
+    }
+    stats = tuple(hour_stats(runtime.lake, table, hour, locations[hour]) for hour in hours)
     return RegistrationReport(table, created, stats)

@@ -1,6 +1,7 @@
 """The parts a warehouse runs on, chosen by profile: catalog, lake, query engine, delivery."""
 
 import dataclasses
+from collections.abc import Callable
 from functools import cached_property
 
 from dw_platform.catalog import Catalog
@@ -17,6 +18,8 @@ class Runtime:
     warehouse: ServerlessDataWarehouse
     catalog: Catalog
     lake: Lake
+    # Runs one Athena statement to completion; only the AWS profile has Athena.
+    athena_execute: Callable[[str], None] | None = None
 
     @classmethod
     def from_settings(cls, warehouse: ServerlessDataWarehouse, settings: Settings) -> "Runtime":

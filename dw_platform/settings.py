@@ -15,6 +15,7 @@ class Settings:
     partitions_start: datetime
     generator_events_per_minute: int
     generator_malformed_ratio: float
+    compaction_lag_hours: int = 1
 
     @property
     def lake_dir(self) -> Path:
@@ -37,7 +38,13 @@ class Settings:
             partitions_start=start if start.tzinfo else start.replace(tzinfo=UTC),
             generator_events_per_minute=int(env.get("DW_GENERATOR_EVENTS_PER_MINUTE", "100")),
             generator_malformed_ratio=float(env.get("DW_GENERATOR_MALFORMED_RATIO", "0.01")),
+            compaction_lag_hours=int(env.get("DW_COMPACTION_LAG_HOURS", "1")),
         )
+
+
+# Telemetry off (nothing here may reach the network); each pool (one per table's compaction) runs
+# one step at a time.
+DAGSTER_YAML = "telemetry:\n  enabled: false\nconcurrency:\n  pools:\n    default_limit: 1\n"
 
 
 def ensure_dagster_home(path: Path) -> None:
@@ -45,4 +52,4 @@ def ensure_dagster_home(path: Path) -> None:
     path.mkdir(parents=True, exist_ok=True)
     config = path / "dagster.yaml"
     if not config.exists():
-        config.write_text("telemetry:\n  enabled: false\n")
+        config.write_text(DAGSTER_YAML)

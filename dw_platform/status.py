@@ -23,19 +23,23 @@ def warehouse_status(runtime: Runtime) -> list[TableStatus]:
     warehouse, lake = runtime.warehouse, runtime.lake
     statuses = []
     for spec in warehouse.tables:
-        objects = lake.list_objects(spec.prefix)
+        partitions = (
+            runtime.catalog.get_partitions(warehouse.name, spec.name) if spec.partition_keys else None
+        )
+        # What queries see: each registered partition's location (a compacted hour's version).
+        if partitions is None:
+            objects = lake.list_objects(spec.prefix)
+        else:
+            objects = [o for p in partitions for o in lake.list_objects(p.location)]
         rows = parquet_rows(lake, objects) if spec.data_format == "PARQUET" else json_lines(lake, objects)
         errors = None
         if spec.kind is TableKind.STREAMING:
             errors = json_lines(lake, lake.list_objects(error_prefix(spec.name)))
-        partitions = (
-            len(runtime.catalog.get_partitions(warehouse.name, spec.name)) if spec.partition_keys else None
-        )
         statuses.append(
             TableStatus(
                 spec.name,
                 spec.kind.value,
-                partitions,
+                None if partitions is None else len(partitions),
                 len(objects),
                 sum(o.size for o in objects),
                 rows,

@@ -39,3 +39,12 @@ def test_processes_write_concurrently_without_losing_or_duplicating(tmp_path: Pa
         created = pool.starmap(_register_all, [(str(path), w) for w in range(4)])
     assert sum(created) == 200
     assert len(LocalCatalog(path).get_partitions("db", "t")) == 200
+
+
+def test_switching_a_partition_location_is_conditional(tmp_path: Path) -> None:
+    catalog = LocalCatalog(tmp_path / "c.sqlite")
+    catalog.register_partitions("db", "t", [Partition(("a",), "t/a/")])
+    assert catalog.switch_partition_location("db", "t", ("a",), "v1/", expected_location="t/a/") is True
+    assert catalog.switch_partition_location("db", "t", ("a",), "v2/", expected_location="t/a/") is False
+    assert catalog.get_partitions("db", "t") == [Partition(("a",), "v1/")]
+    assert catalog.switch_partition_location("db", "t", ("zz",), "v1/", expected_location="t/zz/") is False

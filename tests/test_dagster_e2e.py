@@ -9,7 +9,7 @@ import pytest
 
 from dw_platform.analytics_dw import EVENT_COLUMNS, analytics_dw
 from dw_platform.backfill import run_backfill
-from dw_platform.batch import HourNotClosedError, run_batch_hours
+from dw_platform.batch import run_batch_hours
 from dw_platform.defs.definitions import build_definitions
 from dw_platform.defs.resources import WarehouseResource
 from dw_platform.delivery.events import sample_events
@@ -18,6 +18,7 @@ from dw_platform.lake_stats import hour_stats
 from dw_platform.runtime import Runtime
 from dw_platform.sending import deliver
 from dw_platform.settings import Settings
+from dw_platform.settling import HourNotClosedError
 
 FIRST = datetime(2026, 3, 1, 10, tzinfo=UTC)
 HOURS = [FIRST + timedelta(hours=i) for i in range(3)]

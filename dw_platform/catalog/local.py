@@ -127,6 +127,17 @@ class LocalCatalog:
             )
             return connection.total_changes - before
 
+    def switch_partition_location(
+        self, database: str, table: str, values: tuple[str, ...], new_location: str, expected_location: str
+    ) -> bool:
+        with self._write() as connection:
+            cursor = connection.execute(
+                "UPDATE partitions SET location = ?, updated_at = ? WHERE database = ? AND table_name = ? "
+                "AND partition_values = ? AND location = ?",
+                (new_location, _now(), database, table, _encode_values(values), expected_location),
+            )
+            return cursor.rowcount == 1
+
     def get_partitions(
         self, database: str, table: str, values: Sequence[tuple[str, ...]] | None = None
     ) -> list[Partition]:

@@ -67,6 +67,13 @@ class Catalog(Protocol):
         many were created."""
         ...
 
+    def switch_partition_location(
+        self, database: str, table: str, values: tuple[str, ...], new_location: str, expected_location: str
+    ) -> bool:
+        """Point a partition at `new_location` in one operation, only if it still points at
+        `expected_location` (a conditional write: of two concurrent switches, one wins)."""
+        ...
+
     def get_partitions(
         self, database: str, table: str, values: Sequence[tuple[str, ...]] | None = None
     ) -> list[Partition]:

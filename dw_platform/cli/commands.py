@@ -14,7 +14,7 @@ from tqdm import tqdm
 
 from dw_platform.analytics_dw import analytics_dw
 from dw_platform.backfill import run_backfill
-from dw_platform.batch import settle_delay
+from dw_platform.batch import inputs_settle_delay
 from dw_platform.delivery.events import sample_events
 from dw_platform.hours import ONE_HOUR, floor_hour, parse_hour, parse_instant
 from dw_platform.query.sql import QueryError
@@ -117,7 +117,7 @@ def demo(args: argparse.Namespace) -> int:
     runtime = _runtime(settings)
     now = datetime.now(UTC)
     # The last hour whose inputs have settled, and the hours before it.
-    last = floor_hour(now - settle_delay(analytics_dw, analytics_dw.table("aggregates"))) - ONE_HOUR
+    last = floor_hour(now - inputs_settle_delay(analytics_dw, analytics_dw.table("aggregates"))) - ONE_HOUR
     first = last - (args.hours - 1) * ONE_HOUR
     streaming = [t.name for t in analytics_dw.tables_of(TableKind.STREAMING)]
     for index in range(args.hours):

@@ -40,7 +40,10 @@ def _add_backfill(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--from", dest="first", required=True, metavar="HOUR", help="first hour")
     parser.add_argument("--to", dest="last", required=True, metavar="HOUR", help="last hour (inclusive)")
     parser.add_argument(
-        "--only", action="append", choices=["register", "aggregate"], help="restrict to a step (repeatable)"
+        "--only",
+        action="append",
+        choices=["register", "compact", "aggregate"],
+        help="restrict to a step (repeatable)",
     )
     parser.set_defaults(handler=commands.backfill)
 

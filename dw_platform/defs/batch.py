@@ -4,7 +4,7 @@ from datetime import UTC, datetime
 
 import dagster as dg
 
-from dw_platform.batch import run_batch_hours, settle_delay
+from dw_platform.batch import inputs_settle_delay, run_batch_hours
 from dw_platform.defs.partitions import closed_hours, run_hours
 from dw_platform.defs.resources import WarehouseResource
 from dw_platform.defs.streaming import table_asset_key
@@ -14,10 +14,17 @@ from dw_platform.spec import ServerlessDataWarehouse, TableSpec
 
 
 def batch_asset(
-    warehouse: ServerlessDataWarehouse, spec: TableSpec, settings: Settings, upstream: dg.AssetKey
+    warehouse: ServerlessDataWarehouse,
+    spec: TableSpec,
+    settings: Settings,
+    upstream: dg.AssetKey,
+    compacted: dict[str, dg.AssetKey],
 ) -> dg.AssetsDefinition:
+    """`compacted` maps input tables to their compaction assets: an hour is recomputed after its
+    compaction (which may remove duplicates or fold in late objects)."""
     assert spec.batch is not None
     inputs = [table_asset_key(warehouse, name) for name in spec.batch.inputs]
+    inputs += [compacted[name] for name in spec.batch.inputs if name in compacted]
 
     @dg.asset(
         key=table_asset_key(warehouse, spec.name),
@@ -57,7 +64,7 @@ def batch_schedule(
     job = dg.define_asset_job(
         f"{spec.name}_hourly", selection=[asset.key], partitions_def=asset.partitions_def
     )
-    delay = settle_delay(warehouse, spec)
+    delay = inputs_settle_delay(warehouse, spec)
 
     @dg.schedule(
         name=f"{spec.name}_schedule",

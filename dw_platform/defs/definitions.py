@@ -3,6 +3,7 @@
 import dagster as dg
 
 from dw_platform.defs.batch import batch_asset, batch_schedule
+from dw_platform.defs.compaction import compaction_asset, compaction_schedule, late_objects_sensor
 from dw_platform.defs.generator import GeneratorConfig, event_generator
 from dw_platform.defs.resources import WarehouseResource
 from dw_platform.defs.static import infrastructure_asset, static_table_asset
@@ -21,13 +22,23 @@ def build_definitions(warehouse: ServerlessDataWarehouse, settings: Settings) ->
     assets: list[dg.AssetsDefinition] = [infrastructure]
     sensors: list[dg.SensorDefinition] = []
     schedules: list[dg.ScheduleDefinition] = []
+    streaming = warehouse.tables_of(TableKind.STREAMING)
+    compacted: dict[str, dg.AssetKey] = {}
+    for spec in streaming:
+        registration = registration_asset(warehouse, spec, settings, infrastructure.key)
+        compaction = compaction_asset(warehouse, spec, settings, registration.key)
+        sensors.append(registration_sensor(warehouse, spec, settings, registration, sensor_status))
+        assets += [registration, compaction]
+        compacted[spec.name] = compaction.key
+    downstream_of_compaction: dict[str, list[dg.AssetKey]] = {}
     for spec in warehouse.tables:
         if spec.kind is TableKind.STREAMING:
-            asset = registration_asset(warehouse, spec, settings, infrastructure.key)
-            sensors.append(registration_sensor(warehouse, spec, settings, asset, sensor_status))
-        elif spec.kind is TableKind.BATCH:
-            asset = batch_asset(warehouse, spec, settings, infrastructure.key)
+            continue
+        if spec.kind is TableKind.BATCH:
+            asset = batch_asset(warehouse, spec, settings, infrastructure.key, compacted)
             schedules.append(batch_schedule(warehouse, spec, asset, schedule_status))
+            for name in spec.batch.inputs if spec.batch else ():
+                downstream_of_compaction.setdefault(name, []).append(asset.key)
         elif spec.seed_file is not None:
             asset = static_table_asset(warehouse, spec, infrastructure.key)
         else:
@@ -42,6 +53,13 @@ def build_definitions(warehouse: ServerlessDataWarehouse, settings: Settings) ->
         ),
         generator_status,
     )
+    if streaming:
+        hourly = next(a for a in assets if a.key == compacted[streaming[0].name]).partitions_def
+        assert hourly is not None
+        schedules.append(
+            compaction_schedule(warehouse, settings, list(compacted.values()), hourly, schedule_status)
+        )
+        sensors.append(late_objects_sensor(warehouse, streaming, downstream_of_compaction, sensor_status))
     automation = dg.AutomationConditionSensorDefinition(
         f"{warehouse.name}_automation",
         target=dg.AssetSelection.all(),

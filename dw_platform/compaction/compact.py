@@ -1,0 +1,238 @@
+"""Compacting one hour without ever losing or doubling a row.
+
+1. Inputs: the hour's raw objects not yet in a version, plus the current version's files if any.
+2. Rewrite them into a new version prefix nobody reads yet, and write its manifest.
+3. Switch the partition to the new prefix in one conditional catalog write. Before it, readers see
+   the old location; after it, the new one: each row exactly once at every instant.
+4. After a grace period (for queries planned against the old location), delete what the current
+   version supersedes: raw objects it contains, older versions, and leftovers of crashed runs.
+
+A crash at any step leaves the catalog on a complete version; re-running redoes or finishes the
+work. Two concurrent compactions of an hour both write, but only one switch succeeds.
+"""
+
+import dataclasses
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime, timedelta
+
+import pyarrow as pa
+
+from dw_platform.catalog import Partition
+from dw_platform.compaction.layout import hour_root, new_version_prefix, raw_prefix, version_of
+from dw_platform.compaction.manifest import Manifest, read_manifest, write_manifest
+from dw_platform.compaction.rewrite import RewriteOptions, RewriteResult, rewrite
+from dw_platform.compaction.unload import unload_plan
+from dw_platform.hours import is_inserted_at
+from dw_platform.lake import LakeObject
+from dw_platform.lake_stats import parquet_rows
+from dw_platform.runtime import Runtime
+from dw_platform.types import ARROW_TYPES
+
+FaultHook = Callable[[str], None]
+STEPS = ("after_output", "before_switch", "after_switch", "during_cleanup")
+
+
+def _no_fault(step: str) -> None:
+    return None
+
+
+@dataclasses.dataclass(frozen=True)
+class CompactionOptions:
+    rewrite: RewriteOptions = dataclasses.field(default_factory=RewriteOptions)
+    grace: timedelta = timedelta(hours=1)
+    dedupe_key: str | None = None  # e.g. "id": at-least-once delivery can repeat an event
+    engine: str = "pyarrow"  # or "athena_unload", for hours too large for one worker
+    unload_compression: str = "SNAPPY"
+
+
+@dataclasses.dataclass(frozen=True)
+class CompactionReport:
+    table: str
+    inserted_at: str
+    status: str  # compacted | unchanged | empty | lost_race
+    version: int | None
+    rows: int
+    files_before: int
+    files_after: int
+    bytes_before: int
+    bytes_after: int
+    duplicates_removed: int
+    late_objects: int
+    deleted_objects: int
+
+    def metadata(self) -> dict[str, int | str]:
+        numbers = dataclasses.asdict(self)
+        numbers.pop("table")
+        numbers["version"] = self.version or 0
+        return numbers
+
+
+def _partition(runtime: Runtime, table: str, hour: str) -> Partition:
+    database = runtime.warehouse.name
+    found = runtime.catalog.get_partitions(database, table, [(hour,)])
+    if found:
+        return found[0]
+    runtime.catalog.register_partitions(database, table, [Partition((hour,), raw_prefix(table, hour))])
+    return runtime.catalog.get_partitions(database, table, [(hour,)])[0]
+
+
+def _schema(runtime: Runtime, table: str) -> pa.Schema:
+    spec = runtime.warehouse.table(table)
+    return pa.schema([(c.name, ARROW_TYPES[c.type]) for c in spec.columns])
+
+
+def compact_hour(
+    runtime: Runtime,
+    table: str,
+    hour: str,
+    options: CompactionOptions = CompactionOptions(),
+    *,
+    now: datetime | None = None,
+    fault: FaultHook = _no_fault,
+) -> CompactionReport:
+    if not is_inserted_at(hour):
+        raise ValueError(f"not an inserted_at hour (YYYY/MM/DD/HH): {hour!r}")
+    now = now or datetime.now(UTC)
+    lake, database = runtime.lake, runtime.warehouse.name
+    spec = runtime.warehouse.table(table)
+    partition = _partition(runtime, table, hour)
+    current = partition.location
+    previous = read_manifest(lake, current) if version_of(current) else None
+    included = set(previous.raw_objects) if previous else set()
+    late = [o for o in lake.list_objects(raw_prefix(table, hour)) if o.key not in included]
+
+    def report(status: str, **numbers: int) -> CompactionReport:
+        base = dict(
+            version=previous.version if previous else None,
+            rows=previous.rows if previous else 0,
+            files_before=0,
+            files_after=0,
+            bytes_before=0,
+            bytes_after=0,
+            duplicates_removed=0,
+            late_objects=len(late),
+            deleted_objects=0,
+        )
+        return CompactionReport(table, hour, status, **{**base, **numbers})  # type: ignore[arg-type]
+
+    if not late:
+        deleted = cleanup_superseded(runtime, table, hour, options.grace, now=now, fault=fault)
+        return report("unchanged" if previous else "empty", deleted_objects=deleted)
+
+    inputs: list[LakeObject] = (lake.list_objects(current) if previous else []) + late
+    version = (previous.version if previous else 0) + 1
+    prefix = new_version_prefix(table, hour, version)
+    if options.dedupe_key is not None and options.dedupe_key not in spec.column_names:
+        raise ValueError(f"table {table!r} has no column {options.dedupe_key!r} to de-duplicate on")
+    if options.engine == "athena_unload":
+        result = _unload(runtime, table, hour, prefix, late if previous else [], options)
+    else:
+        result = rewrite(
+            lake,
+            [o.key for o in inputs],
+            prefix,
+            _schema(runtime, table),
+            dataclasses.replace(options.rewrite, dedupe_key=options.dedupe_key),
+        )
+    fault("after_output")
+    manifest = Manifest(
+        table=table,
+        inserted_at=hour,
+        version=version,
+        location=prefix,
+        raw_objects=tuple(sorted(included | {o.key for o in late})),
+        files=result.files,
+        rows=result.rows,
+        duplicates_removed=result.input_rows - result.rows,
+        deduplicated=options.dedupe_key is not None,
+        created_at=now,  # the switch follows at once; the grace period counts from here
+    )
+    write_manifest(lake, manifest)
+    fault("before_switch")
+    if not runtime.catalog.switch_partition_location(
+        database, table, (hour,), prefix, expected_location=current
+    ):
+        for obj in lake.list_objects(prefix, include_hidden=True):  # never visible: safe to drop now
+            lake.delete(obj.key)
+        return report("lost_race")
+    fault("after_switch")
+    deleted = cleanup_superseded(runtime, table, hour, options.grace, now=now, fault=fault)
+    return CompactionReport(
+        table,
+        hour,
+        "compacted",
+        version,
+        result.rows,
+        files_before=len(inputs),
+        files_after=len(result.files),
+        bytes_before=sum(o.size for o in inputs),
+        bytes_after=result.bytes,
+        duplicates_removed=manifest.duplicates_removed,
+        late_objects=len(late),
+        deleted_objects=deleted,
+    )
+
+
+def _unload(
+    runtime: Runtime, table: str, hour: str, prefix: str, late: list[LakeObject], options: CompactionOptions
+) -> RewriteResult:
+    if runtime.athena_execute is None:
+        raise ValueError("the athena_unload compaction engine needs Athena: set DW_PROFILE=aws")
+    lake, database = runtime.lake, runtime.warehouse.name
+    before = runtime.engine.query(
+        f"SELECT count(*) AS n FROM {table} WHERE inserted_at = '{hour}'"
+    ).table.column(0)[0].as_py() + parquet_rows(lake, late)
+    plan = unload_plan(
+        database,
+        runtime.warehouse.table(table),
+        hour,
+        lake.uri(prefix),
+        raw_folder_uri=lake.uri(raw_prefix(table, hour)),
+        late_object_uris=[lake.uri(o.key) for o in late],
+        compression=options.unload_compression,
+        dedupe_key=options.dedupe_key,
+    )
+    for statement in plan.statements:
+        runtime.athena_execute(statement)
+    files = lake.list_objects(prefix)
+    return RewriteResult(
+        tuple(o.key for o in files), before, parquet_rows(lake, files), sum(o.size for o in files)
+    )
+
+
+def cleanup_superseded(
+    runtime: Runtime, table: str, hour: str, grace: timedelta, *, now: datetime, fault: FaultHook = _no_fault
+) -> int:
+    """Delete what the hour's current version supersedes, once it has been current for `grace`."""
+    lake = runtime.lake
+    current = _partition(runtime, table, hour).location
+    manifest = read_manifest(lake, current) if version_of(current) else None
+    if manifest is None or now - manifest.created_at < grace:
+        return 0
+    contained = set(manifest.raw_objects)
+    doomed = [o for o in lake.list_objects(raw_prefix(table, hour)) if o.key in contained]
+    # Older versions and leftovers of crashed or losing runs; a run still writing is recent.
+    doomed += [
+        o
+        for o in lake.list_objects(hour_root(table, hour), include_hidden=True)
+        if not o.key.startswith(current) and (o.modified is None or now - o.modified >= grace)
+    ]
+    for count, obj in enumerate(doomed, start=1):
+        lake.delete(obj.key)
+        if count == 1:
+            fault("during_cleanup")
+    return len(doomed)
+
+
+def hours_with_late_objects(runtime: Runtime, table: str, hours: Sequence[str]) -> list[str]:
+    """Compacted hours whose raw folder holds objects their current version does not contain."""
+    late = []
+    for partition in runtime.catalog.get_partitions(runtime.warehouse.name, table, [(h,) for h in hours]):
+        manifest = read_manifest(runtime.lake, partition.location) if version_of(partition.location) else None
+        if manifest is None:
+            continue
+        hour = partition.values[0]
+        contained = set(manifest.raw_objects)
+        if any(o.key not in contained for o in runtime.lake.list_objects(raw_prefix(table, hour))):
+            late.append(hour)
+    return late
