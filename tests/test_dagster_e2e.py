@@ -232,3 +232,57 @@ def test_materialization_metadata_is_numeric_for_plotting(
         [record] = instance.fetch_materializations(dg.AssetKey(["analytics_dw", table]), limit=1).records
         metadata = record.asset_materialization.metadata  # type: ignore[union-attr]
         assert isinstance(metadata["rows"], dg.IntMetadataValue), json.dumps(list(metadata))
+
+
+def test_late_object_sensor_recompacts_and_refreshes_aggregates(
+    runtime: Runtime, defs: dg.Definitions, instance: dg.DagsterInstance, settings: Settings
+) -> None:
+    hour = floor_hour(datetime.now(UTC)) - timedelta(hours=3)  # closed, within the late-data window
+    for table in STREAMING:
+        records, _ = sample_events(500, hour, seed=len(table))
+        deliver(runtime, table, records, arrival=hour + timedelta(minutes=10), batches=3)
+    assert run_backfill(defs, analytics_dw, instance, hour, hour).success
+    [record] = instance.fetch_materializations(
+        dg.AssetKey(["analytics_dw", "clicks_compacted"]), limit=1
+    ).records
+    metadata = record.asset_materialization.metadata  # type: ignore[union-attr]
+    assert (metadata["files_before"].value, metadata["files_after"].value, metadata["rows"].value) == (
+        3,
+        1,
+        500,
+    )
+
+    resources = {"warehouse_resource": WarehouseResource(home=str(settings.home))}
+    sensor = defs.get_sensor_def("late_objects_sensor")
+    with dg.build_sensor_context(instance=instance, resources=resources) as context:
+        assert sensor(context).skip_reason is not None
+    late, _ = sample_events(42, hour, seed=1234)
+    deliver(runtime, "clicks", late, arrival=hour + timedelta(minutes=50))
+    with dg.build_sensor_context(instance=instance, resources=resources) as context:
+        [request] = sensor(context).run_requests or []
+    assert set(request.asset_selection or []) == {
+        dg.AssetKey(["analytics_dw", "clicks_compacted"]),
+        dg.AssetKey(["analytics_dw", "aggregates"]),
+    }
+    job = defs.resolve_implicit_global_asset_job_def()
+    assert job.execute_in_process(
+        instance=instance, partition_key=request.partition_key, asset_selection=request.asset_selection
+    ).success
+    value = inserted_at(hour)
+    fresh = runtime.engine.query(f"SELECT count(*) AS n FROM clicks WHERE inserted_at = '{value}'").table
+    aggregate = runtime.engine.query(
+        f"SELECT count FROM aggregates WHERE inserted_at = '{value}' AND event_type = 'clicks'"
+    ).table
+    assert fresh.to_pylist() == [{"n": 542}] and aggregate.to_pylist() == [{"count": 542}]
+    with dg.build_sensor_context(instance=instance, resources=resources) as context:
+        assert sensor(context).skip_reason is not None
+
+
+def test_compaction_schedule_leaves_the_latest_hours_in_small_files(defs: dg.Definitions) -> None:
+    schedule = defs.get_schedule_def("compaction_schedule")
+    context = dg.build_schedule_context(
+        scheduled_execution_time=datetime(2026, 3, 1, 12, 25, tzinfo=UTC),
+        repository_def=defs.get_repository_def(),
+    )
+    [request] = schedule.evaluate_tick(context).run_requests or []
+    assert request.partition_key == "2026-03-01-10:00"  # 1 hour of lag after the hour ends
