@@ -5,6 +5,7 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 import sqlglot
@@ -270,3 +271,18 @@ def test_unload_engine_needs_athena(runtime: Runtime) -> None:
     fill_hour(runtime)
     with pytest.raises(ValueError, match="needs Athena"):
         compact_hour(runtime, "clicks", HOUR, CompactionOptions(engine="athena_unload"), now=T)
+
+
+def test_objects_written_before_a_column_was_added_read_as_nulls(runtime: Runtime) -> None:
+    fill_hour(runtime, events=100, objects=2)
+    old = pa.table({"id": ["old-1", "old-2"], "session_id": ["s", "s"]})  # no event_time yet
+    runtime.lake.write_parquet(f"clicks/{HOUR}/analytics_dw-clicks-1-2026-03-01-10-00-00-old.parquet", old)
+    report = compact_hour(runtime, "clicks", HOUR, SMALL, now=T)
+    assert report.rows == 102
+    found = runtime.engine.query(
+        f"SELECT id, event_time FROM clicks WHERE inserted_at = '{HOUR}' AND id LIKE 'old-%'"
+    )
+    assert sorted(found.table.to_pylist(), key=lambda r: r["id"]) == [
+        {"id": "old-1", "event_time": None},
+        {"id": "old-2", "event_time": None},
+    ]

@@ -50,15 +50,15 @@ class CompactionReport:
     table: str
     inserted_at: str
     status: str  # compacted | unchanged | empty | lost_race
-    version: int | None
+    version: int | None  # the hour's current version after this run
     rows: int
-    files_before: int
-    files_after: int
-    bytes_before: int
-    bytes_after: int
-    duplicates_removed: int
-    late_objects: int
-    deleted_objects: int
+    files_before: int = 0
+    files_after: int = 0
+    bytes_before: int = 0
+    bytes_after: int = 0
+    duplicates_removed: int = 0
+    late_objects: int = 0  # raw objects not yet in a version
+    deleted_objects: int = 0
 
     def metadata(self) -> dict[str, int | str]:
         numbers = dataclasses.asdict(self)
@@ -100,24 +100,12 @@ def compact_hour(
     previous = read_manifest(lake, current) if version_of(current) else None
     included = set(previous.raw_objects) if previous else set()
     late = [o for o in lake.list_objects(raw_prefix(table, hour)) if o.key not in included]
-
-    def report(status: str, **numbers: int) -> CompactionReport:
-        base = dict(
-            version=previous.version if previous else None,
-            rows=previous.rows if previous else 0,
-            files_before=0,
-            files_after=0,
-            bytes_before=0,
-            bytes_after=0,
-            duplicates_removed=0,
-            late_objects=len(late),
-            deleted_objects=0,
-        )
-        return CompactionReport(table, hour, status, **{**base, **numbers})  # type: ignore[arg-type]
+    current_version, current_rows = (previous.version, previous.rows) if previous else (None, 0)
 
     if not late:
         deleted = cleanup_superseded(runtime, table, hour, options.grace, now=now, fault=fault)
-        return report("unchanged" if previous else "empty", deleted_objects=deleted)
+        status = "unchanged" if previous else "empty"
+        return CompactionReport(table, hour, status, current_version, current_rows, deleted_objects=deleted)
 
     inputs: list[LakeObject] = (lake.list_objects(current) if previous else []) + late
     version = (previous.version if previous else 0) + 1
@@ -154,7 +142,9 @@ def compact_hour(
     ):
         for obj in lake.list_objects(prefix, include_hidden=True):  # never visible: safe to drop now
             lake.delete(obj.key)
-        return report("lost_race")
+        return CompactionReport(
+            table, hour, "lost_race", current_version, current_rows, late_objects=len(late)
+        )
     fault("after_switch")
     deleted = cleanup_superseded(runtime, table, hour, options.grace, now=now, fault=fault)
     return CompactionReport(
