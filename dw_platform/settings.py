@@ -16,6 +16,7 @@ class Settings:
     generator_events_per_minute: int
     generator_malformed_ratio: float
     compaction_lag_hours: int = 1
+    compaction_cron: str = "25 * * * *"
 
     @property
     def lake_dir(self) -> Path:
@@ -39,6 +40,7 @@ class Settings:
             generator_events_per_minute=int(env.get("DW_GENERATOR_EVENTS_PER_MINUTE", "100")),
             generator_malformed_ratio=float(env.get("DW_GENERATOR_MALFORMED_RATIO", "0.01")),
             compaction_lag_hours=int(env.get("DW_COMPACTION_LAG_HOURS", "1")),
+            compaction_cron=env.get("DW_COMPACTION_CRON", "25 * * * *"),
         )
 
 

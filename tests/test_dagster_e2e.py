@@ -1,3 +1,4 @@
+import dataclasses
 import hashlib
 import json
 from collections.abc import Iterator
@@ -286,3 +287,16 @@ def test_compaction_schedule_leaves_the_latest_hours_in_small_files(defs: dg.Def
     )
     [request] = schedule.evaluate_tick(context).run_requests or []
     assert request.partition_key == "2026-03-01-10:00"  # 1 hour of lag after the hour ends
+
+
+def test_compaction_schedule_and_lag_are_configurable(settings: Settings) -> None:
+    custom = dataclasses.replace(settings, compaction_cron="50 */2 * * *", compaction_lag_hours=3)
+    defs = build_definitions(analytics_dw, custom)
+    schedule = defs.get_schedule_def("compaction_schedule")
+    assert schedule.cron_schedule == "50 */2 * * *"
+    context = dg.build_schedule_context(
+        scheduled_execution_time=datetime(2026, 3, 1, 12, 50, tzinfo=UTC),
+        repository_def=defs.get_repository_def(),
+    )
+    [request] = schedule.evaluate_tick(context).run_requests or []
+    assert request.partition_key == "2026-03-01-08:00"

@@ -103,7 +103,7 @@ def compaction_schedule(
 
     @dg.schedule(
         name="compaction_schedule",
-        cron_schedule="25 * * * *",
+        cron_schedule=settings.compaction_cron,
         job=job,
         execution_timezone="UTC",
         default_status=default_status,
