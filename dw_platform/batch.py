@@ -9,6 +9,7 @@ from typing import Any
 import pyarrow as pa
 
 from dw_platform.catalog import Partition
+from dw_platform.registration import add_partitions
 from dw_platform.runtime import Runtime
 from dw_platform.settling import check_hours_settled, settle_delay
 from dw_platform.spec import ServerlessDataWarehouse, TableSpec
@@ -61,8 +62,8 @@ def run_batch_hours(
     if spec.batch is None:
         raise ValueError(f"table {table!r} is not a batch table")
     check_hours_settled(table, hours, inputs_settle_delay(warehouse, spec), now or datetime.now(UTC))
-    if runtime.catalog.get_table(warehouse.name, table) is None:
-        sync_catalog(runtime)
+    if any(runtime.catalog.get_table(warehouse.name, t) is None for t in (table, *spec.batch.inputs)):
+        sync_catalog(runtime)  # a fresh warehouse: the job's queries need its inputs' entries
     produced = spec.batch.job(BatchContext(warehouse, spec, tuple(hours), runtime))
     missing = [h for h in hours if h not in produced]
     if missing:
@@ -73,7 +74,5 @@ def run_batch_hours(
         data = _json_lines(produced[hour], spec.column_names)
         runtime.lake.put_bytes(key, data)
         results.append(BatchHourResult(hour, key, len(produced[hour]), len(data)))
-    runtime.catalog.register_partitions(
-        warehouse.name, table, [Partition((h,), f"{spec.prefix}{h}/") for h in hours]
-    )
+    add_partitions(runtime, table, [Partition((h,), f"{spec.prefix}{h}/") for h in hours])
     return results

@@ -3,7 +3,7 @@
 import dataclasses
 from collections.abc import Sequence
 
-from dw_platform.catalog import Partition
+from dw_platform.catalog import Partition, TableNotFoundError, table_definition
 from dw_platform.lake_stats import HourStats, hour_stats
 from dw_platform.runtime import Runtime
 from dw_platform.tables import sync_catalog
@@ -16,6 +16,16 @@ class RegistrationReport:
     hours: tuple[HourStats, ...]
 
 
+def add_partitions(runtime: Runtime, table: str, partitions: Sequence[Partition]) -> int:
+    """Register partitions of a declared table, creating the catalog entries first if missing."""
+    definition = table_definition(runtime.warehouse.table(table))
+    try:
+        return runtime.catalog.register_partitions(runtime.warehouse.name, definition, partitions)
+    except TableNotFoundError:
+        sync_catalog(runtime)
+        return runtime.catalog.register_partitions(runtime.warehouse.name, definition, partitions)
+
+
 def register_hours(
     runtime: Runtime, table: str, hours: Sequence[str], *, with_stats: bool = True
 ) -> RegistrationReport:
@@ -26,10 +36,7 @@ def register_hours(
     if spec.partition_key is None:
         raise ValueError(f"table {table!r} is not partitioned")
     database = runtime.warehouse.name
-    if runtime.catalog.get_table(database, table) is None:
-        sync_catalog(runtime)
-    partitions = [Partition((hour,), f"{spec.prefix}{hour}/") for hour in hours]
-    created = runtime.catalog.register_partitions(database, table, partitions)
+    created = add_partitions(runtime, table, [Partition((hour,), f"{spec.prefix}{hour}/") for hour in hours])
     if not with_stats:
         return RegistrationReport(table, created, ())
     # Stats of what queries see: a compacted hour is read from its version, not its raw folder.

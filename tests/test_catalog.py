@@ -1,7 +1,10 @@
+import dataclasses
 import multiprocessing
 from pathlib import Path
 
-from dw_platform.catalog import Partition, TableDefinition
+import pytest
+
+from dw_platform.catalog import Partition, TableDefinition, TableNotFoundError
 from dw_platform.catalog.local import LocalCatalog
 
 TABLE = TableDefinition("t", (("id", "string"),), (("inserted_at", "string"),), "PARQUET", "t/")
@@ -13,7 +16,7 @@ def _register_all(path: str, worker: int) -> int:
     for hour in range(200):
         # Every worker registers every hour, in a different order, one short transaction each.
         value = f"2026/01/01/{(hour * (worker + 1)) % 200:03d}"
-        created += catalog.register_partitions("db", "t", [Partition((value,), f"t/{value}/")])
+        created += catalog.register_partitions("db", TABLE, [Partition((value,), f"t/{value}/")])
     return created
 
 
@@ -23,9 +26,11 @@ def test_registration_is_idempotent_and_keeps_existing_locations(tmp_path: Path)
     assert catalog.ensure_database("db") is False
     assert catalog.upsert_table("db", TABLE) is True
     assert catalog.upsert_table("db", TABLE) is False
-    assert catalog.register_partitions("db", "t", [Partition(("a",), "t/a/")]) == 1
+    with pytest.raises(TableNotFoundError):
+        catalog.register_partitions("db", dataclasses.replace(TABLE, name="nope"), [Partition(("a",), "n/")])
+    assert catalog.register_partitions("db", TABLE, [Partition(("a",), "t/a/")]) == 1
     assert (
-        catalog.register_partitions("db", "t", [Partition(("a",), "elsewhere/"), Partition(("b",), "t/b/")])
+        catalog.register_partitions("db", TABLE, [Partition(("a",), "elsewhere/"), Partition(("b",), "t/b/")])
         == 1
     )
     assert catalog.get_partitions("db", "t") == [Partition(("a",), "t/a/"), Partition(("b",), "t/b/")]
@@ -43,7 +48,8 @@ def test_processes_write_concurrently_without_losing_or_duplicating(tmp_path: Pa
 
 def test_switching_a_partition_location_is_conditional(tmp_path: Path) -> None:
     catalog = LocalCatalog(tmp_path / "c.sqlite")
-    catalog.register_partitions("db", "t", [Partition(("a",), "t/a/")])
+    catalog.upsert_table("db", TABLE)
+    catalog.register_partitions("db", TABLE, [Partition(("a",), "t/a/")])
     assert catalog.switch_partition_location("db", "t", ("a",), "v1/", expected_location="t/a/") is True
     assert catalog.switch_partition_location("db", "t", ("a",), "v2/", expected_location="t/a/") is False
     assert catalog.get_partitions("db", "t") == [Partition(("a",), "v1/")]

@@ -5,7 +5,7 @@ import pytest
 from dw_platform.catalog import Partition
 from dw_platform.delivery.events import sample_events
 from dw_platform.query.sql import QueryError
-from dw_platform.registration import register_hours
+from dw_platform.registration import add_partitions, register_hours
 from dw_platform.runtime import Runtime
 from dw_platform.sending import deliver
 from dw_platform.tables import load_seed, sync_catalog
@@ -45,9 +45,7 @@ def test_only_registered_partitions_are_visible(loaded: Runtime) -> None:
 def test_rows_come_from_the_registered_location(loaded: Runtime) -> None:
     sync_catalog(loaded)
     # Hour 12 is registered pointing at hour 10's folder: its rows are hour 10's.
-    loaded.catalog.register_partitions(
-        "analytics_dw", "impressions", [Partition(("2026/03/01/12",), "impressions/2026/03/01/10/")]
-    )
+    add_partitions(loaded, "impressions", [Partition(("2026/03/01/12",), "impressions/2026/03/01/10/")])
     result = loaded.engine.query("SELECT inserted_at, count(*) AS n FROM impressions GROUP BY 1")
     assert result.table.to_pylist() == [{"inserted_at": "2026/03/01/12", "n": 100}]
 

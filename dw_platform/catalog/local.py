@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
-from dw_platform.catalog.model import Partition, TableDefinition
+from dw_platform.catalog.model import Partition, TableDefinition, TableNotFoundError
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS databases (
@@ -115,10 +115,17 @@ class LocalCatalog:
             ).fetchall()
         return [TableDefinition.from_json(json.loads(r[0])) for r in rows]
 
-    def register_partitions(self, database: str, table: str, partitions: Iterable[Partition]) -> int:
+    def register_partitions(
+        self, database: str, table: TableDefinition, partitions: Iterable[Partition]
+    ) -> int:
         now = _now()
-        rows = [(database, table, _encode_values(p.values), p.location, now, now) for p in partitions]
+        rows = [(database, table.name, _encode_values(p.values), p.location, now, now) for p in partitions]
         with self._write() as connection:
+            known = connection.execute(
+                "SELECT 1 FROM tables WHERE database = ? AND name = ?", (database, table.name)
+            ).fetchone()
+            if known is None:
+                raise TableNotFoundError(f"table {database}.{table.name} is not in the catalog")
             before = connection.total_changes
             connection.executemany(
                 "INSERT INTO partitions (database, table_name, partition_values, location, created_at, "

@@ -33,6 +33,10 @@ class TableDefinition:
         )
 
 
+class TableNotFoundError(LookupError):
+    """The catalog has no such table (yet): sync the declaration and try again."""
+
+
 @dataclasses.dataclass(frozen=True)
 class Partition:
     values: tuple[str, ...]
@@ -62,9 +66,12 @@ class Catalog(Protocol):
 
     def list_tables(self, database: str) -> list[TableDefinition]: ...
 
-    def register_partitions(self, database: str, table: str, partitions: Iterable[Partition]) -> int:
+    def register_partitions(
+        self, database: str, table: TableDefinition, partitions: Iterable[Partition]
+    ) -> int:
         """Add partitions that do not exist yet (existing ones keep their location); returns how
-        many were created."""
+        many were created. The caller's definition gives new partitions their storage descriptor,
+        so registering costs no extra lookup. Raises TableNotFoundError for an unknown table."""
         ...
 
     def switch_partition_location(
