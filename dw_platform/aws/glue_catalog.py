@@ -1,0 +1,200 @@
+"""The Glue Data Catalog behind the same `Catalog` interface as the local catalog.
+
+Tables are `EXTERNAL_TABLE`s with the storage descriptors Athena needs (Parquet: Mapred Parquet
+formats and ParquetHiveSerDe; JSON: text formats and the OpenX JSON SerDe). Partitions are created
+with BatchCreatePartition in chunks of 100 (per-partition `AlreadyExistsException`s come back in
+`Errors` and mean "already registered"), read with paged GetPartitions or BatchGetPartition.
+Locations are kept as lake keys by the platform and mapped to `s3://<bucket>/<key>` here.
+"""
+
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
+
+import boto3
+
+from dw_platform.catalog.model import Partition, TableDefinition, TableNotFoundError
+
+CREATE_CHUNK = 100  # BatchCreatePartition's limit
+GET_CHUNK = 1000  # BatchGetPartition's limit
+
+STORAGE = {
+    "PARQUET": {
+        "InputFormat": "org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat",
+        "OutputFormat": "org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat",
+        "SerdeInfo": {
+            "Name": "ParquetHiveSerDe",
+            "SerializationLibrary": "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe",
+            "Parameters": {"serialization.format": "1"},
+        },
+    },
+    "JSON": {
+        "InputFormat": "org.apache.hadoop.mapred.TextInputFormat",
+        "OutputFormat": "org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat",
+        "SerdeInfo": {
+            "Name": "JsonSerDe",
+            "SerializationLibrary": "org.openx.data.jsonserde.JsonSerDe",
+            "Parameters": {"serialization.format": "1"},
+        },
+    },
+}
+
+
+def _chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+class GlueCatalog:
+    def __init__(self, bucket: str, region: str, client: Any | None = None) -> None:
+        self.bucket = bucket
+        self.glue = client or boto3.client("glue", region_name=region)
+
+    # ---- locations --------------------------------------------------------------------------------
+    def _uri(self, location: str) -> str:
+        return f"s3://{self.bucket}/{location}"
+
+    def _key(self, uri: str) -> str:
+        prefix = f"s3://{self.bucket}/"
+        return uri[len(prefix) :] if uri.startswith(prefix) else uri
+
+    def storage_descriptor(self, table: TableDefinition, location: str) -> dict[str, Any]:
+        return {
+            "Columns": [{"Name": name, "Type": type_} for name, type_ in table.columns],
+            "Location": self._uri(location),
+            **STORAGE[table.data_format],
+        }
+
+    def table_input(self, table: TableDefinition) -> dict[str, Any]:
+        return {
+            "Name": table.name,
+            "TableType": "EXTERNAL_TABLE",  # without it MSCK REPAIR and SHOW CREATE TABLE fail
+            "Parameters": {"EXTERNAL": "TRUE", "classification": table.data_format.lower()},
+            "PartitionKeys": [{"Name": name, "Type": type_} for name, type_ in table.partition_keys],
+            "StorageDescriptor": self.storage_descriptor(table, table.location),
+        }
+
+    # ---- databases and tables -----------------------------------------------------------------
+    def ensure_database(self, database: str) -> bool:
+        try:
+            self.glue.get_database(Name=database)
+            return False
+        except self.glue.exceptions.EntityNotFoundException:
+            pass
+        try:
+            self.glue.create_database(DatabaseInput={"Name": database})
+        except self.glue.exceptions.AlreadyExistsException:
+            return False
+        return True
+
+    def upsert_table(self, database: str, table: TableDefinition) -> bool:
+        current = self.get_table(database, table.name)
+        if current == table:
+            return False
+        if current is None:
+            self.glue.create_table(DatabaseName=database, TableInput=self.table_input(table))
+        else:
+            self.glue.update_table(DatabaseName=database, TableInput=self.table_input(table))
+        return True
+
+    def _definition(self, data: dict[str, Any]) -> TableDefinition:
+        descriptor = data["StorageDescriptor"]
+        library = descriptor.get("SerdeInfo", {}).get("SerializationLibrary", "")
+        return TableDefinition(
+            name=data["Name"],
+            columns=tuple((c["Name"], c["Type"]) for c in descriptor.get("Columns", [])),
+            partition_keys=tuple((k["Name"], k["Type"]) for k in data.get("PartitionKeys", [])),
+            data_format="JSON" if "json" in library.lower() else "PARQUET",
+            location=self._key(descriptor.get("Location", "")),
+        )
+
+    def get_table(self, database: str, name: str) -> TableDefinition | None:
+        try:
+            return self._definition(self.glue.get_table(DatabaseName=database, Name=name)["Table"])
+        except self.glue.exceptions.EntityNotFoundException:
+            return None
+
+    def list_tables(self, database: str) -> list[TableDefinition]:
+        pages = self.glue.get_paginator("get_tables").paginate(DatabaseName=database)
+        tables = [self._definition(t) for page in pages for t in page["TableList"]]
+        return sorted(tables, key=lambda t: t.name)
+
+    # ---- partitions -----------------------------------------------------------------------------
+    def register_partitions(
+        self, database: str, table: TableDefinition, partitions: Iterable[Partition]
+    ) -> int:
+        wanted = list(partitions)
+        created = 0
+        for chunk in _chunks(wanted, CREATE_CHUNK):
+            try:
+                response = self.glue.batch_create_partition(
+                    DatabaseName=database,
+                    TableName=table.name,
+                    PartitionInputList=[
+                        {
+                            "Values": list(p.values),
+                            "StorageDescriptor": self.storage_descriptor(table, p.location),
+                        }
+                        for p in chunk
+                    ],
+                )
+            except self.glue.exceptions.EntityNotFoundException as error:
+                raise TableNotFoundError(f"table {database}.{table.name} is not in the catalog") from error
+            failures = [
+                e
+                for e in response.get("Errors", [])
+                if e["ErrorDetail"]["ErrorCode"] != "AlreadyExistsException"
+            ]
+            if failures:
+                first = failures[0]
+                raise RuntimeError(
+                    f"Glue refused {len(failures)} partitions of {database}.{table.name}, e.g. "
+                    f"{first['PartitionValues']}: {first['ErrorDetail']['ErrorCode']} "
+                    f"{first['ErrorDetail'].get('ErrorMessage', '')}"
+                )
+            created += len(chunk) - len(response.get("Errors", []))
+        return created
+
+    def _partition(self, data: dict[str, Any]) -> Partition:
+        return Partition(tuple(data["Values"]), self._key(data["StorageDescriptor"]["Location"]))
+
+    def get_partitions(
+        self, database: str, table: str, values: Sequence[tuple[str, ...]] | None = None
+    ) -> list[Partition]:
+        found: list[Partition] = []
+        if values is None:
+            pages = self.glue.get_paginator("get_partitions").paginate(DatabaseName=database, TableName=table)
+            found = [self._partition(p) for page in pages for p in page["Partitions"]]
+        else:
+            for chunk in _chunks(list(values), GET_CHUNK):
+                pending = [{"Values": list(v)} for v in chunk]
+                while pending:
+                    response = self.glue.batch_get_partition(
+                        DatabaseName=database, TableName=table, PartitionsToGet=pending
+                    )
+                    found += [self._partition(p) for p in response.get("Partitions", [])]
+                    pending = response.get("UnprocessedKeys", [])
+        return sorted(found, key=lambda p: p.values)
+
+    def switch_partition_location(
+        self, database: str, table: str, values: tuple[str, ...], new_location: str, expected_location: str
+    ) -> bool:
+        """UpdatePartition after checking the current location. Glue has no conditional update, so
+        the check and the write are two calls: concurrent compactions of one table are kept apart by
+        their Dagster pool, and the check catches a compaction that finished in between."""
+        try:
+            current = self.glue.get_partition(
+                DatabaseName=database, TableName=table, PartitionValues=list(values)
+            )
+        except self.glue.exceptions.EntityNotFoundException:
+            return False
+        partition = current["Partition"]
+        if self._key(partition["StorageDescriptor"]["Location"]) != expected_location:
+            return False
+        descriptor = {**partition["StorageDescriptor"], "Location": self._uri(new_location)}
+        self.glue.update_partition(
+            DatabaseName=database,
+            TableName=table,
+            PartitionValueList=list(values),
+            PartitionInput={"Values": list(values), "StorageDescriptor": descriptor},
+        )
+        return True
