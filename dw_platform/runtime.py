@@ -21,16 +21,30 @@ class Runtime:
     # Runs one Athena statement to completion; only the AWS profile has Athena.
     athena_execute: Callable[[str], None] | None = None
 
+    query_engine: str = "duckdb"
+
     @classmethod
     def from_settings(cls, warehouse: ServerlessDataWarehouse, settings: Settings) -> "Runtime":
-        if settings.profile != "local":
-            raise NotImplementedError(
-                f"profile {settings.profile!r} is not available yet: only the local profile is implemented"
-            )
-        return cls(warehouse, LocalCatalog(settings.catalog_path), Lake.local(settings.lake_dir))
+        if settings.profile == "local":
+            return cls(warehouse, LocalCatalog(settings.catalog_path), Lake.local(settings.lake_dir))
+        from dw_platform.aws.glue_catalog import GlueCatalog
+        from dw_platform.aws.s3_lake import s3_lake
+
+        bucket = settings.data_bucket or f"{warehouse.name.replace('_', '-')}-data"
+        return cls(
+            warehouse,
+            GlueCatalog(bucket, settings.aws_region),
+            s3_lake(bucket, settings.aws_region),
+            query_engine=settings.query_engine,
+        )
 
     @cached_property
     def engine(self) -> DuckDBEngine:
+        if self.query_engine != "duckdb":
+            raise NotImplementedError(
+                f"query engine {self.query_engine!r} is not available yet; DW_QUERY_ENGINE=duckdb queries "
+                "the catalog's partitions with DuckDB reading the lake (local or S3)"
+            )
         return DuckDBEngine(self.catalog, self.lake, self.warehouse.name)
 
     def delivery_stream(self, table: str) -> LocalDeliveryStream:

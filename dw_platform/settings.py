@@ -17,6 +17,10 @@ class Settings:
     generator_malformed_ratio: float
     compaction_lag_hours: int = 1
     compaction_cron: str = "25 * * * *"
+    # AWS profile: names and region from configuration, credentials from boto3's default chain.
+    aws_region: str = "us-west-2"
+    data_bucket: str | None = None
+    query_engine: str = "duckdb"
 
     @property
     def lake_dir(self) -> Path:
@@ -41,6 +45,9 @@ class Settings:
             generator_malformed_ratio=float(env.get("DW_GENERATOR_MALFORMED_RATIO", "0.01")),
             compaction_lag_hours=int(env.get("DW_COMPACTION_LAG_HOURS", "1")),
             compaction_cron=env.get("DW_COMPACTION_CRON", "25 * * * *"),
+            aws_region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "us-west-2",
+            data_bucket=env.get("DW_DATA_BUCKET"),
+            query_engine=env.get("DW_QUERY_ENGINE", "duckdb" if profile == "local" else "athena"),
         )
 
 

@@ -20,7 +20,7 @@ from dw_platform.runtime import Runtime
 from dw_platform.sending import deliver
 from dw_platform.spec import Column
 from dw_platform.tables import sync_catalog
-from tests.aws_emulator import REGION, aws_endpoint  # noqa: F401 - fixture
+from tests.aws_emulator import REGION, aws_endpoint, moto_endpoint  # noqa: F401 - fixtures
 
 BUCKET = "analytics-dw-data"
 DB = "analytics_dw"

@@ -18,7 +18,7 @@ from dw_platform.lake import Lake
 from dw_platform.registration import register_hours
 from dw_platform.runtime import Runtime
 from dw_platform.sending import deliver
-from tests.aws_emulator import REGION, aws_endpoint  # noqa: F401 - fixture
+from tests.aws_emulator import REGION, aws_endpoint, moto_endpoint  # noqa: F401 - fixtures
 
 BUCKET = "analytics-dw-data"
 HOUR = "2026/03/01/10"

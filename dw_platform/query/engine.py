@@ -11,13 +11,14 @@ from collections.abc import Sequence
 
 import duckdb
 import pyarrow as pa
+import pyarrow.dataset as ds
 
 from dw_platform.catalog import Catalog, Partition, TableDefinition
 from dw_platform.identifiers import sql_string_literal
 from dw_platform.lake import Lake, LakeObject
 from dw_platform.query.partition_filter import KeyBound, TableReference, table_references
 from dw_platform.query.sql import QueryError, parse_query, to_duckdb
-from dw_platform.types import DUCKDB_TYPES
+from dw_platform.types import ARROW_TYPES, DUCKDB_TYPES
 
 _FILE_COLUMN = "__dw_file"
 
@@ -120,6 +121,9 @@ class DuckDBEngine:
             )
             connection.execute(f"CREATE VIEW {_quote(name)} AS SELECT {typed_nulls} WHERE false")
             return
+        if not self.lake.is_local:
+            self._create_dataset_view(connection, name, source)
+            return
         file_list = "[" + ", ".join(sql_string_literal(self.lake.uri(o.key)) for o, _ in source.files) + "]"
         if definition.data_format == "PARQUET":
             reader = f"read_parquet({file_list}, filename='{_FILE_COLUMN}', union_by_name=true)"
@@ -146,3 +150,30 @@ class DuckDBEngine:
             f"CREATE VIEW {_quote(name)} AS SELECT {', '.join(selected)} FROM {reader} f "
             f"JOIN {_quote(mapping_name)} p ON f.{_FILE_COLUMN} = p.{_FILE_COLUMN}"
         )
+
+    def _create_dataset_view(self, connection: duckdb.DuckDBPyConnection, name: str, source: _Source) -> None:
+        """Objects outside the local filesystem (S3) are read through pyarrow datasets on the lake's
+        filesystem, one per partition, since DuckDB's own S3 support is an extension it would
+        download. DuckDB scans them lazily, with projection pushdown."""
+        definition = source.definition
+        schema = pa.schema([(c, ARROW_TYPES[t]) for c, t in definition.columns])
+        file_format = ds.ParquetFileFormat() if definition.data_format == "PARQUET" else ds.JsonFileFormat()
+        groups: dict[tuple[str, ...], list[str]] = {}
+        for obj, values in source.files:
+            groups.setdefault(values, []).append(self.lake.path(obj.key))
+        selects = []
+        for index, (values, paths) in enumerate(sorted(groups.items())):
+            dataset_name = f"__dw_{name}_{index}"
+            connection.register(
+                dataset_name,
+                ds.dataset(paths, schema=schema, format=file_format, filesystem=self.lake.filesystem),
+            )
+            selected = [
+                f"CAST({_quote(c)} AS {DUCKDB_TYPES[t]}) AS {_quote(c)}" for c, t in definition.columns
+            ]
+            selected += [
+                f"CAST({sql_string_literal(v)} AS {DUCKDB_TYPES[t]}) AS {_quote(k)}"
+                for v, (k, t) in zip(values, definition.partition_keys, strict=True)
+            ]
+            selects.append(f"SELECT {', '.join(selected)} FROM {_quote(dataset_name)}")
+        connection.execute(f"CREATE VIEW {_quote(name)} AS {' UNION ALL '.join(selects)}")
