@@ -8,6 +8,8 @@ from dw_platform.analytics_dw import analytics_dw
 from dw_platform.runtime import Runtime
 from dw_platform.settings import Settings
 
+pytest_plugins = ["tests.aws_emulator"]  # the AWS emulator fixtures: moto_endpoint, aws_endpoint
+
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:

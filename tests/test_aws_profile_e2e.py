@@ -19,14 +19,14 @@ from dw_platform.lake_stats import hour_stats
 from dw_platform.runtime import Runtime
 from dw_platform.sending import deliver
 from dw_platform.settings import Settings
-from tests.aws_emulator import REGION, aws_endpoint, moto_endpoint  # noqa: F401 - fixtures
+from tests.aws_emulator import REGION
 
 BUCKET = "acme-analytics-dw-data"
 HOURS = [datetime(2026, 3, 1, 10, tzinfo=UTC) + timedelta(hours=i) for i in range(3)]
 
 
 @pytest.fixture
-def aws_settings(aws_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> Settings:  # noqa: F811
+def aws_settings(aws_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> Settings:
     monkeypatch.setenv("DW_PROFILE", "aws")
     monkeypatch.setenv("DW_DATA_BUCKET", BUCKET)
     monkeypatch.setenv("DW_QUERY_ENGINE", "duckdb")  # Athena cannot run here

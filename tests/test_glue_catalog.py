@@ -20,7 +20,7 @@ from dw_platform.runtime import Runtime
 from dw_platform.sending import deliver
 from dw_platform.spec import Column
 from dw_platform.tables import sync_catalog
-from tests.aws_emulator import REGION, aws_endpoint, moto_endpoint  # noqa: F401 - fixtures
+from tests.aws_emulator import REGION
 
 BUCKET = "analytics-dw-data"
 DB = "analytics_dw"
@@ -34,7 +34,7 @@ class CountedGlue:
 
 
 @pytest.fixture
-def glue(aws_endpoint: str) -> CountedGlue:  # noqa: F811
+def glue(aws_endpoint: str) -> CountedGlue:
     client = boto3.client("glue", region_name=REGION)
     calls: Counter = Counter()
     client.meta.events.register("before-call.glue", lambda model, **_: calls.update([model.name]))

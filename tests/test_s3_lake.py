@@ -18,7 +18,7 @@ from dw_platform.lake import Lake
 from dw_platform.registration import register_hours
 from dw_platform.runtime import Runtime
 from dw_platform.sending import deliver
-from tests.aws_emulator import REGION, aws_endpoint, moto_endpoint  # noqa: F401 - fixtures
+from tests.aws_emulator import REGION
 
 BUCKET = "analytics-dw-data"
 HOUR = "2026/03/01/10"
@@ -26,7 +26,7 @@ ARRIVAL = datetime(2026, 3, 1, 10, 5, tzinfo=UTC)
 
 
 @pytest.fixture
-def lake(aws_endpoint: str) -> Lake:  # noqa: F811
+def lake(aws_endpoint: str) -> Lake:
     boto3.client("s3", region_name=REGION).create_bucket(
         Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": REGION}
     )

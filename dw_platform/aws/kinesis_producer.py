@@ -1,0 +1,118 @@
+"""Putting events into a Kinesis stream: PutRecords in batches of at most 500 records and 5 MiB.
+
+A PutRecords call can succeed (HTTP 200) while some of its entries failed with
+`ProvisionedThroughputExceededException` or `InternalFailure`: only those entries are sent again,
+with jittered exponential backoff, so nothing is lost or duplicated. A throttled call as a whole is
+first retried by botocore's own retry mode, then by this loop the same way. After `max_attempts`
+the error says how many events were not accepted.
+
+Packing several events into one record (concatenated JSON documents, which Firehose's conversion
+accepts) makes a high-volume stream byte-bound instead of record-bound: fewer shards.
+"""
+
+import dataclasses
+import random
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+MAX_RECORDS = 500
+MAX_BATCH_BYTES = 5 * 1024 * 1024
+MAX_RECORD_BYTES = 1024 * 1024
+RETRYABLE_CALL_ERRORS = ("ProvisionedThroughputExceededException", "ThrottlingException", "InternalFailure")
+
+
+class KinesisPutError(RuntimeError):
+    """Some events were still refused after every attempt."""
+
+
+@dataclasses.dataclass
+class PutSummary:
+    events: int = 0
+    records: int = 0
+    calls: int = 0
+    retried_entries: int = 0
+
+
+def pack_events(events: Sequence[bytes], per_record: int) -> list[bytes]:
+    """Concatenate up to `per_record` JSON events per record, never past Kinesis's record size."""
+    records: list[bytes] = []
+    current: list[bytes] = []
+    size = 0
+    for event in events:
+        if current and (len(current) == per_record or size + len(event) + 1 > MAX_RECORD_BYTES):
+            records.append(b"\n".join(current))
+            current, size = [], 0
+        current.append(event)
+        size += len(event) + 1
+    if current:
+        records.append(b"\n".join(current))
+    return records
+
+
+def _batches(entries: Sequence[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    batches: list[list[dict[str, Any]]] = []
+    current: list[dict[str, Any]] = []
+    size = 0
+    for entry in entries:
+        entry_size = len(entry["Data"]) + len(entry["PartitionKey"].encode())
+        if current and (len(current) == MAX_RECORDS or size + entry_size > MAX_BATCH_BYTES):
+            batches.append(current)
+            current, size = [], 0
+        current.append(entry)
+        size += entry_size
+    if current:
+        batches.append(current)
+    return batches
+
+
+@dataclasses.dataclass
+class KinesisProducer:
+    client: Any
+    stream_name: str
+    max_attempts: int = 8
+    base_delay_s: float = 0.05
+    max_delay_s: float = 5.0
+    sleep: Callable[[float], None] = time.sleep
+    rng: random.Random = dataclasses.field(default_factory=random.Random)
+
+    def put_events(self, events: Sequence[bytes], *, events_per_record: int = 1) -> PutSummary:
+        records = pack_events(events, events_per_record) if events_per_record > 1 else list(events)
+        summary = PutSummary(events=len(events), records=len(records))
+        entries = [{"Data": record, "PartitionKey": uuid.uuid4().hex} for record in records]
+        for batch in _batches(entries):
+            self._put_batch(batch, summary)
+        return summary
+
+    def _backoff(self, attempt: int) -> None:
+        # "Full jitter": a random delay up to an exponentially growing cap spreads retries out.
+        self.sleep(self.rng.uniform(0, min(self.max_delay_s, self.base_delay_s * 2**attempt)))
+
+    def _put_batch(self, batch: list[dict[str, Any]], summary: PutSummary) -> None:
+        pending = batch
+        for attempt in range(self.max_attempts):
+            summary.calls += 1
+            try:
+                response = self.client.put_records(StreamName=self.stream_name, Records=pending)
+            except ClientError as error:
+                if error.response["Error"]["Code"] not in RETRYABLE_CALL_ERRORS:
+                    raise
+                self._backoff(attempt)
+                continue
+            failed = [
+                entry
+                for entry, result in zip(pending, response["Records"], strict=True)
+                if "ErrorCode" in result
+            ]
+            if not failed:
+                return
+            summary.retried_entries += len(failed)
+            pending = failed
+            self._backoff(attempt)
+        raise KinesisPutError(
+            f"{len(pending)} records were not accepted by stream {self.stream_name!r} "
+            f"after {self.max_attempts} attempts"
+        )
