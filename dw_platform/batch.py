@@ -8,8 +8,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from dw_platform.catalog import Partition
-from dw_platform.registration import add_partitions
+from dw_platform.registration import add_partitions, hour_partition
 from dw_platform.runtime import Runtime
 from dw_platform.settling import check_hours_settled, settle_delay
 from dw_platform.spec import ServerlessDataWarehouse, TableSpec
@@ -74,5 +73,5 @@ def run_batch_hours(
         data = _json_lines(produced[hour], spec.column_names)
         runtime.lake.put_bytes(key, data)
         results.append(BatchHourResult(hour, key, len(produced[hour]), len(data)))
-    add_partitions(runtime, table, [Partition((h,), f"{spec.prefix}{h}/") for h in hours])
+    add_partitions(runtime, table, [hour_partition(table, h) for h in hours])
     return results

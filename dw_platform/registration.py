@@ -4,6 +4,7 @@ import dataclasses
 from collections.abc import Sequence
 
 from dw_platform.catalog import Partition, TableNotFoundError, table_definition
+from dw_platform.hours import is_inserted_at
 from dw_platform.lake_stats import HourStats, hour_stats
 from dw_platform.runtime import Runtime
 from dw_platform.tables import sync_catalog
@@ -14,6 +15,13 @@ class RegistrationReport:
     table: str
     created: int
     hours: tuple[HourStats, ...]
+
+
+def hour_partition(table: str, hour: str) -> Partition:
+    """The partition of an `inserted_at` hour at its folder, as Firehose (or a batch job) writes it."""
+    if not is_inserted_at(hour):
+        raise ValueError(f"not an inserted_at hour (YYYY/MM/DD/HH): {hour!r}")
+    return Partition((hour,), f"{table}/{hour}/")
 
 
 def add_partitions(runtime: Runtime, table: str, partitions: Sequence[Partition]) -> int:
@@ -36,7 +44,7 @@ def register_hours(
     if spec.partition_key is None:
         raise ValueError(f"table {table!r} is not partitioned")
     database = runtime.warehouse.name
-    created = add_partitions(runtime, table, [Partition((hour,), f"{spec.prefix}{hour}/") for hour in hours])
+    created = add_partitions(runtime, table, [hour_partition(table, hour) for hour in hours])
     if not with_stats:
         return RegistrationReport(table, created, ())
     # Stats of what queries see: a compacted hour is read from its version, not its raw folder.

@@ -78,3 +78,8 @@ def test_sql_errors_are_reported(runtime: Runtime) -> None:
     sync_catalog(runtime)
     with pytest.raises(QueryError, match="query failed"):
         runtime.engine.query("SELECT no_such_column FROM clicks")
+
+
+def test_registration_refuses_values_that_are_not_hours(runtime: Runtime) -> None:
+    with pytest.raises(ValueError, match="not an inserted_at hour"):
+        register_hours(runtime, "clicks", ["2026/03/01/10' OR '1'='1"])

@@ -25,7 +25,7 @@ from dw_platform.compaction.unload import unload_plan
 from dw_platform.hours import is_inserted_at
 from dw_platform.lake import LakeObject
 from dw_platform.lake_stats import parquet_rows
-from dw_platform.registration import add_partitions
+from dw_platform.registration import add_partitions, hour_partition
 from dw_platform.runtime import Runtime
 from dw_platform.types import ARROW_TYPES
 
@@ -73,7 +73,7 @@ def _partition(runtime: Runtime, table: str, hour: str) -> Partition:
     found = runtime.catalog.get_partitions(database, table, [(hour,)])
     if found:
         return found[0]
-    add_partitions(runtime, table, [Partition((hour,), raw_prefix(table, hour))])
+    add_partitions(runtime, table, [hour_partition(table, hour)])
     return runtime.catalog.get_partitions(database, table, [(hour,)])[0]
 
 
