@@ -7,7 +7,10 @@ first retried by botocore's own retry mode, then by this loop the same way. Afte
 the error says how many events were not accepted.
 
 Packing several events into one record (concatenated JSON documents, which Firehose's conversion
-accepts) makes a high-volume stream byte-bound instead of record-bound: fewer shards.
+accepts) makes a high-volume stream byte-bound instead of record-bound: fewer shards. The price:
+Firehose rejects a packed record whole, so one malformed event sends its record's other events to
+the error prefix with it (isolated with the reason, not lost). A blank event is never packed: joined
+to others it would read as whitespace and vanish, alone it becomes an error record.
 """
 
 import dataclasses
@@ -43,6 +46,9 @@ def pack_events(events: Sequence[bytes], per_record: int) -> list[bytes]:
     current: list[bytes] = []
     size = 0
     for event in events:
+        if not event.strip():
+            records.append(event)
+            continue
         if current and (len(current) == per_record or size + len(event) + 1 > MAX_RECORD_BYTES):
             records.append(b"\n".join(current))
             current, size = [], 0
