@@ -8,6 +8,7 @@ from typing import Any
 
 import pyarrow as pa
 
+from dw_platform.lake import hour_folder
 from dw_platform.registration import add_partitions, hour_partition
 from dw_platform.runtime import Runtime
 from dw_platform.settling import check_hours_settled, settle_delay
@@ -69,7 +70,7 @@ def run_batch_hours(
         raise RuntimeError(f"batch job of {table!r} returned no rows for hours {missing[:3]}")
     results = []
     for hour in hours:
-        key = f"{spec.prefix}{hour}/{RESULT_OBJECT}"
+        key = f"{hour_folder(table, hour)}{RESULT_OBJECT}"
         data = _json_lines(produced[hour], spec.column_names)
         runtime.lake.put_bytes(key, data)
         results.append(BatchHourResult(hour, key, len(produced[hour]), len(data)))

@@ -23,6 +23,11 @@ class LakeObject:
     modified: datetime | None = None
 
 
+def hour_folder(table: str, inserted_at: str) -> str:
+    """The folder of one arrival hour of a table: `<table>/YYYY/MM/DD/HH/`, as Firehose writes it."""
+    return f"{table}/{inserted_at}/"
+
+
 def is_hidden(key: str) -> bool:
     name = key.rsplit("/", 1)[-1]
     return name.startswith((".", "_"))

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 import pyarrow.parquet as pq
 
 from dw_platform.delivery.firehose import error_prefix
-from dw_platform.lake import Lake, LakeObject
+from dw_platform.lake import Lake, LakeObject, hour_folder
 
 
 @dataclasses.dataclass(frozen=True)
@@ -35,7 +35,7 @@ def json_lines(lake: Lake, objects: Iterable[LakeObject]) -> int:
 
 def hour_stats(lake: Lake, table: str, inserted_at: str, location: str | None = None) -> HourStats:
     """What an hour holds at `location` (its registered one; the raw hour folder by default)."""
-    objects = lake.list_objects(location or f"{table}/{inserted_at}/")
+    objects = lake.list_objects(location or hour_folder(table, inserted_at))
     errors = lake.list_objects(f"{error_prefix(table)}{inserted_at}/")
     return HourStats(
         inserted_at=inserted_at,

@@ -5,6 +5,7 @@ from collections.abc import Sequence
 
 from dw_platform.catalog import Partition, TableNotFoundError, table_definition
 from dw_platform.hours import is_inserted_at
+from dw_platform.lake import hour_folder
 from dw_platform.lake_stats import HourStats, hour_stats
 from dw_platform.runtime import Runtime
 from dw_platform.tables import sync_catalog
@@ -21,7 +22,7 @@ def hour_partition(table: str, hour: str) -> Partition:
     """The partition of an `inserted_at` hour at its folder, as Firehose (or a batch job) writes it."""
     if not is_inserted_at(hour):
         raise ValueError(f"not an inserted_at hour (YYYY/MM/DD/HH): {hour!r}")
-    return Partition((hour,), f"{table}/{hour}/")
+    return Partition((hour,), hour_folder(table, hour))
 
 
 def add_partitions(runtime: Runtime, table: str, partitions: Sequence[Partition]) -> int:

@@ -17,11 +17,12 @@ from dw_platform.compaction.compact import (
     compact_hour,
     hours_with_late_objects,
 )
-from dw_platform.compaction.layout import hour_root, raw_prefix, version_of
+from dw_platform.compaction.layout import hour_root, version_of
 from dw_platform.compaction.manifest import read_manifest
 from dw_platform.compaction.rewrite import RewriteOptions
 from dw_platform.compaction.unload import unload_plan
 from dw_platform.delivery.events import sample_events
+from dw_platform.lake import hour_folder
 from dw_platform.registration import register_hours
 from dw_platform.runtime import Runtime
 from dw_platform.sending import deliver
@@ -67,7 +68,7 @@ def final_state(runtime: Runtime) -> dict[str, object]:
         "rows": rows(runtime),
         "version": manifest.version,
         "raw_objects_in_manifest": manifest.raw_objects,
-        "raw_objects_left": [o.key for o in runtime.lake.list_objects(raw_prefix("clicks", HOUR))],
+        "raw_objects_left": [o.key for o in runtime.lake.list_objects(hour_folder("clicks", HOUR))],
         "version_folders": len(versions),
         "files": len(manifest.files),
     }
@@ -111,10 +112,10 @@ def test_compaction_rewrites_small_objects_into_target_sized_files(runtime: Runt
 def test_superseded_objects_are_deleted_only_after_the_grace_period(runtime: Runtime) -> None:
     fill_hour(runtime)
     compact_hour(runtime, "clicks", HOUR, SMALL, now=T)
-    assert len(runtime.lake.list_objects(raw_prefix("clicks", HOUR))) == 12
+    assert len(runtime.lake.list_objects(hour_folder("clicks", HOUR))) == 12
     assert compact_hour(runtime, "clicks", HOUR, SMALL, now=T + timedelta(minutes=59)).deleted_objects == 0
     assert compact_hour(runtime, "clicks", HOUR, SMALL, now=LATER).deleted_objects == 12
-    assert runtime.lake.list_objects(raw_prefix("clicks", HOUR)) == []
+    assert runtime.lake.list_objects(hour_folder("clicks", HOUR)) == []
     assert sum(rows(runtime).values()) == 3000
 
 

@@ -18,12 +18,12 @@ from datetime import UTC, datetime, timedelta
 import pyarrow as pa
 
 from dw_platform.catalog import Partition
-from dw_platform.compaction.layout import hour_root, new_version_prefix, raw_prefix, version_of
+from dw_platform.compaction.layout import hour_root, new_version_prefix, version_of
 from dw_platform.compaction.manifest import Manifest, read_manifest, write_manifest
 from dw_platform.compaction.rewrite import RewriteOptions, RewriteResult, rewrite
 from dw_platform.compaction.unload import unload_plan
 from dw_platform.hours import is_inserted_at
-from dw_platform.lake import LakeObject
+from dw_platform.lake import LakeObject, hour_folder
 from dw_platform.lake_stats import parquet_rows
 from dw_platform.registration import add_partitions, hour_partition
 from dw_platform.runtime import Runtime
@@ -100,7 +100,7 @@ def compact_hour(
     current = partition.location
     previous = read_manifest(lake, current) if version_of(current) else None
     included = set(previous.raw_objects) if previous else set()
-    late = [o for o in lake.list_objects(raw_prefix(table, hour)) if o.key not in included]
+    late = [o for o in lake.list_objects(hour_folder(table, hour)) if o.key not in included]
     current_version, current_rows = (previous.version, previous.rows) if previous else (None, 0)
 
     if not late:
@@ -178,7 +178,7 @@ def _unload(
         runtime.warehouse.table(table),
         hour,
         lake.uri(prefix),
-        raw_folder_uri=lake.uri(raw_prefix(table, hour)),
+        raw_folder_uri=lake.uri(hour_folder(table, hour)),
         late_object_uris=[lake.uri(o.key) for o in late],
         compression=options.unload_compression,
         dedupe_key=options.dedupe_key,
@@ -201,7 +201,7 @@ def cleanup_superseded(
     if manifest is None or now - manifest.created_at < grace:
         return 0
     contained = set(manifest.raw_objects)
-    doomed = [o for o in lake.list_objects(raw_prefix(table, hour)) if o.key in contained]
+    doomed = [o for o in lake.list_objects(hour_folder(table, hour)) if o.key in contained]
     # Older versions and leftovers of crashed or losing runs; a run still writing is recent.
     doomed += [
         o
@@ -224,6 +224,6 @@ def hours_with_late_objects(runtime: Runtime, table: str, hours: Sequence[str]) 
             continue
         hour = partition.values[0]
         contained = set(manifest.raw_objects)
-        if any(o.key not in contained for o in runtime.lake.list_objects(raw_prefix(table, hour))):
+        if any(o.key not in contained for o in runtime.lake.list_objects(hour_folder(table, hour))):
             late.append(hour)
     return late

@@ -12,10 +12,6 @@ MANIFEST_NAME = "_manifest.json"
 _VERSION = re.compile(r"/v(\d{5})-[0-9a-f]{12}/$")
 
 
-def raw_prefix(table: str, hour: str) -> str:
-    return f"{table}/{hour}/"
-
-
 def hour_root(table: str, hour: str) -> str:
     return f"{COMPACTED_ROOT}/{table}/{hour}/"
 

@@ -8,7 +8,6 @@ from datetime import UTC, datetime, timedelta
 import dagster as dg
 
 from dw_platform.compaction.compact import CompactionOptions, compact_hour, hours_with_late_objects
-from dw_platform.compaction.layout import raw_prefix
 from dw_platform.compaction.rewrite import RewriteOptions
 from dw_platform.defs.partitions import closed_hours, run_hours
 from dw_platform.defs.resources import WarehouseResource
@@ -21,6 +20,7 @@ from dw_platform.hours import (
     iter_hours,
     partition_key,
 )
+from dw_platform.lake import hour_folder
 from dw_platform.settings import Settings
 from dw_platform.settling import check_hours_settled, settle_delay
 from dw_platform.spec import ServerlessDataWarehouse, TableSpec
@@ -141,7 +141,7 @@ def late_objects_sensor(
         requests = []
         for table, key in targets.items():
             for hour in hours_with_late_objects(runtime, table, hours):
-                objects = [o.key for o in runtime.lake.list_objects(raw_prefix(table, hour))]
+                objects = [o.key for o in runtime.lake.list_objects(hour_folder(table, hour))]
                 digest = hashlib.sha1("\n".join(objects).encode()).hexdigest()[:16]
                 requests.append(
                     dg.RunRequest(

@@ -9,6 +9,7 @@ import dagster as dg
 from dw_platform.defs.partitions import open_hours, range_run_request, run_hours
 from dw_platform.defs.resources import WarehouseResource
 from dw_platform.hours import floor_hour, inserted_at, iter_hours
+from dw_platform.lake import hour_folder
 from dw_platform.registration import register_hours
 from dw_platform.settings import Settings
 from dw_platform.spec import ServerlessDataWarehouse, TableSpec
@@ -94,7 +95,7 @@ def registration_sensor(
         now = datetime.now(UTC)
         first = max(floor_hour(now) - LATE_DATA_WINDOW, floor_hour(settings.partitions_start))
         hours = {inserted_at(h): h for h in iter_hours(first, floor_hour(now))}
-        counts = {value: len(runtime.lake.list_objects(f"{spec.prefix}{value}/")) for value in hours}
+        counts = {value: len(runtime.lake.list_objects(hour_folder(spec.name, value))) for value in hours}
         registered = {
             p.values[0]
             for p in runtime.catalog.get_partitions(warehouse.name, spec.name, [(v,) for v in hours])

@@ -18,8 +18,8 @@ from datetime import UTC, datetime, timedelta
 import pyarrow as pa
 
 from dw_platform.delivery.conversion import RecordConverter, RecordRejected
-from dw_platform.hours import INSERTED_AT_FORMAT
-from dw_platform.lake import Lake
+from dw_platform.hours import inserted_at
+from dw_platform.lake import Lake, hour_folder
 from dw_platform.spec import ServerlessDataWarehouse, TableSpec
 from dw_platform.types import ARROW_TYPES
 
@@ -128,7 +128,7 @@ class LocalDeliveryStream:
             return
         batch, self._buffer, self._buffer_bytes = self._buffer, [], 0
         oldest = min(item.arrival for item in batch)
-        folder = oldest.strftime(INSERTED_AT_FORMAT)
+        hour = inserted_at(oldest)
         rows: list[dict] = []
         failures: list[dict] = []
         for item in batch:
@@ -138,13 +138,13 @@ class LocalDeliveryStream:
                 failures.append(self._error_record(item, rejected))
         name = _object_name(self.stream_name, oldest)
         if rows:
-            key = f"{self.table.prefix}{folder}/{name}.parquet"
+            key = f"{hour_folder(self.table.name, hour)}{name}.parquet"
             columns = {c: [row[c] for row in rows] for c in self._schema.names}
             size = self.lake.write_parquet(key, pa.Table.from_pydict(columns, schema=self._schema))
             self.summary.objects.append(key)
             self.summary.bytes_written += size
         if failures:
-            key = f"{error_prefix(self.table.name)}{folder}/{name}"
+            key = f"{error_prefix(self.table.name)}{hour}/{name}"
             payload = "".join(json.dumps(f, separators=(",", ":")) + "\n" for f in failures).encode()
             self.lake.put_bytes(key, payload)
             self.summary.error_objects.append(key)
