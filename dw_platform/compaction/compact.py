@@ -23,7 +23,7 @@ from dw_platform.compaction.manifest import Manifest, read_manifest, write_manif
 from dw_platform.compaction.rewrite import RewriteOptions, RewriteResult, rewrite
 from dw_platform.compaction.unload import unload_plan
 from dw_platform.hours import is_inserted_at
-from dw_platform.lake import LakeObject, hour_folder
+from dw_platform.lake import Lake, LakeObject, hour_folder
 from dw_platform.lake_stats import parquet_rows
 from dw_platform.registration import add_partitions, hour_partition
 from dw_platform.runtime import Runtime
@@ -96,15 +96,14 @@ def compact_hour(
     now = now or datetime.now(UTC)
     lake, database = runtime.lake, runtime.warehouse.name
     spec = runtime.warehouse.table(table)
-    partition = _partition(runtime, table, hour)
-    current = partition.location
-    previous = read_manifest(lake, current) if version_of(current) else None
-    included = set(previous.raw_objects) if previous else set()
-    late = [o for o in lake.list_objects(hour_folder(table, hour)) if o.key not in included]
+    current = _partition(runtime, table, hour).location
+    previous = _current_manifest(lake, current)
+    raw = lake.list_objects(hour_folder(table, hour))
+    late = _uncontained(raw, previous)
     current_version, current_rows = (previous.version, previous.rows) if previous else (None, 0)
 
     if not late:
-        deleted = cleanup_superseded(runtime, table, hour, options.grace, now=now, fault=fault)
+        deleted = _delete_superseded(lake, table, hour, previous, raw, options.grace, now=now, fault=fault)
         status = "unchanged" if previous else "empty"
         return CompactionReport(table, hour, status, current_version, current_rows, deleted_objects=deleted)
 
@@ -129,7 +128,8 @@ def compact_hour(
         inserted_at=hour,
         version=version,
         location=prefix,
-        raw_objects=tuple(sorted(included | {o.key for o in late})),
+        # Cumulative: what earlier versions contained (even if since deleted) plus the late objects.
+        raw_objects=tuple(sorted({*(previous.raw_objects if previous else ()), *(o.key for o in late)})),
         files=result.files,
         rows=result.rows,
         duplicates_removed=result.input_rows - result.rows,
@@ -147,7 +147,7 @@ def compact_hour(
             table, hour, "lost_race", current_version, current_rows, late_objects=len(late)
         )
     fault("after_switch")
-    deleted = cleanup_superseded(runtime, table, hour, options.grace, now=now, fault=fault)
+    deleted = _delete_superseded(lake, table, hour, manifest, raw, options.grace, now=now, fault=fault)
     return CompactionReport(
         table,
         hour,
@@ -191,22 +191,39 @@ def _unload(
     )
 
 
-def cleanup_superseded(
-    runtime: Runtime, table: str, hour: str, grace: timedelta, *, now: datetime, fault: FaultHook = _no_fault
+def _current_manifest(lake: Lake, location: str) -> Manifest | None:
+    """The manifest of the version a partition points at; None for a raw (never compacted) hour."""
+    return read_manifest(lake, location) if version_of(location) else None
+
+
+def _uncontained(raw: Sequence[LakeObject], manifest: Manifest | None) -> list[LakeObject]:
+    """Raw objects the version does not contain yet: all of them for an hour never compacted."""
+    contained = set(manifest.raw_objects) if manifest else set()
+    return [o for o in raw if o.key not in contained]
+
+
+def _delete_superseded(
+    lake: Lake,
+    table: str,
+    hour: str,
+    manifest: Manifest | None,
+    raw: Sequence[LakeObject],
+    grace: timedelta,
+    *,
+    now: datetime,
+    fault: FaultHook,
 ) -> int:
-    """Delete what the hour's current version supersedes, once it has been current for `grace`."""
-    lake = runtime.lake
-    current = _partition(runtime, table, hour).location
-    manifest = read_manifest(lake, current) if version_of(current) else None
+    """Delete what the hour's current version (`manifest`) supersedes, once it has been current for
+    `grace`: the raw objects it contains, older versions, and leftovers of crashed or losing runs."""
     if manifest is None or now - manifest.created_at < grace:
         return 0
     contained = set(manifest.raw_objects)
-    doomed = [o for o in lake.list_objects(hour_folder(table, hour)) if o.key in contained]
-    # Older versions and leftovers of crashed or losing runs; a run still writing is recent.
+    doomed = [o for o in raw if o.key in contained]
+    # A run still writing its version is recent, so it is spared.
     doomed += [
         o
         for o in lake.list_objects(hour_root(table, hour), include_hidden=True)
-        if not o.key.startswith(current) and (o.modified is None or now - o.modified >= grace)
+        if not o.key.startswith(manifest.location) and (o.modified is None or now - o.modified >= grace)
     ]
     for count, obj in enumerate(doomed, start=1):
         lake.delete(obj.key)
@@ -215,15 +232,20 @@ def cleanup_superseded(
     return len(doomed)
 
 
-def hours_with_late_objects(runtime: Runtime, table: str, hours: Sequence[str]) -> list[str]:
-    """Compacted hours whose raw folder holds objects their current version does not contain."""
-    late = []
+def late_objects(runtime: Runtime, table: str, hours: Sequence[str]) -> dict[str, list[LakeObject]]:
+    """For each compacted hour whose raw folder holds objects its current version does not
+    contain, those objects."""
+    found = {}
     for partition in runtime.catalog.get_partitions(runtime.warehouse.name, table, [(h,) for h in hours]):
-        manifest = read_manifest(runtime.lake, partition.location) if version_of(partition.location) else None
+        manifest = _current_manifest(runtime.lake, partition.location)
         if manifest is None:
             continue
         hour = partition.values[0]
-        contained = set(manifest.raw_objects)
-        if any(o.key not in contained for o in runtime.lake.list_objects(hour_folder(table, hour))):
-            late.append(hour)
-    return late
+        late = _uncontained(runtime.lake.list_objects(hour_folder(table, hour)), manifest)
+        if late:
+            found[hour] = late
+    return found
+
+
+def hours_with_late_objects(runtime: Runtime, table: str, hours: Sequence[str]) -> list[str]:
+    return sorted(late_objects(runtime, table, hours))

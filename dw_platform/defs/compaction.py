@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import dagster as dg
 
-from dw_platform.compaction.compact import CompactionOptions, compact_hour, hours_with_late_objects
+from dw_platform.compaction.compact import CompactionOptions, compact_hour, late_objects
 from dw_platform.compaction.rewrite import RewriteOptions
 from dw_platform.defs.partitions import closed_hours, run_hours
 from dw_platform.defs.resources import WarehouseResource
@@ -20,7 +20,6 @@ from dw_platform.hours import (
     iter_hours,
     partition_key,
 )
-from dw_platform.lake import hour_folder
 from dw_platform.settings import Settings
 from dw_platform.settling import check_hours_settled, settle_delay
 from dw_platform.spec import ServerlessDataWarehouse, TableSpec
@@ -140,9 +139,8 @@ def late_objects_sensor(
         hours = [inserted_at(h) for h in iter_hours(now - LATE_DATA_WINDOW - ONE_HOUR, now - ONE_HOUR)]
         requests = []
         for table, key in targets.items():
-            for hour in hours_with_late_objects(runtime, table, hours):
-                objects = [o.key for o in runtime.lake.list_objects(hour_folder(table, hour))]
-                digest = hashlib.sha1("\n".join(objects).encode()).hexdigest()[:16]
+            for hour, late in late_objects(runtime, table, hours).items():
+                digest = hashlib.sha1("\n".join(o.key for o in late).encode()).hexdigest()[:16]
                 requests.append(
                     dg.RunRequest(
                         run_key=f"late:{table}:{hour}:{digest}",
