@@ -5,6 +5,7 @@ import dagster as dg
 from dw_platform.defs.batch import batch_asset, batch_schedule
 from dw_platform.defs.compaction import compaction_asset, compaction_schedule, late_objects_sensor
 from dw_platform.defs.generator import GeneratorConfig, event_generator
+from dw_platform.defs.partitions import closed_hours
 from dw_platform.defs.resources import WarehouseResource
 from dw_platform.defs.static import infrastructure_asset, static_table_asset
 from dw_platform.defs.streaming import registration_asset, registration_sensor
@@ -54,8 +55,7 @@ def build_definitions(warehouse: ServerlessDataWarehouse, settings: Settings) ->
         generator_status,
     )
     if streaming:
-        hourly = next(a for a in assets if a.key == compacted[streaming[0].name]).partitions_def
-        assert hourly is not None
+        hourly = closed_hours(settings.partitions_start)  # the compaction assets' partitions
         schedules.append(
             compaction_schedule(warehouse, settings, list(compacted.values()), hourly, schedule_status)
         )
