@@ -29,8 +29,9 @@ class Runtime:
             return cls(warehouse, LocalCatalog(settings.catalog_path), Lake.local(settings.lake_dir))
         from dw_platform.aws.glue_catalog import GlueCatalog
         from dw_platform.aws.s3_lake import s3_lake
+        from dw_platform.provisioning.naming import default_data_bucket
 
-        bucket = settings.data_bucket or f"{warehouse.name.replace('_', '-')}-data"
+        bucket = settings.data_bucket or default_data_bucket(warehouse)
         return cls(
             warehouse,
             GlueCatalog(bucket, settings.aws_region),

@@ -20,6 +20,8 @@ class Settings:
     # AWS profile: names and region from configuration, credentials from boto3's default chain.
     aws_region: str = "us-west-2"
     data_bucket: str | None = None
+    results_bucket: str | None = None
+    athena_workgroup: str | None = None
     query_engine: str = "duckdb"
 
     @property
@@ -47,6 +49,8 @@ class Settings:
             compaction_cron=env.get("DW_COMPACTION_CRON", "25 * * * *"),
             aws_region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "us-west-2",
             data_bucket=env.get("DW_DATA_BUCKET"),
+            results_bucket=env.get("DW_RESULTS_BUCKET"),
+            athena_workgroup=env.get("DW_ATHENA_WORKGROUP"),
             query_engine=env.get("DW_QUERY_ENGINE", "duckdb" if profile == "local" else "athena"),
         )
 

@@ -55,6 +55,8 @@ class StreamingOptions:
     shard_count: int
     flush_interval_s: int
     buffer_size_mib: int
+    # On-demand Kinesis capacity instead of `shard_count` provisioned shards.
+    on_demand: bool = False
 
 
 @dataclasses.dataclass(frozen=True)
@@ -116,10 +118,14 @@ class ServerlessDataWarehouse:
 
     name: str
     is_dev: bool = False
+    # The Athena workgroup cancels any query scanning more (the backstop behind the query guard rail).
+    query_cutoff_gib: int = 100
     tables: tuple[TableSpec, ...] = ()
 
     def __post_init__(self) -> None:
         validate_identifier(self.name, what="warehouse (Glue database)")
+        if self.query_cutoff_gib < 1:
+            raise DeclarationError(f"query_cutoff_gib must be at least 1, got {self.query_cutoff_gib}")
 
     # ---- fluent declaration -------------------------------------------------------------------
     def with_table(
@@ -144,8 +150,12 @@ class ServerlessDataWarehouse:
         shard_count: int = 1,
         flush_interval_s: int | None = None,
         buffer_size_mib: int = MAX_BUFFER_MIB,
+        on_demand: bool = False,
     ) -> ServerlessDataWarehouse:
-        """A table fed by Kinesis -> Firehose, always Parquet, partitioned hourly by arrival time."""
+        """A table fed by Kinesis -> Firehose, always Parquet, partitioned hourly by arrival time.
+
+        `shard_count` provisioned shards (see `provisioning.shards.shards_needed`), or `on_demand`
+        capacity. `flush_interval_s` and `buffer_size_mib` are Firehose's buffering hints."""
         interval = flush_interval_s
         if interval is None:
             interval = DEV_FLUSH_INTERVAL_S if self.is_dev else PROD_FLUSH_INTERVAL_S
@@ -159,7 +169,7 @@ class ServerlessDataWarehouse:
         if shard_count < 1:
             raise DeclarationError(f"table {name!r}: shard_count must be at least 1, got {shard_count}")
         spec = self._table(name, columns, "PARQUET", [(partition_key, "string")], TableKind.STREAMING)
-        options = StreamingOptions(shard_count, interval, buffer_size_mib)
+        options = StreamingOptions(shard_count, interval, buffer_size_mib, on_demand)
         return self._add(dataclasses.replace(spec, streaming=options))
 
     def with_batch_input_table(

@@ -15,6 +15,7 @@ import boto3
 from dw_platform.catalog.model import Partition, TableDefinition, TableNotFoundError
 
 CREATE_CHUNK = 100  # BatchCreatePartition's limit
+UPDATE_CHUNK = 100  # BatchUpdatePartition's limit
 GET_CHUNK = 1000  # BatchGetPartition's limit
 
 STORAGE = {
@@ -94,7 +95,48 @@ class GlueCatalog:
             self.glue.create_table(DatabaseName=database, TableInput=self.table_input(table))
         else:
             self.glue.update_table(DatabaseName=database, TableInput=self.table_input(table))
+            if current.columns != table.columns:
+                self._update_partition_columns(database, table)
         return True
+
+    def _update_partition_columns(self, database: str, table: TableDefinition) -> int:
+        """Existing partitions keep the columns they were created with, and Athena then fails with
+        HIVE_PARTITION_SCHEMA_MISMATCH: give every partition the table's columns, keeping its
+        location. Returns how many partitions were updated."""
+        pages = self.glue.get_paginator("get_partitions").paginate(
+            DatabaseName=database, TableName=table.name
+        )
+        stale = [
+            p
+            for page in pages
+            for p in page["Partitions"]
+            if [(c["Name"], c["Type"]) for c in p["StorageDescriptor"].get("Columns", [])]
+            != list(table.columns)
+        ]
+        for chunk in _chunks(stale, UPDATE_CHUNK):
+            response = self.glue.batch_update_partition(
+                DatabaseName=database,
+                TableName=table.name,
+                Entries=[
+                    {
+                        "PartitionValueList": p["Values"],
+                        "PartitionInput": {
+                            "Values": p["Values"],
+                            "StorageDescriptor": self.storage_descriptor(
+                                table, self._key(p["StorageDescriptor"]["Location"])
+                            ),
+                        },
+                    }
+                    for p in chunk
+                ],
+            )
+            if errors := response.get("Errors"):
+                first = errors[0]
+                raise RuntimeError(
+                    f"Glue refused to update {len(errors)} partitions of {database}.{table.name}, "
+                    f"e.g. {first['PartitionValueList']}: {first['ErrorDetail'].get('ErrorMessage', '')}"
+                )
+        return len(stale)
 
     def _definition(self, data: dict[str, Any]) -> TableDefinition:
         descriptor = data["StorageDescriptor"]

@@ -1,0 +1,117 @@
+"""Names and ARNs of everything the stack provisions, derived from the declaration and settings.
+
+One place decides them, so the runtime, the provisioning layer, the IAM policies and the outputs
+can never disagree about which bucket or stream is meant.
+"""
+
+import dataclasses
+
+from dw_platform.settings import Settings
+from dw_platform.spec import ServerlessDataWarehouse
+
+STACK_TAG = "dw:stack"
+
+
+def default_data_bucket(warehouse: ServerlessDataWarehouse) -> str:
+    return f"{warehouse.name.replace('_', '-')}-data"
+
+
+def default_results_bucket(warehouse: ServerlessDataWarehouse) -> str:
+    return f"{warehouse.name.replace('_', '-')}-athena-results"
+
+
+def _partition(region: str) -> str:
+    if region.startswith("cn-"):
+        return "aws-cn"
+    if region.startswith("us-gov-"):
+        return "aws-us-gov"
+    return "aws"
+
+
+@dataclasses.dataclass(frozen=True)
+class StackNames:
+    warehouse: ServerlessDataWarehouse
+    region: str
+    account: str
+    data_bucket: str
+    results_bucket: str
+    workgroup: str
+
+    @classmethod
+    def from_settings(
+        cls, warehouse: ServerlessDataWarehouse, settings: Settings, account: str
+    ) -> "StackNames":
+        return cls(
+            warehouse=warehouse,
+            region=settings.aws_region,
+            account=account,
+            data_bucket=settings.data_bucket or default_data_bucket(warehouse),
+            results_bucket=settings.results_bucket or default_results_bucket(warehouse),
+            workgroup=settings.athena_workgroup or warehouse.name,
+        )
+
+    @property
+    def database(self) -> str:
+        return self.warehouse.name
+
+    @property
+    def tags(self) -> dict[str, str]:
+        """Set on every resource the stack creates: destroy deletes only what carries it."""
+        return {STACK_TAG: self.warehouse.name}
+
+    @property
+    def log_group(self) -> str:
+        return f"/aws/kinesisfirehose/{self.warehouse.name}"
+
+    @property
+    def run_worker_policy(self) -> str:
+        return f"{self.warehouse.name}-run-worker"
+
+    def stream(self, table: str) -> str:
+        """The Kinesis stream and the Firehose delivery stream of a streaming table share a name."""
+        return self.warehouse.delivery_stream_name(table)
+
+    def firehose_role(self, table: str) -> str:
+        return f"{self.warehouse.name}-{table}-firehose"
+
+    def log_stream(self, table: str) -> str:
+        return f"{table}-S3Delivery"
+
+    # ---- ARNs ---------------------------------------------------------------------------------
+    def _arn(self, service: str, resource: str, *, regional: bool = True, account: bool = True) -> str:
+        region = self.region if regional else ""
+        owner = self.account if account else ""
+        return f"arn:{_partition(self.region)}:{service}:{region}:{owner}:{resource}"
+
+    def bucket_arn(self, bucket: str) -> str:
+        return self._arn("s3", bucket, regional=False, account=False)
+
+    def stream_arn(self, table: str) -> str:
+        return self._arn("kinesis", f"stream/{self.stream(table)}")
+
+    def delivery_stream_arn(self, table: str) -> str:
+        return self._arn("firehose", f"deliverystream/{self.stream(table)}")
+
+    def role_arn(self, role: str) -> str:
+        return self._arn("iam", f"role/{role}", regional=False)
+
+    def policy_arn(self, policy: str) -> str:
+        return self._arn("iam", f"policy/{policy}", regional=False)
+
+    @property
+    def catalog_arn(self) -> str:
+        return self._arn("glue", "catalog")
+
+    @property
+    def database_arn(self) -> str:
+        return self._arn("glue", f"database/{self.database}")
+
+    def table_arn(self, table: str) -> str:
+        return self._arn("glue", f"table/{self.database}/{table}")
+
+    def log_stream_arn(self, table: str) -> str:
+        return self._arn("logs", f"log-group:{self.log_group}:log-stream:{self.log_stream(table)}")
+
+    @property
+    def workgroup_arn(self) -> str:
+        return self._arn("athena", f"workgroup/{self.workgroup}")
