@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 export DW_HOME ?= $(CURDIR)/.dw
 export DAGSTER_HOME ?= $(DW_HOME)/dagster
 
-.PHONY: install dev test lint demo lock clean
+.PHONY: install dev test lint demo lock clean policy
 
 $(VENV)/.installed: pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,11 @@ test: install lint
 
 demo: install
 	$(BIN)/dw demo
+
+# The run-worker IAM policy, generated into infra/ for review (default names, placeholder account).
+policy: install
+	AWS_REGION=us-west-2 DW_DATA_BUCKET= DW_RESULTS_BUCKET= DW_ATHENA_WORKGROUP= \
+	  $(BIN)/dw provision policy --account ACCOUNT_ID --output infra/analytics_dw-run-worker-policy.json
 
 lock:
 	rm -rf .lockenv && $(PYTHON) -m venv .lockenv

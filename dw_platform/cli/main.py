@@ -1,4 +1,4 @@
-"""`dw`: send events, backfill hours, query, inspect and demo the warehouse."""
+"""`dw`: send events, backfill hours, query, inspect and demo the warehouse, provision AWS."""
 
 import argparse
 import os
@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from dw_platform.cli import commands
+from dw_platform.cli.provision import ProvisionError, add_provision
 from dw_platform.settings import ensure_dagster_home
 
 
@@ -89,7 +90,7 @@ def build_parser() -> argparse.ArgumentParser:
         "DW_PROFILE (local), DW_HOME (./.dw), DAGSTER_HOME (DW_HOME/dagster).",
     )
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for add in (_add_send, _add_backfill, _add_query, _add_status, _add_demo):
+    for add in (_add_send, _add_backfill, _add_query, _add_status, _add_demo, add_provision):
         add(subparsers)
     return parser
 
@@ -102,7 +103,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     ensure_dagster_home(Path(os.environ["DAGSTER_HOME"]))
     try:
         return args.handler(args)
-    except (ValueError, KeyError, NotImplementedError, commands.CommandError) as error:
+    except (ValueError, KeyError, NotImplementedError, commands.CommandError, ProvisionError) as error:
         print(f"dw {args.command}: {error}", file=sys.stderr)
         return 2
 

@@ -6,7 +6,7 @@ from dw_platform.defs.batch import batch_asset, batch_schedule
 from dw_platform.defs.compaction import compaction_asset, compaction_schedule, late_objects_sensor
 from dw_platform.defs.generator import GeneratorConfig, event_generator
 from dw_platform.defs.partitions import closed_hours
-from dw_platform.defs.resources import WarehouseResource
+from dw_platform.defs.resources import ProvisioningResource, WarehouseResource
 from dw_platform.defs.static import infrastructure_asset, static_table_asset
 from dw_platform.defs.streaming import registration_asset, registration_sensor
 from dw_platform.settings import Settings
@@ -71,6 +71,7 @@ def build_definitions(warehouse: ServerlessDataWarehouse, settings: Settings) ->
         schedules=[*schedules, generator_schedule],
         sensors=[*sensors, automation],
         resources={
-            "warehouse_resource": WarehouseResource(profile=settings.profile, home=str(settings.home))
+            "warehouse_resource": WarehouseResource(profile=settings.profile, home=str(settings.home)),
+            "provisioning": ProvisioningResource.from_settings(settings),
         },
     )

@@ -1,8 +1,12 @@
 import dataclasses
 from pathlib import Path
+from typing import Any
 
 import dagster as dg
 
+from dw_platform.provisioning.naming import StackNames
+from dw_platform.provisioning.resource import AwsClients
+from dw_platform.provisioning.stack import Stack, stack_outputs
 from dw_platform.runtime import Runtime
 from dw_platform.settings import Settings
 from dw_platform.spec import ServerlessDataWarehouse
@@ -19,3 +23,39 @@ class WarehouseResource(dg.ConfigurableResource):
 
     def runtime(self, warehouse: ServerlessDataWarehouse) -> Runtime:
         return Runtime.from_settings(warehouse, self.settings())
+
+
+class ProvisioningResource(dg.ConfigurableResource):
+    """The AWS stack derived from the declaration (plan, apply, destroy, outputs), as `dw provision`
+    offers it. Region and names come from configuration; credentials from boto3's default chain."""
+
+    region: str = "us-west-2"
+    data_bucket: str | None = None
+    results_bucket: str | None = None
+    workgroup: str | None = None
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> "ProvisioningResource":
+        return cls(
+            region=settings.aws_region,
+            data_bucket=settings.data_bucket,
+            results_bucket=settings.results_bucket,
+            workgroup=settings.athena_workgroup,
+        )
+
+    def _settings(self) -> Settings:
+        return dataclasses.replace(
+            Settings.from_env(),
+            aws_region=self.region,
+            data_bucket=self.data_bucket,
+            results_bucket=self.results_bucket,
+            athena_workgroup=self.workgroup,
+        )
+
+    def stack(self, warehouse: ServerlessDataWarehouse) -> Stack:
+        return Stack.from_settings(warehouse, self._settings())
+
+    def outputs(self, warehouse: ServerlessDataWarehouse) -> dict[str, Any]:
+        """Names only: no call beyond STS's caller identity, which needs no permission."""
+        account = AwsClients(self.region).account()
+        return stack_outputs(StackNames.from_settings(warehouse, self._settings(), account))

@@ -6,7 +6,7 @@ import json
 import dagster as dg
 
 from dw_platform.catalog import table_definition
-from dw_platform.defs.resources import WarehouseResource
+from dw_platform.defs.resources import ProvisioningResource, WarehouseResource
 from dw_platform.defs.streaming import table_asset_key
 from dw_platform.spec import ServerlessDataWarehouse, TableSpec
 from dw_platform.tables import load_seed, sync_catalog
@@ -34,19 +34,23 @@ def infrastructure_asset(warehouse: ServerlessDataWarehouse) -> dg.AssetsDefinit
         key=infrastructure_key(warehouse),
         code_version=_declaration_version(warehouse),
         automation_condition=_ON_MISSING_OR_CHANGED,
-        kinds={"glue"},
+        kinds={"glue", "s3", "kinesis", "firehose", "athena"},
         group_name=warehouse.name,
-        description=f"Database `{warehouse.name}` and its table definitions, derived from the declaration.",
+        description=f"Database `{warehouse.name}` and its table definitions, derived from the declaration. "
+        "On AWS, the rest of the stack comes from `dw provision apply`; its outputs are attached here.",
     )
-    def infrastructure(warehouse_resource: WarehouseResource) -> dg.MaterializeResult:
+    def infrastructure(
+        warehouse_resource: WarehouseResource, provisioning: ProvisioningResource
+    ) -> dg.MaterializeResult:
         sync = sync_catalog(warehouse_resource.runtime(warehouse))
-        return dg.MaterializeResult(
-            metadata={
-                "database": warehouse.name,
-                "tables": dg.MetadataValue.json(list(warehouse.table_names)),
-                "tables_changed": len(sync.tables_changed),
-            }
-        )
+        metadata: dict[str, object] = {
+            "database": warehouse.name,
+            "tables": dg.MetadataValue.json(list(warehouse.table_names)),
+            "tables_changed": len(sync.tables_changed),
+        }
+        if warehouse_resource.profile == "aws":
+            metadata["stack_outputs"] = dg.MetadataValue.json(provisioning.outputs(warehouse))
+        return dg.MaterializeResult(metadata=metadata)
 
     return infrastructure
 

@@ -7,7 +7,13 @@ from botocore.exceptions import ClientError
 
 from dw_platform.provisioning.naming import STACK_TAG, StackNames
 from dw_platform.provisioning.policies import deny_insecure_transport
-from dw_platform.provisioning.resource import AwsClients, Observed, Resource, error_code
+from dw_platform.provisioning.resource import (
+    AwsClients,
+    Observed,
+    ProvisioningError,
+    Resource,
+    error_code,
+)
 
 BLOCK_ALL_PUBLIC_ACCESS = {
     "BlockPublicAcls": True,
@@ -135,7 +141,12 @@ class Bucket(Resource):
                 for o in page.get("Versions", []) + page.get("DeleteMarkers", [])
             ]
             for start in range(0, len(objects), DELETE_PAGE):
-                self.s3.delete_objects(
+                response = self.s3.delete_objects(
                     Bucket=self.name, Delete={"Objects": objects[start : start + DELETE_PAGE], "Quiet": True}
                 )
+                if errors := response.get("Errors"):
+                    raise ProvisioningError(
+                        f"could not empty bucket {self.name}: {len(errors)} objects refused, e.g. "
+                        f"{errors[0]['Key']}: {errors[0].get('Code')} {errors[0].get('Message', '')}"
+                    )
         self.s3.delete_bucket(Bucket=self.name)
