@@ -3,6 +3,7 @@
 import dataclasses
 from collections.abc import Callable
 from functools import cached_property
+from typing import Any
 
 from dw_platform.catalog import Catalog
 from dw_platform.catalog.local import LocalCatalog
@@ -22,6 +23,12 @@ class Runtime:
     athena_execute: Callable[[str], None] | None = None
 
     query_engine: str = "duckdb"
+    # AWS profile: events go into Kinesis, and Firehose delivers them to the lake.
+    aws_region: str | None = None
+
+    @property
+    def on_aws(self) -> bool:
+        return self.aws_region is not None
 
     @classmethod
     def from_settings(cls, warehouse: ServerlessDataWarehouse, settings: Settings) -> "Runtime":
@@ -37,6 +44,7 @@ class Runtime:
             GlueCatalog(bucket, settings.aws_region),
             s3_lake(bucket, settings.aws_region),
             query_engine=settings.query_engine,
+            aws_region=settings.aws_region,
         )
 
     @cached_property
@@ -49,4 +57,14 @@ class Runtime:
         return DuckDBEngine(self.catalog, self.lake, self.warehouse.name)
 
     def delivery_stream(self, table: str) -> LocalDeliveryStream:
+        """The local profile's Firehose: converts and writes straight into the lake."""
         return LocalDeliveryStream(self.warehouse, self.warehouse.table(table), self.lake)
+
+    @cached_property
+    def kinesis(self) -> Any:
+        """The AWS profile's Kinesis client (boto3's credential chain, AWS_ENDPOINT_URL honoured)."""
+        if self.aws_region is None:
+            raise NotImplementedError("the local profile has no Kinesis; events go to its delivery streams")
+        import boto3
+
+        return boto3.client("kinesis", region_name=self.aws_region)

@@ -1,8 +1,12 @@
-"""Sending events through a table's delivery stream, as `dw send` and the event generator do."""
+"""Sending events, as `dw send` and the event generator do: on the local profile through a table's
+delivery stream into the lake; on AWS into the table's Kinesis stream, from which Firehose delivers
+(or, against an emulator without Firehose delivery, `drain_streams` does)."""
 
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
+from dw_platform.aws.firehose_emulation import DrainReport, drain_stream
+from dw_platform.aws.kinesis_producer import KinesisProducer, PutSummary
 from dw_platform.delivery.firehose import DeliverySummary
 from dw_platform.runtime import Runtime
 
@@ -29,3 +33,24 @@ def deliver(
             if on_progress:
                 on_progress(len(chunk))
     return stream.summary
+
+
+def put_to_stream(
+    runtime: Runtime, table: str, events: Sequence[bytes], *, events_per_record: int = 1
+) -> PutSummary:
+    """PutRecords into the table's Kinesis stream: batches of at most 500 records / 5 MiB, refused
+    entries re-sent with backoff (see KinesisProducer)."""
+    runtime.warehouse.table(table)  # an unknown table is a KeyError naming the declared ones
+    producer = KinesisProducer(runtime.kinesis, runtime.warehouse.delivery_stream_name(table))
+    return producer.put_events(events, events_per_record=events_per_record)
+
+
+def drain_streams(runtime: Runtime, tables: Sequence[str]) -> dict[str, DrainReport]:
+    """Firehose's part, for an AWS emulator: deliver what the tables' Kinesis streams received since
+    the last drain into the lake, through the same conversion as the local profile."""
+    return {
+        table: drain_stream(
+            runtime.kinesis, runtime.warehouse.delivery_stream_name(table), runtime.delivery_stream(table)
+        )
+        for table in tables
+    }

@@ -19,7 +19,7 @@ from dw_platform.delivery.events import sample_events
 from dw_platform.hours import ONE_HOUR, floor_hour, parse_hour, parse_instant
 from dw_platform.query.sql import QueryError
 from dw_platform.runtime import Runtime
-from dw_platform.sending import deliver
+from dw_platform.sending import deliver, drain_streams, put_to_stream
 from dw_platform.settings import Settings
 from dw_platform.spec import TableKind
 from dw_platform.status import warehouse_status
@@ -45,6 +45,11 @@ def send(args: argparse.Namespace) -> int:
     spec = analytics_dw.table(args.table)
     if spec.kind is not TableKind.STREAMING:
         raise CommandError(f"table {args.table!r} is not a streaming table")
+    runtime = _runtime()
+    if runtime.on_aws and (args.arrival or args.batches != 1):
+        raise CommandError(
+            "--arrival and --batches are for the local profile: on AWS, Kinesis stamps the arrival"
+        )
     arrival = parse_instant(args.arrival) if args.arrival else None
     if args.from_file:
         records = _read_records(args.from_file)
@@ -52,10 +57,21 @@ def send(args: argparse.Namespace) -> int:
         records, _ = sample_events(
             args.count, arrival or datetime.now(UTC), malformed_ratio=args.malformed_ratio, seed=args.seed
         )
+    if runtime.on_aws:
+        put = put_to_stream(runtime, args.table, records, events_per_record=args.events_per_record)
+        stream = analytics_dw.delivery_stream_name(args.table)
+        if args.json:
+            print(json.dumps({"stream": stream, **dataclasses.asdict(put)}))
+        else:
+            print(
+                f"{args.table}: put {put.events} events in {put.records} records into Kinesis stream "
+                f"{stream} ({put.calls} calls, {put.retried_entries} entries re-sent); Firehose delivers them"
+            )
+        return 0
     show_progress = not args.json and len(records) >= 10_000 and sys.stderr.isatty()
     with tqdm(total=len(records), unit="event", disable=not show_progress, file=sys.stderr) as bar:
         summary = deliver(
-            _runtime(), args.table, records, arrival=arrival, batches=args.batches, on_progress=bar.update
+            runtime, args.table, records, arrival=arrival, batches=args.batches, on_progress=bar.update
         )
     if args.json:
         print(json.dumps(summary.as_json()))
@@ -63,6 +79,20 @@ def send(args: argparse.Namespace) -> int:
         print(
             f"{args.table}: sent {summary.sent}, delivered {summary.delivered}, errors {summary.errors}, "
             f"objects {len(summary.objects)}"
+        )
+    return 0
+
+
+def drain(args: argparse.Namespace) -> int:
+    runtime = _runtime()
+    if not runtime.on_aws:
+        raise CommandError("drain emulates Firehose on the AWS profile (DW_PROFILE=aws with an emulator)")
+    tables = args.table or [t.name for t in analytics_dw.tables_of(TableKind.STREAMING)]
+    for table, report in drain_streams(runtime, tables).items():
+        summary = report.summary
+        print(
+            f"{table}: {report.records} Kinesis records, delivered {summary.delivered} "
+            f"({summary.rows} rows), errors {summary.errors}, objects {len(summary.objects)}"
         )
     return 0
 

@@ -16,8 +16,8 @@ def _add_send(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "send",
         help="deliver sample or given events to a streaming table",
-        description="Generate N sample events (or read NDJSON, one record per line) and deliver them "
-        "through the table's delivery stream (Kinesis + Firehose).",
+        description="Generate N sample events (or read NDJSON, one record per line) and send them: on the "
+        "local profile through the table's delivery stream into the lake, on AWS into its Kinesis stream.",
     )
     parser.add_argument("table", help="streaming table, e.g. impressions")
     source = parser.add_mutually_exclusive_group()
@@ -27,8 +27,26 @@ def _add_send(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--batches", type=int, default=1, help="deliver in this many objects (default 1)")
     parser.add_argument("--malformed-ratio", type=float, default=0.0, help="share of malformed sample events")
     parser.add_argument("--seed", type=int, help="random seed for reproducible sample events")
+    parser.add_argument(
+        "--events-per-record",
+        type=int,
+        default=1,
+        help="AWS profile: pack up to this many events into one Kinesis record (default 1)",
+    )
     parser.add_argument("--json", action="store_true", help="print a JSON summary")
     parser.set_defaults(handler=commands.send)
+
+
+def _add_drain(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "drain",
+        help="emulate Firehose: deliver the Kinesis streams' new records into the lake",
+        description="For an AWS emulator, where Firehose does not read Kinesis: deliver every record the "
+        "streaming tables' Kinesis streams received since the last drain into the data bucket, with the "
+        "local profile's conversion, in hourly folders by Kinesis arrival time. Not needed on AWS.",
+    )
+    parser.add_argument("table", nargs="*", help="streaming tables (default: all)")
+    parser.set_defaults(handler=commands.drain)
 
 
 def _add_backfill(subparsers: argparse._SubParsersAction) -> None:
@@ -90,7 +108,7 @@ def build_parser() -> argparse.ArgumentParser:
         "DW_PROFILE (local), DW_HOME (./.dw), DAGSTER_HOME (DW_HOME/dagster).",
     )
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for add in (_add_send, _add_backfill, _add_query, _add_status, _add_demo, add_provision):
+    for add in (_add_send, _add_drain, _add_backfill, _add_query, _add_status, _add_demo, add_provision):
         add(subparsers)
     return parser
 

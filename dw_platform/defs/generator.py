@@ -7,7 +7,7 @@ import dagster as dg
 
 from dw_platform.defs.resources import WarehouseResource
 from dw_platform.delivery.events import sample_events
-from dw_platform.sending import deliver
+from dw_platform.sending import deliver, put_to_stream
 from dw_platform.spec import ServerlessDataWarehouse, TableKind
 
 
@@ -36,10 +36,16 @@ def event_generator(
                 malformed_ratio=config.malformed_ratio,
                 seed=random.getrandbits(64),
             )
-            summary = deliver(runtime, table, records)
-            context.log.info(f"{table}: {summary.as_json()}")
+            if runtime.on_aws:
+                put = put_to_stream(runtime, table, records)
+                context.log.info(f"{table}: {put.events} events in {put.calls} PutRecords calls")
+            else:
+                context.log.info(f"{table}: {deliver(runtime, table, records).as_json()}")
 
-    @dg.job(name="event_generator", description="Sample events for development (local profile).")
+    @dg.job(
+        name="event_generator",
+        description="Sample events for development: into the lake (local) or the Kinesis streams (AWS).",
+    )
     def generator_job() -> None:
         send_sample_events()
 
