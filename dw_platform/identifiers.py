@@ -26,3 +26,8 @@ def validate_identifier(name: object, *, what: str) -> str:
 def sql_string_literal(value: str) -> str:
     """Quote a value as an SQL string literal (single quotes doubled)."""
     return "'" + value.replace("'", "''") + "'"
+
+
+def quoted_identifier(name: str) -> str:
+    """A validated identifier in double quotes, for SQL the platform builds."""
+    return f'"{validate_identifier(name, what="identifier")}"'

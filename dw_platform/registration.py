@@ -45,13 +45,13 @@ def register_hours(
     if spec.partition_key is None:
         raise ValueError(f"table {table!r} is not partitioned")
     database = runtime.warehouse.name
-    created = add_partitions(runtime, table, [hour_partition(table, hour) for hour in hours])
+    wanted = [hour_partition(table, hour) for hour in hours]
+    projected = spec.streaming is not None and spec.streaming.projection_start is not None
+    created = 0 if projected else add_partitions(runtime, table, wanted)  # projection: nothing to add
     if not with_stats:
         return RegistrationReport(table, created, ())
     # Stats of what queries see: a compacted hour is read from its version, not its raw folder.
-    locations = {
-        p.values[0]: p.location
-        for p in runtime.catalog.get_partitions(database, table, [(h,) for h in hours])
-    }
+    registered = [] if projected else runtime.catalog.get_partitions(database, table, [(h,) for h in hours])
+    locations = {p.values[0]: p.location for p in [*wanted, *registered]}
     stats = tuple(hour_stats(runtime.lake, table, hour, locations[hour]) for hour in hours)
     return RegistrationReport(table, created, stats)

@@ -1,9 +1,8 @@
 """The parts a warehouse runs on, chosen by profile: catalog, lake, query engine, delivery."""
 
 import dataclasses
-from collections.abc import Callable
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dw_platform.catalog import Catalog
 from dw_platform.catalog.local import LocalCatalog
@@ -13,26 +12,29 @@ from dw_platform.query.engine import DuckDBEngine
 from dw_platform.settings import Settings
 from dw_platform.spec import ServerlessDataWarehouse
 
+if TYPE_CHECKING:
+    from dw_platform.aws.athena_engine import AthenaEngine
+
+QUERY_ENGINES = ("duckdb", "athena")
+
 
 @dataclasses.dataclass
 class Runtime:
     warehouse: ServerlessDataWarehouse
     catalog: Catalog
     lake: Lake
-    # Runs one Athena statement to completion; only the AWS profile has Athena.
-    athena_execute: Callable[[str], None] | None = None
-
     query_engine: str = "duckdb"
-    # AWS profile: events go into Kinesis, and Firehose delivers them to the lake.
+    # AWS profile only: events go into Kinesis (Firehose delivers them), Athena runs in the workgroup.
     aws_region: str | None = None
-
-    @property
-    def on_aws(self) -> bool:
-        return self.aws_region is not None
+    athena_workgroup: str | None = None
 
     @classmethod
     def from_settings(cls, warehouse: ServerlessDataWarehouse, settings: Settings) -> "Runtime":
+        if settings.query_engine not in QUERY_ENGINES:
+            raise ValueError(f"DW_QUERY_ENGINE must be one of {QUERY_ENGINES}, got {settings.query_engine!r}")
         if settings.profile == "local":
+            if settings.query_engine != "duckdb":
+                raise ValueError("the local profile has no Athena: DW_QUERY_ENGINE=duckdb")
             return cls(warehouse, LocalCatalog(settings.catalog_path), Lake.local(settings.lake_dir))
         from dw_platform.aws.glue_catalog import GlueCatalog
         from dw_platform.aws.s3_lake import s3_lake
@@ -45,15 +47,28 @@ class Runtime:
             s3_lake(bucket, settings.aws_region),
             query_engine=settings.query_engine,
             aws_region=settings.aws_region,
+            athena_workgroup=settings.athena_workgroup or warehouse.name,
+        )
+
+    @property
+    def on_aws(self) -> bool:
+        return self.aws_region is not None
+
+    @cached_property
+    def athena(self) -> "AthenaEngine":
+        if self.aws_region is None:
+            raise ValueError("this needs Athena, which only the AWS profile has: set DW_PROFILE=aws")
+        from dw_platform.aws.athena_engine import AthenaEngine
+
+        return AthenaEngine(
+            self.aws_region, self.athena_workgroup or self.warehouse.name, self.warehouse.name
         )
 
     @cached_property
-    def engine(self) -> DuckDBEngine:
-        if self.query_engine != "duckdb":
-            raise NotImplementedError(
-                f"query engine {self.query_engine!r} is not available yet; DW_QUERY_ENGINE=duckdb queries "
-                "the catalog's partitions with DuckDB reading the lake (local or S3)"
-            )
+    def engine(self) -> "DuckDBEngine | AthenaEngine":
+        """The engine queries go to: DuckDB over the lake, or Athena (DW_QUERY_ENGINE)."""
+        if self.query_engine == "athena":
+            return self.athena
         return DuckDBEngine(self.catalog, self.lake, self.warehouse.name)
 
     def delivery_stream(self, table: str) -> LocalDeliveryStream:
@@ -64,7 +79,7 @@ class Runtime:
     def kinesis(self) -> Any:
         """The AWS profile's Kinesis client (boto3's credential chain, AWS_ENDPOINT_URL honoured)."""
         if self.aws_region is None:
-            raise NotImplementedError("the local profile has no Kinesis; events go to its delivery streams")
+            raise ValueError("the local profile has no Kinesis; events go to its delivery streams")
         import boto3
 
         return boto3.client("kinesis", region_name=self.aws_region)

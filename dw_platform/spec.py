@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -57,6 +58,9 @@ class StreamingOptions:
     buffer_size_mib: int
     # On-demand Kinesis capacity instead of `shard_count` provisioned shards.
     on_demand: bool = False
+    # Partition projection from this `YYYY/MM/DD/HH` hour on: Athena computes the hourly partitions,
+    # nothing is registered, and the table is not compacted (see README: partition projection).
+    projection_start: str | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -91,6 +95,10 @@ class TableSpec:
     @property
     def column_names(self) -> tuple[str, ...]:
         return tuple(c.name for c in self.columns)
+
+
+def _is_hour(value: str) -> bool:
+    return bool(re.fullmatch(r"\d{4}/\d{2}/\d{2}/\d{2}", value))
 
 
 def _columns(columns: ColumnsLike, *, table: str, what: str = "columns") -> tuple[Column, ...]:
@@ -151,11 +159,13 @@ class ServerlessDataWarehouse:
         flush_interval_s: int | None = None,
         buffer_size_mib: int = MAX_BUFFER_MIB,
         on_demand: bool = False,
+        partition_projection_from: str | None = None,
     ) -> ServerlessDataWarehouse:
         """A table fed by Kinesis -> Firehose, always Parquet, partitioned hourly by arrival time.
 
         `shard_count` provisioned shards (see `provisioning.shards.shards_needed`), or `on_demand`
-        capacity. `flush_interval_s` and `buffer_size_mib` are Firehose's buffering hints."""
+        capacity. `flush_interval_s` and `buffer_size_mib` are Firehose's buffering hints.
+        `partition_projection_from` (an hour, `YYYY/MM/DD/HH`) opts into partition projection."""
         interval = flush_interval_s
         if interval is None:
             interval = DEV_FLUSH_INTERVAL_S if self.is_dev else PROD_FLUSH_INTERVAL_S
@@ -169,7 +179,14 @@ class ServerlessDataWarehouse:
         if shard_count < 1:
             raise DeclarationError(f"table {name!r}: shard_count must be at least 1, got {shard_count}")
         spec = self._table(name, columns, "PARQUET", [(partition_key, "string")], TableKind.STREAMING)
-        options = StreamingOptions(shard_count, interval, buffer_size_mib, on_demand)
+        if partition_projection_from is not None and not _is_hour(partition_projection_from):
+            raise DeclarationError(
+                f"table {name!r}: partition_projection_from must be an hour YYYY/MM/DD/HH, "
+                f"got {partition_projection_from!r}"
+            )
+        options = StreamingOptions(
+            shard_count, interval, buffer_size_mib, on_demand, partition_projection_from
+        )
         return self._add(dataclasses.replace(spec, streaming=options))
 
     def with_batch_input_table(

@@ -194,17 +194,3 @@ def test_failed_backfill_run_exits_non_zero(env: dict[str, str]) -> None:
         env, "backfill", "--from", "2026-03-01T10", "--to", "2026-03-01T10", "--only", "register", check=False
     )
     assert result.returncode == 1 and b"backfill FAILED" in result.stdout
-
-
-def test_a_part_not_built_yet_is_a_clear_error_not_a_traceback(env: dict[str, str]) -> None:
-    aws = {
-        **env,
-        "DW_PROFILE": "aws",
-        "DW_QUERY_ENGINE": "athena",
-        "AWS_ACCESS_KEY_ID": "x",
-        "AWS_SECRET_ACCESS_KEY": "x",
-        "AWS_DEFAULT_REGION": "us-west-2",
-    }
-    result = dw(aws, "query", "SELECT 1", check=False)
-    assert result.returncode == 2 and b"query engine 'athena' is not available yet" in result.stderr
-    assert b"Traceback" not in result.stderr

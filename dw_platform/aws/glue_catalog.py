@@ -65,11 +65,30 @@ class GlueCatalog:
             **STORAGE[table.data_format],
         }
 
+    def projection_parameters(self, table: TableDefinition) -> dict[str, str]:
+        """Athena's partition projection over Firehose's `YYYY/MM/DD/HH` folders."""
+        if table.projection_start is None:
+            return {}
+        key = table.partition_keys[0][0]
+        return {
+            "projection.enabled": "true",
+            f"projection.{key}.type": "date",
+            f"projection.{key}.format": "yyyy/MM/dd/HH",
+            f"projection.{key}.range": f"{table.projection_start},NOW",
+            f"projection.{key}.interval": "1",
+            f"projection.{key}.interval.unit": "HOURS",
+            "storage.location.template": self._uri(f"{table.location}${{{key}}}/"),
+        }
+
     def table_input(self, table: TableDefinition) -> dict[str, Any]:
         return {
             "Name": table.name,
             "TableType": "EXTERNAL_TABLE",  # without it MSCK REPAIR and SHOW CREATE TABLE fail
-            "Parameters": {"EXTERNAL": "TRUE", "classification": table.data_format.lower()},
+            "Parameters": {
+                "EXTERNAL": "TRUE",
+                "classification": table.data_format.lower(),
+                **self.projection_parameters(table),
+            },
             "PartitionKeys": [{"Name": name, "Type": type_} for name, type_ in table.partition_keys],
             "StorageDescriptor": self.storage_descriptor(table, table.location),
         }
@@ -141,12 +160,17 @@ class GlueCatalog:
     def _definition(self, data: dict[str, Any]) -> TableDefinition:
         descriptor = data["StorageDescriptor"]
         library = descriptor.get("SerdeInfo", {}).get("SerializationLibrary", "")
+        parameters = data.get("Parameters", {})
+        keys = data.get("PartitionKeys", [])
+        projection_range = parameters.get(f"projection.{keys[0]['Name']}.range", "") if keys else ""
+        projected = parameters.get("projection.enabled") == "true" and projection_range.endswith(",NOW")
         return TableDefinition(
             name=data["Name"],
             columns=tuple((c["Name"], c["Type"]) for c in descriptor.get("Columns", [])),
             partition_keys=tuple((k["Name"], k["Type"]) for k in data.get("PartitionKeys", [])),
             data_format="JSON" if "json" in library.lower() else "PARQUET",
             location=self._key(descriptor.get("Location", "")),
+            projection_start=projection_range.removesuffix(",NOW") if projected else None,
         )
 
     def get_table(self, database: str, name: str) -> TableDefinition | None:

@@ -18,6 +18,8 @@ class TableDefinition:
     partition_keys: tuple[tuple[str, str], ...]
     data_format: str
     location: str
+    # Partition projection (Athena computes hourly partitions from this hour on; none registered).
+    projection_start: str | None = None
 
     def to_json(self) -> dict[str, object]:
         return dataclasses.asdict(self)
@@ -30,6 +32,7 @@ class TableDefinition:
             partition_keys=tuple(tuple(k) for k in data["partition_keys"]),
             data_format=data["data_format"],
             location=data["location"],
+            projection_start=data.get("projection_start"),
         )
 
 
@@ -50,6 +53,7 @@ def table_definition(spec: TableSpec) -> TableDefinition:
         partition_keys=tuple((k.name, k.type) for k in spec.partition_keys),
         data_format=spec.data_format,
         location=spec.prefix,
+        projection_start=spec.streaming.projection_start if spec.streaming else None,
     )
 
 

@@ -121,7 +121,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     ensure_dagster_home(Path(os.environ["DAGSTER_HOME"]))
     try:
         return args.handler(args)
-    except (ValueError, KeyError, NotImplementedError, commands.CommandError, ProvisionError) as error:
+    except (ValueError, KeyError, commands.CommandError, ProvisionError) as error:
         print(f"dw {args.command}: {error}", file=sys.stderr)
         return 2
 

@@ -23,6 +23,7 @@ from dw_platform.compaction.manifest import Manifest, read_manifest, write_manif
 from dw_platform.compaction.rewrite import RewriteOptions, RewriteResult, rewrite
 from dw_platform.compaction.unload import unload_plan
 from dw_platform.hours import is_inserted_at
+from dw_platform.identifiers import quoted_identifier, sql_string_literal
 from dw_platform.lake import Lake, LakeObject, hour_folder
 from dw_platform.lake_stats import parquet_rows
 from dw_platform.registration import add_partitions, hour_partition
@@ -167,12 +168,12 @@ def compact_hour(
 def _unload(
     runtime: Runtime, table: str, hour: str, prefix: str, late: list[LakeObject], options: CompactionOptions
 ) -> RewriteResult:
-    if runtime.athena_execute is None:
-        raise ValueError("the athena_unload compaction engine needs Athena: set DW_PROFILE=aws")
+    athena = runtime.athena  # a clear error on the local profile
     lake, database = runtime.lake, runtime.warehouse.name
-    before = runtime.engine.query(
-        f"SELECT count(*) AS n FROM {table} WHERE inserted_at = '{hour}'"
-    ).table.column(0)[0].as_py() + parquet_rows(lake, late)
+    hour_rows = athena.query(
+        f"SELECT count(*) AS n FROM {quoted_identifier(table)} WHERE inserted_at = {sql_string_literal(hour)}"
+    ).table
+    before = hour_rows.column("n")[0].as_py() + parquet_rows(lake, late)
     plan = unload_plan(
         database,
         runtime.warehouse.table(table),
@@ -184,7 +185,7 @@ def _unload(
         dedupe_key=options.dedupe_key,
     )
     for statement in plan.statements:
-        runtime.athena_execute(statement)
+        athena.execute(statement)
     files = lake.list_objects(prefix)
     return RewriteResult(
         tuple(o.key for o in files), before, parquet_rows(lake, files), sum(o.size for o in files)

@@ -10,7 +10,7 @@ always explicit.
 import dataclasses
 from collections.abc import Sequence
 
-from dw_platform.identifiers import sql_string_literal, validate_identifier
+from dw_platform.identifiers import quoted_identifier, sql_string_literal
 from dw_platform.spec import TableSpec
 
 COMPRESSIONS = ("SNAPPY", "ZSTD")
@@ -20,10 +20,6 @@ COMPRESSIONS = ("SNAPPY", "ZSTD")
 class UnloadPlan:
     statements: tuple[str, ...]
     staging_table: str | None
-
-
-def _quoted(identifier: str) -> str:
-    return f'"{validate_identifier(identifier, what="identifier")}"'
 
 
 def unload_plan(
@@ -43,32 +39,33 @@ def unload_plan(
     key = spec.partition_key
     if key is None:
         raise ValueError(f"table {spec.name!r} is not partitioned")
-    columns = ", ".join(_quoted(c) for c in spec.column_names)
-    table = f"{_quoted(database)}.{_quoted(spec.name)}"
-    source = f"SELECT {columns} FROM {table} WHERE {_quoted(key)} = {sql_string_literal(hour)}"
+    columns = ", ".join(quoted_identifier(c) for c in spec.column_names)
+    table = f"{quoted_identifier(database)}.{quoted_identifier(spec.name)}"
+    source = f"SELECT {columns} FROM {table} WHERE {quoted_identifier(key)} = {sql_string_literal(hour)}"
     statements: list[str] = []
     staging = None
     if late_object_uris:
         staging = f"{spec.name}__late_{hour.replace('/', '')}"
-        definitions = ", ".join(f"{_quoted(c.name)} {c.type}" for c in spec.columns)
+        definitions = ", ".join(f"{quoted_identifier(c.name)} {c.type}" for c in spec.columns)
+        staged = f"{quoted_identifier(database)}.{quoted_identifier(staging)}"
         statements.append(
-            f"CREATE EXTERNAL TABLE IF NOT EXISTS {_quoted(database)}.{_quoted(staging)} ({definitions}) "
+            f"CREATE EXTERNAL TABLE IF NOT EXISTS {staged} ({definitions}) "
             f"STORED AS PARQUET LOCATION {sql_string_literal(raw_folder_uri)}"
         )
         paths = ", ".join(sql_string_literal(uri) for uri in late_object_uris)
-        staged = f"{_quoted(database)}.{_quoted(staging)}"
         source += f' UNION ALL SELECT {columns} FROM {staged} WHERE "$path" IN ({paths})'
     if dedupe_key is not None:
-        others = ", ".join(_quoted(c) for c in spec.column_names if c != dedupe_key) or _quoted(dedupe_key)
+        dedupe = quoted_identifier(dedupe_key)
+        others = ", ".join(quoted_identifier(c) for c in spec.column_names if c != dedupe_key) or dedupe
         source = (
-            f"SELECT {columns} FROM (SELECT {columns}, row_number() OVER (PARTITION BY {_quoted(dedupe_key)} "
+            f"SELECT {columns} FROM (SELECT {columns}, row_number() OVER (PARTITION BY {dedupe} "
             f"ORDER BY {others}) AS dw_row FROM ({source}) AS hour_rows) AS numbered "
-            f"WHERE {_quoted(dedupe_key)} IS NULL OR dw_row = 1"
+            f"WHERE {dedupe} IS NULL OR dw_row = 1"
         )
     statements.append(
         f"UNLOAD ({source}) TO {sql_string_literal(target_uri)} "
         f"WITH (format = 'PARQUET', compression = '{compression}')"
     )
     if staging:
-        statements.append(f"DROP TABLE IF EXISTS {_quoted(database)}.{_quoted(staging)}")
+        statements.append(f"DROP TABLE IF EXISTS {staged}")
     return UnloadPlan(tuple(statements), staging)

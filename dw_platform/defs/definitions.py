@@ -27,9 +27,12 @@ def build_definitions(warehouse: ServerlessDataWarehouse, settings: Settings) ->
     compacted: dict[str, dg.AssetKey] = {}
     for spec in streaming:
         registration = registration_asset(warehouse, spec, settings, infrastructure.key)
-        compaction = compaction_asset(warehouse, spec, settings, registration.key)
         sensors.append(registration_sensor(warehouse, spec, settings, registration, sensor_status))
-        assets += [registration, compaction]
+        assets.append(registration)
+        if spec.streaming and spec.streaming.projection_start:
+            continue  # Athena ignores registered locations under projection: nothing to switch to
+        compaction = compaction_asset(warehouse, spec, settings, registration.key)
+        assets.append(compaction)
         compacted[spec.name] = compaction.key
     downstream_of_compaction: dict[str, list[dg.AssetKey]] = {}
     for spec in warehouse.tables:
@@ -54,12 +57,13 @@ def build_definitions(warehouse: ServerlessDataWarehouse, settings: Settings) ->
         ),
         generator_status,
     )
-    if streaming:
+    if compacted:
         hourly = closed_hours(settings.partitions_start)  # the compaction assets' partitions
         schedules.append(
             compaction_schedule(warehouse, settings, list(compacted.values()), hourly, schedule_status)
         )
-        sensors.append(late_objects_sensor(warehouse, streaming, downstream_of_compaction, sensor_status))
+        compactable = [spec for spec in streaming if spec.name in compacted]
+        sensors.append(late_objects_sensor(warehouse, compactable, downstream_of_compaction, sensor_status))
     automation = dg.AutomationConditionSensorDefinition(
         f"{warehouse.name}_automation",
         target=dg.AssetSelection.all(),

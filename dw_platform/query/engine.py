@@ -14,8 +14,9 @@ import pyarrow as pa
 import pyarrow.dataset as ds
 
 from dw_platform.catalog import Catalog, Partition, TableDefinition
+from dw_platform.hours import is_inserted_at
 from dw_platform.identifiers import sql_string_literal
-from dw_platform.lake import Lake, LakeObject
+from dw_platform.lake import Lake, LakeObject, hour_folder
 from dw_platform.query.partition_filter import KeyBound, TableReference, table_references
 from dw_platform.query.sql import QueryError, parse_query, to_duckdb
 from dw_platform.types import ARROW_TYPES, DUCKDB_TYPES
@@ -37,10 +38,12 @@ class TableScan:
 class QueryResult:
     table: pa.Table
     scans: tuple[TableScan, ...]
+    # Athena reports one figure for the whole query instead of per-table scans.
+    reported_bytes: int | None = None
 
     @property
     def bytes_scanned(self) -> int:
-        return sum(s.bytes for s in self.scans)
+        return self.reported_bytes if self.reported_bytes is not None else sum(s.bytes for s in self.scans)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -95,7 +98,11 @@ class DuckDBEngine:
         if not definition.partition_keys:
             objects = self.lake.list_objects(definition.location)
             return _Source(definition, [(o, ()) for o in objects], 0)
-        partitions = self._partitions(definition.name, [r.bound for r in references])
+        bounds = [r.bound for r in references]
+        if definition.projection_start is not None:
+            partitions = self._projected_partitions(definition, bounds)
+        else:
+            partitions = self._partitions(definition.name, bounds)
         files = [(o, p.values) for p in partitions for o in self.lake.list_objects(p.location)]
         return _Source(definition, files, len(partitions))
 
@@ -109,6 +116,26 @@ class DuckDBEngine:
         else:
             candidates = self.catalog.get_partitions(self.database, table)
         return [p for p in candidates if any(b.allows(p.values[0]) for b in explicit)]
+
+    def _projected_partitions(
+        self, definition: TableDefinition, bounds: Sequence[KeyBound | None]
+    ) -> list[Partition]:
+        """Partition projection: every hour folder from the projection start on is a partition. Listed
+        values need no lookup; anything else lists the table's folders once."""
+        start = definition.projection_start or ""
+        explicit = [b for b in bounds if b is not None]
+        if len(explicit) == len(bounds) and all(b.values is not None for b in explicit):
+            hours = {v for b in explicit for v in b.values or () if is_inserted_at(v)}
+        else:
+            prefix = definition.location
+            keys = (o.key[len(prefix) :] for o in self.lake.list_objects(prefix))
+            hours = {key[:13] for key in keys if is_inserted_at(key[:13])}
+        # The view serves every reference of the table: the union of what each may read.
+        return [
+            Partition((hour,), hour_folder(definition.name, hour))
+            for hour in sorted(hours)
+            if hour >= start and any(b is None or b.allows(hour) for b in bounds)
+        ]
 
     # ---- views ----------------------------------------------------------------------------------
     def _create_view(self, connection: duckdb.DuckDBPyConnection, name: str, source: _Source) -> None:

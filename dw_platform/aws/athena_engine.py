@@ -1,0 +1,110 @@
+"""Athena through pyathena: every statement runs in the warehouse's workgroup, which enforces the
+result location, its encryption and the bytes-scanned cutoff.
+
+Statements are submitted on pyathena's asynchronous cursor: polling for completion happens on its
+worker threads, so a caller (a Dagster run, an event loop) can hold several queries in flight and is
+blocked only where it chooses to wait for a result. Rows come typed (pyathena converts Athena's
+types) and are returned as an Arrow table with matching Arrow types.
+"""
+
+import concurrent.futures
+from collections.abc import Sequence
+from typing import Any
+
+import pyarrow as pa
+from pyathena import connect
+from pyathena.async_cursor import AsyncCursor
+from pyathena.error import Error as PyAthenaError
+
+from dw_platform.query.engine import QueryResult
+from dw_platform.query.sql import QueryError, parse_query
+
+ARROW_BY_ATHENA_TYPE = {
+    "boolean": pa.bool_(),
+    "tinyint": pa.int8(),
+    "smallint": pa.int16(),
+    "integer": pa.int32(),
+    "int": pa.int32(),
+    "bigint": pa.int64(),
+    "real": pa.float32(),
+    "float": pa.float32(),
+    "double": pa.float64(),
+    "date": pa.date32(),
+    "timestamp": pa.timestamp("ms"),
+    "varbinary": pa.binary(),
+}
+
+
+def _arrow_type(athena_type: str, precision: int | None, scale: int | None) -> pa.DataType:
+    if athena_type == "decimal":
+        return pa.decimal128(precision or 38, scale or 0)
+    return ARROW_BY_ATHENA_TYPE.get(athena_type, pa.string())  # varchar, char, json, row, array, map
+
+
+def _cell(value: Any, type_: pa.DataType) -> Any:
+    if value is None or not pa.types.is_string(type_) or isinstance(value, str):
+        return value
+    return str(value)  # nested values arrive as Python objects: keep them readable as text
+
+
+def to_arrow(description: Sequence[tuple[Any, ...]], rows: Sequence[tuple[Any, ...]]) -> pa.Table:
+    fields = [pa.field(d[0], _arrow_type(d[1], d[4], d[5])) for d in description]
+    columns = [
+        pa.array([_cell(row[index], field.type) for row in rows], type=field.type)
+        for index, field in enumerate(fields)
+    ]
+    return pa.Table.from_arrays(columns, schema=pa.schema(fields))
+
+
+class AthenaQueryFailed(QueryError):
+    """Athena refused or failed the statement; the message carries Athena's reason."""
+
+
+class AthenaEngine:
+    def __init__(self, region: str, workgroup: str, database: str, *, poll_interval_s: float = 1.0) -> None:
+        self.workgroup = workgroup
+        self.database = database
+        # One cursor holds any number of queries in flight, each polled on its worker threads.
+        self._cursor = connect(
+            region_name=region,
+            work_group=workgroup,
+            schema_name=database,
+            cursor_class=AsyncCursor,
+            poll_interval=poll_interval_s,
+        ).cursor()
+
+    def submit(self, sql: str) -> "concurrent.futures.Future[QueryResult]":
+        """Start a read-only query; the future resolves when Athena has finished it."""
+        parse_query(sql)  # one read-only statement, as the local engine accepts
+        return self._submit(sql)
+
+    def query(self, sql: str) -> QueryResult:
+        return self.submit(sql).result()
+
+    def execute(self, statement: str) -> None:
+        """Run any statement (UNLOAD, DDL) to completion; the platform's own, never user SQL."""
+        self._submit(statement).result()
+
+    def _submit(self, sql: str) -> "concurrent.futures.Future[QueryResult]":
+        try:
+            query_id, pending = self._cursor.execute(sql)
+        except PyAthenaError as error:
+            raise AthenaQueryFailed(f"Athena refused the statement: {error}") from error
+        result: concurrent.futures.Future[QueryResult] = concurrent.futures.Future()
+
+        def collect(done: "concurrent.futures.Future[Any]") -> None:
+            try:
+                result_set = done.result()
+                if result_set.state != "SUCCEEDED":
+                    raise AthenaQueryFailed(
+                        f"Athena query {query_id} {result_set.state}: {result_set.state_change_reason}"
+                    )
+                table = to_arrow(result_set.description or [], result_set.fetchall())
+                result.set_result(
+                    QueryResult(table, (), reported_bytes=result_set.data_scanned_in_bytes or 0)
+                )
+            except Exception as error:  # handed to whoever waits on the future
+                result.set_exception(error)
+
+        pending.add_done_callback(collect)
+        return result
