@@ -1,6 +1,7 @@
 """The same Dagster assets on DW_PROFILE=aws against moto's server: S3 lake, Glue catalog, DuckDB
 reading S3 through pyarrow. Delivery writes objects with the same code as the local profile."""
 
+import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -98,3 +99,25 @@ def test_backfill_on_the_aws_profile_gives_exact_counts(
     before = snapshot(runtime)
     assert run_backfill(defs, analytics_dw, instance, HOURS[0], HOURS[-1]).success
     assert snapshot(runtime) == before
+
+
+def test_infrastructure_asset_carries_the_stack_outputs(
+    aws_settings: Settings, instance: dg.DagsterInstance
+) -> None:
+    defs = build_definitions(analytics_dw, aws_settings)
+    key = dg.AssetKey(["infrastructure", "analytics_dw"])
+    result = dg.materialize(
+        [defs.get_assets_def(key)],
+        instance=instance,
+        resources={
+            "warehouse_resource": defs.resources["warehouse_resource"],
+            "provisioning": defs.resources["provisioning"],
+        },
+    )
+    assert result.success
+    event = instance.get_latest_materialization_event(key)
+    assert event is not None and event.asset_materialization is not None
+    outputs = event.asset_materialization.metadata["stack_outputs"].data
+    assert outputs["data_bucket"] == BUCKET and outputs["workgroup"] == "analytics_dw"
+    assert outputs["streams"]["impressions"]["kinesis_stream"] == "analytics_dw-impressions"
+    assert "secret" not in json.dumps(outputs).lower() and "testing" not in json.dumps(outputs)

@@ -5,7 +5,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from dw_platform.provisioning.naming import STACK_TAG, StackNames
+from dw_platform.provisioning.naming import StackNames
 from dw_platform.provisioning.policies import deny_insecure_transport
 from dw_platform.provisioning.resource import (
     AwsClients,
@@ -90,7 +90,7 @@ class Bucket(Resource):
             "policy": json.loads(policy) if policy else None,
             "lifecycle": {rule.get("ID", ""): rule for rule in rules},
         }
-        return Observed(config, owned=tags.get(STACK_TAG) == self.names.tags[STACK_TAG])
+        return Observed(config, owned=self.names.created_by_stack(tags))
 
     def create(self) -> None:
         location = (
@@ -100,7 +100,7 @@ class Bucket(Resource):
         )
         self.s3.create_bucket(Bucket=self.name, **location)
         self.s3.get_waiter("bucket_exists").wait(Bucket=self.name)
-        tags = [{"Key": k, "Value": v} for k, v in self.names.tags.items()]
+        tags = self.names.tag_list
         self.s3.put_bucket_tagging(Bucket=self.name, Tagging={"TagSet": tags})
         self.update(sorted(self.desired()))
 

@@ -5,7 +5,7 @@ from typing import Any
 
 from dw_platform.aws.glue_catalog import GlueCatalog
 from dw_platform.catalog import table_definition
-from dw_platform.provisioning.naming import STACK_TAG, StackNames
+from dw_platform.provisioning.naming import StackNames
 from dw_platform.provisioning.resource import AwsClients, Observed, Resource
 from dw_platform.spec import TableSpec
 
@@ -26,7 +26,7 @@ class GlueDatabase(Resource):
             database = glue.get_database(Name=self.name)["Database"]
         except glue.exceptions.EntityNotFoundException:
             return None
-        return Observed({}, owned=database.get("Parameters", {}).get(STACK_TAG) == self.names.tags[STACK_TAG])
+        return Observed({}, owned=self.names.created_by_stack(database.get("Parameters", {})))
 
     def create(self) -> None:
         self.client("glue").create_database(

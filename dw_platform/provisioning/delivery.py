@@ -5,7 +5,7 @@ import contextlib
 import time
 from typing import Any
 
-from dw_platform.provisioning.naming import STACK_TAG, StackNames
+from dw_platform.provisioning.naming import StackNames
 from dw_platform.provisioning.resource import AwsClients, Observed, ProvisioningError, Resource, wait_until
 from dw_platform.spec import TableKind, TableSpec
 
@@ -48,7 +48,7 @@ class DeliveryLogGroup(Resource):
             "retention_days": group.get("retentionInDays"),
             "streams": [s for s in self.streams if s in existing],
         }
-        return Observed(config, owned=tags.get(STACK_TAG) == self.names.tags[STACK_TAG])
+        return Observed(config, owned=self.names.created_by_stack(tags))
 
     def create(self) -> None:
         self.logs.create_log_group(logGroupName=self.name, tags=self.names.tags)
@@ -149,7 +149,7 @@ class DeliveryStream(Resource):
             if destinations
             else {},
         }
-        owned = {t["Key"]: t["Value"] for t in tags}.get(STACK_TAG) == self.names.tags[STACK_TAG]
+        owned = self.names.created_by_stack(tags)
         return Observed(config, owned=owned)
 
     def _wait_active(self) -> None:
@@ -167,7 +167,7 @@ class DeliveryStream(Resource):
                     DeliveryStreamType="KinesisStreamAsSource",
                     KinesisStreamSourceConfiguration=self._source(),
                     ExtendedS3DestinationConfiguration=self._destination(),
-                    Tags=[{"Key": k, "Value": v} for k, v in self.names.tags.items()],
+                    Tags=self.names.tag_list,
                 )
                 break
             except self.firehose.exceptions.InvalidArgumentException as error:

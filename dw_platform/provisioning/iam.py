@@ -3,7 +3,7 @@
 import json
 from typing import Any
 
-from dw_platform.provisioning.naming import STACK_TAG, StackNames
+from dw_platform.provisioning.naming import StackNames
 from dw_platform.provisioning.policies import (
     firehose_delivery_policy,
     firehose_trust_policy,
@@ -13,14 +13,6 @@ from dw_platform.provisioning.resource import AwsClients, Observed, Resource
 
 INLINE_POLICY = "delivery"
 MAX_POLICY_VERSIONS = 5
-
-
-def _owned(tags: list[dict[str, str]], names: StackNames) -> bool:
-    return {t["Key"]: t["Value"] for t in tags}.get(STACK_TAG) == names.tags[STACK_TAG]
-
-
-def _tag_list(names: StackNames) -> list[dict[str, str]]:
-    return [{"Key": k, "Value": v} for k, v in names.tags.items()]
 
 
 class FirehoseRole(Resource):
@@ -50,14 +42,14 @@ class FirehoseRole(Resource):
         except self.iam.exceptions.NoSuchEntityException:
             policy = None
         config = {"trust": role["AssumeRolePolicyDocument"], "policy": policy}
-        return Observed(config, owned=_owned(role.get("Tags", []), self.names))
+        return Observed(config, owned=self.names.created_by_stack(role.get("Tags", [])))
 
     def create(self) -> None:
         self.iam.create_role(
             RoleName=self.name,
             AssumeRolePolicyDocument=_json(self.desired()["trust"]),
             Description=f"Firehose delivery of {self.names.warehouse.name}.{self.table}",
-            Tags=_tag_list(self.names),
+            Tags=self.names.tag_list,
         )
         self.update(["policy"])
 
@@ -100,14 +92,16 @@ class RunWorkerPolicy(Resource):
             return None
         version = self.iam.get_policy_version(PolicyArn=self.arn, VersionId=policy["DefaultVersionId"])
         tags = self.iam.list_policy_tags(PolicyArn=self.arn)["Tags"]
-        return Observed({"document": version["PolicyVersion"]["Document"]}, owned=_owned(tags, self.names))
+        return Observed(
+            {"document": version["PolicyVersion"]["Document"]}, owned=self.names.created_by_stack(tags)
+        )
 
     def create(self) -> None:
         self.iam.create_policy(
             PolicyName=self.name,
             PolicyDocument=_json(self.desired()["document"]),
             Description=f"What Dagster run workers of {self.names.warehouse.name} need",
-            Tags=_tag_list(self.names),
+            Tags=self.names.tag_list,
         )
 
     def _old_versions(self) -> list[str]:

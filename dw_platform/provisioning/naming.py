@@ -5,6 +5,7 @@ can never disagree about which bucket or stream is meant.
 """
 
 import dataclasses
+from collections.abc import Mapping, Sequence
 
 from dw_platform.settings import Settings
 from dw_platform.spec import ServerlessDataWarehouse
@@ -58,6 +59,16 @@ class StackNames:
     def tags(self) -> dict[str, str]:
         """Set on every resource the stack creates: destroy deletes only what carries it."""
         return {STACK_TAG: self.warehouse.name}
+
+    @property
+    def tag_list(self) -> list[dict[str, str]]:
+        """The tags in the `[{"Key": ..., "Value": ...}]` shape most AWS APIs take."""
+        return [{"Key": key, "Value": value} for key, value in self.tags.items()]
+
+    def created_by_stack(self, tags: Mapping[str, str] | Sequence[Mapping[str, str]]) -> bool:
+        """Whether a resource's tags (a mapping, or AWS's list of Key/Value pairs) carry the stack's."""
+        found = tags if isinstance(tags, Mapping) else {t["Key"]: t["Value"] for t in tags}
+        return found.get(STACK_TAG) == self.warehouse.name
 
     @property
     def log_group(self) -> str:

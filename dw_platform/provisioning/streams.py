@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from dw_platform.provisioning.naming import STACK_TAG, StackNames
+from dw_platform.provisioning.naming import StackNames
 from dw_platform.provisioning.resource import AwsClients, Observed, Resource, wait_until
 from dw_platform.spec import TableSpec
 
@@ -44,7 +44,7 @@ class KinesisStream(Resource):
             "shards": summary["OpenShardCount"],
             "encryption": summary.get("KeyId") if summary.get("EncryptionType") == "KMS" else None,
         }
-        return Observed(config, owned=tags.get(STACK_TAG) == self.names.tags[STACK_TAG])
+        return Observed(config, owned=self.names.created_by_stack(tags))
 
     def _wait_active(self) -> None:
         wait_until(

@@ -4,7 +4,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from dw_platform.provisioning.naming import STACK_TAG, StackNames
+from dw_platform.provisioning.naming import StackNames
 from dw_platform.provisioning.resource import AwsClients, Observed, Resource, error_code
 
 GIB = 1024**3
@@ -45,7 +45,7 @@ class Workgroup(Resource):
         if not workgroup:
             return None
         tags = self.athena.list_tags_for_resource(ResourceARN=self.names.workgroup_arn)["Tags"]
-        owned = {t["Key"]: t["Value"] for t in tags}.get(STACK_TAG) == self.names.tags[STACK_TAG]
+        owned = self.names.created_by_stack(tags)
         return Observed(workgroup.get("Configuration", {}), owned=owned)
 
     def create(self) -> None:
@@ -53,7 +53,7 @@ class Workgroup(Resource):
             Name=self.name,
             Configuration=self.desired(),
             Description=f"Queries of the {self.names.warehouse.name} warehouse",
-            Tags=[{"Key": k, "Value": v} for k, v in self.names.tags.items()],
+            Tags=self.names.tag_list,
         )
 
     def update(self, fields: list[str]) -> None:
