@@ -79,6 +79,11 @@ class Bucket(Resource):
         except ClientError as error:
             if error_code(error) in ("404", "NoSuchBucket"):
                 return None
+            if error_code(error) in ("403", "AccessDenied"):
+                raise ProvisioningError(
+                    f"bucket {self.name} exists but this account may not use it (bucket names are global): "
+                    "choose another with DW_DATA_BUCKET / DW_RESULTS_BUCKET"
+                ) from error
             raise
         tags = {t["Key"]: t["Value"] for t in self._get("get_bucket_tagging", "TagSet") or []}
         encryption = self._get("get_bucket_encryption", "ServerSideEncryptionConfiguration")
