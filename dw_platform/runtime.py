@@ -9,6 +9,7 @@ from dw_platform.catalog.local import LocalCatalog
 from dw_platform.delivery.firehose import LocalDeliveryStream
 from dw_platform.lake import Lake
 from dw_platform.query.engine import DuckDBEngine
+from dw_platform.query.scan_plan import ScanPlanner
 from dw_platform.settings import Settings
 from dw_platform.spec import ServerlessDataWarehouse
 
@@ -60,9 +61,9 @@ class Runtime:
             raise ValueError("this needs Athena, which only the AWS profile has: set DW_PROFILE=aws")
         from dw_platform.aws.athena_engine import AthenaEngine
 
-        return AthenaEngine(
-            self.aws_region, self.athena_workgroup or self.warehouse.name, self.warehouse.name
-        )
+        name = self.warehouse.name
+        planner = ScanPlanner(self.catalog, self.lake, name)
+        return AthenaEngine(self.aws_region, self.athena_workgroup or name, name, planner)
 
     @cached_property
     def engine(self) -> "DuckDBEngine | AthenaEngine":

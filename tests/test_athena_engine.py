@@ -14,9 +14,11 @@ import pytest
 
 from dw_platform.analytics_dw import analytics_dw
 from dw_platform.aws.athena_engine import AthenaEngine
+from dw_platform.query.scan_plan import FullScanRefused
 from dw_platform.query.sql import QueryError
 from dw_platform.runtime import Runtime
 from dw_platform.settings import Settings
+from dw_platform.tables import sync_catalog
 from tests.aws_emulator import REGION
 from tests.test_cli import dw
 
@@ -56,7 +58,19 @@ def queue_result(endpoint: str, columns: list[tuple[str, str]], rows: list[list[
 
 
 @pytest.fixture
-def workgroup(aws_endpoint: str) -> str:
+def runtime(aws_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> Runtime:
+    """The AWS profile with its catalog and lake in place (the guard rail reads both)."""
+    monkeypatch.setenv("DW_PROFILE", "aws")
+    boto3.client("s3", region_name=REGION).create_bucket(
+        Bucket="analytics-dw-data", CreateBucketConfiguration={"LocationConstraint": REGION}
+    )
+    runtime = Runtime.from_settings(analytics_dw, Settings.from_env())
+    sync_catalog(runtime)
+    return runtime
+
+
+@pytest.fixture
+def workgroup(runtime: Runtime) -> str:
     boto3.client("athena", region_name=REGION).create_work_group(
         Name=WORKGROUP,
         Configuration={
@@ -73,7 +87,7 @@ def executions() -> list[dict[str, Any]]:
     return [athena.get_query_execution(QueryExecutionId=i)["QueryExecution"] for i in ids]
 
 
-def test_results_come_back_typed_as_arrow(aws_endpoint: str, workgroup: str) -> None:
+def test_results_come_back_typed_as_arrow(aws_endpoint: str, runtime: Runtime, workgroup: str) -> None:
     queue_result(
         aws_endpoint,
         [
@@ -85,7 +99,7 @@ def test_results_come_back_typed_as_arrow(aws_endpoint: str, workgroup: str) -> 
         ],
         [["clicks", "42", "0.5", "2026-03-01", "12.30"], ["impressions", "7", None, None, None]],
     )
-    engine = AthenaEngine(REGION, workgroup, "analytics_dw", poll_interval_s=0.05)
+    engine = AthenaEngine(REGION, workgroup, "analytics_dw", runtime.athena.planner, poll_interval_s=0.05)
     result = engine.query("SELECT event_type, count(*) AS n FROM clicks WHERE inserted_at = '2026/03/01/10'")
     assert result.table.schema.types == [
         pa.string(),
@@ -107,23 +121,25 @@ def test_results_come_back_typed_as_arrow(aws_endpoint: str, workgroup: str) -> 
 
 
 def test_queries_are_submitted_without_waiting_and_user_sql_stays_read_only(
-    aws_endpoint: str, workgroup: str
+    runtime: Runtime, workgroup: str
 ) -> None:
-    engine = AthenaEngine(REGION, workgroup, "analytics_dw", poll_interval_s=0.05)
+    engine = AthenaEngine(REGION, workgroup, "analytics_dw", runtime.athena.planner, poll_interval_s=0.05)
     futures = [engine.submit(f"SELECT {n} AS n") for n in range(4)]  # four in flight at once
     assert all(f.result(timeout=30).table.num_columns == 0 for f in futures)  # moto's empty default
     assert len(executions()) == 4
     with pytest.raises(QueryError):
         engine.submit("DROP TABLE clicks")
+    with pytest.raises(FullScanRefused, match="'clicks' without bounding its partition key 'inserted_at'"):
+        engine.submit("SELECT count(*) FROM clicks")
+    assert len(executions()) == 4, "refused before reaching Athena"
+    engine.submit("SELECT count(*) FROM clicks", allow_full_scan=True).result(timeout=30)
     engine.execute("DROP TABLE IF EXISTS analytics_dw.clicks__late_2026030110")  # the platform's own DDL
-    assert len(executions()) == 5
+    assert len(executions()) == 6
 
 
 def test_the_aws_profile_queries_through_athena(
-    aws_endpoint: str, workgroup: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    aws_endpoint: str, runtime: Runtime, workgroup: str, tmp_path: Path
 ) -> None:
-    monkeypatch.setenv("DW_PROFILE", "aws")
-    runtime = Runtime.from_settings(analytics_dw, Settings.from_env())
     assert isinstance(runtime.engine, AthenaEngine) and runtime.engine.workgroup == WORKGROUP
 
     queue_result(aws_endpoint, [("n", "bigint")], [["686"]])
@@ -136,6 +152,10 @@ def test_the_aws_profile_queries_through_athena(
         "json",
     )
     assert json.loads(result.stdout) == [{"n": 686}]
+    assert b"reads impressions: 0 partitions, 0 objects" in result.stderr
+    refused = dw(env, "query", "SELECT * FROM impressions", check=False)
+    assert refused.returncode == 2 and b"without bounding its partition key 'inserted_at'" in refused.stderr
+    assert len(executions()) == 1
     unknown = dw({**env, "DW_QUERY_ENGINE": "presto"}, "query", "SELECT 1", check=False)
     assert unknown.returncode == 2 and b"DW_QUERY_ENGINE must be one of" in unknown.stderr
     assert b"Traceback" not in unknown.stderr

@@ -78,7 +78,8 @@ def test_backfill_on_the_aws_profile_gives_exact_counts(
     }
     for table in ("impressions", "clicks"):
         raw = runtime.engine.query(
-            f"SELECT inserted_at, count(*) AS n FROM {table} WHERE inserted_at >= '2026/03/01/10' GROUP BY 1"
+            f"SELECT inserted_at, count(*) AS n FROM {table} "
+            "WHERE inserted_at BETWEEN '2026/03/01/10' AND '2026/03/01/12' GROUP BY 1"
         ).table.to_pylist()
         assert {r["inserted_at"]: r["n"] for r in raw} == {
             h: v[0] for (t, h), v in expected.items() if t == table

@@ -144,8 +144,12 @@ def test_query_formats_and_clear_errors(env: dict[str, str]) -> None:
         "csv",
     ).stdout.decode()
     assert csv == "n\n5\n"
-    table = dw(env, "query", "SELECT count(*) AS n FROM impressions").stdout.decode()
-    assert table.split() == ["n", "5"]
+    refused = dw(env, "query", "select * from impressions", check=False)
+    assert refused.returncode == 2 and b"Traceback" not in refused.stderr
+    assert b"reads table 'impressions' without bounding its partition key 'inserted_at'" in refused.stderr
+    table = dw(env, "query", "SELECT count(*) AS n FROM impressions", "--allow-full-scan")
+    assert table.stdout.decode().split() == ["n", "5"]
+    assert b"reads impressions: 1 partition, " in table.stderr
     bad = dw(env, "query", "DROP TABLE impressions", check=False)
     assert bad.returncode == 2 and b"only queries" in bad.stderr
     bad = dw(env, "backfill", "--from", "yesterday", "--to", "2026-03-01T10", check=False)

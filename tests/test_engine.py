@@ -23,7 +23,7 @@ def loaded(runtime: Runtime) -> Runtime:
 
 
 def count(runtime: Runtime, sql: str) -> int:
-    return runtime.engine.query(sql).table.column(0)[0].as_py()
+    return runtime.engine.query(sql, allow_full_scan=True).table.column(0)[0].as_py()
 
 
 def test_only_registered_partitions_are_visible(loaded: Runtime) -> None:
@@ -46,7 +46,9 @@ def test_rows_come_from_the_registered_location(loaded: Runtime) -> None:
     sync_catalog(loaded)
     # Hour 12 is registered pointing at hour 10's folder: its rows are hour 10's.
     add_partitions(loaded, "impressions", [Partition(("2026/03/01/12",), "impressions/2026/03/01/10/")])
-    result = loaded.engine.query("SELECT inserted_at, count(*) AS n FROM impressions GROUP BY 1")
+    result = loaded.engine.query(
+        "SELECT inserted_at, count(*) AS n FROM impressions GROUP BY 1", allow_full_scan=True
+    )
     assert result.table.to_pylist() == [{"inserted_at": "2026/03/01/12", "n": 100}]
 
 
@@ -55,7 +57,7 @@ def test_a_query_reads_only_the_partitions_its_predicate_allows(loaded: Runtime)
     result = loaded.engine.query("SELECT count(*) FROM impressions WHERE inserted_at = '2026/03/01/11'")
     [scan] = result.scans
     assert (scan.partitions, scan.objects) == (1, 3)
-    full = loaded.engine.query("SELECT count(*) FROM impressions")
+    full = loaded.engine.query("SELECT count(*) FROM impressions", allow_full_scan=True)
     assert (full.scans[0].partitions, full.scans[0].objects) == (3, 9)
     assert full.bytes_scanned > result.bytes_scanned
 
@@ -69,7 +71,7 @@ def test_json_tables_and_unpartitioned_tables(runtime: Runtime) -> None:
 
 def test_typed_empty_view_when_nothing_is_registered(runtime: Runtime) -> None:
     sync_catalog(runtime)
-    table = runtime.engine.query("SELECT * FROM aggregates").table
+    table = runtime.engine.query("SELECT * FROM aggregates", allow_full_scan=True).table
     assert table.num_rows == 0
     assert table.column_names == ["event_type", "count", "time", "inserted_at"]
 
@@ -77,7 +79,7 @@ def test_typed_empty_view_when_nothing_is_registered(runtime: Runtime) -> None:
 def test_sql_errors_are_reported(runtime: Runtime) -> None:
     sync_catalog(runtime)
     with pytest.raises(QueryError, match="query failed"):
-        runtime.engine.query("SELECT no_such_column FROM clicks")
+        runtime.engine.query("SELECT no_such_column FROM clicks", allow_full_scan=True)
 
 
 def test_registration_refuses_values_that_are_not_hours(runtime: Runtime) -> None:

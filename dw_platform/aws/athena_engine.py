@@ -17,6 +17,7 @@ from pyathena.async_cursor import AsyncCursor
 from pyathena.error import Error as PyAthenaError
 
 from dw_platform.query.engine import QueryResult
+from dw_platform.query.scan_plan import ScanPlan, ScanPlanner
 from dw_platform.query.sql import QueryError, parse_query
 
 ARROW_BY_ATHENA_TYPE = {
@@ -61,9 +62,18 @@ class AthenaQueryFailed(QueryError):
 
 
 class AthenaEngine:
-    def __init__(self, region: str, workgroup: str, database: str, *, poll_interval_s: float = 1.0) -> None:
+    def __init__(
+        self,
+        region: str,
+        workgroup: str,
+        database: str,
+        planner: ScanPlanner,
+        *,
+        poll_interval_s: float = 1.0,
+    ) -> None:
         self.workgroup = workgroup
         self.database = database
+        self.planner = planner  # the guard rail and the estimate, from the catalog and the lake
         # One cursor holds any number of queries in flight, each polled on its worker threads.
         self._cursor = connect(
             region_name=region,
@@ -73,13 +83,17 @@ class AthenaEngine:
             poll_interval=poll_interval_s,
         ).cursor()
 
-    def submit(self, sql: str) -> "concurrent.futures.Future[QueryResult]":
+    def plan(self, sql: str, *, allow_full_scan: bool = False) -> ScanPlan:
+        """What the query would read (raises FullScanRefused for an unbounded scan), without running it."""
+        return self.planner.plan(parse_query(sql), allow_full_scan=allow_full_scan)
+
+    def submit(self, sql: str, *, allow_full_scan: bool = False) -> "concurrent.futures.Future[QueryResult]":
         """Start a read-only query; the future resolves when Athena has finished it."""
-        parse_query(sql)  # one read-only statement, as the local engine accepts
+        self.plan(sql, allow_full_scan=allow_full_scan)  # one read-only statement, partitions bounded
         return self._submit(sql)
 
-    def query(self, sql: str) -> QueryResult:
-        return self.submit(sql).result()
+    def query(self, sql: str, *, allow_full_scan: bool = False) -> QueryResult:
+        return self.submit(sql, allow_full_scan=allow_full_scan).result()
 
     def execute(self, statement: str) -> None:
         """Run any statement (UNLOAD, DDL) to completion; the platform's own, never user SQL."""

@@ -120,8 +120,12 @@ def _print_table(table: pa.Table, output_format: str) -> None:
 
 
 def query(args: argparse.Namespace) -> int:
+    engine = _runtime().engine
     try:
-        result = _runtime().engine.query(args.sql)
+        plan = engine.plan(args.sql, allow_full_scan=args.allow_full_scan)
+        if plan.scans:
+            print(f"reads {plan.describe().replace(chr(10), '; ')}", file=sys.stderr)
+        result = engine.query(args.sql, allow_full_scan=args.allow_full_scan)
     except QueryError as error:
         raise CommandError(str(error)) from None
     _print_table(result.table, args.format)

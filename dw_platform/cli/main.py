@@ -71,10 +71,17 @@ def _add_query(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "query",
         help="run Athena SQL against the warehouse",
-        description="Athena (Trino) SQL; tables bare or qualified with the database (analytics_dw.clicks).",
+        description="Athena (Trino) SQL; tables bare or qualified with the database (analytics_dw.clicks). "
+        "Every partitioned table must be restricted by its partition key (=, IN, or a range bounded at both "
+        "ends) unless --allow-full-scan; what the query will read is printed to stderr first.",
     )
     parser.add_argument("sql", help="one SELECT statement")
     parser.add_argument("--format", choices=["table", "json", "csv"], default="table")
+    parser.add_argument(
+        "--allow-full-scan",
+        action="store_true",
+        help="run even if a partitioned table is read without bounding its partition key",
+    )
     parser.set_defaults(handler=commands.query)
 
 

@@ -3,35 +3,24 @@
 As in Athena, a partitioned table shows only its registered partitions, and each partition's rows
 come from the objects under its registered location. Each query builds views over just the
 partitions its partition-key predicates can touch, so an hourly query reads one hour's objects
-however old the table is.
+however old the table is. A query that does not bound a partitioned table's key is refused unless
+the caller allows a full scan (see scan_plan).
 """
 
 import dataclasses
-from collections.abc import Sequence
 
 import duckdb
 import pyarrow as pa
 import pyarrow.dataset as ds
 
-from dw_platform.catalog import Catalog, Partition, TableDefinition
-from dw_platform.hours import is_inserted_at
+from dw_platform.catalog import Catalog
 from dw_platform.identifiers import sql_string_literal
-from dw_platform.lake import Lake, LakeObject, hour_folder
-from dw_platform.query.partition_filter import KeyBound, TableReference, table_references
+from dw_platform.lake import Lake
+from dw_platform.query.scan_plan import ScanPlan, ScanPlanner, TableScan, TableSource
 from dw_platform.query.sql import QueryError, parse_query, to_duckdb
 from dw_platform.types import ARROW_TYPES, DUCKDB_TYPES
 
 _FILE_COLUMN = "__dw_file"
-
-
-@dataclasses.dataclass(frozen=True)
-class TableScan:
-    """What a query reads from one table."""
-
-    table: str
-    partitions: int
-    objects: int
-    bytes: int
 
 
 @dataclasses.dataclass(frozen=True)
@@ -46,13 +35,6 @@ class QueryResult:
         return self.reported_bytes if self.reported_bytes is not None else sum(s.bytes for s in self.scans)
 
 
-@dataclasses.dataclass(frozen=True)
-class _Source:
-    definition: TableDefinition
-    files: list[tuple[LakeObject, tuple[str, ...]]]  # object and its partition values
-    partitions: int
-
-
 def _quote(identifier: str) -> str:
     return '"' + identifier.replace('"', '""') + '"'
 
@@ -62,24 +44,21 @@ class DuckDBEngine:
         self.catalog = catalog
         self.lake = lake
         self.database = database
+        self.planner = ScanPlanner(catalog, lake, database)
 
-    def query(self, sql: str) -> QueryResult:
+    def plan(self, sql: str, *, allow_full_scan: bool = False) -> ScanPlan:
+        """What `query` would read (raises FullScanRefused like it), without running anything."""
+        return self.planner.plan(parse_query(sql), allow_full_scan=allow_full_scan)
+
+    def query(self, sql: str, *, allow_full_scan: bool = False) -> QueryResult:
         tree = parse_query(sql)
-        definitions = {t.name: t for t in self.catalog.list_tables(self.database)}
-        keys = {
-            name: (d.partition_keys[0][0] if d.partition_keys else None) for name, d in definitions.items()
-        }
-        references = table_references(tree, self.database, keys)
-        sources = {
-            name: self._source(definitions[name], [r for r in references if r.table == name])
-            for name in {r.table for r in references}
-        }
-        for reference in references:  # the views are bare-named: drop `analytics_dw.` qualifiers
+        plan = self.planner.plan(tree, allow_full_scan=allow_full_scan)
+        for reference in plan.references:  # the views are bare-named: drop `analytics_dw.` qualifiers
             reference.node.set("db", None)
             reference.node.set("catalog", None)
         connection = duckdb.connect(":memory:")
         try:
-            for name, source in sources.items():
+            for name, source in plan.sources.items():
                 self._create_view(connection, name, source)
             try:
                 table = connection.sql(to_duckdb(tree)).to_arrow_table()
@@ -87,58 +66,10 @@ class DuckDBEngine:
                 raise QueryError(f"query failed: {error}") from None
         finally:
             connection.close()
-        scans = tuple(
-            TableScan(name, s.partitions, len(s.files), sum(o.size for o, _ in s.files))
-            for name, s in sorted(sources.items())
-        )
-        return QueryResult(table, scans)
-
-    # ---- sources --------------------------------------------------------------------------------
-    def _source(self, definition: TableDefinition, references: Sequence[TableReference]) -> _Source:
-        if not definition.partition_keys:
-            objects = self.lake.list_objects(definition.location)
-            return _Source(definition, [(o, ()) for o in objects], 0)
-        bounds = [r.bound for r in references]
-        if definition.projection_start is not None:
-            partitions = self._projected_partitions(definition, bounds)
-        else:
-            partitions = self._partitions(definition.name, bounds)
-        files = [(o, p.values) for p in partitions for o in self.lake.list_objects(p.location)]
-        return _Source(definition, files, len(partitions))
-
-    def _partitions(self, table: str, bounds: Sequence[KeyBound | None]) -> list[Partition]:
-        if any(b is None for b in bounds):
-            return self.catalog.get_partitions(self.database, table)
-        explicit = [b for b in bounds if b is not None]
-        if all(b.values is not None for b in explicit):
-            wanted = sorted({v for b in explicit for v in b.values or ()})
-            candidates = self.catalog.get_partitions(self.database, table, [(v,) for v in wanted])
-        else:
-            candidates = self.catalog.get_partitions(self.database, table)
-        return [p for p in candidates if any(b.allows(p.values[0]) for b in explicit)]
-
-    def _projected_partitions(
-        self, definition: TableDefinition, bounds: Sequence[KeyBound | None]
-    ) -> list[Partition]:
-        """Partition projection: every hour folder from the projection start on is a partition. Listed
-        values need no lookup; anything else lists the table's folders once."""
-        start = definition.projection_start or ""
-        explicit = [b for b in bounds if b is not None]
-        if len(explicit) == len(bounds) and all(b.values is not None for b in explicit):
-            hours = {v for b in explicit for v in b.values or () if is_inserted_at(v)}
-        else:
-            prefix = definition.location
-            keys = (o.key[len(prefix) :] for o in self.lake.list_objects(prefix))
-            hours = {key[:13] for key in keys if is_inserted_at(key[:13])}
-        # The view serves every reference of the table: the union of what each may read.
-        return [
-            Partition((hour,), hour_folder(definition.name, hour))
-            for hour in sorted(hours)
-            if hour >= start and any(b is None or b.allows(hour) for b in bounds)
-        ]
+        return QueryResult(table, plan.scans)
 
     # ---- views ----------------------------------------------------------------------------------
-    def _create_view(self, connection: duckdb.DuckDBPyConnection, name: str, source: _Source) -> None:
+    def _create_view(self, connection: duckdb.DuckDBPyConnection, name: str, source: TableSource) -> None:
         definition = source.definition
         columns = list(definition.columns)
         keys = list(definition.partition_keys)
@@ -178,7 +109,9 @@ class DuckDBEngine:
             f"JOIN {_quote(mapping_name)} p ON f.{_FILE_COLUMN} = p.{_FILE_COLUMN}"
         )
 
-    def _create_dataset_view(self, connection: duckdb.DuckDBPyConnection, name: str, source: _Source) -> None:
+    def _create_dataset_view(
+        self, connection: duckdb.DuckDBPyConnection, name: str, source: TableSource
+    ) -> None:
         """Objects outside the local filesystem (S3) are read through pyarrow datasets on the lake's
         filesystem, one per partition, since DuckDB's own S3 support is an extension it would
         download. DuckDB scans them lazily, with projection pushdown."""
