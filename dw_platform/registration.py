@@ -48,6 +48,9 @@ def register_hours(
     wanted = [hour_partition(table, hour) for hour in hours]
     projected = spec.streaming is not None and spec.streaming.projection_start is not None
     created = 0 if projected else add_partitions(runtime, table, wanted)  # projection: nothing to add
+    errors = runtime.warehouse.errors_table(table)
+    if errors is not None:  # the hour's isolated records, queryable as `<table>_errors`
+        add_partitions(runtime, errors.name, [Partition((h,), f"{errors.prefix}{h}/") for h in hours])
     if not with_stats:
         return RegistrationReport(table, created, ())
     # Stats of what queries see: a compacted hour is read from its version, not its raw folder.

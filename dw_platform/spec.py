@@ -31,6 +31,19 @@ class TableKind(enum.Enum):
     STATIC = "static"
     STREAMING = "streaming"
     BATCH = "batch"
+    ERRORS = "errors"  # a streaming table's isolated records, declared with it
+
+
+# Firehose's error records (JSON lines under the error prefix): column -> JSON key. The JSON SerDe
+# maps keys case-insensitively; the mapping makes it explicit for every reader.
+ERROR_RECORD_COLUMNS = (
+    ("errorcode", "string", "errorCode"),
+    ("errormessage", "string", "errorMessage"),
+    ("arrivaltimestamp", "bigint", "arrivalTimestamp"),  # epoch milliseconds
+    ("attemptsmade", "int", "attemptsMade"),
+    ("rawdata", "string", "rawData"),  # base64 of the record as sent: try(from_utf8(from_base64(rawdata)))
+)
+ERROR_OUTPUT_TYPE = "format-conversion-failed"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -61,6 +74,9 @@ class StreamingOptions:
     # Partition projection from this `YYYY/MM/DD/HH` hour on: Athena computes the hourly partitions,
     # nothing is registered, and the table is not compacted (see README: partition projection).
     projection_start: str | None = None
+    # The error-rate check: WARN above the first share of isolated records, ERROR above the second.
+    error_rate_warn: float = 0.001
+    error_rate_error: float = 0.05
 
 
 @dataclasses.dataclass(frozen=True)
@@ -82,10 +98,15 @@ class TableSpec:
     streaming: StreamingOptions | None = None
     batch: BatchOptions | None = None
     seed_file: Path | None = None
+    # An errors table: the streaming table whose failed records it shows, and its JSON keys.
+    errors_of: str | None = None
+    json_keys: tuple[tuple[str, str], ...] = ()
 
     @property
     def prefix(self) -> str:
         """Key prefix of the table's data in the lake (S3 bucket or local directory)."""
+        if self.errors_of is not None:
+            return f"errors/{self.errors_of}/{ERROR_OUTPUT_TYPE}/"
         return f"{self.name}/"
 
     @property
@@ -160,12 +181,15 @@ class ServerlessDataWarehouse:
         buffer_size_mib: int = MAX_BUFFER_MIB,
         on_demand: bool = False,
         partition_projection_from: str | None = None,
+        error_rate_warn: float = 0.001,
+        error_rate_error: float = 0.05,
     ) -> ServerlessDataWarehouse:
         """A table fed by Kinesis -> Firehose, always Parquet, partitioned hourly by arrival time.
 
         `shard_count` provisioned shards (see `provisioning.shards.shards_needed`), or `on_demand`
         capacity. `flush_interval_s` and `buffer_size_mib` are Firehose's buffering hints.
-        `partition_projection_from` (an hour, `YYYY/MM/DD/HH`) opts into partition projection."""
+        `partition_projection_from` (an hour, `YYYY/MM/DD/HH`) opts into partition projection.
+        The hourly error-rate check warns above `error_rate_warn` and errs above `error_rate_error`."""
         interval = flush_interval_s
         if interval is None:
             interval = DEV_FLUSH_INTERVAL_S if self.is_dev else PROD_FLUSH_INTERVAL_S
@@ -184,10 +208,31 @@ class ServerlessDataWarehouse:
                 f"table {name!r}: partition_projection_from must be an hour YYYY/MM/DD/HH, "
                 f"got {partition_projection_from!r}"
             )
+        if not 0 <= error_rate_warn <= error_rate_error <= 1:
+            raise DeclarationError(
+                f"table {name!r}: need 0 <= error_rate_warn <= error_rate_error <= 1, "
+                f"got {error_rate_warn} and {error_rate_error}"
+            )
         options = StreamingOptions(
-            shard_count, interval, buffer_size_mib, on_demand, partition_projection_from
+            shard_count,
+            interval,
+            buffer_size_mib,
+            on_demand,
+            partition_projection_from,
+            error_rate_warn,
+            error_rate_error,
         )
-        return self._add(dataclasses.replace(spec, streaming=options))
+        errors = self._table(
+            f"{name}_errors",
+            [(column, type_) for column, type_, _ in ERROR_RECORD_COLUMNS],
+            "JSON",
+            [(partition_key, "string")],
+            TableKind.ERRORS,
+        )
+        errors = dataclasses.replace(
+            errors, errors_of=name, json_keys=tuple((c, key) for c, _, key in ERROR_RECORD_COLUMNS)
+        )
+        return self._add(dataclasses.replace(spec, streaming=options))._add(errors)
 
     def with_batch_input_table(
         self,
@@ -231,6 +276,10 @@ class ServerlessDataWarehouse:
 
     def tables_of(self, kind: TableKind) -> tuple[TableSpec, ...]:
         return tuple(t for t in self.tables if t.kind is kind)
+
+    def errors_table(self, table: str) -> TableSpec | None:
+        """The `<table>_errors` table of a streaming table (None for other tables)."""
+        return next((t for t in self.tables if t.errors_of == table), None)
 
     def delivery_stream_name(self, table: str) -> str:
         """Name of the Kinesis stream and Firehose delivery stream feeding a streaming table."""

@@ -1,9 +1,10 @@
 """What each table holds: registered partitions, objects, rows and isolated error records."""
 
 import dataclasses
+from collections.abc import Sequence
 
 from dw_platform.delivery.firehose import error_prefix
-from dw_platform.lake_stats import json_lines, parquet_rows
+from dw_platform.lake_stats import hour_stats, json_lines, parquet_rows
 from dw_platform.runtime import Runtime
 from dw_platform.spec import TableKind
 
@@ -17,6 +18,41 @@ class TableStatus:
     bytes: int
     rows: int
     error_records: int | None
+
+
+@dataclasses.dataclass(frozen=True)
+class HourReconciliation:
+    """Per streaming table and hour: what was sent, what queries see, what was isolated."""
+
+    table: str
+    inserted_at: str
+    sent: int | None  # None where delivery keeps no ledger (Firehose on AWS)
+    rows: int
+    error_records: int
+    error_rate: float
+    reconciled: bool | None
+
+
+def reconcile_hours(runtime: Runtime, hours: Sequence[str]) -> list[HourReconciliation]:
+    """delivered + errors = sent, per hour, reading each hour from its registered location."""
+    warehouse, found = runtime.warehouse, []
+    for spec in warehouse.tables_of(TableKind.STREAMING):
+        registered = runtime.catalog.get_partitions(warehouse.name, spec.name, [(h,) for h in hours])
+        locations = {p.values[0]: p.location for p in registered}
+        for hour in hours:
+            stats = hour_stats(runtime.lake, spec.name, hour, locations.get(hour))
+            found.append(
+                HourReconciliation(
+                    spec.name,
+                    hour,
+                    stats.sent,
+                    stats.rows,
+                    stats.error_records,
+                    stats.error_rate,
+                    stats.reconciled,
+                )
+            )
+    return found
 
 
 def warehouse_status(runtime: Runtime) -> list[TableStatus]:

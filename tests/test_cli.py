@@ -94,6 +94,11 @@ def test_scripted_send_backfill_query_gives_exact_counts(env: dict[str, str]) ->
         assert status[table]["error_records"] == sum(v[1] for (t, _), v in expected.items() if t == table)
         # The backfill compacted each hour's 4 Firehose objects into one file.
         assert status[table]["partitions"] == 3 and status[table]["objects"] == 3
+    hourly = json.loads(dw(env, "status", "--from", HOURS[0], "--to", HOURS[2], "--json").stdout)
+    assert len(hourly) == 6 and all(h["reconciled"] for h in hourly)
+    for h in hourly:
+        delivered, errors = expected[(h["table"], h["inserted_at"])]
+        assert (h["sent"], h["rows"], h["error_records"]) == (delivered + errors, delivered, errors)
 
     lake = Path(env["DW_HOME"]) / "lake"
     before = sorted((p.relative_to(lake), p.read_bytes()) for p in lake.rglob("*") if p.is_file())

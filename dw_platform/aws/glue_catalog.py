@@ -59,10 +59,14 @@ class GlueCatalog:
         return uri[len(prefix) :] if uri.startswith(prefix) else uri
 
     def storage_descriptor(self, table: TableDefinition, location: str) -> dict[str, Any]:
+        storage = STORAGE[table.data_format]
+        serde = storage["SerdeInfo"]
+        mapping = {f"mapping.{column}": key for column, key in table.json_keys}
         return {
             "Columns": [{"Name": name, "Type": type_} for name, type_ in table.columns],
             "Location": self._uri(location),
-            **STORAGE[table.data_format],
+            **storage,
+            "SerdeInfo": {**serde, "Parameters": {**serde["Parameters"], **mapping}},
         }
 
     def projection_parameters(self, table: TableDefinition) -> dict[str, str]:
@@ -161,16 +165,20 @@ class GlueCatalog:
         descriptor = data["StorageDescriptor"]
         library = descriptor.get("SerdeInfo", {}).get("SerializationLibrary", "")
         parameters = data.get("Parameters", {})
+        columns = tuple((c["Name"], c["Type"]) for c in descriptor.get("Columns", []))
+        mapping = descriptor.get("SerdeInfo", {}).get("Parameters", {})
+        json_keys = tuple((c, mapping[f"mapping.{c}"]) for c, _ in columns if f"mapping.{c}" in mapping)
         keys = data.get("PartitionKeys", [])
         projection_range = parameters.get(f"projection.{keys[0]['Name']}.range", "") if keys else ""
         projected = parameters.get("projection.enabled") == "true" and projection_range.endswith(",NOW")
         return TableDefinition(
             name=data["Name"],
-            columns=tuple((c["Name"], c["Type"]) for c in descriptor.get("Columns", [])),
+            columns=columns,
             partition_keys=tuple((k["Name"], k["Type"]) for k in data.get("PartitionKeys", [])),
             data_format="JSON" if "json" in library.lower() else "PARQUET",
             location=self._key(descriptor.get("Location", "")),
             projection_start=projection_range.removesuffix(",NOW") if projected else None,
+            json_keys=json_keys,
         )
 
     def get_table(self, database: str, name: str) -> TableDefinition | None:

@@ -20,6 +20,8 @@ class TableDefinition:
     location: str
     # Partition projection (Athena computes hourly partitions from this hour on; none registered).
     projection_start: str | None = None
+    # JSON tables: column -> key in the objects, where they differ (the SerDe's `mapping.*`).
+    json_keys: tuple[tuple[str, str], ...] = ()
 
     def to_json(self) -> dict[str, object]:
         return dataclasses.asdict(self)
@@ -33,6 +35,7 @@ class TableDefinition:
             data_format=data["data_format"],
             location=data["location"],
             projection_start=data.get("projection_start"),
+            json_keys=tuple(tuple(k) for k in data.get("json_keys", ())),
         )
 
 
@@ -54,6 +57,7 @@ def table_definition(spec: TableSpec) -> TableDefinition:
         data_format=spec.data_format,
         location=spec.prefix,
         projection_start=spec.streaming.projection_start if spec.streaming else None,
+        json_keys=spec.json_keys,
     )
 
 

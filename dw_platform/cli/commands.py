@@ -22,7 +22,7 @@ from dw_platform.runtime import Runtime
 from dw_platform.sending import deliver, drain_streams, put_to_stream
 from dw_platform.settings import Settings
 from dw_platform.spec import TableKind
-from dw_platform.status import warehouse_status
+from dw_platform.status import reconcile_hours, warehouse_status
 
 
 class CommandError(RuntimeError):
@@ -133,7 +133,12 @@ def query(args: argparse.Namespace) -> int:
 
 
 def status(args: argparse.Namespace) -> int:
-    statuses = warehouse_status(_runtime())
+    if args.first or args.last:
+        first, last = parse_hour(args.first or args.last), parse_hour(args.last or args.first)
+        hours = [f"{first + i * ONE_HOUR:%Y/%m/%d/%H}" for i in range(int((last - first) / ONE_HOUR) + 1)]
+        statuses = reconcile_hours(_runtime(), hours)
+    else:
+        statuses = warehouse_status(_runtime())
     if args.json:
         print(json.dumps([dataclasses.asdict(s) for s in statuses], indent=2))
     else:

@@ -89,8 +89,12 @@ def _add_status(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "status",
         help="per table: registered partitions, objects, rows, error records",
-        description="Per table: registered partitions, objects, rows and error records in the lake.",
+        description="Per table: registered partitions, objects, rows and error records in the lake. With "
+        "--from/--to, per streaming table and hour: records sent, rows visible, error records, error rate "
+        "and whether sent = delivered + errors (local profile: the delivery ledger).",
     )
+    parser.add_argument("--from", dest="first", metavar="HOUR", help="reconcile hours from this one")
+    parser.add_argument("--to", dest="last", metavar="HOUR", help="... to this one (inclusive)")
     parser.add_argument("--json", action="store_true", help="print JSON")
     parser.set_defaults(handler=commands.status)
 

@@ -8,6 +8,7 @@ import dagster as dg
 
 from dw_platform.defs.partitions import open_hours, range_run_request, run_hours
 from dw_platform.defs.resources import WarehouseResource
+from dw_platform.error_rates import ERROR, OK, ErrorRateVerdict, judge_error_rates
 from dw_platform.hours import floor_hour, inserted_at, iter_hours
 from dw_platform.lake import hour_folder
 from dw_platform.registration import register_hours
@@ -17,6 +18,7 @@ from dw_platform.spec import ServerlessDataWarehouse, TableSpec
 # Firehose retries S3 delivery for up to 24 hours, so objects can land in an hour that long after it.
 LATE_DATA_WINDOW = timedelta(hours=24)
 SENSOR_INTERVAL_S = 30
+ERROR_RATE_CHECK = "error_rate"
 
 
 def table_asset_key(warehouse: ServerlessDataWarehouse, table: str) -> dg.AssetKey:
@@ -28,6 +30,16 @@ def registration_asset(
 ) -> dg.AssetsDefinition:
     @dg.asset(
         key=table_asset_key(warehouse, spec.name),
+        check_specs=[
+            dg.AssetCheckSpec(
+                ERROR_RATE_CHECK,
+                asset=table_asset_key(warehouse, spec.name),
+                description="Share of records isolated as errors per hour of the run: WARN above "
+                f"{spec.streaming.error_rate_warn:.2%}, ERROR above {spec.streaming.error_rate_error:.2%}"
+                if spec.streaming
+                else None,
+            )
+        ],
         partitions_def=open_hours(settings.partitions_start),
         backfill_policy=dg.BackfillPolicy.single_run(),
         deps=[upstream],
@@ -42,24 +54,54 @@ def registration_asset(
         context: dg.AssetExecutionContext, warehouse_resource: WarehouseResource
     ) -> dg.MaterializeResult:
         hours = run_hours(context)
-        report = register_hours(warehouse_resource.runtime(warehouse), spec.name, [h for _, h in hours])
+        runtime = warehouse_resource.runtime(warehouse)
+        report = register_hours(runtime, spec.name, [h for _, h in hours])
         for (key, _), stats in zip(hours, report.hours, strict=True):
-            context.add_asset_metadata(
-                partition_key=key,
-                metadata={
-                    "inserted_at": stats.inserted_at,
-                    "rows": stats.rows,
-                    "objects": stats.objects,
-                    "bytes": stats.bytes,
-                    "error_records": stats.error_records,
-                },
-            )
+            metadata: dict[str, object] = {
+                "inserted_at": stats.inserted_at,
+                "rows": stats.rows,
+                "objects": stats.objects,
+                "bytes": stats.bytes,
+                "error_records": stats.error_records,
+                "error_rate": stats.error_rate,
+            }
+            if stats.ledger is not None:  # the local delivery's own count of what it was sent
+                metadata |= {"sent": stats.ledger.records, "reconciled": bool(stats.reconciled)}
+            context.add_asset_metadata(partition_key=key, metadata=metadata)
         context.log.info(f"registered {len(hours)} hours of {spec.name} ({report.created} new partitions)")
+        verdict = judge_error_rates(runtime.lake, spec, report.hours)
         return dg.MaterializeResult(
-            metadata={"hours_in_run": len(hours), "partitions_created": report.created}
+            metadata={"hours_in_run": len(hours), "partitions_created": report.created},
+            check_results=[error_rate_check_result(verdict)],
         )
 
     return register
+
+
+def error_rate_check_result(verdict: ErrorRateVerdict) -> dg.AssetCheckResult:
+    """One result per run, judged by its worst hour; every hour's rate is also in the partition's
+    materialization metadata (`error_rate`), where the UI plots it."""
+    return dg.AssetCheckResult(
+        check_name=ERROR_RATE_CHECK,
+        passed=verdict.level == OK,
+        severity=dg.AssetCheckSeverity.ERROR if verdict.level == ERROR else dg.AssetCheckSeverity.WARN,
+        metadata={
+            "worst_hour": verdict.worst_hour or "",
+            "worst_error_rate": verdict.worst_rate,
+            "hours_over_warn": len(verdict.hours_over_warn),
+            "hours_over_error": len(verdict.hours_over_error),
+            "hours_over_error_list": dg.MetadataValue.json(list(verdict.hours_over_error)),
+            "top_errors": dg.MetadataValue.md(
+                "\n".join(
+                    ["| code | message | records |", "|---|---|---|"]
+                    + [
+                        f"| {code} | {message.replace('|', '/')} | {count} |"
+                        for code, message, count in verdict.top_errors
+                    ]
+                )
+            ),
+        },
+    )
 
 
 def hours_to_register(

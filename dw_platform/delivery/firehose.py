@@ -20,16 +20,21 @@ import pyarrow as pa
 from dw_platform.delivery.conversion import RecordConverter, RecordRejected
 from dw_platform.hours import inserted_at
 from dw_platform.lake import Lake, hour_folder
-from dw_platform.spec import ServerlessDataWarehouse, TableSpec
+from dw_platform.spec import ERROR_OUTPUT_TYPE, ServerlessDataWarehouse, TableSpec
 from dw_platform.types import ARROW_TYPES
 
-ERROR_OUTPUT_TYPE = "format-conversion-failed"
 STREAM_VERSION = 1
 
 
 def error_prefix(table: str) -> str:
     """Where a table's failed records land (Firehose error prefix with `!{firehose:error-output-type}`)."""
     return f"errors/{table}/{ERROR_OUTPUT_TYPE}/"
+
+
+def ledger_prefix(table: str, hour: str) -> str:
+    """Where the local delivery stream notes, per object, what it was sent (hidden from queries).
+    Firehose keeps no such ledger: on AWS the counts come from its CloudWatch metrics instead."""
+    return f"_delivery/{table}/{hour}/"
 
 
 def _object_name(stream: str, oldest: datetime) -> str:
@@ -149,6 +154,9 @@ class LocalDeliveryStream:
             self.lake.put_bytes(key, payload)
             self.summary.error_objects.append(key)
             self.summary.bytes_written += len(payload)
+        # The ledger entry comes last: one that exists vouches for the objects above.
+        entry = {"records": len(batch), "errors": len(failures), "rows": len(rows)}
+        self.lake.put_bytes(f"{ledger_prefix(self.table.name, hour)}{name}.json", json.dumps(entry).encode())
         self.summary.delivered += len(batch) - len(failures)
         self.summary.errors += len(failures)
         self.summary.rows += len(rows)

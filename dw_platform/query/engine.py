@@ -83,15 +83,20 @@ class DuckDBEngine:
             self._create_dataset_view(connection, name, source)
             return
         file_list = "[" + ", ".join(sql_string_literal(self.lake.uri(o.key)) for o, _ in source.files) + "]"
+        keys_of = dict(definition.json_keys)  # column -> JSON key, as the SerDe's mapping
         if definition.data_format == "PARQUET":
             reader = f"read_parquet({file_list}, filename='{_FILE_COLUMN}', union_by_name=true)"
         else:
-            spec = ", ".join(f"{sql_string_literal(c)}: '{DUCKDB_TYPES[t]}'" for c, t in columns)
+            spec = ", ".join(
+                f"{sql_string_literal(keys_of.get(c, c))}: '{DUCKDB_TYPES[t]}'" for c, t in columns
+            )
             reader = (
                 f"read_json({file_list}, format='newline_delimited', columns={{{spec}}}, "
                 f"filename='{_FILE_COLUMN}')"
             )
-        selected = [f"CAST(f.{_quote(c)} AS {DUCKDB_TYPES[t]}) AS {_quote(c)}" for c, t in columns]
+        selected = [
+            f"CAST(f.{_quote(keys_of.get(c, c))} AS {DUCKDB_TYPES[t]}) AS {_quote(c)}" for c, t in columns
+        ]
         if not keys:
             connection.execute(f"CREATE VIEW {_quote(name)} AS SELECT {', '.join(selected)} FROM {reader} f")
             return
@@ -116,7 +121,8 @@ class DuckDBEngine:
         filesystem, one per partition, since DuckDB's own S3 support is an extension it would
         download. DuckDB scans them lazily, with projection pushdown."""
         definition = source.definition
-        schema = pa.schema([(c, ARROW_TYPES[t]) for c, t in definition.columns])
+        keys_of = dict(definition.json_keys)
+        schema = pa.schema([(keys_of.get(c, c), ARROW_TYPES[t]) for c, t in definition.columns])
         file_format = ds.ParquetFileFormat() if definition.data_format == "PARQUET" else ds.JsonFileFormat()
         groups: dict[tuple[str, ...], list[str]] = {}
         for obj, values in source.files:
@@ -129,7 +135,8 @@ class DuckDBEngine:
                 ds.dataset(paths, schema=schema, format=file_format, filesystem=self.lake.filesystem),
             )
             selected = [
-                f"CAST({_quote(c)} AS {DUCKDB_TYPES[t]}) AS {_quote(c)}" for c, t in definition.columns
+                f"CAST({_quote(keys_of.get(c, c))} AS {DUCKDB_TYPES[t]}) AS {_quote(c)}"
+                for c, t in definition.columns
             ]
             selected += [
                 f"CAST({sql_string_literal(v)} AS {DUCKDB_TYPES[t]}) AS {_quote(k)}"
