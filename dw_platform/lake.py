@@ -6,8 +6,10 @@ are hidden, as they are to Athena, so in-flight temporary files are never read.
 
 import dataclasses
 import io
+import random
+import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -26,6 +28,35 @@ class LakeObject:
 def hour_folder(table: str, inserted_at: str) -> str:
     """The folder of one arrival hour of a table: `<table>/YYYY/MM/DD/HH/`, as Firehose writes it."""
     return f"{table}/{inserted_at}/"
+
+
+# What S3 (through pyarrow's AWS SDK) reports for throttling and dropped connections. The SDK
+# retries most calls itself; completing a multipart upload it does not, so whole-object writes are
+# retried here too (a write repeats the same bytes: safe to do twice).
+TRANSIENT_S3_ERRORS = (
+    "SLOW_DOWN",
+    "SlowDown",
+    "reduce your request rate",
+    "curlCode",
+    "NETWORK_CONNECTION",
+    "Connection",
+    "connection",
+    "timed out",
+    "SERVICE_UNAVAILABLE",
+    "INTERNAL_FAILURE",
+)
+WRITE_ATTEMPTS = 6
+
+
+def _retrying_transient(operation: Callable[[], object], what: str) -> None:
+    for attempt in range(WRITE_ATTEMPTS):
+        try:
+            operation()
+            return
+        except OSError as error:
+            if attempt == WRITE_ATTEMPTS - 1 or not any(m in str(error) for m in TRANSIENT_S3_ERRORS):
+                raise OSError(f"{what} failed after {attempt + 1} attempts: {error}") from error
+            time.sleep(random.uniform(0, min(5.0, 0.1 * 2**attempt)))  # full jitter
 
 
 def is_hidden(key: str) -> bool:
@@ -65,8 +96,12 @@ class Lake:
             temporary.write_bytes(data)
             temporary.replace(target)
             return
-        with self.filesystem.open_output_stream(self.path(key)) as stream:  # one PUT: atomic on S3
-            stream.write(data)
+
+        def upload() -> None:
+            with self.filesystem.open_output_stream(self.path(key)) as stream:  # atomic on S3
+                stream.write(data)
+
+        _retrying_transient(upload, f"writing {self.uri(key)}")
 
     def write_parquet(self, key: str, table: pa.Table, *, compression: str = "snappy") -> int:
         """Write `table` as one Parquet object; returns its size in bytes."""

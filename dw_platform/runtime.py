@@ -81,6 +81,6 @@ class Runtime:
         """The AWS profile's Kinesis client (boto3's credential chain, AWS_ENDPOINT_URL honoured)."""
         if self.aws_region is None:
             raise ValueError("the local profile has no Kinesis; events go to its delivery streams")
-        import boto3
+        from dw_platform.aws.clients import aws_client
 
-        return boto3.client("kinesis", region_name=self.aws_region)
+        return aws_client("kinesis", self.aws_region)

@@ -15,7 +15,9 @@ import pyarrow as pa
 from pyathena import connect
 from pyathena.async_cursor import AsyncCursor
 from pyathena.error import Error as PyAthenaError
+from pyathena.util import RetryConfig
 
+from dw_platform.aws.clients import CONFIG, MAX_ATTEMPTS
 from dw_platform.query.engine import QueryResult
 from dw_platform.query.scan_plan import ScanPlan, ScanPlanner
 from dw_platform.query.sql import QueryError, parse_query
@@ -81,6 +83,13 @@ class AthenaEngine:
             schema_name=database,
             cursor_class=AsyncCursor,
             poll_interval=poll_interval_s,
+            config=CONFIG,
+            # pyathena's own retry of TooManyRequestsException (queued + running over the quota)
+            retry_config=RetryConfig(
+                exceptions=("ThrottlingException", "TooManyRequestsException"),
+                attempt=MAX_ATTEMPTS,
+                max_delay=20,
+            ),
         ).cursor()
 
     def plan(self, sql: str, *, allow_full_scan: bool = False) -> ScanPlan:

@@ -10,8 +10,7 @@ Locations are kept as lake keys by the platform and mapped to `s3://<bucket>/<ke
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
-import boto3
-
+from dw_platform.aws.clients import aws_client
 from dw_platform.catalog.model import Partition, TableDefinition, TableNotFoundError
 
 CREATE_CHUNK = 100  # BatchCreatePartition's limit
@@ -48,7 +47,7 @@ def _chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
 class GlueCatalog:
     def __init__(self, bucket: str, region: str, client: Any | None = None) -> None:
         self.bucket = bucket
-        self.glue = client or boto3.client("glue", region_name=region)
+        self.glue = client or aws_client("glue", region)
 
     # ---- locations --------------------------------------------------------------------------------
     def _uri(self, location: str) -> str:

@@ -7,8 +7,7 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
 
-import boto3
-
+from dw_platform.aws.clients import aws_client
 from dw_platform.provisioning.naming import StackNames
 
 
@@ -34,7 +33,7 @@ class AwsClients:
 
     def client(self, service: str) -> Any:
         if service not in self._clients:
-            self._clients[service] = boto3.client(service, region_name=self.region)
+            self._clients[service] = aws_client(service, self.region)
         return self._clients[service]
 
     def account(self) -> str:
