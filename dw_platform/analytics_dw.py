@@ -3,7 +3,7 @@
 import os
 from pathlib import Path
 
-from dw_platform.aggregates import count_events_per_hour
+from dw_platform.aggregates import count_events_per_event_hour, count_events_per_hour
 from dw_platform.spec import Column, ServerlessDataWarehouse
 
 EVENT_COLUMNS = (Column("id"), Column("session_id"), Column("event_time"))
@@ -25,5 +25,17 @@ analytics_dw = (
         schedule="3 * * * *" if IS_DEV else "17 * * * *",  # after the inputs' flush interval
         inputs=("impressions", "clicks"),
         data_format="JSON",
+    )
+    # Counts by when events happened: an event hour is recomputed while events for it can still
+    # arrive (24 hours), then final.
+    .with_batch_input_table(
+        "aggregates_by_event_time",
+        [("event_type", "string"), ("count", "int"), ("time", "string")],
+        job=count_events_per_event_hour,
+        schedule="3 * * * *" if IS_DEV else "17 * * * *",
+        inputs=("impressions", "clicks"),
+        data_format="JSON",
+        partition_keys=[("event_hour", "string")],
+        lateness_hours=24,
     )
 )

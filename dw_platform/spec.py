@@ -86,6 +86,9 @@ class BatchOptions:
     job: Callable[..., Any]
     schedule: str
     inputs: tuple[str, ...]
+    # Hours after an hour during which its rows can still change (late arrivals): each scheduled run
+    # recomputes the last `lateness_hours + 1` hours, and the job may read that far ahead.
+    lateness_hours: int = 0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -244,8 +247,10 @@ class ServerlessDataWarehouse:
         inputs: Sequence[str] = (),
         data_format: str = "JSON",
         partition_keys: ColumnsLike | None = (("inserted_at", "string"),),
+        lateness_hours: int = 0,
     ) -> ServerlessDataWarehouse:
-        """A table written by `job` on `schedule` (cron), reading the declared `inputs` tables."""
+        """A table written by `job` on `schedule` (cron), reading the declared `inputs` tables. With
+        `lateness_hours`, every scheduled run recomputes that many hours back as well."""
         if not callable(job):
             raise DeclarationError(f"table {name!r}: job must be callable, got {job!r}")
         if len(schedule.split()) != 5:
@@ -261,7 +266,12 @@ class ServerlessDataWarehouse:
             raise DeclarationError(
                 f"table {name!r}: a batch table needs exactly one string partition key (the hour)"
             )
-        return self._add(dataclasses.replace(spec, batch=BatchOptions(job, schedule, tuple(inputs))))
+        if not 0 <= lateness_hours <= 168:
+            raise DeclarationError(
+                f"table {name!r}: lateness_hours must be within 0-168, got {lateness_hours}"
+            )
+        options = BatchOptions(job, schedule, tuple(inputs), lateness_hours)
+        return self._add(dataclasses.replace(spec, batch=options))
 
     # ---- queries on the spec ------------------------------------------------------------------
     @property

@@ -27,7 +27,7 @@ def aws_env(aws_endpoint: str, tmp_path: Path) -> dict[str, str]:
 
 
 def test_provision_send_drain_backfill_query_on_the_emulator(aws_env: dict[str, str]) -> None:
-    assert "18 to create" in dw(aws_env, "provision", "plan").stdout.decode()
+    assert "19 to create" in dw(aws_env, "provision", "plan").stdout.decode()
     dw(aws_env, "provision", "apply")
     assert "0 to create, 0 to update" in dw(aws_env, "provision", "plan").stdout.decode()
     allow_plain_http_on_emulator("analytics-dw-data")
@@ -61,5 +61,5 @@ def test_provision_send_drain_backfill_query_on_the_emulator(aws_env: dict[str, 
     )
     assert errors["KeyCount"] >= 1
 
-    assert "Destroyed 18 resources" in dw(aws_env, "provision", "destroy", "--yes").stdout.decode()
+    assert "Destroyed 19 resources" in dw(aws_env, "provision", "destroy", "--yes").stdout.decode()
     assert boto3.client("s3", region_name=REGION).list_buckets()["Buckets"] == []

@@ -225,10 +225,10 @@ def test_resources_the_stack_did_not_create_are_left_alone(aws_endpoint: str) ->
 
 def test_dw_provision_commands(aws_endpoint: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["provision", "plan"]) == 0
-    assert "18 to create" in capsys.readouterr().out
+    assert "19 to create" in capsys.readouterr().out
     assert main(["provision", "apply"]) == 0
     assert main(["provision", "apply"]) == 0
-    assert "0 to create, 0 to update, 0 to delete, 18 unchanged" in capsys.readouterr().out
+    assert "0 to create, 0 to update, 0 to delete, 19 unchanged" in capsys.readouterr().out
     assert main(["provision", "outputs", "--json"]) == 0
     outputs = json.loads(capsys.readouterr().out)
     assert outputs["streams"]["clicks"]["kinesis_stream"] == "analytics_dw-clicks"
@@ -237,7 +237,7 @@ def test_dw_provision_commands(aws_endpoint: str, capsys: pytest.CaptureFixture[
     assert "pass --yes" in capsys.readouterr().err
     assert main(["provision", "destroy", "--yes"]) == 0
     assert main(["provision", "plan"]) == 0
-    assert "18 to create" in capsys.readouterr().out
+    assert "19 to create" in capsys.readouterr().out
 
 
 def test_committed_run_worker_policy_is_current_and_scoped() -> None:

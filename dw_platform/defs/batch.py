@@ -5,10 +5,10 @@ from datetime import UTC, datetime
 import dagster as dg
 
 from dw_platform.batch import inputs_settle_delay, run_batch_hours
-from dw_platform.defs.partitions import closed_hours, run_hours
+from dw_platform.defs.partitions import closed_hours, range_run_request, run_hours
 from dw_platform.defs.resources import WarehouseResource
 from dw_platform.defs.streaming import table_asset_key
-from dw_platform.hours import ONE_HOUR, floor_hour, partition_key
+from dw_platform.hours import ONE_HOUR, floor_hour, iter_hours, partition_key
 from dw_platform.settings import Settings
 from dw_platform.spec import ServerlessDataWarehouse, TableSpec
 
@@ -58,6 +58,7 @@ def batch_schedule(
     spec: TableSpec,
     asset: dg.AssetsDefinition,
     default_status: dg.DefaultScheduleStatus,
+    partitions_start: datetime,
 ) -> dg.ScheduleDefinition:
     """On the declared cron, compute the last closed hour once its inputs have settled."""
     assert spec.batch is not None
@@ -65,6 +66,8 @@ def batch_schedule(
         f"{spec.name}_hourly", selection=[asset.key], partitions_def=asset.partitions_def
     )
     delay = inputs_settle_delay(warehouse, spec)
+    lateness = spec.batch.lateness_hours
+    start = floor_hour(partitions_start)
 
     @dg.schedule(
         name=f"{spec.name}_schedule",
@@ -79,6 +82,10 @@ def batch_schedule(
         if hour + ONE_HOUR + delay > now.astimezone(UTC):
             return dg.SkipReason(f"hour {hour:%Y/%m/%d/%H} has not settled ({int(delay.total_seconds())} s)")
         key = partition_key(hour)
-        return dg.RunRequest(run_key=key, partition_key=key)
+        if not lateness:
+            return dg.RunRequest(run_key=key, partition_key=key)
+        # The hours whose rows late arrivals can still change, recomputed in one run.
+        first = max(hour - lateness * ONE_HOUR, start)
+        return range_run_request(iter_hours(first, hour), run_key=key, asset_key=asset.key)
 
     return schedule

@@ -40,9 +40,14 @@ def build_definitions(warehouse: ServerlessDataWarehouse, settings: Settings) ->
             continue
         if spec.kind is TableKind.BATCH:
             asset = batch_asset(warehouse, spec, settings, infrastructure.key, compacted)
-            schedules.append(batch_schedule(warehouse, spec, asset, schedule_status))
-            for name in spec.batch.inputs if spec.batch else ():
-                downstream_of_compaction.setdefault(name, []).append(asset.key)
+            schedules.append(
+                batch_schedule(warehouse, spec, asset, schedule_status, settings.partitions_start)
+            )
+            # A re-compacted arrival hour re-runs the same hour of arrival-hour tables; tables with a
+            # lateness window (by event time) are recomputed over that window by their schedule.
+            if spec.batch and not spec.batch.lateness_hours:
+                for name in spec.batch.inputs:
+                    downstream_of_compaction.setdefault(name, []).append(asset.key)
         elif spec.seed_file is not None:
             asset = static_table_asset(warehouse, spec, infrastructure.key)
         else:
