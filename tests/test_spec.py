@@ -17,7 +17,7 @@ def test_fluent_calls_return_new_immutable_warehouses() -> None:
     empty = ServerlessDataWarehouse("dw")
     one = empty.with_streaming_input_table("events", COLUMNS)
     assert empty.tables == ()
-    assert one.table_names == ("events",)
+    assert one.table_names == ("events", "events_errors")  # every streaming table brings its errors table
     with pytest.raises(dataclasses.FrozenInstanceError):
         one.name = "other"  # type: ignore[misc]
 
@@ -86,7 +86,15 @@ def test_batch_table_inputs_must_be_declared_first() -> None:
 
 def test_analytics_dw_declaration() -> None:
     assert analytics_dw.name == "analytics_dw"
-    assert analytics_dw.table_names == ("impressions", "clicks", "facts", "aggregates")
+    assert analytics_dw.table_names == (
+        "impressions",
+        "impressions_errors",
+        "clicks",
+        "clicks_errors",
+        "facts",
+        "aggregates",
+        "aggregates_by_event_time",
+    )
     for name in ("impressions", "clicks"):
         spec = analytics_dw.table(name)
         assert spec.kind is TableKind.STREAMING
