@@ -28,6 +28,10 @@ def table_asset_key(warehouse: ServerlessDataWarehouse, table: str) -> dg.AssetK
 def registration_asset(
     warehouse: ServerlessDataWarehouse, spec: TableSpec, settings: Settings, upstream: dg.AssetKey
 ) -> dg.AssetsDefinition:
+    options = spec.streaming
+    if options is None:
+        raise ValueError(f"table {spec.name!r} is not a streaming table")
+
     @dg.asset(
         key=table_asset_key(warehouse, spec.name),
         check_specs=[
@@ -35,9 +39,7 @@ def registration_asset(
                 ERROR_RATE_CHECK,
                 asset=table_asset_key(warehouse, spec.name),
                 description="Share of records isolated as errors per hour of the run: WARN above "
-                f"{spec.streaming.error_rate_warn:.2%}, ERROR above {spec.streaming.error_rate_error:.2%}"
-                if spec.streaming
-                else None,
+                f"{options.error_rate_warn:.2%}, ERROR above {options.error_rate_error:.2%}",
             )
         ],
         partitions_def=open_hours(settings.partitions_start),
