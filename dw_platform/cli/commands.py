@@ -124,7 +124,7 @@ def query(args: argparse.Namespace) -> int:
     try:
         plan = engine.plan(args.sql, allow_full_scan=args.allow_full_scan)
         if plan.scans:
-            print(f"reads {plan.describe().replace(chr(10), '; ')}", file=sys.stderr)
+            print(f"reads {'; '.join(plan.describe().splitlines())}", file=sys.stderr)
         result = engine.query(args.sql, allow_full_scan=args.allow_full_scan)
     except QueryError as error:
         raise CommandError(str(error)) from None

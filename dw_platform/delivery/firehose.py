@@ -8,6 +8,7 @@ record: `delivered + errors == sent` always holds.
 """
 
 import base64
+import bisect
 import dataclasses
 import itertools
 import json
@@ -17,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 
 import pyarrow as pa
 
+from dw_platform.delivery.batch_conversion import BatchConverter
 from dw_platform.delivery.conversion import RecordConverter, RecordRejected
 from dw_platform.hours import inserted_at
 from dw_platform.lake import Lake, hour_folder
@@ -39,6 +41,10 @@ def ledger_prefix(table: str, hour: str) -> str:
 
 def _object_name(stream: str, oldest: datetime) -> str:
     return f"{stream}-{STREAM_VERSION}-{oldest.strftime('%Y-%m-%d-%H-%M-%S')}-{uuid.uuid4()}"
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def _epoch_ms(moment: datetime) -> int:
@@ -67,13 +73,6 @@ class DeliverySummary:
         }
 
 
-@dataclasses.dataclass
-class _Buffered:
-    data: bytes
-    arrival: datetime
-    sequence_number: str
-
-
 class LocalDeliveryStream:
     """One table's delivery stream. Use as a context manager so the last buffer is flushed."""
 
@@ -97,11 +96,14 @@ class LocalDeliveryStream:
         self.flush_interval = timedelta(seconds=table.streaming.flush_interval_s)
         self.buffer_limit = table.streaming.buffer_size_mib * 1024 * 1024
         self.summary = DeliverySummary(table.name)
-        self._converter = RecordConverter(table.columns)
-        self._schema = pa.schema([(c.name, ARROW_TYPES[c.type]) for c in table.columns])
-        self._buffer: list[_Buffered] = []
+        schema = pa.schema([(c.name, ARROW_TYPES[c.type]) for c in table.columns])
+        self._converter = BatchConverter(RecordConverter(table.columns), schema)
+        # The buffer, as parallel lists (one entry per record): data, arrival, sequence number.
+        self._data: list[bytes] = []
+        self._arrivals: list[datetime] = []
+        self._sequences: list[int] = []
         self._buffer_bytes = 0
-        self._sequence = itertools.count(1)
+        self._next_sequence = 1
 
     def __enter__(self) -> "LocalDeliveryStream":
         return self
@@ -110,42 +112,58 @@ class LocalDeliveryStream:
         self.flush()
 
     def put_records(self, records: Iterable[bytes], arrival: datetime | None = None) -> None:
-        for record in records:
-            self.put(record, arrival)
+        """Buffer records that arrive together; with no arrival time, each is stamped as it comes."""
+        if arrival is None:
+            for record in records:
+                self.put(record)
+            return
+        moment = _utc(arrival)
+        pending = list(records)
+        while pending:
+            if self._data and moment - self._arrivals[0] >= self.flush_interval:
+                self.flush()
+            # As many as fit beside what is buffered (at least one into an empty buffer).
+            fit = bisect.bisect_right(
+                list(itertools.accumulate(map(len, pending))), self.buffer_limit - self._buffer_bytes
+            )
+            fit = max(fit, 0 if self._data else 1)
+            if fit:
+                self._append(pending[:fit], moment)
+                pending = pending[fit:]
+            if pending:
+                self.flush()
 
     def put(self, record: bytes, arrival: datetime | None = None) -> None:
-        moment = arrival or self.clock()
-        if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=UTC)
-        if self._buffer and (
-            moment - self._buffer[0].arrival >= self.flush_interval
+        moment = _utc(arrival or self.clock())
+        if self._data and (
+            moment - self._arrivals[0] >= self.flush_interval
             or self._buffer_bytes + len(record) > self.buffer_limit
         ):
             self.flush()
-        sequence_number = f"{_epoch_ms(moment):020d}{next(self._sequence):010d}"
-        self._buffer.append(_Buffered(record, moment, sequence_number))
-        self._buffer_bytes += len(record)
-        self.summary.sent += 1
+        self._append([record], moment)
+
+    def _append(self, records: list[bytes], moment: datetime) -> None:
+        self._data += records
+        self._arrivals += [moment] * len(records)
+        self._sequences += range(self._next_sequence, self._next_sequence + len(records))
+        self._next_sequence += len(records)
+        self._buffer_bytes += sum(map(len, records))
+        self.summary.sent += len(records)
 
     def flush(self) -> None:
         """Deliver the buffer as one data object (and one error object if any record failed)."""
-        if not self._buffer:
+        if not self._data:
             return
-        batch, self._buffer, self._buffer_bytes = self._buffer, [], 0
-        oldest = min(item.arrival for item in batch)
+        batch, arrivals, sequences = self._data, self._arrivals, self._sequences
+        self._data, self._arrivals, self._sequences, self._buffer_bytes = [], [], [], 0
+        oldest = min(arrivals)
         hour = inserted_at(oldest)
-        rows: list[dict] = []
-        failures: list[dict] = []
-        for item in batch:
-            try:
-                rows.extend(self._converter.convert(item.data))
-            except RecordRejected as rejected:
-                failures.append(self._error_record(item, rejected))
+        rows, rejected = self._converter.convert(batch)
+        failures = [self._error_record(batch[i], arrivals[i], sequences[i], reason) for i, reason in rejected]
         name = _object_name(self.stream_name, oldest)
-        if rows:
+        if rows.num_rows:
             key = f"{hour_folder(self.table.name, hour)}{name}.parquet"
-            columns = {c: [row[c] for row in rows] for c in self._schema.names}
-            size = self.lake.write_parquet(key, pa.Table.from_pydict(columns, schema=self._schema))
+            size = self.lake.write_parquet(key, rows)
             self.summary.objects.append(key)
             self.summary.bytes_written += size
         if failures:
@@ -155,21 +173,21 @@ class LocalDeliveryStream:
             self.summary.error_objects.append(key)
             self.summary.bytes_written += len(payload)
         # The ledger entry comes last: one that exists vouches for the objects above.
-        entry = {"records": len(batch), "errors": len(failures), "rows": len(rows)}
+        entry = {"records": len(batch), "errors": len(failures), "rows": rows.num_rows}
         self.lake.put_bytes(f"{ledger_prefix(self.table.name, hour)}{name}.json", json.dumps(entry).encode())
         self.summary.delivered += len(batch) - len(failures)
         self.summary.errors += len(failures)
-        self.summary.rows += len(rows)
+        self.summary.rows += rows.num_rows
 
-    def _error_record(self, item: _Buffered, rejected: RecordRejected) -> dict:
+    def _error_record(self, data: bytes, arrival: datetime, sequence: int, rejected: RecordRejected) -> dict:
         return {
             "attemptsMade": 1,
-            "arrivalTimestamp": _epoch_ms(item.arrival),
+            "arrivalTimestamp": _epoch_ms(arrival),
             "errorCode": rejected.code,
             "errorMessage": rejected.message,
             "attemptEndingTimestamp": _epoch_ms(self.clock()),
-            "rawData": base64.b64encode(item.data).decode("ascii"),
-            "sequenceNumber": item.sequence_number,
+            "rawData": base64.b64encode(data).decode("ascii"),
+            "sequenceNumber": f"{_epoch_ms(arrival):020d}{sequence:010d}",
             "subSequenceNumber": 0,
             "dataCatalogTable": {
                 "catalogId": None,

@@ -1,0 +1,55 @@
+"""The batch converter (pyarrow's reader where it cannot differ) gives exactly the rows and
+rejections of the record-by-record converter, on records chosen to tempt it into differing."""
+
+import pyarrow as pa
+import pytest
+
+from dw_platform.analytics_dw import EVENT_COLUMNS
+from dw_platform.delivery.batch_conversion import BatchConverter
+from dw_platform.delivery.conversion import RecordConverter, RecordRejected
+
+SCHEMA = pa.schema([(c.name, pa.string()) for c in EVENT_COLUMNS])
+PLAIN = [f'{{"id": "e{i}", "session_id": "s", "event_time": "t"}}'.encode() for i in range(50)]
+TEMPTING = [
+    b'{"ID": "upper-case key"}',  # Firehose matches keys case-insensitively, pyarrow does not
+    b'{"\\u0069d": "escaped key"}',
+    b' {"id": "leading space"}',
+    b'{"id": "a"}{"id": "b"}',  # two documents in one record
+    b'{"id": 42}',  # a number into a string column: converted, not rejected
+    b'{"id": true, "session_id": null}',
+    b'{"id": "x", "id": "y"}',  # a duplicate key: the last one wins
+    b'{"id": "tab\tinside"}',  # a raw control character: rejected
+    b'{"id": "nested", "extra": {"deep": [1, 2]}}',
+    b'{"id": "caf\xc3\xa9"}',
+    b'{"id": "caf\xe9"}',  # not UTF-8
+    b"",
+    b'{"id": NaN}',
+    b'{"id": "brace } inside"}',
+    b'{"id": "a"} trailing',
+]
+
+
+def one_by_one(records: list[bytes]) -> tuple[list[dict], list[int]]:
+    converter, rows, rejected = RecordConverter(EVENT_COLUMNS), [], []
+    for index, record in enumerate(records):
+        try:
+            rows += converter.convert(record)
+        except RecordRejected:
+            rejected.append(index)
+    return rows, rejected
+
+
+@pytest.mark.parametrize("split", [0, 7, 25, 50])
+@pytest.mark.parametrize("tempting", [TEMPTING, TEMPTING[1:]])  # without the upper-case key: fast path on
+def test_batch_conversion_matches_record_by_record(split: int, tempting: list[bytes]) -> None:
+    records = PLAIN[:split] + tempting + PLAIN[split:]
+    table, failures = BatchConverter(RecordConverter(EVENT_COLUMNS), SCHEMA).convert(records)
+    rows, rejected = one_by_one(records)
+    assert table.to_pylist() == rows
+    assert [index for index, _ in failures] == rejected
+
+
+def test_a_plain_flush_takes_the_fast_path() -> None:
+    converter = BatchConverter(RecordConverter(EVENT_COLUMNS), SCHEMA)
+    table, failures = converter.convert(PLAIN)
+    assert table.num_rows == 50 and failures == [] and converter.fast
