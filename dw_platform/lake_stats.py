@@ -7,8 +7,9 @@ from collections.abc import Iterable
 
 import pyarrow.parquet as pq
 
-from dw_platform.delivery.firehose import error_prefix, ledger_prefix
+from dw_platform.delivery.firehose import ledger_prefix
 from dw_platform.lake import Lake, LakeObject, hour_folder
+from dw_platform.spec import error_prefix
 
 
 @dataclasses.dataclass(frozen=True)

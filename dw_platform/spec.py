@@ -46,6 +46,12 @@ ERROR_RECORD_COLUMNS = (
 ERROR_OUTPUT_TYPE = "format-conversion-failed"
 
 
+def error_prefix(table: str) -> str:
+    """Where a table's failed records land (Firehose's error prefix, `!{firehose:error-output-type}`
+    resolved for conversion failures): the location of its `<table>_errors` table."""
+    return f"errors/{table}/{ERROR_OUTPUT_TYPE}/"
+
+
 @dataclasses.dataclass(frozen=True)
 class Column:
     name: str
@@ -109,7 +115,7 @@ class TableSpec:
     def prefix(self) -> str:
         """Key prefix of the table's data in the lake (S3 bucket or local directory)."""
         if self.errors_of is not None:
-            return f"errors/{self.errors_of}/{ERROR_OUTPUT_TYPE}/"
+            return error_prefix(self.errors_of)
         return f"{self.name}/"
 
     @property

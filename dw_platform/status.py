@@ -3,10 +3,9 @@
 import dataclasses
 from collections.abc import Sequence
 
-from dw_platform.delivery.firehose import error_prefix
 from dw_platform.lake_stats import hour_stats, json_lines, parquet_rows
 from dw_platform.runtime import Runtime
-from dw_platform.spec import TableKind
+from dw_platform.spec import TableKind, error_prefix
 
 
 @dataclasses.dataclass(frozen=True)

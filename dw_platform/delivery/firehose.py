@@ -22,15 +22,10 @@ from dw_platform.delivery.batch_conversion import BatchConverter
 from dw_platform.delivery.conversion import RecordConverter, RecordRejected
 from dw_platform.hours import inserted_at
 from dw_platform.lake import Lake, hour_folder
-from dw_platform.spec import ERROR_OUTPUT_TYPE, ServerlessDataWarehouse, TableSpec
+from dw_platform.spec import ServerlessDataWarehouse, TableSpec, error_prefix
 from dw_platform.types import ARROW_TYPES
 
 STREAM_VERSION = 1
-
-
-def error_prefix(table: str) -> str:
-    """Where a table's failed records land (Firehose error prefix with `!{firehose:error-output-type}`)."""
-    return f"errors/{table}/{ERROR_OUTPUT_TYPE}/"
 
 
 def ledger_prefix(table: str, hour: str) -> str:
