@@ -44,17 +44,19 @@ def register_hours(
     spec = runtime.warehouse.table(table)
     if spec.partition_key is None:
         raise ValueError(f"table {table!r} is not partitioned")
-    database = runtime.warehouse.name
     wanted = [hour_partition(table, hour) for hour in hours]
     projected = spec.streaming is not None and spec.streaming.projection_start is not None
     created = 0 if projected else add_partitions(runtime, table, wanted)  # projection: nothing to add
     errors = runtime.warehouse.errors_table(table)
     if errors is not None:  # the hour's isolated records, queryable as `<table>_errors`
         add_partitions(runtime, errors.name, [Partition((h,), f"{errors.prefix}{h}/") for h in hours])
-    if not with_stats:
-        return RegistrationReport(table, created, ())
-    # Stats of what queries see: a compacted hour is read from its version, not its raw folder.
-    registered = [] if projected else runtime.catalog.get_partitions(database, table, [(h,) for h in hours])
-    locations = {p.values[0]: p.location for p in [*wanted, *registered]}
-    stats = tuple(hour_stats(runtime.lake, table, hour, locations[hour]) for hour in hours)
+    stats = queried_hour_stats(runtime, table, hours) if with_stats else ()
     return RegistrationReport(table, created, stats)
+
+
+def queried_hour_stats(runtime: Runtime, table: str, hours: Sequence[str]) -> tuple[HourStats, ...]:
+    """What queries see of each hour: a registered hour from its location (a compacted hour from its
+    version), an unregistered one (or a projected table's) from its raw folder."""
+    registered = runtime.catalog.get_partitions(runtime.warehouse.name, table, [(h,) for h in hours])
+    locations = {p.values[0]: p.location for p in registered}
+    return tuple(hour_stats(runtime.lake, table, hour, locations.get(hour)) for hour in hours)

@@ -3,7 +3,8 @@
 import dataclasses
 from collections.abc import Sequence
 
-from dw_platform.lake_stats import hour_stats, json_lines, parquet_rows
+from dw_platform.lake_stats import json_lines, parquet_rows
+from dw_platform.registration import queried_hour_stats
 from dw_platform.runtime import Runtime
 from dw_platform.spec import TableKind, error_prefix
 
@@ -34,16 +35,13 @@ class HourReconciliation:
 
 def reconcile_hours(runtime: Runtime, hours: Sequence[str]) -> list[HourReconciliation]:
     """delivered + errors = sent, per hour, reading each hour from its registered location."""
-    warehouse, found = runtime.warehouse, []
-    for spec in warehouse.tables_of(TableKind.STREAMING):
-        registered = runtime.catalog.get_partitions(warehouse.name, spec.name, [(h,) for h in hours])
-        locations = {p.values[0]: p.location for p in registered}
-        for hour in hours:
-            stats = hour_stats(runtime.lake, spec.name, hour, locations.get(hour))
+    found = []
+    for spec in runtime.warehouse.tables_of(TableKind.STREAMING):
+        for stats in queried_hour_stats(runtime, spec.name, hours):
             found.append(
                 HourReconciliation(
                     spec.name,
-                    hour,
+                    stats.inserted_at,
                     stats.sent,
                     stats.rows,
                     stats.error_records,
