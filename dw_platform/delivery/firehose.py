@@ -114,18 +114,19 @@ class LocalDeliveryStream:
             return
         moment = _utc(arrival)
         pending = list(records)
-        while pending:
+        ends = list(itertools.accumulate(map(len, pending)))  # bytes up to and including each record
+        start = 0
+        while start < len(pending):
             if self._data and moment - self._arrivals[0] >= self.flush_interval:
                 self.flush()
             # As many as fit beside what is buffered (at least one into an empty buffer).
-            fit = bisect.bisect_right(
-                list(itertools.accumulate(map(len, pending))), self.buffer_limit - self._buffer_bytes
-            )
-            fit = max(fit, 0 if self._data else 1)
-            if fit:
-                self._append(pending[:fit], moment)
-                pending = pending[fit:]
-            if pending:
+            before = ends[start - 1] if start else 0
+            stop = bisect.bisect_right(ends, before + self.buffer_limit - self._buffer_bytes, lo=start)
+            stop = max(stop, start if self._data else start + 1)
+            if stop > start:
+                self._append(pending[start:stop], moment)
+                start = stop
+            if start < len(pending):
                 self.flush()
 
     def put(self, record: bytes, arrival: datetime | None = None) -> None:
