@@ -5,7 +5,6 @@ are hidden, as they are to Athena, so in-flight temporary files are never read.
 """
 
 import dataclasses
-import io
 import random
 import time
 import uuid
@@ -87,7 +86,7 @@ class Lake:
         """Where a query engine reads the object (a local path or an s3:// URI)."""
         return f"{self.uri_base}/{key}"
 
-    def put_bytes(self, key: str, data: bytes) -> None:
+    def put_bytes(self, key: str, data: bytes | memoryview) -> None:
         if self.is_local:
             # Write beside the target under a hidden name, then rename: atomic on one filesystem.
             target = Path(self.path(key))
@@ -105,11 +104,11 @@ class Lake:
 
     def write_parquet(self, key: str, table: pa.Table, *, compression: str = "snappy") -> int:
         """Write `table` as one Parquet object; returns its size in bytes."""
-        buffer = io.BytesIO()
-        pq.write_table(table, buffer, compression=compression)
-        data = buffer.getvalue()
+        sink = pa.BufferOutputStream()
+        pq.write_table(table, sink, compression=compression)
+        data = memoryview(sink.getvalue())  # no copy of the encoded bytes
         self.put_bytes(key, data)
-        return len(data)
+        return data.nbytes
 
     def open_output(self, key: str) -> pa.NativeFile:
         """A stream writing one object; for large outputs written piece by piece (not atomic:

@@ -27,7 +27,11 @@ def deliver(
     stream = runtime.delivery_stream(table)
     with stream:
         for index in range(batches):
-            chunk = records[index * len(records) // batches : (index + 1) * len(records) // batches]
+            chunk = (
+                records
+                if batches == 1
+                else records[index * len(records) // batches : (index + 1) * len(records) // batches]
+            )
             stream.put_records(chunk, arrival)
             stream.flush()
             if on_progress:

@@ -40,7 +40,14 @@ def one_by_one(records: list[bytes]) -> tuple[list[dict], list[int]]:
 
 
 @pytest.mark.parametrize("split", [0, 7, 25, 50])
-@pytest.mark.parametrize("tempting", [TEMPTING, TEMPTING[1:]])  # without the upper-case key: fast path on
+@pytest.mark.parametrize(
+    "tempting",
+    [
+        TEMPTING,
+        TEMPTING[1:],  # without the upper-case key: the fast path is on
+        [*TEMPTING[1:], b'{"id":\n "pretty-printed"}'],  # a record spanning lines: no line is a record
+    ],
+)
 def test_batch_conversion_matches_record_by_record(split: int, tempting: list[bytes]) -> None:
     records = PLAIN[:split] + tempting + PLAIN[split:]
     table, failures = BatchConverter(RecordConverter(EVENT_COLUMNS), SCHEMA).convert(records)
@@ -53,3 +60,14 @@ def test_a_plain_flush_takes_the_fast_path() -> None:
     converter = BatchConverter(RecordConverter(EVENT_COLUMNS), SCHEMA)
     table, failures = converter.convert(PLAIN)
     assert table.num_rows == 50 and failures == [] and converter.fast
+
+
+def test_records_at_fault_scattered_through_a_large_flush_keep_their_order() -> None:
+    plain = [f'{{"id": "e{i}", "session_id": "s{i % 7}", "event_time": "t"}}'.encode() for i in range(3000)]
+    records = list(plain)
+    for position in (0, 1, 999, 1000, 2998):
+        records.insert(position, TEMPTING[(position % (len(TEMPTING) - 1)) + 1])
+    table, failures = BatchConverter(RecordConverter(EVENT_COLUMNS), SCHEMA).convert(records)
+    rows, rejected = one_by_one(records)
+    assert table.to_pylist() == rows
+    assert [index for index, _ in failures] == rejected

@@ -83,3 +83,28 @@ def test_no_object_is_visible_half_written(runtime: Runtime) -> None:
     summary = deliver(runtime, "impressions", records, arrival=T0)
     folder = runtime.lake.path("impressions/2026/03/01/10")
     assert sorted(os.listdir(folder)) == [summary.objects[0].rsplit("/", 1)[1]]  # no temporary left behind
+
+
+def test_each_error_record_keeps_its_own_arrival_and_sequence_number(runtime: Runtime) -> None:
+    """Records of one flush that arrived at different times (the buffer keeps arrivals as runs)."""
+    stream = runtime.delivery_stream("clicks")
+    arrivals = [T0, T0 + timedelta(seconds=5), T0 + timedelta(seconds=9)]
+    with stream:
+        for second, moment in enumerate(arrivals):
+            good, _ = sample_events(3, T0, seed=second)
+            stream.put_records([*good, f"broken {second}".encode()], moment)
+        stream.put(b"broken single", T0 + timedelta(seconds=20))
+    assert len(stream.summary.objects) == 1 and stream.summary.errors == 4
+    errors = [
+        json.loads(line) for line in runtime.lake.read_bytes(stream.summary.error_objects[0]).splitlines()
+    ]
+    by_data = {base64.b64decode(e["rawData"]): e for e in errors}
+    expected = {
+        b"broken 0": (arrivals[0], 4),
+        b"broken 1": (arrivals[1], 8),
+        b"broken 2": (arrivals[2], 12),
+        b"broken single": (T0 + timedelta(seconds=20), 13),
+    }
+    for data, (moment, sequence) in expected.items():
+        assert by_data[data]["arrivalTimestamp"] == int(moment.timestamp() * 1000)
+        assert by_data[data]["sequenceNumber"] == f"{int(moment.timestamp() * 1000):020d}{sequence:010d}"

@@ -3,18 +3,23 @@ thing to it, the record-by-record converter (Firehose's rules) for everything el
 
 The fast path is taken only where both give the same rows: tables whose columns are all strings,
 records that are one flat JSON object on one line (no nesting, no control characters, valid UTF-8,
-within the size limit, no `\\u` escape, which could spell a key), and flushes where no key differs
-from a column name only by case. A whole flush is screened with buffer-wide operations first.
+within the size limit, no `\\u` escape, which could spell a key), and keys that are exactly column
+names, or at least none that differs from one only by case. The flush is screened with buffer-wide
+byte operations, which find the records that are not plain; all the plain ones are parsed in one
+call, first in pyarrow's strict mode (any key that is not a column name refuses the call: in the
+usual flush that proves the keys exact), else in its lenient mode after a case check of the keys.
 pyarrow refuses a number, boolean, object or array where a string is declared, NaN, duplicate keys
-and broken JSON; a group it refuses, or that yields another number of rows than records
-(concatenated documents), is halved until the records at fault are found and converted one by one.
-Rows keep the order of their records.
+and broken JSON; a group it refuses is halved until the records at fault are found and converted
+one by one. Rows keep the order of their records.
 """
 
+import bisect
 import io
+import itertools
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.json as pajson
 
@@ -51,24 +56,36 @@ def _plain_object(record: bytes) -> bool:
     return True
 
 
-# Everything but the bytes `_all_plain` looks at, for `bytes.translate(None, delete=...)`.
+# Everything but the bytes `_plain_flags` looks at, for `bytes.translate(None, delete=...)`.
 _NOT_STRUCTURAL = bytes(b for b in range(256) if b not in b"{}[\n" and not (b < 0x20 and b != 0x0A))
 
 
-def _all_plain(records: Sequence[bytes], joined: bytes) -> bool:
-    """`_plain_object` for every record at once, with whole-buffer operations: keeping only braces,
-    brackets, line breaks and control characters must leave exactly `{}` per line. A record with
-    anything before its `{` or after its `}` is refused by pyarrow, and then by the careful path."""
+def _plain_flags(records: Sequence[bytes], joined: bytes) -> list[bool]:
+    """`_plain_object` of every record, with whole-flush operations where the flush allows: keeping
+    only braces, brackets, line breaks and control characters must leave exactly `{}` per line. A
+    record with anything before its `{` or after its `}` is refused by pyarrow, and then by the
+    careful path."""
     structure = joined.translate(None, _NOT_STRUCTURAL)
-    if structure != b"{}\n" * (len(records) - 1) + b"{}" or b"\\u" in joined:
-        return False
-    if max(map(len, records)) > MAX_RECORD_BYTES:
-        return False
-    try:
-        joined.decode("utf-8")
-    except UnicodeDecodeError:
-        return False
-    return True
+    if structure.count(b"\n") != len(records) - 1:  # a record spans lines: no line is a record
+        return [_plain_object(record) for record in records]
+    if structure == b"{}\n" * (len(records) - 1) + b"{}":
+        plain = [True] * len(records)
+    else:
+        plain = [shape == b"{}" for shape in structure.split(b"\n")]
+    escape = joined.find(b"\\u") if b"\\" in joined else -1  # one byte is found much faster than two
+    if escape != -1:
+        ends = list(itertools.accumulate(len(record) + 1 for record in records))  # offsets past each "\n"
+        while escape != -1:
+            index = bisect.bisect_right(ends, escape)
+            plain[index] = False
+            escape = joined.find(b"\\u", ends[index])
+    # Record by record only where needed: a record over the size limit, or bytes beyond ASCII.
+    if (len(joined) > MAX_RECORD_BYTES and max(map(len, records)) > MAX_RECORD_BYTES) or not joined.isascii():
+        plain = [
+            flag and ((record.isascii() and len(record) <= MAX_RECORD_BYTES) or _plain_object(record))
+            for flag, record in zip(plain, records, strict=True)
+        ]
+    return plain
 
 
 class BatchConverter:
@@ -77,76 +94,91 @@ class BatchConverter:
         self.schema = schema
         self.fast = all(pa.types.is_string(field.type) for field in schema)
         self._options = pajson.ParseOptions(explicit_schema=schema, unexpected_field_behavior="ignore")
+        self._strict_options = pajson.ParseOptions(explicit_schema=schema, unexpected_field_behavior="error")
         self._keys = [f'"{name}"'.encode() for name in schema.names]
 
     def convert(self, records: Sequence[bytes]) -> tuple[pa.Table, list[Failure]]:
-        pieces: list[pa.Table | list[dict[str, Any]]] = []  # fast tables, runs of slow rows, in order
-        failures: list[Failure] = []
+        if not records:
+            return self.schema.empty_table(), []
         joined = b"\n".join(records)
-        fast = self.fast and bool(records) and self._no_key_case_variants(joined)
-        if fast and _all_plain(records, joined):
-            self._fast(records, list(range(len(records))), pieces, failures, joined)
+        plain = _plain_flags(records, joined) if self.fast else [False] * len(records)
+        all_plain = all(plain)
+        fast = list(range(len(records))) if all_plain else [index for index, flag in enumerate(plain) if flag]
+        data = joined if len(fast) == len(records) else b"\n".join(records[i] for i in fast)
+        # Usually every key of every record is exactly a column name: pyarrow's strict mode proves it
+        # while parsing, and the key-case screening is not needed.
+        parsed = self._read(data, self._strict_options) if fast else None
+        groups: list[tuple[list[int], pa.Table]] = []
+        slow = [] if all_plain else [index for index, flag in enumerate(plain) if not flag]
+        if parsed is not None and parsed.num_rows == len(fast):
+            groups = [(fast, parsed)]
+        elif fast and self._no_key_case_variants(data):
+            slow += self._parse(records, fast, groups, data)
         else:
-            run: list[int] = []
-            for index, record in enumerate(records):
-                if fast and _plain_object(record):
-                    run.append(index)
-                    continue
-                self._fast(records, run, pieces, failures)
-                run = []
-                self._slow(records, index, pieces, failures)
-            self._fast(records, run, pieces, failures)
-        tables = [piece if isinstance(piece, pa.Table) else self._table(piece) for piece in pieces]
-        return (pa.concat_tables(tables) if tables else self.schema.empty_table()), failures
+            slow = list(range(len(records)))
+        failures: list[Failure] = []
+        slow_rows: list[dict[str, Any]] = []
+        slow_positions: list[int] = []  # the record index of each slow row
+        for index in sorted(slow):
+            try:
+                rows = self.converter.convert(records[index])
+            except RecordRejected as rejected:
+                failures.append((index, rejected))
+                continue
+            slow_rows += rows
+            slow_positions += [index] * len(rows)
+        return self._in_record_order(groups, slow_rows, slow_positions), failures
+
+    def _parse(
+        self,
+        records: Sequence[bytes],
+        indices: list[int],
+        groups: list[tuple[list[int], pa.Table]],
+        data: bytes | None = None,
+    ) -> list[int]:
+        """Adds to `groups` the records pyarrow parses one row each; a refused group is halved until
+        the records at fault are alone. Returns those, for the careful path."""
+        table = self._read(data if data is not None else b"\n".join(records[i] for i in indices))
+        if table is not None and table.num_rows == len(indices):
+            groups.append((indices, table))
+            return []
+        if len(indices) == 1:
+            return indices
+        middle = len(indices) // 2
+        return self._parse(records, indices[:middle], groups) + self._parse(records, indices[middle:], groups)
+
+    def _in_record_order(
+        self,
+        groups: list[tuple[list[int], pa.Table]],
+        slow_rows: list[dict[str, Any]],
+        slow_positions: list[int],
+    ) -> pa.Table:
+        tables = [table for _, table in groups]
+        if slow_rows:
+            columns = {name: [row[name] for row in slow_rows] for name in self.schema.names}
+            tables.append(pa.Table.from_pydict(columns, schema=self.schema))
+        if not tables:
+            return self.schema.empty_table()
+        if len(tables) == 1:
+            return tables[0]
+        # Groups are in record order among themselves; slow rows go back between them.
+        positions = np.fromiter(
+            itertools.chain.from_iterable([*(indices for indices, _ in groups), slow_positions]),
+            dtype=np.int64,
+        )
+        combined = pa.concat_tables(tables)
+        order = np.argsort(positions, kind="stable")
+        if np.array_equal(order, np.arange(len(order))):
+            return combined
+        return combined.take(pa.array(order))
 
     def _no_key_case_variants(self, joined: bytes) -> bool:
         """Firehose matches keys case-insensitively, pyarrow exactly: `"ID"` must not reach pyarrow."""
         lowered = joined.lower()
         return all(joined.count(key) == lowered.count(key) for key in self._keys)
 
-    def _fast(
-        self,
-        records: Sequence[bytes],
-        indices: list[int],
-        pieces: list[pa.Table | list[dict[str, Any]]],
-        failures: list[Failure],
-        joined: bytes | None = None,
-    ) -> None:
-        if not indices:
-            return
-        table = self._read(joined if joined is not None else b"\n".join(records[i] for i in indices))
-        if table is not None and table.num_rows == len(indices):
-            pieces.append(table)
-        elif len(indices) == 1:
-            self._slow(records, indices[0], pieces, failures)
-        else:
-            middle = len(indices) // 2
-            self._fast(records, indices[:middle], pieces, failures)
-            self._fast(records, indices[middle:], pieces, failures)
-
-    def _read(self, data: bytes) -> pa.Table | None:
+    def _read(self, data: bytes, options: pajson.ParseOptions | None = None) -> pa.Table | None:
         try:
-            return pajson.read_json(io.BytesIO(data), parse_options=self._options)
+            return pajson.read_json(io.BytesIO(data), parse_options=options or self._options)
         except pa.ArrowInvalid:
             return None
-
-    def _slow(
-        self,
-        records: Sequence[bytes],
-        index: int,
-        pieces: list[pa.Table | list[dict[str, Any]]],
-        failures: list[Failure],
-    ) -> None:
-        try:
-            rows = self.converter.convert(records[index])
-        except RecordRejected as rejected:
-            failures.append((index, rejected))
-            return
-        if pieces and isinstance(pieces[-1], list):
-            pieces[-1].extend(rows)
-        else:
-            pieces.append(list(rows))
-
-    def _table(self, rows: list[dict[str, Any]]) -> pa.Table:
-        columns = {name: [row[name] for row in rows] for name in self.schema.names}
-        return pa.Table.from_pydict(columns, schema=self.schema)

@@ -93,12 +93,12 @@ class LocalDeliveryStream:
         self.summary = DeliverySummary(table.name)
         schema = pa.schema([(c.name, ARROW_TYPES[c.type]) for c in table.columns])
         self._converter = BatchConverter(RecordConverter(table.columns), schema)
-        # The buffer, as parallel lists (one entry per record): data, arrival, sequence number.
+        # The buffer: the records, and their arrival times as runs (arrival, records in the run), since
+        # records arrive in batches. A record's sequence number is the buffer's first plus its index.
         self._data: list[bytes] = []
-        self._arrivals: list[datetime] = []
-        self._sequences: list[int] = []
+        self._arrival_runs: list[tuple[datetime, int]] = []
         self._buffer_bytes = 0
-        self._next_sequence = 1
+        self._first_sequence = 1
 
     def __enter__(self) -> "LocalDeliveryStream":
         return self
@@ -113,18 +113,25 @@ class LocalDeliveryStream:
                 self.put(record)
             return
         moment = _utc(arrival)
-        pending = list(records)
+        pending = records if isinstance(records, list) else list(records)
+        if self._data and moment - self._oldest_arrival() >= self.flush_interval:
+            self.flush()
+        size = sum(map(len, pending))
+        if self._buffer_bytes + size <= self.buffer_limit:  # the usual case: all of them fit
+            if pending:
+                self._append(pending, moment, size)
+            return
         ends = list(itertools.accumulate(map(len, pending)))  # bytes up to and including each record
         start = 0
         while start < len(pending):
-            if self._data and moment - self._arrivals[0] >= self.flush_interval:
+            if self._data and moment - self._oldest_arrival() >= self.flush_interval:
                 self.flush()
             # As many as fit beside what is buffered (at least one into an empty buffer).
             before = ends[start - 1] if start else 0
             stop = bisect.bisect_right(ends, before + self.buffer_limit - self._buffer_bytes, lo=start)
             stop = max(stop, start if self._data else start + 1)
             if stop > start:
-                self._append(pending[start:stop], moment)
+                self._append(pending[start:stop], moment, ends[stop - 1] - before)
                 start = stop
             if start < len(pending):
                 self.flush()
@@ -132,30 +139,40 @@ class LocalDeliveryStream:
     def put(self, record: bytes, arrival: datetime | None = None) -> None:
         moment = _utc(arrival or self.clock())
         if self._data and (
-            moment - self._arrivals[0] >= self.flush_interval
+            moment - self._oldest_arrival() >= self.flush_interval
             or self._buffer_bytes + len(record) > self.buffer_limit
         ):
             self.flush()
-        self._append([record], moment)
+        self._append([record], moment, len(record))
 
-    def _append(self, records: list[bytes], moment: datetime) -> None:
+    def _oldest_arrival(self) -> datetime:
+        return min(moment for moment, _ in self._arrival_runs)
+
+    def _append(self, records: list[bytes], moment: datetime, size: int) -> None:
         self._data += records
-        self._arrivals += [moment] * len(records)
-        self._sequences += range(self._next_sequence, self._next_sequence + len(records))
-        self._next_sequence += len(records)
-        self._buffer_bytes += sum(map(len, records))
+        if self._arrival_runs and self._arrival_runs[-1][0] == moment:
+            self._arrival_runs[-1] = (moment, self._arrival_runs[-1][1] + len(records))
+        else:
+            self._arrival_runs.append((moment, len(records)))
+        self._buffer_bytes += size
         self.summary.sent += len(records)
 
     def flush(self) -> None:
         """Deliver the buffer as one data object (and one error object if any record failed)."""
         if not self._data:
             return
-        batch, arrivals, sequences = self._data, self._arrivals, self._sequences
-        self._data, self._arrivals, self._sequences, self._buffer_bytes = [], [], [], 0
-        oldest = min(arrivals)
+        batch, runs, first_sequence = self._data, self._arrival_runs, self._first_sequence
+        oldest = self._oldest_arrival()
+        self._data, self._arrival_runs, self._buffer_bytes = [], [], 0
+        self._first_sequence += len(batch)
         hour = inserted_at(oldest)
         rows, rejected = self._converter.convert(batch)
-        failures = [self._error_record(batch[i], arrivals[i], sequences[i], reason) for i, reason in rejected]
+        run_ends = list(itertools.accumulate(count for _, count in runs))
+        failures = [
+            self._error_record(batch[i], arrival, first_sequence + i, reason)
+            for i, reason in rejected
+            for arrival in [runs[bisect.bisect_right(run_ends, i)][0]]
+        ]
         name = _object_name(self.stream_name, oldest)
         if rows.num_rows:
             key = f"{hour_folder(self.table.name, hour)}{name}.parquet"
