@@ -15,6 +15,7 @@ from dw_platform.compaction.compact import (
     STEPS,
     CompactionOptions,
     compact_hour,
+    compact_hours,
     hours_with_late_objects,
 )
 from dw_platform.compaction.layout import hour_root, version_of
@@ -99,7 +100,11 @@ def test_compaction_rewrites_small_objects_into_target_sized_files(runtime: Runt
     assert manifest is not None
     sizes = {o.key: o.size for o in runtime.lake.list_objects(manifest.location)}
     assert sorted(sizes) == sorted(manifest.files)
-    assert all(sizes[key] >= 40_000 for key in manifest.files[:-1])  # all but the last reached the target
+    # Each writer's files reached the target but its last (writer i numbers its files from i * 10,000).
+    by_writer: dict[int, list[str]] = {}
+    for key in sorted(manifest.files):
+        by_writer.setdefault(int(key.rsplit("part-", 1)[1][:5]) // 10_000, []).append(key)
+    assert all(sizes[key] >= 40_000 for files in by_writer.values() for key in files[:-1])
     for key in manifest.files:
         metadata = pq.ParquetFile(runtime.lake.path(key)).metadata
         assert all(metadata.row_group(i).num_rows <= 500 + 64 * 1024 for i in range(metadata.num_row_groups))
@@ -287,3 +292,48 @@ def test_objects_written_before_a_column_was_added_read_as_nulls(runtime: Runtim
         {"id": "old-1", "event_time": None},
         {"id": "old-2", "event_time": None},
     ]
+
+
+def test_hours_compacted_in_parallel_each_keep_exactly_their_rows(runtime: Runtime) -> None:
+    hours = [f"2026/03/01/{hour:02d}" for hour in range(8)]
+    expected = {}
+    for index, hour in enumerate(hours):
+        arrival = datetime(2026, 3, 1, index, 5, tzinfo=UTC)
+        records, _ = sample_events(200 + index, arrival, seed=index)
+        deliver(runtime, "clicks", records, arrival=arrival, batches=3)
+        expected[hour] = 200 + index
+    register_hours(runtime, "clicks", hours, with_stats=False)
+    reports = list(compact_hours(runtime, "clicks", hours, SMALL, parallel=3))
+    assert [(r.inserted_at, r.status, r.rows) for r in reports] == [
+        (hour, "compacted", count) for hour, count in expected.items()
+    ]
+    counted = runtime.engine.query(
+        f"SELECT inserted_at, count(*) AS n FROM clicks WHERE inserted_at BETWEEN '{hours[0]}' AND "
+        f"'{hours[-1]}' GROUP BY inserted_at ORDER BY inserted_at"
+    ).table.to_pylist()
+    assert {r["inserted_at"]: r["n"] for r in counted} == expected
+    # Again: every hour unchanged, nothing rewritten.
+    assert {r.status for r in compact_hours(runtime, "clicks", hours, SMALL, parallel=3)} == {"unchanged"}
+
+
+def test_two_writers_share_an_hour_and_files_keep_the_objects_row_order(runtime: Runtime) -> None:
+    fill_hour(runtime, events=6000, objects=12)
+    raw = runtime.lake.list_objects(hour_folder("clicks", HOUR))
+    ids_in_objects = [
+        i for o in raw for i in pq.read_table(runtime.lake.path(o.key)).column("id").to_pylist()
+    ]
+    options = CompactionOptions(
+        rewrite=RewriteOptions(target_file_bytes=60_000, row_group_rows=500, writers=2)
+    )
+    report = compact_hour(runtime, "clicks", HOUR, options, now=T)
+    manifest = read_manifest(
+        runtime.lake, runtime.catalog.get_partitions("analytics_dw", "clicks")[0].location
+    )
+    assert manifest is not None and report.rows == 6000
+    assert {f.rsplit("/", 1)[1][:6] for f in manifest.files} == {"part-0", "part-1"}  # both writers wrote
+    ids_in_files = [
+        i
+        for f in sorted(manifest.files)
+        for i in pq.read_table(runtime.lake.path(f)).column("id").to_pylist()
+    ]
+    assert ids_in_files == ids_in_objects

@@ -12,7 +12,8 @@ work. Two concurrent compactions of an hour both write, but only one switch succ
 """
 
 import dataclasses
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
 import pyarrow as pa
@@ -83,6 +84,26 @@ def _schema(runtime: Runtime, table: str) -> pa.Schema:
     return pa.schema([(c.name, ARROW_TYPES[c.type]) for c in spec.columns])
 
 
+def compact_hours(
+    runtime: Runtime,
+    table: str,
+    hours: Sequence[str],
+    options: CompactionOptions = CompactionOptions(),
+    *,
+    parallel: int = 2,
+) -> Iterator[CompactionReport]:
+    """`compact_hour` for each hour, `parallel` hours at a time (hours share nothing but the catalog;
+    pyarrow and the AWS calls release the GIL), reports in the order of `hours`. Peak memory is
+    `parallel` times one hour's."""
+    if parallel < 1:
+        raise ValueError(f"parallel must be at least 1, got {parallel}")
+    if not hours:
+        return
+    yield compact_hour(runtime, table, hours[0], options)  # alone: it may create catalog entries
+    with ThreadPoolExecutor(max_workers=parallel, thread_name_prefix=f"compact-{table}") as pool:
+        yield from pool.map(lambda hour: compact_hour(runtime, table, hour, options), hours[1:])
+
+
 def compact_hour(
     runtime: Runtime,
     table: str,
@@ -118,7 +139,7 @@ def compact_hour(
     else:
         result = rewrite(
             lake,
-            [o.key for o in inputs],
+            inputs,
             prefix,
             _schema(runtime, table),
             dataclasses.replace(options.rewrite, dedupe_key=options.dedupe_key),

@@ -1,14 +1,16 @@
 """Streaming rewrite of many Parquet objects into files near a target size.
 
-Memory is bounded by one row group, never by the hour: batches are read object by object (local or
+Memory is bounded by one row group per writer, never by the hour: batches are read object by object (local or
 S3, through the lake's pyarrow filesystem) and written out row group by row group, rolling to a new
 file when the current one reaches the target size. De-duplication streams the same way
 through DuckDB, which spills to disk beyond its memory limit.
 """
 
+import bisect
 import dataclasses
 import tempfile
 from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 
 import duckdb
 import pyarrow as pa
@@ -29,6 +31,9 @@ class RewriteOptions:
     dedupe_key: str | None = None
     duckdb_memory_limit: str = "512MB"
     compression: str = "snappy"
+    # Writers at once, each over its own contiguous share of the inputs (only when the hour fills
+    # several files anyway): pyarrow encodes a file on one thread. Memory: that many row groups.
+    writers: int = 2
 
 
 @dataclasses.dataclass(frozen=True)
@@ -91,8 +96,11 @@ def _deduplicated_batches(dataset: ds.Dataset, key: str, options: RewriteOptions
 class _RollingWriter:
     """Writes row groups into `part-NNNNN.parquet` files under a prefix, rolling at a target size."""
 
-    def __init__(self, lake: Lake, prefix: str, schema: pa.Schema, options: RewriteOptions) -> None:
+    def __init__(
+        self, lake: Lake, prefix: str, schema: pa.Schema, options: RewriteOptions, first_number: int = 0
+    ) -> None:
         self.lake, self.prefix, self.schema, self.options = lake, prefix, schema, options
+        self.first_number = first_number
         self.files: list[str] = []
         self.bytes = 0
         self.rows = 0
@@ -101,7 +109,7 @@ class _RollingWriter:
 
     def write_row_group(self, batches: list[pa.RecordBatch]) -> None:
         if self._writer is None:
-            key = f"{self.prefix}part-{len(self.files):05d}.parquet"
+            key = f"{self.prefix}part-{self.first_number + len(self.files):05d}.parquet"
             self.files.append(key)
             self._sink = self.lake.open_output(key)
             self._writer = pq.ParquetWriter(self._sink, self.schema, compression=self.options.compression)
@@ -136,19 +144,55 @@ def _write(batches: Iterable[pa.RecordBatch], writer: _RollingWriter, row_group_
     writer.close()
 
 
+def _shares(inputs: Sequence[LakeObject], count: int, target_bytes: int) -> list[list[str]]:
+    """`inputs` cut into at most `count` contiguous shares of about equal bytes, each cut at a
+    multiple of the target file size, so that the shares fill as few files as one writer would."""
+    total = sum(o.size for o in inputs)
+    cuts = [round(i * total / count / target_bytes) * target_bytes for i in range(1, count)]
+    shares: list[list[str]] = [[] for _ in range(count)]
+    done = 0
+    for obj in inputs:
+        shares[bisect.bisect_right(cuts, done)].append(obj.key)
+        done += obj.size
+    return [share for share in shares if share]
+
+
 def rewrite(
-    lake: Lake, inputs: Sequence[str], output_prefix: str, schema: pa.Schema, options: RewriteOptions
+    lake: Lake, inputs: Sequence[LakeObject], output_prefix: str, schema: pa.Schema, options: RewriteOptions
 ) -> RewriteResult:
-    """Rewrite the `inputs` objects into files under `output_prefix` (which no reader looks at yet)."""
+    """Rewrite the `inputs` objects into files under `output_prefix` (which no reader looks at yet).
+    Without de-duplication, an hour of several target-sized files is written by `options.writers`
+    writers at once, each over a contiguous share of the inputs: files keep the inputs' row order."""
     schema = schema.remove_metadata()
-    input_rows = parquet_rows(lake, [LakeObject(k, 0) for k in inputs])  # from the footers
+    keys = [o.key for o in inputs]
+    input_rows = parquet_rows(lake, inputs)  # from the footers
     if options.dedupe_key:
-        dataset = _dataset(lake, inputs, schema)
+        dataset = _dataset(lake, keys, schema)
         batches: Iterable[pa.RecordBatch] = (
             _conform(b, schema) for b in _deduplicated_batches(dataset, options.dedupe_key, options)
         )
+        writer = _RollingWriter(lake, output_prefix, schema, options)
+        _write(batches, writer, options.row_group_rows)
+        return RewriteResult(tuple(writer.files), input_rows, writer.rows, writer.bytes)
+    files_needed = sum(o.size for o in inputs) // options.target_file_bytes
+    shares = _shares(inputs, max(1, min(options.writers, files_needed)), options.target_file_bytes)
+    # Share i numbers its files from i * 10,000, so that file names sort in row order.
+    writers = [
+        _RollingWriter(lake, output_prefix, schema, options, first_number=index * 10_000)
+        for index in range(len(shares))
+    ]
+
+    def write_share(index: int) -> None:
+        _write(_plain_batches(lake, shares[index], schema), writers[index], options.row_group_rows)
+
+    if len(shares) == 1:
+        write_share(0)
     else:
-        batches = _plain_batches(lake, inputs, schema)
-    writer = _RollingWriter(lake, output_prefix, schema, options)
-    _write(batches, writer, options.row_group_rows)
-    return RewriteResult(tuple(writer.files), input_rows, writer.rows, writer.bytes)
+        with ThreadPoolExecutor(max_workers=len(shares), thread_name_prefix="rewrite") as pool:
+            list(pool.map(write_share, range(len(shares))))
+    return RewriteResult(
+        tuple(f for w in writers for f in w.files),
+        input_rows,
+        sum(w.rows for w in writers),
+        sum(w.bytes for w in writers),
+    )

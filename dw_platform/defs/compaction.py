@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import dagster as dg
 
-from dw_platform.compaction.compact import CompactionOptions, compact_hour, late_objects
+from dw_platform.compaction.compact import CompactionOptions, compact_hours, late_objects
 from dw_platform.compaction.rewrite import RewriteOptions
 from dw_platform.defs.partitions import closed_hours, run_hours
 from dw_platform.defs.resources import WarehouseResource
@@ -31,6 +31,7 @@ class CompactionConfig(dg.Config):
     dedupe_on_id: bool = False
     grace_minutes: int = 60
     engine: str = "pyarrow"  # or "athena_unload" (AWS profile)
+    parallel_hours: int = 2  # hours compacted at once in a multi-hour run (memory: that many hours)
 
     def options(self) -> CompactionOptions:
         return CompactionOptions(
@@ -72,8 +73,10 @@ def compaction_asset(
         check_hours_settled(spec.name, [h for _, h in hours], delay, datetime.now(UTC))
         options = config.options()
         totals = {"rows": 0, "files_before": 0, "files_after": 0, "duplicates_removed": 0}
-        for done, (key, hour) in enumerate(hours, start=1):
-            report = compact_hour(runtime, spec.name, hour, options)
+        reports = compact_hours(
+            runtime, spec.name, [h for _, h in hours], options, parallel=config.parallel_hours
+        )
+        for done, ((key, _), report) in enumerate(zip(hours, reports, strict=True), start=1):
             context.add_asset_metadata(partition_key=key, metadata=report.metadata())
             for name in totals:
                 totals[name] += getattr(report, name)
