@@ -60,6 +60,13 @@ class Settings:
 DAGSTER_YAML = "telemetry:\n  enabled: false\nconcurrency:\n  pools:\n    default_limit: 1\n"
 
 
+# A single-run backfill logs one "planned" event per asset for its whole partition range instead of
+# one per partition (halving the events a month's run writes to the instance's storage); the price:
+# if such a run fails, its partitions show as missing rather than failed (the run shows the failure).
+# Read by the process that creates runs: `dw`, the webserver and the daemon.
+PLANNED_EVENTS_ENV = "DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS"
+
+
 def ensure_dagster_home(path: Path) -> None:
     """Create a persistent Dagster home (telemetry off: nothing here may reach the network)."""
     path.mkdir(parents=True, exist_ok=True)

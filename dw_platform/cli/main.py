@@ -9,7 +9,7 @@ from pathlib import Path
 
 from dw_platform.cli import commands
 from dw_platform.cli.provision import ProvisionError, add_provision
-from dw_platform.settings import ensure_dagster_home
+from dw_platform.settings import PLANNED_EVENTS_ENV, ensure_dagster_home
 
 
 def _add_send(subparsers: argparse._SubParsersAction) -> None:
@@ -129,6 +129,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     warnings.filterwarnings("ignore", message=".*is currently in beta.*")
     home = Path(os.environ.get("DW_HOME", ".dw")).resolve()
     os.environ.setdefault("DAGSTER_HOME", str(home / "dagster"))
+    os.environ.setdefault(PLANNED_EVENTS_ENV, "true")
     ensure_dagster_home(Path(os.environ["DAGSTER_HOME"]))
     try:
         return args.handler(args)
