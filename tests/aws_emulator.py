@@ -2,6 +2,7 @@
 over HTTP. A separate process matters: readers such as DuckDB scanning pyarrow's S3 filesystem
 would otherwise wait on a server thread sharing their interpreter."""
 
+import contextlib
 import socket
 import subprocess
 import sys
@@ -21,8 +22,9 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
-def moto_endpoint() -> Iterator[str]:
+@contextlib.contextmanager
+def moto_server() -> Iterator[str]:
+    """moto's server on a free port of 127.0.0.1 until the block ends; yields its endpoint."""
     port = _free_port()
     endpoint = f"http://127.0.0.1:{port}"
     server = subprocess.Popen(
@@ -44,6 +46,12 @@ def moto_endpoint() -> Iterator[str]:
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+@pytest.fixture(scope="session")
+def moto_endpoint() -> Iterator[str]:
+    with moto_server() as endpoint:
+        yield endpoint
 
 
 @pytest.fixture
