@@ -32,7 +32,7 @@ lint: install
 test: install lint
 	$(BIN)/pytest -q
 
-# Every benchmark side by side with its baseline; rewrites docs/benchmarks.md (about 12 minutes on 2 cores).
+# Every benchmark side by side with its baseline; rewrites docs/benchmarks.md (about 10 minutes on 2 cores).
 bench: install
 	$(BIN)/python -m benchmarks --output docs/benchmarks.md
 

@@ -35,7 +35,7 @@ REDSHIFT_RA3_4XLARGE_HOUR = 3.26
 REDSHIFT_MANAGED_STORAGE_PER_GB_MONTH = 0.024
 
 # Measured here (docs/benchmarks.md) and assumed for a worker reading from S3.
-COMPACTION_ROWS_PER_S_LOCAL = 1_450_000  # benchmarks.compaction, 2 cores, local disk
+COMPACTION_ROWS_PER_S_LOCAL = 2_000_000  # benchmarks.compaction (5M-row hour), 2 cores, local disk
 WORKER_S3_BYTES_PER_S = 100 * 1000**2  # assumption: one worker's S3 read or write stream, 100 MB/s
 
 GB = 1000**3

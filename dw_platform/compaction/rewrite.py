@@ -1,9 +1,9 @@
 """Streaming rewrite of many Parquet objects into files near a target size.
 
-Memory is bounded by one row group per writer, never by the hour: batches are read object by object (local or
-S3, through the lake's pyarrow filesystem) and written out row group by row group, rolling to a new
-file when the current one reaches the target size. De-duplication streams the same way
-through DuckDB, which spills to disk beyond its memory limit.
+Memory is bounded by one row group per writer, never by the hour: batches are read object by
+object (local or S3, through the lake's pyarrow filesystem) and written out row group by row group,
+rolling to a new file when the current one reaches the target size. De-duplication streams the same
+way through DuckDB, which spills to disk beyond its memory limit.
 """
 
 import bisect
