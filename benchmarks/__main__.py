@@ -6,14 +6,13 @@ python -m benchmarks [--output docs/benchmarks.md] [--only delivery compaction .
 import argparse
 import os
 import platform
-import subprocess
 import sys
 import time
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 
-from benchmarks.common import Section
+from benchmarks.common import Section, run_module
 
 # In report order; each entry's command line is the section's own `command`.
 SECTIONS = ("delivery", "compaction", "backfill", "registration", "cost_growth", "freshness")
@@ -38,13 +37,7 @@ def machine() -> str:
 
 def run(name: str) -> Section:
     print(f"benchmarks.{name} ...", file=sys.stderr, flush=True)
-    output = subprocess.run(
-        [sys.executable, "-W", "ignore", "-m", f"benchmarks.{name}", "--json"],
-        check=True,
-        stdout=subprocess.PIPE,
-        text=True,
-    ).stdout
-    section = Section.from_json(output.strip().splitlines()[-1])
+    section = Section.from_dict(run_module(f"benchmarks.{name}", "--json"))
     print(f"benchmarks.{name}: {section.seconds:.0f} s", file=sys.stderr, flush=True)
     return section
 

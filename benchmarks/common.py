@@ -10,6 +10,8 @@ import dataclasses
 import json
 import resource
 import statistics
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from typing import Any
@@ -90,25 +92,40 @@ class Section:
         return json.dumps(dataclasses.asdict(self))
 
     @classmethod
-    def from_json(cls, text: str) -> "Section":
-        data: dict[str, Any] = json.loads(text)
-        data["rows"] = [Row(**row) for row in data["rows"]]
-        return cls(**data)
+    def from_dict(cls, data: dict[str, Any]) -> "Section":
+        return cls(**{**data, "rows": [Row(**row) for row in data["rows"]]})
+
+
+def run_module(module: str, *arguments: str) -> Any:
+    """Run `python -m module arguments` in a child process (its peak memory is its own) and return
+    the JSON of the last line it prints."""
+    output = subprocess.run(
+        [sys.executable, "-W", "ignore", "-m", module, *arguments],
+        check=True,
+        stdout=subprocess.PIPE,
+        text=True,
+    ).stdout
+    return json.loads(output.strip().splitlines()[-1])
 
 
 def run_section(
     description: str | None,
     add_arguments: Callable[[argparse.ArgumentParser], None],
     measure: Callable[[argparse.Namespace], Section],
+    worker: Callable[[argparse.Namespace], None] | None = None,
 ) -> None:
     """The `main` of a benchmark script: parse its options, measure, print the section as Markdown
-    (or, with --json, as one JSON line for `python -m benchmarks`)."""
+    (or, with --json, as one JSON line for `python -m benchmarks`). A script that measures in child
+    processes declares a hidden `--worker` option: with it, `worker` runs instead."""
     parser = argparse.ArgumentParser(
         description=description, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     add_arguments(parser)
     parser.add_argument("--json", action="store_true", help="print the section as JSON")
     args = parser.parse_args()
+    if worker is not None and args.worker:
+        worker(args)
+        return
     start = time.perf_counter()
     section = measure(args)
     section.seconds = time.perf_counter() - start

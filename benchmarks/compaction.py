@@ -11,10 +11,7 @@
 import argparse
 import dataclasses
 import json
-import resource
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from datetime import UTC, datetime, timedelta
@@ -23,7 +20,7 @@ from pathlib import Path
 import duckdb
 import pyarrow.parquet as pq
 
-from benchmarks.common import Row, Section, peak_rss_mib, run_section, spread
+from benchmarks.common import Row, Section, peak_rss_mib, run_module, run_section, spread
 from dw_platform.analytics_dw import analytics_dw
 from dw_platform.compaction.compact import CompactionOptions, compact_hour
 from dw_platform.hours import inserted_at
@@ -85,18 +82,12 @@ def worker(kind: str, home: Path) -> None:
         extra = {"bytes_after": out.stat().st_size}
         out.unlink()
     seconds = time.perf_counter() - start
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak = peak_rss_mib()
     print(json.dumps({"seconds": seconds, "rows": rows, "peak_rss_mib": peak, **extra}))
 
 
 def run_worker(kind: str, home: Path) -> dict:
-    output = subprocess.run(
-        [sys.executable, "-m", "benchmarks.compaction", "--worker", kind, "--home", str(home)],
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout
-    return json.loads(output.strip().splitlines()[-1])
+    return run_module("benchmarks.compaction", "--worker", kind, "--home", str(home))
 
 
 def throughput(rows: int, repeats: int) -> dict:
@@ -244,15 +235,5 @@ def measure(args: argparse.Namespace) -> Section:
     )
 
 
-def main() -> None:
-    if "--worker" in sys.argv:
-        parser = argparse.ArgumentParser()
-        add_arguments(parser)
-        args = parser.parse_args()
-        worker(args.worker, args.home)
-        return
-    run_section(__doc__, add_arguments, measure)
-
-
 if __name__ == "__main__":
-    main()
+    run_section(__doc__, add_arguments, measure, lambda args: worker(args.worker, args.home))

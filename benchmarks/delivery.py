@@ -10,8 +10,6 @@ import dataclasses
 import io
 import json
 import statistics
-import subprocess
-import sys
 import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,7 +18,7 @@ import pyarrow as pa
 import pyarrow.json as pajson
 import pyarrow.parquet as pq
 
-from benchmarks.common import Row, Section, peak_rss_mib, run_section, spread, timed
+from benchmarks.common import Row, Section, peak_rss_mib, run_module, run_section, spread, timed
 from dw_platform.analytics_dw import analytics_dw
 from dw_platform.delivery.events import sample_events
 from dw_platform.runtime import Runtime
@@ -60,10 +58,11 @@ def worker(kind: str, events: int, repeats: int, malformed_ratio: float) -> None
 
 
 def run_worker(kind: str, events: int, repeats: int, malformed_ratio: float = 0.0) -> dict:
-    command = [sys.executable, "-m", "benchmarks.delivery", "--worker", kind]
-    command += ["--events", str(events), "--repeats", str(repeats), "--malformed-ratio", str(malformed_ratio)]
-    output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
-    return json.loads(output.strip().splitlines()[-1])
+    return run_module(
+        "benchmarks.delivery",
+        *("--worker", kind, "--events", str(events), "--repeats", str(repeats)),
+        *("--malformed-ratio", str(malformed_ratio)),
+    )
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -122,15 +121,10 @@ def measure(args: argparse.Namespace) -> Section:
     )
 
 
-def main() -> None:
-    if "--worker" in sys.argv:
-        parser = argparse.ArgumentParser()
-        add_arguments(parser)
-        args = parser.parse_args()
-        worker(args.worker, args.events, args.repeats, args.malformed_ratio)
-        return
-    run_section(__doc__, add_arguments, measure)
-
-
 if __name__ == "__main__":
-    main()
+    run_section(
+        __doc__,
+        add_arguments,
+        measure,
+        lambda args: worker(args.worker, args.events, args.repeats, args.malformed_ratio),
+    )

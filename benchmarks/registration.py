@@ -7,7 +7,6 @@ statement per hour, issued and polled against the same emulator.
 
 import argparse
 import collections
-import os
 import statistics
 import tempfile
 import time
@@ -15,6 +14,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
+
+import pytest
 
 from benchmarks.common import Row, Section, peak_rss_mib, run_section, spread
 from dw_platform.analytics_dw import analytics_dw
@@ -25,7 +26,7 @@ from dw_platform.registration import register_hours
 from dw_platform.runtime import Runtime
 from dw_platform.settings import Settings
 from dw_platform.tables import sync_catalog
-from tests.aws_emulator import REGION, moto_server
+from tests.aws_emulator import REGION, moto_server, point_at_emulator
 
 FIRST_HOUR = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -33,18 +34,9 @@ FIRST_HOUR = datetime(2026, 1, 1, tzinfo=UTC)
 @contextmanager
 def emulated_aws() -> Iterator[None]:
     """Every boto3 client of this process talks to a fresh moto server, with throwaway credentials."""
-    names = ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION")
-    saved = {name: os.environ.get(name) for name in names}
-    with moto_server() as endpoint:
-        os.environ.update(dict(zip(names, (endpoint, "testing", "testing", REGION), strict=True)))
-        try:
-            yield
-        finally:
-            for name, value in saved.items():
-                if value is None:
-                    os.environ.pop(name, None)
-                else:
-                    os.environ[name] = value
+    with moto_server() as endpoint, pytest.MonkeyPatch.context() as patch:
+        point_at_emulator(patch, endpoint)
+        yield
 
 
 def counting(client: Any) -> collections.Counter[str]:

@@ -54,16 +54,21 @@ def moto_endpoint() -> Iterator[str]:
         yield endpoint
 
 
-@pytest.fixture
-def aws_endpoint(moto_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> str:
-    """Every boto3 client and the S3 filesystem go to the emulator, starting from an empty account,
-    with throwaway credentials."""
-    urllib.request.urlopen(
-        urllib.request.Request(f"{moto_endpoint}/moto-api/reset", method="POST"), timeout=10
-    )
-    monkeypatch.setenv("AWS_ENDPOINT_URL", moto_endpoint)
+def point_at_emulator(monkeypatch: pytest.MonkeyPatch, endpoint: str) -> None:
+    """Every boto3 client and the S3 filesystem of this process go to `endpoint`, with throwaway
+    credentials (undone with `monkeypatch`)."""
+    monkeypatch.setenv("AWS_ENDPOINT_URL", endpoint)
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
     monkeypatch.delenv("AWS_PROFILE", raising=False)
+
+
+@pytest.fixture
+def aws_endpoint(moto_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The emulator, starting from an empty account (see `point_at_emulator`)."""
+    urllib.request.urlopen(
+        urllib.request.Request(f"{moto_endpoint}/moto-api/reset", method="POST"), timeout=10
+    )
+    point_at_emulator(monkeypatch, moto_endpoint)
     return moto_endpoint

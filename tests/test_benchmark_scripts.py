@@ -1,6 +1,7 @@
 """The benchmark scripts still run (at toy sizes, so no figure here means anything): `make bench`
 must not find a broken script after a change. Nothing is timed."""
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -35,7 +36,7 @@ def test_benchmark_section_runs_and_reports_rows(name: str) -> None:
         text=True,
         cwd=REPO,
     ).stdout
-    section = Section.from_json(output.strip().splitlines()[-1])
+    section = Section.from_dict(json.loads(output.strip().splitlines()[-1]))
     assert section.rows and section.command.startswith(f"python -m benchmarks.{name}")
     assert all(row.measured for row in section.rows)
     assert section.markdown().startswith(f"## {section.title}")

@@ -164,10 +164,9 @@ def rewrite(
     Without de-duplication, an hour of several target-sized files is written by `options.writers`
     writers at once, each over a contiguous share of the inputs: files keep the inputs' row order."""
     schema = schema.remove_metadata()
-    keys = [o.key for o in inputs]
     input_rows = parquet_rows(lake, inputs)  # from the footers
     if options.dedupe_key:
-        dataset = _dataset(lake, keys, schema)
+        dataset = _dataset(lake, [o.key for o in inputs], schema)
         batches: Iterable[pa.RecordBatch] = (
             _conform(b, schema) for b in _deduplicated_batches(dataset, options.dedupe_key, options)
         )
