@@ -86,6 +86,11 @@ class Lake:
         """Where a query engine reads the object (a local path or an s3:// URI)."""
         return f"{self.uri_base}/{key}"
 
+    def display_uri(self, key: str) -> str:
+        """The object's URI as Athena's `"$path"` shows it: s3://... on AWS, file://... locally."""
+        uri = self.uri(key)
+        return f"file://{uri}" if self.is_local and uri.startswith("/") else uri
+
     def put_bytes(self, key: str, data: bytes | memoryview) -> None:
         if self.is_local:
             # Write beside the target under a hidden name, then rename: atomic on one filesystem.

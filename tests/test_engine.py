@@ -78,7 +78,7 @@ def test_typed_empty_view_when_nothing_is_registered(runtime: Runtime) -> None:
 
 def test_sql_errors_are_reported(runtime: Runtime) -> None:
     sync_catalog(runtime)
-    with pytest.raises(QueryError, match="query failed"):
+    with pytest.raises(QueryError, match="column 'no_such_column' cannot be resolved"):
         runtime.engine.query("SELECT no_such_column FROM clicks", allow_full_scan=True)
 
 

@@ -1,27 +1,18 @@
 import pytest
 
-from dw_platform.query.partition_filter import KeyBound, table_references
-from dw_platform.query.sql import QueryError, parse_query, transpile
+from dw_platform.analytics_dw import analytics_dw
+from dw_platform.catalog.model import table_definition
+from dw_platform.query.partition_filter import KeyBound, find_scans
+from dw_platform.query.scan_plan import qualify_for_scans
+from dw_platform.query.sql import QueryError, parse_query
 
-KEYS = {"impressions": "inserted_at", "clicks": "inserted_at", "facts": None}
+DEFINITIONS = {t.name: table_definition(t) for t in analytics_dw.tables}
+KEYS = {name: (d.partition_keys[0][0] if d.partition_keys else None) for name, d in DEFINITIONS.items()}
 
 
 def bounds(sql: str) -> list[tuple[str, KeyBound | None]]:
-    return [(r.table, r.bound) for r in table_references(parse_query(sql), "analytics_dw", KEYS)]
-
-
-@pytest.mark.parametrize(
-    ("athena", "duckdb_fragment"),
-    [
-        ("SELECT date_parse(x, '%Y-%m-%d') FROM t", "STRPTIME(x, '%Y-%m-%d')"),
-        ("SELECT approx_distinct(id) FROM t", "APPROX_COUNT_DISTINCT(id)"),
-        ("SELECT from_iso8601_timestamp(event_time) FROM t", "CAST(event_time AS TIMESTAMPTZ)"),
-        ("SELECT CAST(n AS varchar) FROM t", "CAST(n AS TEXT)"),
-        ('SELECT "count" FROM t', '"count"'),
-    ],
-)
-def test_athena_functions_are_transpiled_to_duckdb(athena: str, duckdb_fragment: str) -> None:
-    assert duckdb_fragment in transpile(athena)
+    tree = qualify_for_scans(parse_query(sql), "analytics_dw", DEFINITIONS)
+    return [(r.table, r.bound) for r in find_scans(tree, "analytics_dw", KEYS)]
 
 
 @pytest.mark.parametrize(
@@ -48,6 +39,11 @@ def test_equality_in_and_ranges_bound_the_partition_key() -> None:
     assert bound.allows("2026/01/01/23") and not bound.allows("2026/01/02/00")
 
 
+def test_between_symmetric_bounds_either_order() -> None:
+    [(_, bound)] = bounds("SELECT * FROM clicks WHERE inserted_at BETWEEN SYMMETRIC 'c' AND 'a'")
+    assert bound is not None and bound.allows("a") and bound.allows("b") and bound.allows("c")
+
+
 def test_unbounded_references_need_every_partition() -> None:
     assert bounds("SELECT * FROM clicks") == [("clicks", None)]
     assert bounds("SELECT * FROM clicks WHERE inserted_at = 'a' OR id = 'b'") == [("clicks", None)]
@@ -56,15 +52,32 @@ def test_unbounded_references_need_every_partition() -> None:
     assert bounds("SELECT * FROM facts") == [("facts", None)]
 
 
-def test_joins_attribute_predicates_by_alias_only() -> None:
-    refs = dict(
+def test_each_scan_of_one_table_has_its_own_bound() -> None:
+    sql = (
+        "SELECT (SELECT count(*) FROM impressions WHERE inserted_at = 'h10') AS a, "
+        "(SELECT count(*) FROM IMPRESSIONS) AS b"
+    )
+    assert sorted(bounds(sql), key=str) == sorted(
+        [("impressions", KeyBound(values=frozenset({"h10"}))), ("impressions", None)], key=str
+    )
+
+
+def test_bounded_scans_inside_subqueries_and_joins() -> None:
+    sql = (
+        "SELECT i.id FROM impressions i WHERE i.inserted_at = 'h' AND session_id IN "
+        "(SELECT session_id FROM clicks WHERE inserted_at = 'h')"
+    )
+    assert all(b == KeyBound(values=frozenset({"h"})) for _, b in bounds(sql))
+    joined = dict(
         bounds(
-            "SELECT * FROM impressions i JOIN clicks c ON i.session_id = c.session_id "
-            "WHERE i.inserted_at = 'a' AND inserted_at = 'b'"
+            "SELECT * FROM impressions i JOIN clicks c "
+            "ON i.session_id = c.session_id AND c.inserted_at = 'b' WHERE i.inserted_at = 'a'"
         )
     )
-    assert refs["impressions"] == KeyBound(values=frozenset({"a"}))
-    assert refs["clicks"] is None  # unqualified key is ambiguous between two partitioned tables
+    assert joined == {
+        "impressions": KeyBound(values=frozenset({"a"})),
+        "clicks": KeyBound(values=frozenset({"b"})),
+    }
 
 
 def test_ctes_shadow_tables_and_other_databases_are_ignored() -> None:

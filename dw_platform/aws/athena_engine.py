@@ -18,9 +18,12 @@ from pyathena.error import Error as PyAthenaError
 from pyathena.util import RetryConfig
 
 from dw_platform.aws.clients import CONFIG, MAX_ATTEMPTS
+from dw_platform.query import trino_types as tt
 from dw_platform.query.engine import QueryResult
+from dw_platform.query.metadata import is_metadata_statement
 from dw_platform.query.scan_plan import ScanPlan, ScanPlanner
-from dw_platform.query.sql import QueryError, parse_query
+from dw_platform.query.sql import QueryError
+from dw_platform.query.trino_types import TrinoType
 
 ARROW_BY_ATHENA_TYPE = {
     "boolean": pa.bool_(),
@@ -59,6 +62,34 @@ def to_arrow(description: Sequence[tuple[Any, ...]], rows: Sequence[tuple[Any, .
     return pa.Table.from_arrays(columns, schema=pa.schema(fields))
 
 
+def trino_types(description: Sequence[tuple[Any, ...]]) -> tuple[TrinoType, ...] | None:
+    """The Trino type of each result column as Athena describes it (None when a column's type has
+    parameters the description does not carry, as for arrays, maps and rows)."""
+    types = []
+    for column in description:
+        name = str(column[1]).lower()
+        if name == "decimal":
+            types.append(tt.decimal(column[4] or 38, column[5] or 0))
+        elif name in ("timestamp", "timestamp with time zone"):
+            types.append(tt.timestamp(3) if name == "timestamp" else tt.timestamptz(3))
+        elif name in (
+            "char",
+            "array",
+            "map",
+            "row",
+            "time",
+            "interval day to second",
+            "interval year to month",
+        ):
+            return None
+        else:
+            try:
+                types.append(tt.parse_type(name))
+            except QueryError:
+                return None
+    return tuple(types)
+
+
 class AthenaQueryFailed(QueryError):
     """Athena refused or failed the statement; the message carries Athena's reason."""
 
@@ -94,7 +125,9 @@ class AthenaEngine:
 
     def plan(self, sql: str, *, allow_full_scan: bool = False) -> ScanPlan:
         """What the query would read (raises FullScanRefused for an unbounded scan), without running it."""
-        return self.planner.plan(parse_query(sql), allow_full_scan=allow_full_scan)
+        if is_metadata_statement(sql):
+            return ScanPlan({})
+        return self.planner.plan(sql, allow_full_scan=allow_full_scan)
 
     def submit(self, sql: str, *, allow_full_scan: bool = False) -> "concurrent.futures.Future[QueryResult]":
         """Start a read-only query; the future resolves when Athena has finished it."""
@@ -122,9 +155,15 @@ class AthenaEngine:
                     raise AthenaQueryFailed(
                         f"Athena query {query_id} {result_set.state}: {result_set.state_change_reason}"
                     )
-                table = to_arrow(result_set.description or [], result_set.fetchall())
+                description = result_set.description or []
+                table = to_arrow(description, result_set.fetchall())
                 result.set_result(
-                    QueryResult(table, (), reported_bytes=result_set.data_scanned_in_bytes or 0)
+                    QueryResult(
+                        table,
+                        (),
+                        reported_bytes=result_set.data_scanned_in_bytes or 0,
+                        types=trino_types(description),
+                    )
                 )
             except Exception as error:  # handed to whoever waits on the future
                 result.set_exception(error)

@@ -1,6 +1,7 @@
 """The `dw` subcommands: thin wrappers printing what platform functions return."""
 
 import argparse
+import csv
 import dataclasses
 import json
 import shutil
@@ -17,6 +18,9 @@ from dw_platform.backfill import run_backfill
 from dw_platform.batch import inputs_settle_delay
 from dw_platform.delivery.events import sample_events
 from dw_platform.hours import ONE_HOUR, floor_hour, parse_hour, parse_instant
+from dw_platform.query.engine import QueryResult
+from dw_platform.query.rendering import json_rows, text
+from dw_platform.query.rendering import rows as rendered_rows
 from dw_platform.query.sql import QueryError
 from dw_platform.runtime import Runtime
 from dw_platform.sending import deliver, drain_streams, put_to_stream
@@ -128,8 +132,36 @@ def query(args: argparse.Namespace) -> int:
         result = engine.query(args.sql, allow_full_scan=args.allow_full_scan)
     except QueryError as error:
         raise CommandError(str(error)) from None
-    _print_table(result.table, args.format)
+    _print_result(result, args.format)
     return 0
+
+
+def _print_result(result: QueryResult, output_format: str) -> None:
+    """Values as Athena prints them, by type: bigints as JSON numbers, decimals with their exact
+    digits, timestamps as Trino renders them, NULL as null."""
+    if output_format == "json":
+        print(json_rows(result.table, result.types))
+        return
+    names = result.table.column_names
+    cells = [[text(v) for v in row] for row in _typed_rows(result)]
+    if output_format == "csv":
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer.writerow(names)
+        writer.writerows([["" if v == "NULL" else v for v in row] for row in cells])
+        return
+    if not cells:
+        print("(no rows)")
+        return
+    widths = [max(len(n), *(len(r[i]) for r in cells)) for i, n in enumerate(names)]
+    print("  ".join(n.rjust(w) for n, w in zip(names, widths, strict=True)))
+    for row in cells:
+        print("  ".join(v.rjust(w) for v, w in zip(row, widths, strict=True)))
+
+
+def _typed_rows(result: QueryResult) -> list[list[object]]:
+    if result.types is None:
+        return [list(r.values()) for r in result.table.to_pylist()]
+    return rendered_rows(result.table, result.types)
 
 
 def status(args: argparse.Namespace) -> int:
@@ -179,7 +211,7 @@ def demo(args: argparse.Namespace) -> int:
         "SELECT time, event_type, count FROM aggregates "
         f"WHERE inserted_at BETWEEN '{first:%Y/%m/%d/%H}' AND '{last:%Y/%m/%d/%H}' ORDER BY time, event_type"
     )
-    _print_table(result.table, "table")
+    _print_result(result, "table")
     print(
         f'\nQuery it: DW_HOME={home} dw query "SELECT * FROM aggregates WHERE inserted_at = '
         f"'{last:%Y/%m/%d/%H}'\""

@@ -1,24 +1,40 @@
-"""The local query engine: Athena SQL executed by an in-memory DuckDB over the lake.
+"""The local query engine: Athena SQL answered by an in-memory DuckDB over the lake, with Athena's
+semantics or a refusal (see translator.py).
 
 As in Athena, a partitioned table shows only its registered partitions, and each partition's rows
-come from the objects under its registered location. Each query builds views over just the
-partitions its partition-key predicates can touch, so an hourly query reads one hour's objects
-however old the table is. A query that does not bound a partitioned table's key is refused unless
-the caller allows a full scan (see scan_plan).
+come from the objects under its registered location. Every scan of a table reads through a view of
+its own over just the partitions its own predicates can touch, so an hourly query reads one hour's
+objects however old the table is. A query that does not bound a partitioned table's key is refused
+unless the caller allows a full scan (see scan_plan). The session is UTC whatever the machine's TZ,
+and DuckDB may read files under the lake only: no extension is loaded or installed at run time.
 """
 
 import dataclasses
+import re
+import threading
 
 import duckdb
 import pyarrow as pa
 import pyarrow.dataset as ds
 
-from dw_platform.catalog import Catalog
+from dw_platform.catalog import Catalog, TableDefinition
 from dw_platform.identifiers import sql_string_literal
 from dw_platform.lake import Lake
+from dw_platform.query import trino_types as tt
+from dw_platform.query.macros import FAILURE_MARK, create_macros
+from dw_platform.query.metadata import answer_metadata
 from dw_platform.query.scan_plan import ScanPlan, ScanPlanner, TableScan, TableSource
-from dw_platform.query.sql import QueryError, parse_query, to_duckdb
-from dw_platform.types import ARROW_TYPES, DUCKDB_TYPES
+from dw_platform.query.scopes import Columns
+from dw_platform.query.sql import QueryError, QueryExecutionError, UnsupportedQuery
+from dw_platform.query.translator import (
+    HIDDEN_COLUMNS,
+    TableShape,
+    Translation,
+    Translator,
+    parse_written,
+    quote,
+)
+from dw_platform.types import ARROW_TYPES
 
 _FILE_COLUMN = "__dw_file"
 
@@ -29,14 +45,26 @@ class QueryResult:
     scans: tuple[TableScan, ...]
     # Athena reports one figure for the whole query instead of per-table scans.
     reported_bytes: int | None = None
+    # The Trino type of each result column (None where the engine did not report one).
+    types: tuple[tt.TrinoType, ...] | None = None
 
     @property
     def bytes_scanned(self) -> int:
         return self.reported_bytes if self.reported_bytes is not None else sum(s.bytes for s in self.scans)
 
 
-def _quote(identifier: str) -> str:
-    return '"' + identifier.replace('"', '""') + '"'
+def exact_path(path: str) -> str:
+    """A path DuckDB's readers take literally: they expand glob characters, so each is escaped as a
+    one-character class (`a*b` -> `a[*]b`)."""
+    return "".join(f"[{c}]" if c in "*?[" else c for c in path)
+
+
+def table_shape(definition: TableDefinition) -> TableShape:
+    columns: Columns = [
+        (c, tt.CATALOG_TYPES[t]) for c, t in [*definition.columns, *definition.partition_keys]
+    ]
+    key = definition.partition_keys[0][0] if definition.partition_keys else None
+    return TableShape(definition.name, columns, key)
 
 
 class DuckDBEngine:
@@ -45,102 +73,190 @@ class DuckDBEngine:
         self.lake = lake
         self.database = database
         self.planner = ScanPlanner(catalog, lake, database)
+        self._database: duckdb.DuckDBPyConnection | None = None
+        self._lock = threading.Lock()
+
+    # ---- planning -----------------------------------------------------------------------------------
+    def translate(self, sql: str) -> tuple[Translation, dict[str, TableDefinition]]:
+        definitions = self.planner.definitions()
+        shapes = {name: table_shape(d) for name, d in definitions.items()}
+        try:
+            translation = Translator(shapes, self.database).translate(parse_written(sql))
+        except RecursionError:
+            raise QueryError("the query is nested too deeply") from None
+        return translation, definitions
 
     def plan(self, sql: str, *, allow_full_scan: bool = False) -> ScanPlan:
         """What `query` would read (raises FullScanRefused like it), without running anything."""
-        return self.planner.plan(parse_query(sql), allow_full_scan=allow_full_scan)
+        if answer_metadata(sql, self.catalog, self.database) is not None:
+            return ScanPlan({})
+        translation, definitions = self.translate(sql)
+        scans = [(s.view, s.table, s.bound) for s in translation.scans]
+        return self.planner.plan_scans(scans, definitions, allow_full_scan=allow_full_scan)
 
+    # ---- running --------------------------------------------------------------------------------------
     def query(self, sql: str, *, allow_full_scan: bool = False) -> QueryResult:
-        tree = parse_query(sql)
-        plan = self.planner.plan(tree, allow_full_scan=allow_full_scan)
-        for reference in plan.references:  # the views are bare-named: drop `analytics_dw.` qualifiers
-            reference.node.set("db", None)
-            reference.node.set("catalog", None)
-        connection = duckdb.connect(":memory:")
+        metadata = answer_metadata(sql, self.catalog, self.database)
+        if metadata is not None:
+            table, types = metadata
+            return QueryResult(table, (), types=types)
+        translation, definitions = self.translate(sql)
+        scans = [(s.view, s.table, s.bound) for s in translation.scans]
+        plan = self.planner.plan_scans(scans, definitions, allow_full_scan=allow_full_scan)
+        connection = self._connection().cursor()
         try:
-            for name, source in plan.sources.items():
-                self._create_view(connection, name, source)
             try:
-                table = connection.sql(to_duckdb(tree)).to_arrow_table()
+                for view, source in plan.sources.items():
+                    self._create_view(connection, view, source)
+                table = connection.sql(translation.sql).to_arrow_table()
             except duckdb.Error as error:
-                raise QueryError(f"query failed: {error}") from None
+                raise _execution_error(error) from None
         finally:
             connection.close()
-        return QueryResult(table, plan.scans)
+        types = tuple(t for _, t in translation.columns)
+        return QueryResult(table, plan.scans, types=types)
 
-    # ---- views ----------------------------------------------------------------------------------
+    def _connection(self) -> duckdb.DuckDBPyConnection:
+        with self._lock:
+            if self._database is None:
+                config = {"autoinstall_known_extensions": "false", "autoload_known_extensions": "false"}
+                database = duckdb.connect(":memory:", config=config)
+                database.execute("SET TimeZone = 'UTC'")  # Athena's session zone, whatever TZ says
+                create_macros(database)
+                if self.lake.is_local:
+                    database.execute(
+                        f"SET allowed_directories = [{sql_string_literal(self.lake.base + '/')}]"
+                    )
+                database.execute("SET enable_external_access = false")
+                database.execute("SET lock_configuration = true")
+                self._database = database
+            return self._database
+
+    # ---- views ------------------------------------------------------------------------------------------
     def _create_view(self, connection: duckdb.DuckDBPyConnection, name: str, source: TableSource) -> None:
         definition = source.definition
+        shape = table_shape(definition)
         columns = list(definition.columns)
         keys = list(definition.partition_keys)
         if not source.files:
             typed_nulls = ", ".join(
-                f"CAST(NULL AS {DUCKDB_TYPES[t]}) AS {_quote(c)}" for c, t in columns + keys
+                f"CAST(NULL AS {t.duckdb()}) AS {quote(c)}" for c, t in [*shape.columns, *HIDDEN_COLUMNS]
             )
-            connection.execute(f"CREATE VIEW {_quote(name)} AS SELECT {typed_nulls} WHERE false")
+            connection.execute(f"CREATE TEMP VIEW {quote(name)} AS SELECT {typed_nulls} WHERE false")
             return
         if not self.lake.is_local:
             self._create_dataset_view(connection, name, source)
             return
-        file_list = "[" + ", ".join(sql_string_literal(self.lake.uri(o.key)) for o, _ in source.files) + "]"
+        file_list = (
+            "["
+            + ", ".join(sql_string_literal(exact_path(self.lake.uri(o.key))) for o, _ in source.files)
+            + "]"
+        )
         keys_of = dict(definition.json_keys)  # column -> JSON key, as the SerDe's mapping
+        duck = {c: tt.CATALOG_TYPES[t].duckdb() for c, t in [*columns, *keys]}
         if definition.data_format == "PARQUET":
             reader = f"read_parquet({file_list}, filename='{_FILE_COLUMN}', union_by_name=true)"
         else:
-            spec = ", ".join(
-                f"{sql_string_literal(keys_of.get(c, c))}: '{DUCKDB_TYPES[t]}'" for c, t in columns
-            )
+            spec = ", ".join(f"{sql_string_literal(keys_of.get(c, c))}: '{duck[c]}'" for c, _ in columns)
             reader = (
                 f"read_json({file_list}, format='newline_delimited', columns={{{spec}}}, "
                 f"filename='{_FILE_COLUMN}')"
             )
-        selected = [
-            f"CAST(f.{_quote(keys_of.get(c, c))} AS {DUCKDB_TYPES[t]}) AS {_quote(c)}" for c, t in columns
-        ]
-        if not keys:
-            connection.execute(f"CREATE VIEW {_quote(name)} AS SELECT {', '.join(selected)} FROM {reader} f")
-            return
-        mapping = pa.table(
+        files = pa.table(
             {
-                _FILE_COLUMN: [self.lake.uri(o.key) for o, _ in source.files],
+                _FILE_COLUMN: [exact_path(self.lake.uri(o.key)) for o, _ in source.files],
+                "$path": [self.lake.display_uri(o.key) for o, _ in source.files],
+                "$file_size": pa.array([o.size for o, _ in source.files], pa.int64()),
+                "$file_modified_time": pa.array(
+                    [o.modified for o, _ in source.files], pa.timestamp("us", tz="UTC")
+                ),
                 **{k: [values[i] for _, values in source.files] for i, (k, _) in enumerate(keys)},
             }
         )
-        mapping_name = f"__dw_partitions_{name}"
-        connection.register(mapping_name, mapping)
-        selected += [f"CAST(p.{_quote(k)} AS {DUCKDB_TYPES[t]}) AS {_quote(k)}" for k, t in keys]
+        files_name = f"__dw_files_{name}"
+        connection.register(files_name, files)
+        selected = [f"CAST(f.{quote(keys_of.get(c, c))} AS {duck[c]}) AS {quote(c)}" for c, _ in columns]
+        selected += [f"CAST(p.{quote(k)} AS {duck[k]}) AS {quote(k)}" for k, _ in keys]
+        selected += [
+            'p."$path" AS "$path"',
+            'p."$file_size" AS "$file_size"',
+            "dw_tstz(date_trunc('millisecond', p.\"$file_modified_time\"), 'UTC') AS \"$file_modified_time\"",
+        ]
+        # The file column DuckDB reports is the path as given, escapes removed: match on the raw path.
         connection.execute(
-            f"CREATE VIEW {_quote(name)} AS SELECT {', '.join(selected)} FROM {reader} f "
-            f"JOIN {_quote(mapping_name)} p ON f.{_FILE_COLUMN} = p.{_FILE_COLUMN}"
+            f"CREATE TEMP VIEW {quote(name)} AS SELECT {', '.join(selected)} FROM {reader} f "
+            f"JOIN {quote(files_name)} p ON f.{_FILE_COLUMN} = replace(replace(replace(p.{_FILE_COLUMN}, "
+            "'[*]', '*'), '[?]', '?'), '[[]', '[')"
         )
 
     def _create_dataset_view(
         self, connection: duckdb.DuckDBPyConnection, name: str, source: TableSource
     ) -> None:
         """Objects outside the local filesystem (S3) are read through pyarrow datasets on the lake's
-        filesystem, one per partition, since DuckDB's own S3 support is an extension it would
-        download. DuckDB scans them lazily, with projection pushdown."""
+        filesystem, one per object, since DuckDB's own S3 support is an extension it would download.
+        DuckDB scans them lazily, with projection pushdown."""
         definition = source.definition
         keys_of = dict(definition.json_keys)
         schema = pa.schema([(keys_of.get(c, c), ARROW_TYPES[t]) for c, t in definition.columns])
         file_format = ds.ParquetFileFormat() if definition.data_format == "PARQUET" else ds.JsonFileFormat()
-        groups: dict[tuple[str, ...], list[str]] = {}
-        for obj, values in source.files:
-            groups.setdefault(values, []).append(self.lake.path(obj.key))
         selects = []
-        for index, (values, paths) in enumerate(sorted(groups.items())):
+        for index, (obj, values) in enumerate(source.files):
             dataset_name = f"__dw_{name}_{index}"
             connection.register(
                 dataset_name,
-                ds.dataset(paths, schema=schema, format=file_format, filesystem=self.lake.filesystem),
+                ds.dataset(
+                    [self.lake.path(obj.key)],
+                    schema=schema,
+                    format=file_format,
+                    filesystem=self.lake.filesystem,
+                ),
             )
             selected = [
-                f"CAST({_quote(keys_of.get(c, c))} AS {DUCKDB_TYPES[t]}) AS {_quote(c)}"
+                f"CAST({quote(keys_of.get(c, c))} AS {tt.CATALOG_TYPES[t].duckdb()}) AS {quote(c)}"
                 for c, t in definition.columns
             ]
             selected += [
-                f"CAST({sql_string_literal(v)} AS {DUCKDB_TYPES[t]}) AS {_quote(k)}"
+                f"CAST({sql_string_literal(v)} AS {tt.CATALOG_TYPES[t].duckdb()}) AS {quote(k)}"
                 for v, (k, t) in zip(values, definition.partition_keys, strict=True)
             ]
-            selects.append(f"SELECT {', '.join(selected)} FROM {_quote(dataset_name)}")
-        connection.execute(f"CREATE VIEW {_quote(name)} AS {' UNION ALL '.join(selects)}")
+            modified = f"TIMESTAMPTZ '{obj.modified.isoformat()}'" if obj.modified else "NULL"
+            selected += [
+                f'{sql_string_literal(self.lake.display_uri(obj.key))} AS "$path"',
+                f'CAST({obj.size} AS BIGINT) AS "$file_size"',
+                f"dw_tstz(date_trunc('millisecond', {modified}), 'UTC') AS \"$file_modified_time\"",
+            ]
+            selects.append(f"SELECT {', '.join(selected)} FROM {quote(dataset_name)}")
+        connection.execute(f"CREATE TEMP VIEW {quote(name)} AS {' UNION ALL '.join(selects)}")
+
+
+_TRINO_MESSAGES = {
+    "Division by zero": "Division by zero",
+    "Overflow": "numeric value out of range",
+    "out of range": "numeric value out of range",
+}
+
+
+def _execution_error(error: duckdb.Error) -> QueryError:
+    message = str(error).strip().splitlines()[0]
+    if FAILURE_MARK in message:  # a failure Trino raises too (dw_fail)
+        found = re.search(re.escape(FAILURE_MARK) + r"(.*)' to INT32", message)
+        return QueryExecutionError(f"query failed: {found.group(1) if found else message}")
+    if "TRY can not be used in combination with a volatile function" in message:
+        return UnsupportedQuery("try() around an expression the local engine checks while it runs")
+    if "not supported by the local engine: " in message:
+        feature = message.split("not supported by the local engine: ", 1)[1]
+        return UnsupportedQuery(feature.split("; run it on")[0])
+    if (
+        isinstance(error, duckdb.IOException | duckdb.InvalidInputException)
+        and ("parquet" in message.lower() or "No magic bytes" in message or "file" in message.lower())
+        and not message.startswith("Invalid Input Error: Cannot cast")
+    ):
+        return QueryExecutionError(f"an object of the query could not be read: {_strip_kind(message)}")
+    for needle, text in _TRINO_MESSAGES.items():
+        if needle in message:
+            return QueryExecutionError(f"query failed: {text} ({_strip_kind(message)})")
+    return QueryExecutionError(f"query failed: {_strip_kind(message)}")
+
+
+def _strip_kind(message: str) -> str:
+    return message.split(" Error: ", 1)[1] if " Error: " in message else message

@@ -1,15 +1,17 @@
-"""Which partitions a query can touch, from its partition-key predicates.
+"""Which partitions each scan of a query can touch, from its partition-key predicates.
 
-For every reference to a partitioned table, the top-level AND-ed conditions of the enclosing
-SELECT's WHERE that compare the partition key with literals (=, IN, BETWEEN, <, <=, >, >=) bound the
-partitions it reads. A reference without such a bound needs every partition. The query itself is
-still executed with its full WHERE, so pruning only skips files that cannot match.
+For every scan of a partitioned table, the top-level AND-ed conditions of its own SELECT's WHERE
+(and inner-join ON) that compare that scan's partition key column with literals (=, IN, BETWEEN,
+<, <=, >, >=) bound the partitions it reads. A scan without such a bound needs every partition.
+Columns are qualified first, so a predicate binds to exactly one scan. The query itself is still
+executed with its full WHERE, so pruning only skips files that cannot match.
 """
 
 import dataclasses
 from collections.abc import Iterable, Mapping
 
 from sqlglot import exp
+from sqlglot.optimizer.scope import traverse_scope
 
 
 @dataclasses.dataclass(frozen=True)
@@ -85,7 +87,11 @@ def _bound_of(condition: exp.Expression, is_key: "callable") -> KeyBound | None:
         return KeyBound(values=frozenset(values)) if values and None not in values else None
     if isinstance(condition, exp.Between) and is_key(condition.this):
         low, high = _string_literal(condition.args["low"]), _string_literal(condition.args["high"])
-        return KeyBound(low=low, high=high) if low is not None and high is not None else None
+        if low is None or high is None:
+            return None
+        if condition.args.get("symmetric"):  # BETWEEN SYMMETRIC: either order of the ends
+            low, high = min(low, high), max(low, high)
+        return KeyBound(low=low, high=high)
     kind = type(condition)
     if kind not in _FLIPPED:
         return None
@@ -104,43 +110,53 @@ def _bound_of(condition: exp.Expression, is_key: "callable") -> KeyBound | None:
     }[kind]
 
 
-def table_references(
-    tree: exp.Expression, database: str, partition_keys: Mapping[str, str | None]
-) -> list[TableReference]:
-    """Every reference in `tree` to a table of `partition_keys` (table -> key, None if unpartitioned),
-    bare or qualified by `database`, with the bound its SELECT puts on the partition key."""
-    cte_names = {cte.alias_or_name for cte in tree.find_all(exp.CTE)}
-    references: list[TableReference] = []
-    for node in tree.find_all(exp.Table):
-        name, db = node.name, node.db
-        if name not in partition_keys or db not in ("", database) or (not db and name in cte_names):
-            continue
-        key = partition_keys[name]
-        references.append(TableReference(name, node, _bound_for(node, key, partition_keys) if key else None))
-    return references
-
-
-def _bound_for(node: exp.Table, key: str, partition_keys: Mapping[str, str | None]) -> KeyBound | None:
-    select = node.find_ancestor(exp.Select)
-    if select is None:
-        return None
-    alias = node.alias_or_name
-    siblings = [t for t in select.find_all(exp.Table) if t.find_ancestor(exp.Select) is select]
-    has_derived_source = any(
-        isinstance(s, exp.Subquery) and s.find_ancestor(exp.Select) is select
-        for s in select.find_all(exp.Subquery)
-    )
-    sharing_key = [t for t in siblings if partition_keys.get(t.name) == key]
-    unqualified_is_ours = len(sharing_key) == 1 and not has_derived_source
+def bound_of_conjuncts(conditions: Iterable[exp.Expression], alias: str, key: str) -> KeyBound | None:
+    """The bound that the AND-ed `conditions` put on column `key` of the relation `alias` (columns are
+    qualified, so a condition on another relation's column of the same name never counts)."""
 
     def is_key(column: exp.Expression) -> bool:
-        if not isinstance(column, exp.Column) or column.name != key:
-            return False
-        return column.table == alias if column.table else unqualified_is_ours
+        return isinstance(column, exp.Column) and column.name == key and column.table == alias
 
     bound: KeyBound | None = None
-    for condition in _conjuncts(select.args.get("where") and select.args["where"].this):
-        found = _bound_of(condition, is_key)
-        if found is not None:
-            bound = found if bound is None else bound.intersect(found)
+    for condition in conditions:
+        for conjunct in _conjuncts(condition):
+            found = _bound_of(conjunct, is_key)
+            if found is not None:
+                bound = found if bound is None else bound.intersect(found)
     return bound
+
+
+@dataclasses.dataclass(frozen=True)
+class ScanReference:
+    """One scan of a catalog table in a qualified query: the node, its alias and its own bound."""
+
+    table: str
+    node: exp.Table
+    bound: KeyBound | None
+
+
+def find_scans(
+    tree: exp.Expression, database: str, partition_keys: Mapping[str, str | None]
+) -> list[ScanReference]:
+    """Every scan of a catalog table in a qualified `tree`, each with the bound that its own SELECT's
+    WHERE (and inner-join ON conditions) put on the partition key. CTE references are not scans: the
+    CTE's own SELECT is."""
+    found: list[ScanReference] = []
+    for scope in traverse_scope(tree):
+        select = scope.expression
+        conditions: list[exp.Expression] = []
+        if isinstance(select, exp.Select):
+            if select.args.get("where"):
+                conditions.append(select.args["where"].this)
+            for join in select.args.get("joins") or []:
+                if join.args.get("on") and not join.args.get("side"):
+                    conditions.append(join.args["on"])
+        for alias, source in scope.sources.items():
+            if not isinstance(source, exp.Table) or source.name not in partition_keys:
+                continue
+            if source.db not in ("", database):
+                continue
+            key = partition_keys[source.name]
+            bound = bound_of_conjuncts(conditions, alias, key) if key else None
+            found.append(ScanReference(source.name, source, bound))
+    return found

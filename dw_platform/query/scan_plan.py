@@ -15,8 +15,8 @@ from sqlglot import exp
 from dw_platform.catalog import Catalog, Partition, TableDefinition
 from dw_platform.hours import is_inserted_at
 from dw_platform.lake import Lake, LakeObject, hour_folder
-from dw_platform.query.partition_filter import KeyBound, TableReference, table_references
-from dw_platform.query.sql import QueryError
+from dw_platform.query.partition_filter import KeyBound, find_scans
+from dw_platform.query.sql import QueryError, parse_query
 
 
 class FullScanRefused(QueryError):
@@ -48,8 +48,7 @@ class TableSource:
 
 @dataclasses.dataclass(frozen=True)
 class ScanPlan:
-    references: list[TableReference]
-    sources: dict[str, TableSource]
+    sources: dict[str, TableSource]  # by scan (view) name
 
     @property
     def scans(self) -> tuple[TableScan, ...]:
@@ -74,71 +73,108 @@ def _size(count: int) -> str:
 
 
 class ScanPlanner:
+    """Resolves each scan of a query to the partitions and objects it reads, and applies the guard
+    rail. A scan is one reference to a table: two references read through two sources, each pruned
+    by its own predicates only."""
+
     def __init__(self, catalog: Catalog, lake: Lake, database: str) -> None:
         self.catalog = catalog
         self.lake = lake
         self.database = database
 
-    def plan(self, tree: exp.Expression, *, allow_full_scan: bool = False) -> ScanPlan:
-        definitions = {t.name: t for t in self.catalog.list_tables(self.database)}
-        keys = {
-            name: (d.partition_keys[0][0] if d.partition_keys else None) for name, d in definitions.items()
-        }
-        references = table_references(tree, self.database, keys)
+    def definitions(self) -> dict[str, TableDefinition]:
+        return {t.name: t for t in self.catalog.list_tables(self.database)}
+
+    def plan(self, sql: str, *, allow_full_scan: bool = False) -> ScanPlan:
+        """The scans of an Athena query (used for the Athena engine: nothing is translated)."""
+        definitions = self.definitions()
+        tree = qualify_for_scans(parse_query(sql), self.database, definitions)
+        keys = {n: (d.partition_keys[0][0] if d.partition_keys else None) for n, d in definitions.items()}
+        scans = [(f"scan{i}", r.table, r.bound) for i, r in enumerate(find_scans(tree, self.database, keys))]
+        return self.plan_scans(scans, definitions, allow_full_scan=allow_full_scan)
+
+    def plan_scans(
+        self,
+        scans: Sequence[tuple[str, str, KeyBound | None]],
+        definitions: dict[str, TableDefinition],
+        *,
+        allow_full_scan: bool = False,
+    ) -> ScanPlan:
         if not allow_full_scan:
-            for reference in references:
-                key = keys[reference.table]
-                if key is not None and (reference.bound is None or not reference.bound.is_bounded):
+            for _, table, bound in scans:
+                definition = definitions[table]
+                key = definition.partition_keys[0][0] if definition.partition_keys else None
+                if key is not None and (bound is None or not bound.is_bounded):
                     raise FullScanRefused(
-                        f"the query reads table {reference.table!r} without bounding its partition key "
+                        f"the query reads table {table!r} without bounding its partition key "
                         f"{key!r}: add {key} = '...', {key} IN (...) or {key} BETWEEN '...' AND '...' "
                         f"(both ends) to its WHERE clause, or allow a full scan (dw query --allow-full-scan)"
                     )
-        sources = {
-            name: self._source(definitions[name], [r for r in references if r.table == name])
-            for name in {r.table for r in references}
-        }
-        return ScanPlan(references, sources)
+        sources = {view: self._source(definitions[table], bound) for view, table, bound in scans}
+        return ScanPlan(sources)
 
-    def _source(self, definition: TableDefinition, references: Sequence[TableReference]) -> TableSource:
+    def _source(self, definition: TableDefinition, bound: KeyBound | None) -> TableSource:
         if not definition.partition_keys:
             objects = self.lake.list_objects(definition.location)
             return TableSource(definition, [(o, ()) for o in objects], 0)
-        bounds = [r.bound for r in references]
         if definition.projection_start is not None:
-            partitions = self._projected_partitions(definition, bounds)
+            partitions = self._projected_partitions(definition, bound)
         else:
-            partitions = self._partitions(definition.name, bounds)
+            partitions = self._partitions(definition.name, bound)
         files = [(o, p.values) for p in partitions for o in self.lake.list_objects(p.location)]
         return TableSource(definition, files, len(partitions))
 
-    def _partitions(self, table: str, bounds: Sequence[KeyBound | None]) -> list[Partition]:
-        if any(b is None for b in bounds):
+    def _partitions(self, table: str, bound: KeyBound | None) -> list[Partition]:
+        if bound is None:
             return self.catalog.get_partitions(self.database, table)
-        explicit = [b for b in bounds if b is not None]
-        if all(b.values is not None for b in explicit):
-            wanted = sorted({v for b in explicit for v in b.values or ()})
-            candidates = self.catalog.get_partitions(self.database, table, [(v,) for v in wanted])
+        if bound.values is not None:
+            candidates = self.catalog.get_partitions(
+                self.database, table, [(v,) for v in sorted(bound.values)]
+            )
         else:
             candidates = self.catalog.get_partitions(self.database, table)
-        return [p for p in candidates if any(b.allows(p.values[0]) for b in explicit)]
+        return [p for p in candidates if bound.allows(p.values[0])]
 
-    def _projected_partitions(
-        self, definition: TableDefinition, bounds: Sequence[KeyBound | None]
-    ) -> list[Partition]:
+    def _projected_partitions(self, definition: TableDefinition, bound: KeyBound | None) -> list[Partition]:
         """Partition projection: every hour folder from the projection start on is a partition. Listed
         values need no lookup; anything else lists the table's folders once."""
         start = definition.projection_start or ""
-        explicit = [b for b in bounds if b is not None]
-        if len(explicit) == len(bounds) and all(b.values is not None for b in explicit):
-            hours = {v for b in explicit for v in b.values or () if is_inserted_at(v)}
+        if bound is not None and bound.values is not None:
+            hours = {v for v in bound.values if is_inserted_at(v)}
         else:
             prefix = definition.location
             keys = (o.key[len(prefix) :] for o in self.lake.list_objects(prefix))
             hours = {key[:13] for key in keys if is_inserted_at(key[:13])}
-        # The view serves every reference of the table: the union of what each may read.
         return [
             Partition((hour,), hour_folder(definition.name, hour))
             for hour in sorted(hours)
-            if hour >= start and any(b is None or b.allows(hour) for b in bounds)
+            if hour >= start and (bound is None or bound.allows(hour))
         ]
+
+
+def qualify_for_scans(
+    tree: exp.Expression, database: str, definitions: dict[str, TableDefinition]
+) -> exp.Expression:
+    """Qualify columns so that each predicate is attributed to one scan (no type analysis)."""
+    from sqlglot.errors import OptimizeError
+    from sqlglot.optimizer.qualify import qualify
+
+    schema = {
+        database: {
+            name: {c: "varchar" for c, _ in [*d.columns, *d.partition_keys]}
+            for name, d in definitions.items()
+        }
+    }
+    try:
+        return qualify(
+            tree,
+            schema=schema,
+            dialect="trino",
+            db=database,
+            expand_alias_refs=False,
+            quote_identifiers=False,
+            identify=False,
+            validate_qualify_columns=False,
+        )
+    except OptimizeError as error:
+        raise QueryError(f"cannot resolve the query: {str(error).splitlines()[0]}") from None

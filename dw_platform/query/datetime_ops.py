@@ -1,0 +1,446 @@
+"""Trino's date and time functions and operators as DuckDB text.
+
+A `timestamp with time zone` is a DuckDB struct of the instant (`i`) and the zone's name (`z`), so
+fields read in the value's own zone (`hour(from_iso8601_timestamp('...+02:00'))` is 10) and
+`AT TIME ZONE` changes the zone and keeps the instant. Calendar arithmetic in a named zone (DST)
+is refused at run time rather than computed on the instant.
+"""
+
+import re
+import zoneinfo
+
+from sqlglot import exp
+
+from dw_platform.query import trino_types as tt
+from dw_platform.query.operators import Typed, cast, coerce_all, round_timestamp, timestamp_text
+from dw_platform.query.sql import QueryError, UnsupportedQuery
+
+_UNITS = ("millisecond", "second", "minute", "hour", "day", "week", "month", "quarter", "year")
+_DATE_UNITS = ("day", "week", "month", "quarter", "year")
+_FIELDS = {
+    "year": "year({x})",
+    "quarter": "quarter({x})",
+    "month": "month({x})",
+    "week": "week({x})",
+    "week_of_year": "week({x})",
+    "day": "day({x})",
+    "day_of_month": "day({x})",
+    "day_of_week": "isodow({x})",
+    "dow": "isodow({x})",
+    "day_of_year": "dayofyear({x})",
+    "doy": "dayofyear({x})",
+    "year_of_week": "isoyear({x})",
+    "yow": "isoyear({x})",
+    "hour": "hour({x})",
+    "minute": "minute({x})",
+    "second": "second({x})",
+    "millisecond": "(millisecond({x}) % 1000)",
+}
+_TIME_FIELDS = ("hour", "minute", "second", "millisecond")
+
+
+def _local(value: Typed) -> str:
+    """The wall-clock TIMESTAMP of a date/time value in its own zone."""
+    if value.type.name == "timestamptz":
+        return f"dw_tstz_local({value.sql})"
+    return value.sql
+
+
+def _temporal(name: str, value: Typed) -> Typed:
+    if value.type.is_unknown:
+        return Typed("CAST(NULL AS TIMESTAMP)", tt.timestamp(3))
+    if not value.type.is_temporal:
+        raise QueryError(f"{name}() expects a date or timestamp, got {value.type.trino()}")
+    return value
+
+
+def extract_field(field: str, value: Typed) -> Typed:
+    value = _temporal(field, value)
+    if field not in _FIELDS:
+        raise UnsupportedQuery(f"extract({field.upper()} FROM ...)")
+    if value.type.name == "date" and field in _TIME_FIELDS:
+        raise QueryError(f"cannot extract {field.upper()} from a date")
+    return Typed(f"CAST({_FIELDS[field].format(x=_local(value))} AS BIGINT)", tt.BIGINT)
+
+
+def _unit(name: str, value: Typed) -> str:
+    found = re.fullmatch(r"'(\w+)'", value.sql)
+    if not found or found.group(1).lower() not in _UNITS:
+        raise UnsupportedQuery(f"{name}() with the unit {value.sql} (a literal such as 'hour' is needed)")
+    return found.group(1).lower()
+
+
+def _zone(value: Typed) -> str:
+    found = re.fullmatch(r"'(.+)'", value.sql)
+    if not found:
+        raise UnsupportedQuery("a time zone that is not a literal")
+    zone = found.group(1)
+    if zone.upper() in ("UTC", "Z", "GMT", "UT"):
+        return "UTC"
+    offset = re.fullmatch(r"([+-])(\d{2}):?(\d{2})", zone)
+    if offset:
+        sign, hours, minutes = offset.groups()
+        if int(hours) > 14 or int(minutes) > 59:
+            raise QueryError(f"Invalid time zone offset: {zone}")
+        return "UTC" if int(hours) == int(minutes) == 0 else f"{sign}{hours}:{minutes}"
+    try:
+        zoneinfo.ZoneInfo(zone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise QueryError(f"Time zone not supported: {zone}") from None
+    return zone
+
+
+def _as_tstz(value: Typed) -> Typed:
+    if value.type.name == "timestamptz":
+        return value
+    return cast(value, tt.timestamptz(value.type.precision if value.type.name == "timestamp" else 3))
+
+
+def at_timezone(value: Typed, zone: Typed) -> Typed:
+    value = _as_tstz(_temporal("at_timezone", value))
+    name = _zone(zone)
+    return Typed(f"dw_tstz(({value.sql}).i, '{name}')", value.type)
+
+
+def interval_literal(node: exp.Interval) -> Typed:
+    unit = node.args.get("unit")
+    text = node.this.name if isinstance(node.this, exp.Literal) else None
+    unit_name = unit.name.upper() if unit is not None else ""
+    if text is None or unit_name not in ("YEAR", "MONTH", "DAY", "HOUR", "MINUTE", "SECOND"):
+        raise UnsupportedQuery(f"the interval {node.sql('trino')}")
+    if not re.fullmatch(r"-?\d+" + (r"(\.\d{1,3})?" if unit_name == "SECOND" else ""), text.strip()):
+        raise UnsupportedQuery(f"the interval {node.sql('trino')}")
+    kind = tt.INTERVAL_YM if unit_name in ("YEAR", "MONTH") else tt.INTERVAL_DS
+    return Typed(f"INTERVAL '{text.strip()}' {unit_name}", kind)
+
+
+def temporal_arithmetic(op: str, left: Typed, right: Typed) -> Typed:
+    a, b = left.type, right.type
+    if op == "+" and a.name.startswith("interval") and b.is_temporal:
+        left, right, a, b = right, left, b, a
+    if a.is_temporal and b.name.startswith("interval") and op in ("+", "-"):
+        if a.name == "timestamp":
+            return Typed(f"({left.sql} {op} {right.sql})", a)
+        if a.name == "date":
+            if b.name == "interval_ds":
+                return Typed(f"dw_date_plus_days({left.sql}, {'-' if op == '-' else ''}({right.sql}))", a)
+            return Typed(f"CAST({left.sql} {op} {right.sql} AS DATE)", a)
+        return Typed(f"dw_tstz_plus({left.sql}, {'-' if op == '-' else ''}({right.sql}))", a)
+    if a.name == b.name and a.name.startswith("interval") and op in ("+", "-"):
+        return Typed(f"({left.sql} {op} {right.sql})", a)
+    if op == "-" and a.name == b.name == "timestamp":
+        return Typed(f"({left.sql} - {right.sql})", tt.INTERVAL_DS)
+    if op == "-" and a.name == b.name == "timestamptz":
+        return Typed(f"(({left.sql}).i - ({right.sql}).i)", tt.INTERVAL_DS)
+    raise UnsupportedQuery(f"{a.trino()} {op} {b.trino()}")
+
+
+# ---- functions ------------------------------------------------------------------------------------
+def call(name: str, args: list[Typed]) -> Typed:
+    if name in _FIELDS:
+        if len(args) != 1:
+            raise QueryError(f"{name}() takes 1 argument")
+        return extract_field(name, args[0])
+    handler = _HANDLERS.get(name)
+    if handler is None:
+        raise UnsupportedQuery(f"the function {name}()")
+    return handler(args)
+
+
+def _arity(name: str, args: list[Typed], *counts: int) -> None:
+    if len(args) not in counts:
+        raise UnsupportedQuery(f"{name}() with {len(args)} arguments")
+
+
+def _date_diff(args: list[Typed]) -> Typed:
+    _arity("date_diff", args, 3)
+    unit = _unit("date_diff", args[0])
+    (a, b), common = coerce_all(
+        [_temporal("date_diff", args[1]), _temporal("date_diff", args[2])], "date_diff"
+    )
+    if common.name == "date" and unit not in _DATE_UNITS:
+        raise QueryError(f"'{unit}' is not a valid DATE field")
+    if common.name == "timestamptz":
+        return Typed(f"dw_tstz_diff('{unit}', {a.sql}, {b.sql})", tt.BIGINT)
+    # DuckDB's date_sub counts whole units elapsed, as Trino's date_diff does.
+    return Typed(f"CAST(date_sub('{unit}', {a.sql}, {b.sql}) AS BIGINT)", tt.BIGINT)
+
+
+def _interval(unit: str, amount: str) -> str:
+    if unit == "week":
+        return f"to_days(CAST(({amount}) * 7 AS INTEGER))"
+    if unit == "quarter":
+        return f"to_months(CAST(({amount}) * 3 AS INTEGER))"
+    if unit == "millisecond":
+        return f"to_milliseconds(CAST({amount} AS BIGINT))"
+    return f"to_{unit}s(CAST({amount} AS {'INTEGER' if unit in ('day', 'month', 'year') else 'BIGINT'}))"
+
+
+def _date_add(args: list[Typed]) -> Typed:
+    _arity("date_add", args, 3)
+    unit = _unit("date_add", args[0])
+    amount, value = args[1], _temporal("date_add", args[2])
+    if not (amount.type.is_integer or amount.type.is_unknown):
+        raise QueryError(f"date_add() expects an integer amount, got {amount.type.trino()}")
+    interval = _interval(unit, amount.sql)
+    if value.type.name == "date":
+        if unit not in _DATE_UNITS:
+            raise QueryError(f"'{unit}' is not a valid DATE field")
+        return Typed(f"CAST({value.sql} + {interval} AS DATE)", value.type)
+    if value.type.name == "timestamp":
+        if unit == "millisecond" and (value.type.precision or 0) < 3:
+            raise UnsupportedQuery("date_add('millisecond', ...) on a timestamp with fewer than 3 digits")
+        return Typed(f"({value.sql} + {interval})", value.type)
+    return Typed(f"dw_tstz_plus({value.sql}, {interval})", value.type)
+
+
+def _date_trunc(args: list[Typed]) -> Typed:
+    _arity("date_trunc", args, 2)
+    unit = _unit("date_trunc", args[0])
+    value = _temporal("date_trunc", args[1])
+    if value.type.name == "date":
+        if unit not in _DATE_UNITS:
+            raise QueryError(f"'{unit}' is not a valid DATE field")
+        return Typed(f"CAST(date_trunc('{unit}', {value.sql}) AS DATE)", value.type)
+    if value.type.name == "timestamp":
+        return Typed(f"date_trunc('{unit}', {value.sql})", value.type)
+    return Typed(
+        f"dw_tstz_from_local(date_trunc('{unit}', dw_tstz_local({value.sql})), ({value.sql}).z)", value.type
+    )
+
+
+def _from_iso8601_timestamp(args: list[Typed]) -> Typed:
+    _arity("from_iso8601_timestamp", args, 1)
+    _string("from_iso8601_timestamp", args[0])
+    return Typed(f"dw_from_iso8601_timestamp({args[0].sql})", tt.timestamptz(3))
+
+
+def _from_iso8601_date(args: list[Typed]) -> Typed:
+    _arity("from_iso8601_date", args, 1)
+    _string("from_iso8601_date", args[0])
+    return Typed(f"dw_from_iso8601_date({args[0].sql})", tt.DATE)
+
+
+def _string(name: str, value: Typed) -> None:
+    if not (value.type.is_string or value.type.is_unknown):
+        raise QueryError(f"{name}() expects varchar, got {value.type.trino()}")
+
+
+def _to_iso8601(args: list[Typed]) -> Typed:
+    _arity("to_iso8601", args, 1)
+    value = _temporal("to_iso8601", args[0])
+    if value.type.name == "date":
+        return Typed(f"strftime({value.sql}, '%Y-%m-%d')", tt.varchar(16))
+    precision = value.type.precision or 0
+    text = timestamp_text(_local(value), precision).replace("'%Y-%m-%d %H:%M:%S", "'%Y-%m-%dT%H:%M:%S")
+    if value.type.name == "timestamp":
+        return Typed(text, tt.VARCHAR)
+    return Typed(f"({text} || dw_tstz_offset_text({value.sql}))", tt.VARCHAR)
+
+
+def _with_timezone(args: list[Typed]) -> Typed:
+    _arity("with_timezone", args, 2)
+    value = args[0]
+    if value.type.name != "timestamp":
+        raise QueryError(f"with_timezone() expects a timestamp, got {value.type.trino()}")
+    zone = _zone(args[1])
+    return Typed(
+        f"dw_tstz(dw_tstz_from_local({value.sql}, '{zone}').i, '{zone}')",
+        tt.timestamptz(value.type.precision or 0),
+    )
+
+
+def _from_unixtime(args: list[Typed]) -> Typed:
+    _arity("from_unixtime", args, 1)
+    value = args[0]
+    if not (value.type.is_numeric or value.type.is_unknown):
+        raise QueryError(f"from_unixtime() expects a number, got {value.type.trino()}")
+    return Typed(
+        f"dw_tstz(make_timestamptz(CAST(round(CAST({value.sql} AS DOUBLE) * 1000) AS BIGINT) * 1000), 'UTC')",
+        tt.timestamptz(3),
+    )
+
+
+def _to_unixtime(args: list[Typed]) -> Typed:
+    _arity("to_unixtime", args, 1)
+    value = _temporal("to_unixtime", args[0])
+    if value.type.name == "date":
+        raise QueryError("to_unixtime() expects a timestamp")
+    instant = f"({value.sql}).i" if value.type.name == "timestamptz" else f"timezone('UTC', {value.sql})"
+    return Typed(f"(epoch_us({instant}) / 1000000.0)", tt.DOUBLE)
+
+
+def _last_day_of_month(args: list[Typed]) -> Typed:
+    _arity("last_day_of_month", args, 1)
+    value = _temporal("last_day_of_month", args[0])
+    return Typed(f"last_day({_local(value)})", tt.DATE)
+
+
+def _now(args: list[Typed]) -> Typed:
+    _arity("now", args, 0)
+    return Typed("dw_tstz(date_trunc('millisecond', get_current_timestamp()), 'UTC')", tt.timestamptz(3))
+
+
+def _date(args: list[Typed]) -> Typed:
+    _arity("date", args, 1)
+    return cast(args[0], tt.DATE)
+
+
+_HANDLERS = {
+    "date_diff": _date_diff,
+    "date_add": _date_add,
+    "date_trunc": _date_trunc,
+    "from_iso8601_timestamp": _from_iso8601_timestamp,
+    "from_iso8601_date": _from_iso8601_date,
+    "to_iso8601": _to_iso8601,
+    "with_timezone": _with_timezone,
+    "at_timezone": lambda args: (_arity("at_timezone", args, 2), at_timezone(args[0], args[1]))[1],
+    "from_unixtime": _from_unixtime,
+    "to_unixtime": _to_unixtime,
+    "last_day_of_month": _last_day_of_month,
+    "now": _now,
+    "date": _date,
+}
+
+
+# ---- formatting ------------------------------------------------------------------------------------
+_MYSQL_FORMAT = {
+    "a": "%a",
+    "b": "%b",
+    "c": "%-m",
+    "d": "%d",
+    "e": "%-d",
+    "H": "%H",
+    "h": "%I",
+    "I": "%I",
+    "i": "%M",
+    "j": "%j",
+    "k": "%-H",
+    "l": "%-I",
+    "M": "%B",
+    "m": "%m",
+    "p": "%p",
+    "r": "%I:%M:%S %p",
+    "S": "%S",
+    "s": "%S",
+    "T": "%H:%M:%S",
+    "W": "%A",
+    "Y": "%Y",
+    "y": "%y",
+    "%": "%%",
+}
+_MYSQL_PARSE = {
+    "d": "%d",
+    "e": "%d",
+    "H": "%H",
+    "h": "%I",
+    "I": "%I",
+    "i": "%M",
+    "m": "%m",
+    "c": "%m",
+    "p": "%p",
+    "S": "%S",
+    "s": "%S",
+    "T": "%H:%M:%S",
+    "Y": "%Y",
+    "j": "%j",
+    "k": "%H",
+    "%": "%%",
+    "b": "%b",
+    "M": "%B",
+}
+
+
+def _mysql(pattern: str, table: dict[str, str], name: str) -> str:
+    out, i = [], 0
+    while i < len(pattern):
+        char = pattern[i]
+        if char == "%" and i + 1 < len(pattern):
+            spec = pattern[i + 1]
+            if spec not in table:
+                raise UnsupportedQuery(f"{name}() with the specifier %{spec}")
+            out.append(table[spec])
+            i += 2
+        elif char == "%":
+            raise UnsupportedQuery(f"{name}() with a lone %")
+        else:
+            out.append(char)
+            i += 1
+    return "".join(out).replace("'", "''")
+
+
+_JODA = {
+    "yyyy": "%Y",
+    "yy": "%y",
+    "MMMM": "%B",
+    "MMM": "%b",
+    "MM": "%m",
+    "M": "%-m",
+    "dd": "%d",
+    "d": "%-d",
+    "HH": "%H",
+    "H": "%-H",
+    "hh": "%I",
+    "h": "%-I",
+    "mm": "%M",
+    "m": "%-M",
+    "ss": "%S",
+    "s": "%-S",
+    "SSS": "%g",
+    "a": "%p",
+    "EEEE": "%A",
+    "EEE": "%a",
+    "DDD": "%j",
+}
+
+
+def _joda(pattern: str) -> str:
+    out, i = [], 0
+    while i < len(pattern):
+        char = pattern[i]
+        if char == "'":
+            end = pattern.find("'", i + 1)
+            if end == -1:
+                raise QueryError(f"unterminated quote in the pattern {pattern!r}")
+            out.append("'" if end == i + 1 else pattern[i + 1 : end].replace("%", "%%"))
+            i = end + 1
+        elif char.isalpha():
+            j = i
+            while j < len(pattern) and pattern[j] == char:
+                j += 1
+            run = pattern[i:j]
+            if run not in _JODA:
+                raise UnsupportedQuery(f"format_datetime() with the pattern letters {run!r}")
+            out.append(_JODA[run])
+            i = j
+        else:
+            out.append("%%" if char == "%" else char)
+            i += 1
+    return "".join(out).replace("'", "''")
+
+
+def _literal(value: str | None, name: str) -> str:
+    if value is None:
+        raise UnsupportedQuery(f"{name}() with a pattern that is not a literal")
+    return value
+
+
+def format_datetime(args: list[Typed], literals: list[str | None]) -> Typed:
+    _arity("format_datetime", args, 2)
+    value = _temporal("format_datetime", args[0])
+    pattern = _joda(_literal(literals[1], "format_datetime"))
+    return Typed(f"strftime({_local(value)}, '{pattern}')", tt.VARCHAR)
+
+
+def date_format(args: list[Typed], literals: list[str | None]) -> Typed:
+    _arity("date_format", args, 2)
+    value = _temporal("date_format", args[0])
+    pattern = _mysql(_literal(literals[1], "date_format"), _MYSQL_FORMAT, "date_format")
+    return Typed(f"strftime({_local(value)}, '{pattern}')", tt.VARCHAR)
+
+
+def date_parse(args: list[Typed], literals: list[str | None]) -> Typed:
+    _arity("date_parse", args, 2)
+    _string("date_parse", args[0])
+    pattern = _mysql(_literal(literals[1], "date_parse"), _MYSQL_PARSE, "date_parse")
+    return Typed(round_timestamp(f"strptime({args[0].sql}, '{pattern}')", 3), tt.timestamp(3))

@@ -1,0 +1,224 @@
+"""Expressions: each sqlglot node the translator accepts, typed and emitted as DuckDB text.
+
+A node type that is not handled here is refused by name, so the local engine never passes an
+expression it has not checked through to DuckDB's own (different) semantics.
+"""
+
+from typing import TYPE_CHECKING
+
+from sqlglot import exp
+
+from dw_platform.query import trino_types as tt
+from dw_platform.query.operators import (
+    Typed,
+    arithmetic,
+    cast,
+    coerce,
+    coerce_all,
+    comparable,
+    comparison,
+    literal_number,
+    negate,
+    string_literal,
+)
+from dw_platform.query.scopes import Scope
+from dw_platform.query.sql import QueryError, UnsupportedQuery
+
+if TYPE_CHECKING:
+    from dw_platform.query.translator import Translator
+
+_ARITHMETIC = {exp.Add: "+", exp.Sub: "-", exp.Mul: "*", exp.Div: "/", exp.Mod: "%"}
+_COMPARISON = {exp.EQ: "=", exp.NEQ: "<>", exp.GT: ">", exp.GTE: ">=", exp.LT: "<", exp.LTE: "<="}
+
+
+def quote(identifier: str) -> str:
+    return '"' + identifier.replace('"', '""') + '"'
+
+
+def translate_expression(tr: "Translator", node: exp.Expression, scope: Scope) -> Typed:
+    from dw_platform.query import functions
+
+    kind = type(node)
+    if kind is exp.Paren:
+        inner = tr.expr(node.this, scope)
+        return Typed(f"({inner.sql})", inner.type)
+    if kind is exp.Literal:
+        return string_literal(node.this) if node.is_string else literal_number(node.this)
+    if kind is exp.Boolean:
+        return Typed("true" if node.this else "false", tt.BOOLEAN)
+    if kind is exp.Null:
+        return Typed("NULL", tt.UNKNOWN)
+    if kind is exp.Column:
+        return _column(node, scope)
+    if kind is exp.Identifier:  # a lambda parameter
+        return Typed(quote(node.name), scope.resolve("", node.name))
+    if kind in _ARITHMETIC:
+        return arithmetic(_ARITHMETIC[kind], tr.expr(node.this, scope), tr.expr(node.expression, scope))
+    if kind is exp.Neg:
+        return negate(tr.expr(node.this, scope))
+    if kind in _COMPARISON:
+        return comparison(_COMPARISON[kind], tr.expr(node.this, scope), tr.expr(node.expression, scope))
+    if kind in (exp.NullSafeEQ, exp.NullSafeNEQ):
+        left, right = comparable(
+            tr.expr(node.this, scope), tr.expr(node.expression, scope), "IS DISTINCT FROM"
+        )
+        op = "IS NOT DISTINCT FROM" if kind is exp.NullSafeEQ else "IS DISTINCT FROM"
+        return Typed(f"(({left.sql}) {op} ({right.sql}))", tt.BOOLEAN)
+    if kind in (exp.And, exp.Or):
+        left, right = tr.boolean(node.this, scope), tr.boolean(node.expression, scope)
+        return Typed(f"(({left.sql}) {'AND' if kind is exp.And else 'OR'} ({right.sql}))", tt.BOOLEAN)
+    if kind is exp.Not:
+        return Typed(f"(NOT ({tr.boolean(node.this, scope).sql}))", tt.BOOLEAN)
+    if kind is exp.Is:
+        value = tr.expr(node.this, scope)
+        if not isinstance(node.expression, exp.Null):
+            raise UnsupportedQuery(f"IS {node.expression.sql('trino')}")
+        return Typed(f"(({value.sql}) IS NULL)", tt.BOOLEAN)
+    if kind is exp.Between:
+        return _between(tr, node, scope)
+    if kind is exp.In:
+        return _in(tr, node, scope)
+    if kind is exp.Exists:
+        sql, _ = tr.subquery(node.this, scope)
+        return Typed(f"EXISTS ({sql})", tt.BOOLEAN)
+    if kind is exp.Subquery:
+        sql, columns = tr.subquery(node.this, scope)
+        if len(columns) != 1:
+            raise QueryError("a scalar subquery must return one column")
+        # Trino fails when a scalar subquery returns more than one row; so does this.
+        return Typed(f"dw_single_row(ARRAY({sql}))", columns[0][1])
+    if kind is exp.Like:
+        return _like(tr, node, scope, None)
+    if kind is exp.Escape and isinstance(node.this, exp.Like):
+        return _like(tr, node.this, scope, node.expression)
+    if kind is exp.ILike:
+        raise QueryError("ILIKE is not Trino SQL: use lower(x) LIKE ...")
+    if kind is exp.DPipe:
+        return functions.concat_values([tr.expr(node.this, scope), tr.expr(node.expression, scope)])
+    if kind is exp.Case:
+        return _case(tr, node, scope)
+    if kind is exp.If:
+        branches = [(node.this, node.args.get("true"))]
+        return _branches(tr, branches, node.args.get("false"), scope)
+    if kind in (exp.Cast, exp.TryCast):
+        target = tt.from_sqlglot(node.to)
+        safe = kind is exp.TryCast or bool(node.args.get("safe"))
+        return cast(tr.expr(node.this, scope), target, safe=safe)
+    if kind is exp.Interval:
+        from dw_platform.query.datetime_ops import interval_literal
+
+        return interval_literal(node)
+    if kind is exp.Array:
+        return functions.array_constructor([tr.expr(e, scope) for e in node.expressions])
+    if kind is exp.Bracket:
+        # sqlglot stores an integer literal subscript 0-based (Trino's index minus one): undo that.
+        keys = [
+            exp.Literal.number(int(e.name) + 1) if isinstance(e, exp.Literal) and not e.is_string else e
+            for e in node.expressions
+        ]
+        return functions.subscript(tr.expr(node.this, scope), [tr.expr(e, scope) for e in keys])
+    if kind is exp.Dot:
+        return functions.row_field(tr.expr(node.this, scope), node.expression.name)
+    if kind is exp.Window:
+        return functions.window(tr, node, scope)
+    if kind is exp.Filter:
+        return functions.aggregate(tr, node.this, scope, filter_=node.expression)
+    if kind is exp.AtTimeZone:
+        from dw_platform.query.datetime_ops import at_timezone
+
+        return at_timezone(tr.expr(node.this, scope), tr.expr(node.args["zone"], scope))
+    if kind in (exp.ArgMax, exp.ArgMin):
+        return functions.aggregate(tr, node, scope)
+    if kind in (exp.Anonymous,) or isinstance(node, exp.Func):
+        return functions.call(tr, node, scope)
+    raise UnsupportedQuery(f"the expression {node.sql('trino')[:60]!r}")
+
+
+def _column(node: exp.Column, scope: Scope) -> Typed:
+    if node.args.get("db") or node.args.get("catalog"):
+        raise UnsupportedQuery(f"the column reference {node.sql('trino')}")
+    table, name = node.table, node.name
+    t = scope.resolve(table, name)
+    return Typed(f"{quote(table)}.{quote(name)}" if table else quote(name), t)
+
+
+def _between(tr: "Translator", node: exp.Between, scope: Scope) -> Typed:
+    value, low, high = (tr.expr(node.args[k], scope) for k in ("this", "low", "high"))
+    (value, low, high), common = coerce_all([value, low, high], "BETWEEN")
+    if common.name == "timestamptz":
+        value, low, high = (Typed(f"({v.sql}).i", common) for v in (value, low, high))
+    if node.args.get("symmetric"):
+        text = (
+            f"(({value.sql}) BETWEEN least({low.sql}, {high.sql}) AND greatest({low.sql}, {high.sql}) "
+            f"AND ({low.sql}) IS NOT NULL AND ({high.sql}) IS NOT NULL)"
+        )
+        # NULL ends give NULL, as a comparison with NULL does.
+        nulls = f"({low.sql}) IS NULL OR ({high.sql}) IS NULL OR ({value.sql}) IS NULL"
+        text = f"CASE WHEN {nulls} THEN NULL ELSE {text} END"
+        return Typed(text, tt.BOOLEAN)
+    return Typed(f"(({value.sql}) BETWEEN ({low.sql}) AND ({high.sql}))", tt.BOOLEAN)
+
+
+def _in(tr: "Translator", node: exp.In, scope: Scope) -> Typed:
+    value = tr.expr(node.this, scope)
+    query = node.args.get("query")
+    if query is not None:
+        sql, columns = tr.subquery(query.this if isinstance(query, exp.Subquery) else query, scope)
+        if len(columns) != 1:
+            raise QueryError("an IN subquery must return one column")
+        common = tt.common_super_type(value.type, columns[0][1])
+        if common is None:
+            raise QueryError(f"IN compares {value.type.trino()} with {columns[0][1].trino()}")
+        if common.name in ("timestamptz", "json", "map"):
+            raise UnsupportedQuery(f"IN over values of type {common.trino()}")
+        inner = (
+            f"SELECT {cast(Typed(quote(columns[0][0]), columns[0][1]), common).sql} FROM ({sql}) AS __dw_in"
+        )
+        return Typed(f"(({coerce(value, common).sql}) IN ({inner}))", tt.BOOLEAN)
+    if node.args.get("unnest") or node.args.get("field"):
+        raise UnsupportedQuery("this form of IN")
+    members = [tr.expr(e, scope) for e in node.expressions]
+    values, common = coerce_all([value, *members], "IN")
+    if common.name in ("timestamptz", "json", "map"):
+        raise UnsupportedQuery(f"IN over values of type {common.trino()}")
+    return Typed(f"(({values[0].sql}) IN ({', '.join(v.sql for v in values[1:])}))", tt.BOOLEAN)
+
+
+def _like(tr: "Translator", node: exp.Like, scope: Scope, escape: exp.Expression | None) -> Typed:
+    value, pattern = tr.expr(node.this, scope), tr.expr(node.expression, scope)
+    for operand in (value, pattern):
+        if not (operand.type.is_string or operand.type.is_unknown):
+            raise QueryError(f"LIKE needs varchar operands, got {operand.type.trino()}")
+    negate = "NOT " if node.args.get("negate") else ""
+    if escape is None:
+        # DuckDB's LIKE has no default escape character either; `\` is literal in both.
+        return Typed(f"({negate}({value.sql}) LIKE ({pattern.sql}) ESCAPE '')", tt.BOOLEAN)
+    esc = tr.expr(escape, scope)
+    return Typed(f"({negate}({value.sql}) LIKE ({pattern.sql}) ESCAPE ({esc.sql}))", tt.BOOLEAN)
+
+
+def _case(tr: "Translator", node: exp.Case, scope: Scope) -> Typed:
+    subject = node.this
+    branches = []
+    for when in node.args.get("ifs") or []:
+        condition = when.this
+        if subject is not None:
+            condition = exp.EQ(this=subject.copy(), expression=condition)
+        branches.append((condition, when.args.get("true")))
+    return _branches(tr, branches, node.args.get("default"), scope)
+
+
+def _branches(
+    tr: "Translator",
+    branches: list[tuple[exp.Expression, exp.Expression | None]],
+    default: exp.Expression | None,
+    scope: Scope,
+) -> Typed:
+    conditions = [tr.boolean(c, scope) for c, _ in branches]
+    results = [tr.expr(r, scope) if r is not None else Typed("NULL", tt.UNKNOWN) for _, r in branches]
+    otherwise = tr.expr(default, scope) if default is not None else Typed("NULL", tt.UNKNOWN)
+    values, common = coerce_all([*results, otherwise], "CASE")
+    text = " ".join(f"WHEN {c.sql} THEN {v.sql}" for c, v in zip(conditions, values[:-1], strict=True))
+    if common.is_unknown:
+        common = tt.UNKNOWN
+    return Typed(f"(CASE {text} ELSE {values[-1].sql} END)", common)
