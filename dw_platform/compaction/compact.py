@@ -34,7 +34,7 @@ from dw_platform.hours import is_inserted_at
 from dw_platform.identifiers import quoted_identifier, sql_string_literal
 from dw_platform.lake import Lake, LakeObject, hour_folder
 from dw_platform.lake_stats import parquet_rows
-from dw_platform.registration import add_partitions, hour_partition
+from dw_platform.registration import add_partitions, lake_partition
 from dw_platform.runtime import Runtime
 from dw_platform.types import ARROW_TYPES
 
@@ -85,7 +85,7 @@ def _partition(runtime: Runtime, table: str, hour: str) -> Partition:
     found = runtime.catalog.get_partitions(database, table, [(hour,)])
     if found:
         return found[0]
-    add_partitions(runtime, table, [hour_partition(table, hour)])
+    add_partitions(runtime, table, [lake_partition(runtime.lake, table, hour)])
     return runtime.catalog.get_partitions(database, table, [(hour,)])[0]
 
 
