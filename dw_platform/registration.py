@@ -1,9 +1,11 @@
 """Hourly partition registration: point each `inserted_at` hour at its folder in the lake."""
 
 import dataclasses
+import posixpath
 from collections.abc import Sequence
 
 from dw_platform.catalog import Partition, TableNotFoundError, table_definition
+from dw_platform.compaction.layout import COMPACTED_ROOT, hour_root
 from dw_platform.compaction.versions import hour_versions, newest_complete
 from dw_platform.hours import is_inserted_at
 from dw_platform.lake import Lake, hour_folder
@@ -38,7 +40,21 @@ def new_streaming_partitions(runtime: Runtime, table: str, hours: Sequence[str])
     hours again never points a compacted hour at its emptied raw folder."""
     database = runtime.warehouse.name
     known = {p.values[0] for p in runtime.catalog.get_partitions(database, table, [(h,) for h in hours])}
-    return [lake_partition(runtime.lake, table, h) for h in hours if h not in known]
+    missing = [h for h in hours if h not in known]
+    if not missing:
+        return []
+    # One listing for the whole range (a month of new hours: one call), then only hours with
+    # version folders are looked into.
+    roots = [hour_root(table, h) for h in missing]
+    listed = runtime.lake.list_objects(
+        f"{posixpath.commonpath([min(roots), max(roots)])}/", include_hidden=True
+    )
+    start = len(f"{COMPACTED_ROOT}/{table}/")  # then the hour
+    compacted = {"/".join(o.key[start:].split("/")[:4]) for o in listed}
+    return [
+        lake_partition(runtime.lake, table, h) if h in compacted else hour_partition(table, h)
+        for h in missing
+    ]
 
 
 def add_partitions(runtime: Runtime, table: str, partitions: Sequence[Partition]) -> int:
