@@ -1,6 +1,7 @@
 """A compacted version is self-describing: losing or garbling its manifest loses no rows, and one bad
 hour does not stop the late-objects sensor for the others (issue 17, finding 1)."""
 
+import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -55,7 +56,6 @@ def compacted_and_cleaned(runtime: Runtime, hour: datetime, count: int, seed: in
 
 
 def expected_ids(count: int, seed: int, hour: datetime) -> list[str]:
-    import json
 
     records, _ = sample_events(count, hour, seed=seed)
     return [json.loads(r)["id"] for r in records]
@@ -126,3 +126,18 @@ def test_an_undescribable_version_is_refused_and_kept_and_other_hours_still_reco
         compact_hour(runtime, "clicks", inserted_at(hour), SMALL, now=LATER)
         compact_hour(runtime, "clicks", inserted_at(hour), SMALL, now=EVEN_LATER)
         assert len(ids(runtime, inserted_at(hour))) == count
+
+
+def test_a_manifest_claiming_a_raw_object_its_files_lack_does_not_get_it_deleted(runtime: Runtime) -> None:
+    hour = hour_at(3)
+    value = inserted_at(hour)
+    location = compacted_and_cleaned(runtime, hour, 300, seed=1)
+    send(runtime, hour, 40, seed=2)  # a late object ...
+    [late] = runtime.lake.list_objects(hour_folder("clicks", value))
+    key = f"{location}{MANIFEST_NAME}"
+    manifest = json.loads(runtime.lake.read_bytes(key))
+    manifest["raw_objects"].append(late.key)  # ... that a wrong manifest says the version holds
+    runtime.lake.put_bytes(key, json.dumps(manifest).encode())
+    compact_hour(runtime, "clicks", value, SMALL, now=LATER)
+    compact_hour(runtime, "clicks", value, SMALL, now=EVEN_LATER)
+    assert ids(runtime, value) == sorted(expected_ids(300, 1, hour) + expected_ids(40, 2, hour))

@@ -147,11 +147,22 @@ def inspect_version(lake: Lake, location: str, objects: Sequence[LakeObject] | N
         objects = lake.list_objects(location, include_hidden=True)
     files = _data_files(objects)
     manifest, manifest_problem = _from_manifest(lake, location, files)
-    if manifest is not None:
-        return VersionState(location, tuple(objects), manifest, manifest.raw_objects, None)
     recovered, claimed, footer_problem = _from_footers(location, _stamps(lake, files))
+    if manifest is not None and (recovered is None or _agree(manifest, recovered)):
+        # Files without footer records (UNLOAD's, older versions') have only the manifest to go by.
+        return VersionState(location, tuple(objects), manifest, manifest.raw_objects, None)
+    # The footers win over a manifest that says otherwise: deletions trust what a version holds.
     problem = None if recovered else f"{manifest_problem} and {footer_problem}"
     return VersionState(location, tuple(objects), recovered, claimed, problem, recovered is not None)
+
+
+def _agree(manifest: Manifest, recovered: Manifest) -> bool:
+    return (manifest.version, manifest.raw_objects, sorted(manifest.files), manifest.rows) == (
+        recovered.version,
+        recovered.raw_objects,
+        sorted(recovered.files),
+        recovered.rows,
+    )
 
 
 def describe_version(lake: Lake, location: str, *, repair: bool = False) -> Manifest:
