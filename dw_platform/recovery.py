@@ -12,7 +12,7 @@ import dataclasses
 from collections.abc import Iterable
 
 from dw_platform.catalog import Partition
-from dw_platform.compaction.compact import CompactionOptions, compact_hour
+from dw_platform.compaction.compact import CompactionOptions, compact_hour, unique_raw
 from dw_platform.compaction.layout import COMPACTED_ROOT, hour_root
 from dw_platform.compaction.versions import VersionUndescribedError, hour_versions, newest_complete
 from dw_platform.hours import is_inserted_at
@@ -75,23 +75,31 @@ def _streaming_hour(runtime: Runtime, spec: TableSpec, hour: str, options: Compa
     lake, table = runtime.lake, spec.name
     states = hour_versions(lake, table, hour)
     newest = newest_complete(states)
-    undescribed = [s for s in states if s.claimed_raw is None]
+    raw = lake.list_objects(hour_folder(table, hour))
+    # Folders that may hold rows the chosen location lacks: they are kept, and a person decides.
+    doubtful = [
+        s
+        for s in states
+        if (newest is None or s.location != newest.location)
+        and (s.claimed_raw is None or unique_raw(s, newest, raw))
+    ]
+    problem = (
+        f"{len(doubtful)} version folders under {hour_root(table, hour)} may hold rows the hour's "
+        f"{'version' if newest else 'raw folder'} lacks (undescribed or incomplete); kept: restore "
+        "their manifests and rebuild again"
+        if doubtful
+        else ""
+    )
     if newest is None:
-        problem = (
-            f"{len(undescribed)} version folders under {hour_root(table, hour)} cannot be described; "
-            "pointed at the raw folder: restore their manifests and rebuild again"
-            if undescribed
-            else ""
-        )
         partition = hour_partition(table, hour)
         return HourRebuilt(
             table, hour, partition.location, "raw", _point(runtime, table, partition), 0, problem
         )
     action = _point(runtime, table, Partition((hour,), newest.location))
     contained = set(newest.raw_objects)
-    late = [o for o in lake.list_objects(hour_folder(table, hour)) if o.key not in contained]
-    if not late:
-        return HourRebuilt(table, hour, newest.location, "version", action)
+    late = [o for o in raw if o.key not in contained]
+    if not late or problem:
+        return HourRebuilt(table, hour, newest.location, "version", action, 0, problem)
     dedupe = newest.dedupe_key if newest.dedupe_key in spec.column_names else None
     try:  # raw objects that arrived after the version: folded in, so every row is visible again
         report = compact_hour(runtime, table, hour, dataclasses.replace(options, dedupe_key=dedupe))

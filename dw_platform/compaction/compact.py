@@ -297,7 +297,7 @@ def _uncontained(raw: Sequence[LakeObject], manifest: Manifest | None) -> list[L
     return [o for o in raw if o.key not in contained]
 
 
-def _unique_raw(state: VersionState, current: Manifest | None, raw: Sequence[LakeObject]) -> set[str]:
+def unique_raw(state: VersionState, current: Manifest | None, raw: Sequence[LakeObject]) -> set[str]:
     """Raw objects a version claims that exist nowhere else (not in the current version, not in the
     raw folder): the version holds the only copy of their rows."""
     elsewhere = set(current.raw_objects if current else ()) | {o.key for o in raw}
@@ -313,7 +313,7 @@ def _check_no_stranded_version(
     for state in hour_versions(lake, table, hour):
         if current is not None and state.location == current.location:
             continue
-        unique = _unique_raw(state, current, raw)
+        unique = unique_raw(state, current, raw)
         if unique:
             raise VersionUndescribedError(
                 f"cannot compact {table} hour {hour}: version {state.location} holds {len(unique)} raw "
@@ -346,7 +346,7 @@ def _delete_superseded(
             continue
         newest = state.newest_write
         recent = newest is None or now - newest < grace  # a run may still be writing or switching
-        if state.claimed_raw is None or recent or _unique_raw(state, manifest, raw):
+        if state.claimed_raw is None or recent or unique_raw(state, manifest, raw):
             continue
         doomed += state.objects
     for count, obj in enumerate(doomed, start=1):

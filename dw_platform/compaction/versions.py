@@ -21,6 +21,7 @@ from dw_platform.compaction.manifest import Manifest
 from dw_platform.lake import Lake, LakeObject, is_hidden
 
 FOOTER_KEY = "dw.version"
+TORN = -1  # rows of a data file without a readable footer
 _VERSION_FOLDER = re.compile(r"^v\d{5}-[0-9a-f]{12}$")
 
 
@@ -63,7 +64,8 @@ class VersionState:
     location: str
     objects: tuple[LakeObject, ...]  # everything under the prefix, hidden ones included
     manifest: Manifest | None  # complete, from the manifest or recovered from the footers
-    claimed_raw: tuple[str, ...] | None  # what its files say it holds, even when incomplete
+    # What its files say it holds, even when incomplete (empty: no readable file); None: unknown.
+    claimed_raw: tuple[str, ...] | None
     problem: str | None  # why it is not complete, or undescribed
     recovered: bool = False  # described by its footers alone (the manifest is lost or garbled)
 
@@ -103,8 +105,8 @@ def _stamps(lake: Lake, files: Sequence[LakeObject]) -> list[tuple[LakeObject, F
             with lake.filesystem.open_input_file(lake.path(obj.key)) as handle:
                 metadata = pq.ParquetFile(handle).metadata
             stamped.append((obj, FileStamp.from_footer(metadata.metadata), metadata.num_rows))
-        except (OSError, ValueError, TypeError, KeyError):  # unreadable or torn file
-            stamped.append((obj, None, 0))
+        except (OSError, ValueError, TypeError, KeyError):  # torn (a crash mid-write): no reader can read it
+            stamped.append((obj, None, TORN))
     return stamped
 
 
@@ -112,9 +114,13 @@ def _from_footers(
     location: str, stamped: list[tuple[LakeObject, FileStamp | None, int]]
 ) -> tuple[Manifest | None, tuple[str, ...] | None, str]:
     stamps = [s for _, s, _ in stamped if s is not None]
+    readable_unstamped = [o for o, s, n in stamped if s is None and n != TORN]
     if not stamps:
-        return None, None, "no data file carries a version record"
-    claimed = tuple(sorted({k for s in stamps for k in s.raw_objects}))
+        if readable_unstamped:
+            return None, None, "no data file carries a version record"
+        return None, (), "it holds no readable data file (a run interrupted while writing)"
+    # A file the platform's writers did not stamp could hold anything: nothing is claimed then.
+    claimed = None if readable_unstamped else tuple(sorted({k for s in stamps for k in s.raw_objects}))
     first = stamps[0]
     common = ("table", "inserted_at", "version", "location", "raw_objects", "created_at", "shares")
     if len(stamps) != len(stamped) or any(getattr(s, f) != getattr(first, f) for s in stamps for f in common):
