@@ -29,7 +29,7 @@ class HourRebuilt:
     hour: str
     location: str
     source: str  # version | raw | results | errors
-    action: str  # created | switched | unchanged
+    action: str  # created | switched | unchanged | kept (left where it was: see problem)
     late_objects_folded: int = 0
     problem: str = ""  # an hour left for a person to look at (nothing was deleted)
 
@@ -54,8 +54,9 @@ def _hours_under(lake: Lake, prefix: str, *, include_hidden: bool = False) -> li
     return sorted(found)
 
 
-def _point(runtime: Runtime, table: str, partition: Partition) -> str:
-    """Register `partition`, or switch the existing one to its location; returns what was done."""
+def _point(runtime: Runtime, table: str, partition: Partition, *, keep_existing: bool = False) -> str:
+    """Register `partition`, or switch the existing one to its location (unless `keep_existing`);
+    returns what was done."""
     database = runtime.warehouse.name
     existing = runtime.catalog.get_partitions(database, table, [partition.values])
     if not existing:
@@ -63,6 +64,8 @@ def _point(runtime: Runtime, table: str, partition: Partition) -> str:
         return "created"
     if existing[0].location == partition.location:
         return "unchanged"
+    if keep_existing:
+        return "kept"
     switched = runtime.catalog.switch_partition_location(
         database, table, partition.values, partition.location, expected_location=existing[0].location
     )
@@ -92,10 +95,10 @@ def _streaming_hour(runtime: Runtime, spec: TableSpec, hour: str, options: Compa
     )
     if newest is None:
         partition = hour_partition(table, hour)
-        return HourRebuilt(
-            table, hour, partition.location, "raw", _point(runtime, table, partition), 0, problem
-        )
-    action = _point(runtime, table, Partition((hour,), newest.location))
+        action = _point(runtime, table, partition, keep_existing=bool(problem))
+        return HourRebuilt(table, hour, partition.location, "raw", action, 0, problem)
+    # In doubt, an existing partition keeps its location: a switch could hide rows.
+    action = _point(runtime, table, Partition((hour,), newest.location), keep_existing=bool(problem))
     contained = set(newest.raw_objects)
     late = [o for o in raw if o.key not in contained]
     if not late or problem:

@@ -9,10 +9,12 @@ import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pyarrow.parquet as pq
 import pytest
 
 from dw_platform.analytics_dw import analytics_dw
 from dw_platform.compaction.compact import compact_hour
+from dw_platform.compaction.versions import hour_versions
 from dw_platform.lake import hour_folder
 from dw_platform.runtime import Runtime
 from dw_platform.settings import Settings
@@ -157,3 +159,34 @@ def test_catalog_rebuild_gives_exact_counts_per_hour_after_losing_the_catalog(
     clean_up(env, ("10", "11", "12"))
     clean_up(env, ("10", "11", "12"))
     assert counts(env) == {**expected(), "10": 310}
+
+
+def test_catalog_rebuild_reports_an_undescribable_version_and_keeps_it(lake: Path, tmp_path: Path) -> None:
+    env = copy_of(lake, tmp_path)
+    runtime = runtime_of(env)
+    [version] = hour_versions(runtime.lake, "clicks", "2026/03/01/10")
+    runtime.lake.delete(f"{version.location}_manifest.json")
+    for obj in runtime.lake.list_objects(version.location):  # files as UNLOAD writes them: no record
+        pq.write_table(
+            pq.read_table(runtime.lake.path(obj.key)).replace_schema_metadata(None),
+            runtime.lake.path(obj.key),
+        )
+    before = sorted(
+        o.key for o in runtime.lake.list_objects("compacted/clicks/2026/03/01/10/", include_hidden=True)
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "dw_platform.cli.main", "catalog", "rebuild"],
+        env=env,
+        capture_output=True,
+        timeout=300,
+    )
+    assert result.returncode == 1
+    assert (
+        "PROBLEM clicks 2026/03/01/10: 1 version folders under compacted/clicks/2026/03/01/10/"
+        in result.stdout.decode()
+    )
+    assert counts(env)["10"] == 300  # the partition kept its location
+    after = sorted(
+        o.key for o in runtime.lake.list_objects("compacted/clicks/2026/03/01/10/", include_hidden=True)
+    )
+    assert after == before
