@@ -67,7 +67,7 @@ def count(env: dict[str, str]) -> int:
         ],
         env=env,
         capture_output=True,
-        timeout=120,
+        timeout=300,
     )
     assert result.returncode == 0, result.stderr.decode()
     return json.loads(result.stdout)[0]["n"]
@@ -81,10 +81,12 @@ def test_a_compaction_killed_while_writing_leaves_a_folder_nobody_mistakes_for_a
     deliver(runtime, "clicks", records, arrival=ARRIVAL, batches=12)
     register_hours(runtime, "clicks", [HOUR], with_stats=False)
     env = {**os.environ, "DW_HOME": str(settings.home), "DAGSTER_HOME": str(tmp_path / "dagster")}
-    crashed = subprocess.run([sys.executable, "-c", CRASHING_COMPACTION, HOUR], env=env, timeout=120)
-    assert crashed.returncode == -signal.SIGKILL
+    crashed = subprocess.run(
+        [sys.executable, "-c", CRASHING_COMPACTION, HOUR], env=env, timeout=300, capture_output=True
+    )
+    assert crashed.returncode == -signal.SIGKILL, crashed.stderr.decode()
     [partial] = hour_versions(runtime.lake, "clicks", HOUR)
-    assert partial.objects and not partial.complete
+    assert partial.objects and not partial.complete, partial
     assert count(env) == 3000
 
     for path in settings.home.glob("catalog.sqlite*"):
@@ -93,7 +95,7 @@ def test_a_compaction_killed_while_writing_leaves_a_folder_nobody_mistakes_for_a
         [sys.executable, "-m", "dw_platform.cli.main", "catalog", "rebuild", "--json"],
         env=env,
         capture_output=True,
-        timeout=120,
+        timeout=300,
     )
     assert rebuilt.returncode == 0, rebuilt.stdout.decode() + rebuilt.stderr.decode()
     [clicks] = [h for h in json.loads(rebuilt.stdout)["hours"] if h["table"] == "clicks"]
@@ -101,10 +103,11 @@ def test_a_compaction_killed_while_writing_leaves_a_folder_nobody_mistakes_for_a
     assert count(env) == 3000
 
     later = datetime.now(UTC) + timedelta(hours=2)
-    assert compact_hour(runtime, "clicks", HOUR, SMALL).status == "compacted"
+    report = compact_hour(runtime, "clicks", HOUR, SMALL)
+    assert report.status == "compacted", report
     compact_hour(runtime, "clicks", HOUR, SMALL, now=later)  # raw objects and the partial folder go
     versions = hour_versions(runtime.lake, "clicks", HOUR)
-    assert [v.complete for v in versions] == [True]
+    assert [v.complete for v in versions] == [True], versions
     assert {o.key.split("/")[-2] for o in runtime.lake.list_objects(hour_root("clicks", HOUR))} == {
         versions[0].location.split("/")[-2]
     }
