@@ -2,14 +2,11 @@
 event hour (`event_time`)."""
 
 from collections.abc import Callable, Mapping, Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from dw_platform.batch import BatchContext
-from dw_platform.hours import inserted_at, is_inserted_at, parse_hour
+from dw_platform.hours import ONE_HOUR, floor_hour, inserted_at, is_inserted_at, parse_hour
 from dw_platform.identifiers import sql_string_literal, validate_identifier
-
-# `event_time` is UTC ISO-8601 (`2026-03-01T10:15:02.123Z`): its first 13 characters name its hour.
-EVENT_HOUR = "replace(replace(substr(event_time, 1, 13), '-', '/'), 'T', '/')"
 
 
 def _counts_per_hour(
@@ -42,21 +39,50 @@ def count_events_per_hour(context: BatchContext) -> Mapping[str, list[dict]]:
     )
 
 
+def event_time_window(context: BatchContext, hour: str) -> tuple[str, str]:
+    """The arrival hours that can hold events of event hour `hour`: an event arrives at most
+    `clock_skew_minutes` before its event time (a clock running ahead), and its flush is filed under
+    the arrival hour of the flush's oldest record, up to a flush interval earlier still; it arrives
+    at most `lateness_hours` after."""
+    batch = context.table.batch
+    lateness = timedelta(hours=batch.lateness_hours if batch else 0)
+    skew = timedelta(minutes=batch.clock_skew_minutes if batch else 0)
+    flush = timedelta(seconds=_inputs_flush_interval_s(context))
+    start = parse_hour(hour)
+    return inserted_at(floor_hour(start - flush - skew)), inserted_at(start + lateness)
+
+
+def _inputs_flush_interval_s(context: BatchContext) -> int:
+    streaming = [context.warehouse.table(t).streaming for t in context.inputs]
+    return max((s.flush_interval_s for s in streaming if s is not None), default=0)
+
+
+def _instant(hour: datetime) -> str:
+    return f"from_iso8601_timestamp({sql_string_literal(f'{hour:%Y-%m-%dT%H:%M:%S}Z')})"
+
+
 def count_events_per_event_hour(context: BatchContext) -> Mapping[str, list[dict]]:
-    """Per event hour H: events whose `event_time` falls in H, read from the arrival hours
-    H .. H + lateness (a late event lands in a later arrival hour, never an earlier one). Rows whose
-    `event_time` is not a UTC ISO-8601 time are not counted here."""
+    """Per event hour H: events whose `event_time` (ISO-8601, any offset, compared as an instant)
+    falls in H, read from H's own window of arrival hours (`event_time_window`) whatever other hours
+    the run covers. Rows whose `event_time` is not an ISO-8601 time are not counted here."""
     hours = sorted(context.hours)
-    lateness = timedelta(hours=context.table.batch.lateness_hours if context.table.batch else 0)
-    last_arrival = inserted_at(parse_hour(hours[-1]) + lateness)
-    arrivals = f"{sql_string_literal(hours[0])} AND {sql_string_literal(last_arrival)}"
-    in_list = ", ".join(sql_string_literal(h) for h in hours)
+    windows = {h: event_time_window(context, h) for h in hours}
+    first, last = min(w[0] for w in windows.values()), max(w[1] for w in windows.values())
+    # One branch per event hour: its instants and its own arrival window (comparisons only, so the
+    # result is the same on Athena and the local engine).
+    branches = " ".join(
+        f"WHEN t >= {_instant(parse_hour(h))} AND t < {_instant(parse_hour(h) + ONE_HOUR)} "
+        f"AND inserted_at BETWEEN {sql_string_literal(lo)} AND {sql_string_literal(hi)} "
+        f"THEN {sql_string_literal(h)}"
+        for h, (lo, hi) in windows.items()
+    )
     return _counts_per_hour(
         context,
         hours,
         lambda table: (
-            f"SELECT hour_key, count(*) AS n FROM (SELECT {EVENT_HOUR} AS hour_key FROM {table} "
-            f"WHERE inserted_at BETWEEN {arrivals}) AS arrived "
-            f"WHERE hour_key IN ({in_list}) GROUP BY hour_key"
+            f"SELECT hour_key, count(*) AS n FROM (SELECT CASE {branches} END AS hour_key FROM "
+            f"(SELECT inserted_at, try(from_iso8601_timestamp(event_time)) AS t FROM {table} "
+            f"WHERE inserted_at BETWEEN {sql_string_literal(first)} AND {sql_string_literal(last)}) "
+            "AS arrived) AS placed WHERE hour_key IS NOT NULL GROUP BY hour_key"
         ),
     )

@@ -1,11 +1,14 @@
 """Hourly partition registration: point each `inserted_at` hour at its folder in the lake."""
 
 import dataclasses
+import posixpath
 from collections.abc import Sequence
 
 from dw_platform.catalog import Partition, TableNotFoundError, table_definition
+from dw_platform.compaction.layout import COMPACTED_ROOT, hour_root
+from dw_platform.compaction.versions import hour_versions, newest_complete
 from dw_platform.hours import is_inserted_at
-from dw_platform.lake import hour_folder
+from dw_platform.lake import Lake, hour_folder
 from dw_platform.lake_stats import HourStats, hour_stats
 from dw_platform.runtime import Runtime
 from dw_platform.tables import sync_catalog
@@ -23,6 +26,35 @@ def hour_partition(table: str, hour: str) -> Partition:
     if not is_inserted_at(hour):
         raise ValueError(f"not an inserted_at hour (YYYY/MM/DD/HH): {hour!r}")
     return Partition((hour,), hour_folder(table, hour))
+
+
+def lake_partition(lake: Lake, table: str, hour: str) -> Partition:
+    """Where an hour's rows are, by the lake alone: its newest complete compacted version if it has
+    one (its raw folder may have been emptied by the cleanup), else its raw folder."""
+    newest = newest_complete(hour_versions(lake, table, hour))
+    return Partition((hour,), newest.location) if newest else hour_partition(table, hour)
+
+
+def new_streaming_partitions(runtime: Runtime, table: str, hours: Sequence[str]) -> list[Partition]:
+    """The hours not registered yet, each at its `lake_partition`: registering a lost catalog's
+    hours again never points a compacted hour at its emptied raw folder."""
+    database = runtime.warehouse.name
+    known = {p.values[0] for p in runtime.catalog.get_partitions(database, table, [(h,) for h in hours])}
+    missing = [h for h in hours if h not in known]
+    if not missing:
+        return []
+    # One listing for the whole range (a month of new hours: one call), then only hours with
+    # version folders are looked into.
+    roots = [hour_root(table, h) for h in missing]
+    listed = runtime.lake.list_objects(
+        f"{posixpath.commonpath([min(roots), max(roots)])}/", include_hidden=True
+    )
+    start = len(f"{COMPACTED_ROOT}/{table}/")  # then the hour
+    compacted = {"/".join(o.key[start:].split("/")[:4]) for o in listed}
+    return [
+        lake_partition(runtime.lake, table, h) if h in compacted else hour_partition(table, h)
+        for h in missing
+    ]
 
 
 def add_partitions(runtime: Runtime, table: str, partitions: Sequence[Partition]) -> int:
@@ -44,9 +76,15 @@ def register_hours(
     spec = runtime.warehouse.table(table)
     if spec.partition_key is None:
         raise ValueError(f"table {table!r} is not partitioned")
-    wanted = [hour_partition(table, hour) for hour in hours]
     projected = spec.streaming is not None and spec.streaming.projection_start is not None
-    created = 0 if projected else add_partitions(runtime, table, wanted)  # projection: nothing to add
+    created = 0
+    if not projected:  # projection: nothing to add
+        wanted = (
+            new_streaming_partitions(runtime, table, hours)
+            if spec.streaming
+            else [hour_partition(table, hour) for hour in hours]
+        )
+        created = add_partitions(runtime, table, wanted) if wanted else 0
     errors = runtime.warehouse.errors_table(table)
     if errors is not None:  # the hour's isolated records, queryable as `<table>_errors`
         add_partitions(runtime, errors.name, [Partition((h,), f"{errors.prefix}{h}/") for h in hours])

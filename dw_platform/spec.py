@@ -95,6 +95,9 @@ class BatchOptions:
     # Hours after an hour during which its rows can still change (late arrivals): each scheduled run
     # recomputes the last `lateness_hours + 1` hours, and the job may read that far ahead.
     lateness_hours: int = 0
+    # How far a device's clock may run ahead of arrival: an event-time job reads arrival hours from
+    # this (plus the inputs' flush interval) before an event hour on.
+    clock_skew_minutes: int = 5
 
 
 @dataclasses.dataclass(frozen=True)
@@ -254,9 +257,12 @@ class ServerlessDataWarehouse:
         data_format: str = "JSON",
         partition_keys: ColumnsLike | None = (("inserted_at", "string"),),
         lateness_hours: int = 0,
+        clock_skew_minutes: int = 5,
     ) -> ServerlessDataWarehouse:
         """A table written by `job` on `schedule` (cron), reading the declared `inputs` tables. With
-        `lateness_hours`, every scheduled run recomputes that many hours back as well."""
+        `lateness_hours`, every scheduled run recomputes that many hours back as well.
+        `clock_skew_minutes` bounds how far event times may run ahead of arrival times (event-time
+        jobs read that much, plus the inputs' flush interval, before each hour)."""
         if not callable(job):
             raise DeclarationError(f"table {name!r}: job must be callable, got {job!r}")
         if len(schedule.split()) != 5:
@@ -276,7 +282,11 @@ class ServerlessDataWarehouse:
             raise DeclarationError(
                 f"table {name!r}: lateness_hours must be within 0-168, got {lateness_hours}"
             )
-        options = BatchOptions(job, schedule, tuple(inputs), lateness_hours)
+        if not 0 <= clock_skew_minutes <= 1440:
+            raise DeclarationError(
+                f"table {name!r}: clock_skew_minutes must be within 0-1440, got {clock_skew_minutes}"
+            )
+        options = BatchOptions(job, schedule, tuple(inputs), lateness_hours, clock_skew_minutes)
         return self._add(dataclasses.replace(spec, batch=options))
 
     # ---- queries on the spec ------------------------------------------------------------------

@@ -233,20 +233,28 @@ class GlueCatalog:
     def get_partitions(
         self, database: str, table: str, values: Sequence[tuple[str, ...]] | None = None
     ) -> list[Partition]:
-        found: list[Partition] = []
+        try:
+            found = self._get_partitions(database, table, values)
+        except self.glue.exceptions.EntityNotFoundException:
+            return []  # as the local catalog: an unknown table has no partitions
+        return sorted(found, key=lambda p: p.values)
+
+    def _get_partitions(
+        self, database: str, table: str, values: Sequence[tuple[str, ...]] | None
+    ) -> list[Partition]:
         if values is None:
             pages = self.glue.get_paginator("get_partitions").paginate(DatabaseName=database, TableName=table)
-            found = [self._partition(p) for page in pages for p in page["Partitions"]]
-        else:
-            for chunk in _chunks(list(values), GET_CHUNK):
-                pending = [{"Values": list(v)} for v in chunk]
-                while pending:
-                    response = self.glue.batch_get_partition(
-                        DatabaseName=database, TableName=table, PartitionsToGet=pending
-                    )
-                    found += [self._partition(p) for p in response.get("Partitions", [])]
-                    pending = response.get("UnprocessedKeys", [])
-        return sorted(found, key=lambda p: p.values)
+            return [self._partition(p) for page in pages for p in page["Partitions"]]
+        found: list[Partition] = []
+        for chunk in _chunks(list(values), GET_CHUNK):
+            pending = [{"Values": list(v)} for v in chunk]
+            while pending:
+                response = self.glue.batch_get_partition(
+                    DatabaseName=database, TableName=table, PartitionsToGet=pending
+                )
+                found += [self._partition(p) for p in response.get("Partitions", [])]
+                pending = response.get("UnprocessedKeys", [])
+        return found
 
     def switch_partition_location(
         self, database: str, table: str, values: tuple[str, ...], new_location: str, expected_location: str

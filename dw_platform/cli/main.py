@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from dw_platform.cli import commands
+from dw_platform.cli.catalog import add_catalog
 from dw_platform.cli.provision import ProvisionError, add_provision
 from dw_platform.settings import PLANNED_EVENTS_ENV, ensure_dagster_home
 
@@ -119,7 +120,17 @@ def build_parser() -> argparse.ArgumentParser:
         "DW_PROFILE (local), DW_HOME (./.dw), DAGSTER_HOME (DW_HOME/dagster).",
     )
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for add in (_add_send, _add_drain, _add_backfill, _add_query, _add_status, _add_demo, add_provision):
+    adders = (
+        _add_send,
+        _add_drain,
+        _add_backfill,
+        _add_query,
+        _add_status,
+        _add_demo,
+        add_catalog,
+        add_provision,
+    )
+    for add in adders:
         add(subparsers)
     return parser
 

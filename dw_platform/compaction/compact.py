@@ -19,15 +19,22 @@ from datetime import UTC, datetime, timedelta
 import pyarrow as pa
 
 from dw_platform.catalog import Partition
-from dw_platform.compaction.layout import hour_root, new_version_prefix, version_of
-from dw_platform.compaction.manifest import Manifest, read_manifest, write_manifest
+from dw_platform.compaction.layout import new_version_prefix, version_of
+from dw_platform.compaction.manifest import Manifest, write_manifest
 from dw_platform.compaction.rewrite import RewriteOptions, RewriteResult, rewrite
 from dw_platform.compaction.unload import unload_plan
+from dw_platform.compaction.versions import (
+    FileStamp,
+    VersionState,
+    VersionUndescribedError,
+    describe_version,
+    hour_versions,
+)
 from dw_platform.hours import is_inserted_at
 from dw_platform.identifiers import quoted_identifier, sql_string_literal
 from dw_platform.lake import Lake, LakeObject, hour_folder
 from dw_platform.lake_stats import parquet_rows
-from dw_platform.registration import add_partitions, hour_partition
+from dw_platform.registration import add_partitions, lake_partition
 from dw_platform.runtime import Runtime
 from dw_platform.types import ARROW_TYPES
 
@@ -52,7 +59,7 @@ class CompactionOptions:
 class CompactionReport:
     table: str
     inserted_at: str
-    status: str  # compacted | unchanged | empty | lost_race
+    status: str  # compacted | unchanged | empty | lost_race | deferred | refused
     version: int | None  # the hour's current version after this run
     rows: int
     files_before: int = 0
@@ -62,10 +69,13 @@ class CompactionReport:
     duplicates_removed: int = 0
     late_objects: int = 0  # raw objects not yet in a version
     deleted_objects: int = 0
+    reason: str = ""  # why a refused or deferred hour was left as it was
 
     def metadata(self) -> dict[str, int | str]:
         numbers = dataclasses.asdict(self)
         numbers.pop("table")
+        if not self.reason:
+            numbers.pop("reason")
         numbers["version"] = self.version or 0
         return numbers
 
@@ -75,7 +85,7 @@ def _partition(runtime: Runtime, table: str, hour: str) -> Partition:
     found = runtime.catalog.get_partitions(database, table, [(hour,)])
     if found:
         return found[0]
-    add_partitions(runtime, table, [hour_partition(table, hour)])
+    add_partitions(runtime, table, [lake_partition(runtime.lake, table, hour)])
     return runtime.catalog.get_partitions(database, table, [(hour,)])[0]
 
 
@@ -94,14 +104,22 @@ def compact_hours(
 ) -> Iterator[CompactionReport]:
     """`compact_hour` for each hour, `parallel` hours at a time (hours share nothing but the catalog;
     pyarrow and the AWS calls release the GIL), reports in the order of `hours`. Peak memory is
-    `parallel` times one hour's."""
+    `parallel` times one hour's. An hour whose version cannot be described is reported as `refused`
+    (with the reason) and the others go on."""
     if parallel < 1:
         raise ValueError(f"parallel must be at least 1, got {parallel}")
     if not hours:
         return
-    yield compact_hour(runtime, table, hours[0], options)  # alone: it may create catalog entries
+
+    def one(hour: str) -> CompactionReport:
+        try:
+            return compact_hour(runtime, table, hour, options)
+        except VersionUndescribedError as error:
+            return CompactionReport(table, hour, "refused", None, 0, reason=str(error))
+
+    yield one(hours[0])  # alone: it may create catalog entries
     with ThreadPoolExecutor(max_workers=parallel, thread_name_prefix=f"compact-{table}") as pool:
-        yield from pool.map(lambda hour: compact_hour(runtime, table, hour, options), hours[1:])
+        yield from pool.map(one, hours[1:])
 
 
 def compact_hour(
@@ -112,18 +130,48 @@ def compact_hour(
     *,
     now: datetime | None = None,
     fault: FaultHook = _no_fault,
+    attempts: int = 3,
 ) -> CompactionReport:
+    """Compact one hour. If objects land in the raw folder while the hour is rewritten (the raw
+    folder is listed again right before the switch), the rewrite starts over with them, up to
+    `attempts` times; a first compaction (readers see the raw folder) then gives up without
+    switching rather than hide them, a re-compaction switches and leaves them late."""
     if not is_inserted_at(hour):
         raise ValueError(f"not an inserted_at hour (YYYY/MM/DD/HH): {hour!r}")
     now = now or datetime.now(UTC)
-    lake, database = runtime.lake, runtime.warehouse.name
     spec = runtime.warehouse.table(table)
+    if options.dedupe_key is not None and options.dedupe_key not in spec.column_names:
+        raise ValueError(f"table {table!r} has no column {options.dedupe_key!r} to de-duplicate on")
     current = _partition(runtime, table, hour).location
-    previous = _current_manifest(lake, current)
-    raw = lake.list_objects(hour_folder(table, hour))
+    previous = _current_manifest(runtime.lake, current)
+    raw = runtime.lake.list_objects(hour_folder(table, hour))
+    _check_no_stranded_version(runtime.lake, table, hour, previous, raw)
+    for attempt in range(1, attempts + 1):
+        outcome = _attempt(
+            runtime, table, hour, current, previous, raw, options, now, fault, attempt == attempts
+        )
+        if isinstance(outcome, CompactionReport):
+            return outcome
+        raw = outcome  # objects arrived during the rewrite: again, with them
+    raise AssertionError("unreachable: the last attempt always reports")
+
+
+def _attempt(
+    runtime: Runtime,
+    table: str,
+    hour: str,
+    current: str,
+    previous: Manifest | None,
+    raw: list[LakeObject],
+    options: CompactionOptions,
+    now: datetime,
+    fault: FaultHook,
+    last_attempt: bool,
+) -> CompactionReport | list[LakeObject]:
+    """One rewrite and switch; returns the new raw listing instead if objects arrived meanwhile."""
+    lake, database = runtime.lake, runtime.warehouse.name
     late = _uncontained(raw, previous)
     current_version, current_rows = (previous.version, previous.rows) if previous else (None, 0)
-
     if not late:
         deleted = _delete_superseded(lake, table, hour, previous, raw, options.grace, now=now, fault=fault)
         status = "unchanged" if previous else "empty"
@@ -132,8 +180,11 @@ def compact_hour(
     inputs: list[LakeObject] = (lake.list_objects(current) if previous else []) + late
     version = (previous.version if previous else 0) + 1
     prefix = new_version_prefix(table, hour, version)
-    if options.dedupe_key is not None and options.dedupe_key not in spec.column_names:
-        raise ValueError(f"table {table!r} has no column {options.dedupe_key!r} to de-duplicate on")
+    # Cumulative: what earlier versions contained (even if since deleted) plus the late objects.
+    contained = tuple(sorted({*(previous.raw_objects if previous else ()), *(o.key for o in late)}))
+    stamp = FileStamp(
+        table, hour, version, prefix, contained, options.dedupe_key, now.isoformat(), 1, 0, 0, False
+    )
     if options.engine == "athena_unload":
         result = _unload(runtime, table, hour, prefix, late if previous else [], options)
     else:
@@ -143,6 +194,7 @@ def compact_hour(
             prefix,
             _schema(runtime, table),
             dataclasses.replace(options.rewrite, dedupe_key=options.dedupe_key),
+            stamp,
         )
     fault("after_output")
     manifest = Manifest(
@@ -150,26 +202,41 @@ def compact_hour(
         inserted_at=hour,
         version=version,
         location=prefix,
-        # Cumulative: what earlier versions contained (even if since deleted) plus the late objects.
-        raw_objects=tuple(sorted({*(previous.raw_objects if previous else ()), *(o.key for o in late)})),
+        raw_objects=contained,
         files=result.files,
         rows=result.rows,
         duplicates_removed=result.input_rows - result.rows,
         deduplicated=options.dedupe_key is not None,
         created_at=now,  # the switch follows at once; the grace period counts from here
+        dedupe_key=options.dedupe_key,
     )
     write_manifest(lake, manifest)
     fault("before_switch")
+    # Objects delivered since the listing: a switch now would hide them from readers of the raw folder.
+    relisted = lake.list_objects(hour_folder(table, hour))
+    arrived = _uncontained(relisted, manifest)
+    if arrived and (not last_attempt or previous is None):
+        _drop(lake, prefix)
+        if not last_attempt:
+            return relisted
+        return CompactionReport(
+            table,
+            hour,
+            "deferred",
+            current_version,
+            current_rows,
+            late_objects=len(late) + len(arrived),
+            reason=f"{len(arrived)} objects kept landing during the rewrite; the hour stays as it was",
+        )
     if not runtime.catalog.switch_partition_location(
         database, table, (hour,), prefix, expected_location=current
     ):
-        for obj in lake.list_objects(prefix, include_hidden=True):  # never visible: safe to drop now
-            lake.delete(obj.key)
+        _drop(lake, prefix)
         return CompactionReport(
             table, hour, "lost_race", current_version, current_rows, late_objects=len(late)
         )
     fault("after_switch")
-    deleted = _delete_superseded(lake, table, hour, manifest, raw, options.grace, now=now, fault=fault)
+    deleted = _delete_superseded(lake, table, hour, manifest, relisted, options.grace, now=now, fault=fault)
     return CompactionReport(
         table,
         hour,
@@ -184,6 +251,11 @@ def compact_hour(
         late_objects=len(late),
         deleted_objects=deleted,
     )
+
+
+def _drop(lake: Lake, prefix: str) -> None:
+    for obj in lake.list_objects(prefix, include_hidden=True):  # never visible: safe to drop now
+        lake.delete(obj.key)
 
 
 def _unload(
@@ -214,14 +286,40 @@ def _unload(
 
 
 def _current_manifest(lake: Lake, location: str) -> Manifest | None:
-    """The manifest of the version a partition points at; None for a raw (never compacted) hour."""
-    return read_manifest(lake, location) if version_of(location) else None
+    """The description of the version a partition points at (recovered from its files' footers if
+    its manifest is lost, VersionUndescribedError if neither describes it); None for a raw hour."""
+    return describe_version(lake, location, repair=True) if version_of(location) else None
 
 
 def _uncontained(raw: Sequence[LakeObject], manifest: Manifest | None) -> list[LakeObject]:
     """Raw objects the version does not contain yet: all of them for an hour never compacted."""
     contained = set(manifest.raw_objects) if manifest else set()
     return [o for o in raw if o.key not in contained]
+
+
+def unique_raw(state: VersionState, current: Manifest | None, raw: Sequence[LakeObject]) -> set[str]:
+    """Raw objects a version claims that exist nowhere else (not in the current version, not in the
+    raw folder): the version holds the only copy of their rows."""
+    elsewhere = set(current.raw_objects if current else ()) | {o.key for o in raw}
+    return set(state.claimed_raw or ()) - elsewhere
+
+
+def _check_no_stranded_version(
+    lake: Lake, table: str, hour: str, current: Manifest | None, raw: Sequence[LakeObject]
+) -> None:
+    """Refuse to build on the current location while another version holds rows nowhere else (the
+    catalog points at an older version or the raw folder, e.g. after it was lost and rebuilt by
+    hand): a new version from the current location would leave them out."""
+    for state in hour_versions(lake, table, hour):
+        if current is not None and state.location == current.location:
+            continue
+        unique = unique_raw(state, current, raw)
+        if unique:
+            raise VersionUndescribedError(
+                f"cannot compact {table} hour {hour}: version {state.location} holds {len(unique)} raw "
+                "objects that neither the current location nor the raw folder has; point the catalog "
+                "at the lake's versions first (`dw catalog rebuild`)"
+            )
 
 
 def _delete_superseded(
@@ -236,17 +334,21 @@ def _delete_superseded(
     fault: FaultHook,
 ) -> int:
     """Delete what the hour's current version (`manifest`) supersedes, once it has been current for
-    `grace`: the raw objects it contains, older versions, and leftovers of crashed or losing runs."""
+    `grace`: the raw objects it contains, and other version folders (older versions, leftovers of
+    crashed or losing runs) whose every row is also elsewhere and which nobody wrote to for `grace`.
+    An undescribed folder, or one holding the only copy of some rows, is kept."""
     if manifest is None or now - manifest.created_at < grace:
         return 0
     contained = set(manifest.raw_objects)
     doomed = [o for o in raw if o.key in contained]
-    # A run still writing its version is recent, so it is spared.
-    doomed += [
-        o
-        for o in lake.list_objects(hour_root(table, hour), include_hidden=True)
-        if not o.key.startswith(manifest.location) and (o.modified is None or now - o.modified >= grace)
-    ]
+    for state in hour_versions(lake, table, hour):
+        if state.location == manifest.location:
+            continue
+        newest = state.newest_write
+        recent = newest is None or now - newest < grace  # a run may still be writing or switching
+        if state.claimed_raw is None or recent or unique_raw(state, manifest, raw):
+            continue
+        doomed += state.objects
     for count, obj in enumerate(doomed, start=1):
         lake.delete(obj.key)
         if count == 1:
@@ -254,15 +356,23 @@ def _delete_superseded(
     return len(doomed)
 
 
-def late_objects(runtime: Runtime, table: str, hours: Sequence[str]) -> dict[str, list[LakeObject]]:
+def late_objects(
+    runtime: Runtime, table: str, hours: Sequence[str], problems: dict[str, str] | None = None
+) -> dict[str, list[LakeObject]]:
     """For each compacted hour whose raw folder holds objects its current version does not
-    contain, those objects."""
+    contain, those objects. An hour whose version cannot be described is skipped, its reason put
+    in `problems`: one bad hour does not hide the others' late objects."""
     found = {}
     for partition in runtime.catalog.get_partitions(runtime.warehouse.name, table, [(h,) for h in hours]):
-        manifest = _current_manifest(runtime.lake, partition.location)
+        hour = partition.values[0]
+        try:
+            manifest = _current_manifest(runtime.lake, partition.location)
+        except VersionUndescribedError as error:
+            if problems is not None:
+                problems[hour] = str(error)
+            continue
         if manifest is None:
             continue
-        hour = partition.values[0]
         late = _uncontained(runtime.lake.list_objects(hour_folder(table, hour)), manifest)
         if late:
             found[hour] = late

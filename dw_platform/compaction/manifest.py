@@ -21,6 +21,7 @@ class Manifest:
     duplicates_removed: int
     deduplicated: bool
     created_at: datetime
+    dedupe_key: str | None = None  # the column de-duplicated on (None: not de-duplicated)
 
     def to_json(self) -> str:
         data = dataclasses.asdict(self)

@@ -17,6 +17,7 @@ import pyarrow as pa
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
+from dw_platform.compaction.versions import FileStamp
 from dw_platform.identifiers import validate_identifier
 from dw_platform.lake import Lake, LakeObject
 from dw_platform.lake_stats import parquet_rows
@@ -94,38 +95,61 @@ def _deduplicated_batches(dataset: ds.Dataset, key: str, options: RewriteOptions
 
 
 class _RollingWriter:
-    """Writes row groups into `part-NNNNN.parquet` files under a prefix, rolling at a target size."""
+    """Writes row groups into `part-NNNNN.parquet` files under a prefix, rolling at a target size.
+    Each file's footer carries the version's `stamp` with the file's place in this writer's share,
+    so that the files alone tell a complete version from an interrupted one."""
 
     def __init__(
-        self, lake: Lake, prefix: str, schema: pa.Schema, options: RewriteOptions, first_number: int = 0
+        self,
+        lake: Lake,
+        prefix: str,
+        schema: pa.Schema,
+        options: RewriteOptions,
+        first_number: int = 0,
+        stamp: FileStamp | None = None,
     ) -> None:
         self.lake, self.prefix, self.schema, self.options = lake, prefix, schema, options
         self.first_number = first_number
+        self.stamp = stamp
         self.files: list[str] = []
         self.bytes = 0
         self.rows = 0
         self._sink: pa.NativeFile | None = None
         self._writer: pq.ParquetWriter | None = None
+        self._full = False
+
+    def _open(self) -> None:
+        key = f"{self.prefix}part-{self.first_number + len(self.files):05d}.parquet"
+        self.files.append(key)
+        self._sink = self.lake.open_output(key)
+        self._writer = pq.ParquetWriter(self._sink, self.schema, compression=self.options.compression)
 
     def write_row_group(self, batches: list[pa.RecordBatch]) -> None:
+        if self._full:  # closed only now: the footer must say whether the file is the share's last
+            self._finish(last=False)
         if self._writer is None:
-            key = f"{self.prefix}part-{self.first_number + len(self.files):05d}.parquet"
-            self.files.append(key)
-            self._sink = self.lake.open_output(key)
-            self._writer = pq.ParquetWriter(self._sink, self.schema, compression=self.options.compression)
+            self._open()
+        assert self._writer is not None and self._sink is not None
         table = pa.Table.from_batches(batches, self.schema)
         self._writer.write_table(table, row_group_size=max(table.num_rows, 1))
         self.rows += table.num_rows
-        assert self._sink is not None
-        if self._sink.tell() >= self.options.target_file_bytes:
-            self.close()
+        self._full = self._sink.tell() >= self.options.target_file_bytes
 
-    def close(self) -> None:
+    def _finish(self, *, last: bool) -> None:
         if self._writer is not None and self._sink is not None:
+            if self.stamp is not None:
+                place = dataclasses.replace(self.stamp, part=len(self.files) - 1, last=last)
+                self._writer.add_key_value_metadata(place.to_footer())
             self._writer.close()
             self.bytes += self._sink.tell()
             self._sink.close()
         self._writer = self._sink = None
+        self._full = False
+
+    def close(self) -> None:
+        if self.stamp is not None and not self.files:
+            self._open()  # an empty share still writes its (empty) last file: the set stays checkable
+        self._finish(last=True)
 
 
 def _write(batches: Iterable[pa.RecordBatch], writer: _RollingWriter, row_group_rows: int) -> None:
@@ -158,11 +182,17 @@ def _shares(inputs: Sequence[LakeObject], count: int, target_bytes: int) -> list
 
 
 def rewrite(
-    lake: Lake, inputs: Sequence[LakeObject], output_prefix: str, schema: pa.Schema, options: RewriteOptions
+    lake: Lake,
+    inputs: Sequence[LakeObject],
+    output_prefix: str,
+    schema: pa.Schema,
+    options: RewriteOptions,
+    stamp: FileStamp | None = None,
 ) -> RewriteResult:
     """Rewrite the `inputs` objects into files under `output_prefix` (which no reader looks at yet).
     Without de-duplication, an hour of several target-sized files is written by `options.writers`
-    writers at once, each over a contiguous share of the inputs: files keep the inputs' row order."""
+    writers at once, each over a contiguous share of the inputs: files keep the inputs' row order.
+    `stamp` (shares, share and part are filled in here) goes into every file's footer."""
     schema = schema.remove_metadata()
     input_rows = parquet_rows(lake, inputs)  # from the footers
     if options.dedupe_key:
@@ -170,14 +200,22 @@ def rewrite(
         batches: Iterable[pa.RecordBatch] = (
             _conform(b, schema) for b in _deduplicated_batches(dataset, options.dedupe_key, options)
         )
-        writer = _RollingWriter(lake, output_prefix, schema, options)
+        one = dataclasses.replace(stamp, shares=1, share=0) if stamp else None
+        writer = _RollingWriter(lake, output_prefix, schema, options, stamp=one)
         _write(batches, writer, options.row_group_rows)
         return RewriteResult(tuple(writer.files), input_rows, writer.rows, writer.bytes)
     files_needed = sum(o.size for o in inputs) // options.target_file_bytes
     shares = _shares(inputs, max(1, min(options.writers, files_needed)), options.target_file_bytes)
     # Share i numbers its files from i * 10,000, so that file names sort in row order.
     writers = [
-        _RollingWriter(lake, output_prefix, schema, options, first_number=index * 10_000)
+        _RollingWriter(
+            lake,
+            output_prefix,
+            schema,
+            options,
+            first_number=index * 10_000,
+            stamp=dataclasses.replace(stamp, shares=len(shares), share=index) if stamp else None,
+        )
         for index in range(len(shares))
     ]
 

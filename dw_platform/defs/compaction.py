@@ -76,12 +76,21 @@ def compaction_asset(
         reports = compact_hours(
             runtime, spec.name, [h for _, h in hours], options, parallel=config.parallel_hours
         )
+        refused = []
         for done, ((key, _), report) in enumerate(zip(hours, reports, strict=True), start=1):
             context.add_asset_metadata(partition_key=key, metadata=report.metadata())
+            if report.status in ("refused", "deferred"):
+                refused.append(report)
+                context.log.error(report.reason)
             for name in totals:
                 totals[name] += getattr(report, name)
             if done % 24 == 0 or done == len(hours):
                 context.log.info(f"compacted {done}/{len(hours)} hours of {spec.name}")
+        if refused:  # the other hours are done; the run fails so that the refusal is seen
+            raise dg.Failure(
+                f"{len(refused)} hours of {spec.name} left as they were: {refused[0].reason}",
+                metadata={"refused_hours": ", ".join(r.inserted_at for r in refused)},
+            )
         return dg.MaterializeResult(metadata={"hours_in_run": len(hours), **totals})
 
     return compact
@@ -142,7 +151,8 @@ def late_objects_sensor(
         hours = [inserted_at(h) for h in iter_hours(now - LATE_DATA_WINDOW - ONE_HOUR, now - ONE_HOUR)]
         requests = []
         for table, key in targets.items():
-            for hour, late in late_objects(runtime, table, hours).items():
+            problems: dict[str, str] = {}
+            for hour, late in late_objects(runtime, table, hours, problems).items():
                 digest = hashlib.sha1("\n".join(o.key for o in late).encode()).hexdigest()[:16]
                 requests.append(
                     dg.RunRequest(
@@ -151,6 +161,8 @@ def late_objects_sensor(
                         asset_selection=[key, *downstream_of.get(table, [])],
                     )
                 )
+            for hour, reason in problems.items():  # reported, and the other hours go on
+                context.log.warning(f"{table} hour {hour} is not checked for late objects: {reason}")
         if not requests:
             return dg.SensorResult(skip_reason="no late objects in compacted hours")
         return dg.SensorResult(run_requests=requests)

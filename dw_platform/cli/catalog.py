@@ -1,0 +1,65 @@
+"""`dw catalog rebuild`: the catalog rebuilt from the lake (a lost or damaged catalog, or one that
+points at the wrong place)."""
+
+import argparse
+import dataclasses
+import json
+import sqlite3
+from datetime import UTC, datetime
+
+from dw_platform.analytics_dw import analytics_dw
+from dw_platform.recovery import rebuild_catalog
+from dw_platform.runtime import Runtime
+from dw_platform.settings import Settings
+
+
+def add_catalog(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "catalog",
+        help="rebuild the catalog from the lake",
+        description="The lake is the source of truth: `rebuild` recreates the database and table definitions "
+        "from the declaration and points every hour at what the lake holds (its newest complete compacted "
+        "version, with raw objects that arrived after it folded in, or its raw folder); on AWS in Glue. "
+        "Idempotent. A local catalog.sqlite that cannot be opened is kept aside, not deleted.",
+    )
+    actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
+    rebuild = actions.add_parser("rebuild", help="rebuild the catalog from the lake")
+    rebuild.add_argument("--json", action="store_true", help="print one JSON object per hour")
+    rebuild.set_defaults(handler=rebuild_command)
+
+
+def _runtime(settings: Settings) -> tuple[Runtime, str]:
+    """The runtime; a local catalog file SQLite cannot read is moved aside (kept for inspection)."""
+    try:
+        return Runtime.from_settings(analytics_dw, settings), ""
+    except sqlite3.DatabaseError as error:
+        if settings.profile != "local":
+            raise
+        path = settings.catalog_path
+        suffix = f".broken-{datetime.now(UTC):%Y%m%dT%H%M%SZ}"
+        for companion in (path, path.with_name(f"{path.name}-wal"), path.with_name(f"{path.name}-shm")):
+            if companion.exists():
+                companion.rename(companion.with_name(companion.name + suffix))
+        note = f"{path} could not be read ({error}); kept as {path.name}{suffix}, rebuilding a new one"
+        return Runtime.from_settings(analytics_dw, settings), note
+
+
+def rebuild_command(args: argparse.Namespace) -> int:
+    runtime, note = _runtime(Settings.from_env())
+    report = rebuild_catalog(runtime)
+    if args.json:
+        print(json.dumps({"note": note, "hours": [dataclasses.asdict(h) for h in report.hours]}, indent=1))
+    else:
+        if note:
+            print(note)
+        by_table: dict[str, dict[str, int]] = {}
+        for hour in report.hours:
+            counts = by_table.setdefault(hour.table, {})
+            for key in (hour.source, hour.action):
+                counts[key] = counts.get(key, 0) + 1
+            counts["late objects folded"] = counts.get("late objects folded", 0) + hour.late_objects_folded
+        for table, counts in by_table.items():
+            print(f"{table}: " + ", ".join(f"{n} {what}" for what, n in counts.items()))
+        for hour in report.problems:
+            print(f"PROBLEM {hour.table} {hour.hour}: {hour.problem}")
+    return 1 if report.problems else 0
