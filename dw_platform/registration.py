@@ -29,10 +29,10 @@ def add_partitions(runtime: Runtime, table: str, partitions: Sequence[Partition]
     """Register partitions of a declared table, creating the catalog entries first if missing."""
     definition = table_definition(runtime.warehouse.table(table))
     try:
-        return runtime.catalog.register_partitions(runtime.warehouse.name, definition, partitions)
+        return runtime.catalog.register_partitions(runtime.database, definition, partitions)
     except TableNotFoundError:
         sync_catalog(runtime)
-        return runtime.catalog.register_partitions(runtime.warehouse.name, definition, partitions)
+        return runtime.catalog.register_partitions(runtime.database, definition, partitions)
 
 
 def register_hours(
@@ -57,6 +57,6 @@ def register_hours(
 def queried_hour_stats(runtime: Runtime, table: str, hours: Sequence[str]) -> tuple[HourStats, ...]:
     """What queries see of each hour: a registered hour from its location (a compacted hour from its
     version), an unregistered one (or a projected table's) from its raw folder."""
-    registered = runtime.catalog.get_partitions(runtime.warehouse.name, table, [(h,) for h in hours])
+    registered = runtime.catalog.get_partitions(runtime.database, table, [(h,) for h in hours])
     locations = {p.values[0]: p.location for p in registered}
     return tuple(hour_stats(runtime.lake, table, hour, locations.get(hour)) for hour in hours)

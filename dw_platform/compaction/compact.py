@@ -71,7 +71,7 @@ class CompactionReport:
 
 
 def _partition(runtime: Runtime, table: str, hour: str) -> Partition:
-    database = runtime.warehouse.name
+    database = runtime.database
     found = runtime.catalog.get_partitions(database, table, [(hour,)])
     if found:
         return found[0]
@@ -116,7 +116,7 @@ def compact_hour(
     if not is_inserted_at(hour):
         raise ValueError(f"not an inserted_at hour (YYYY/MM/DD/HH): {hour!r}")
     now = now or datetime.now(UTC)
-    lake, database = runtime.lake, runtime.warehouse.name
+    lake, database = runtime.lake, runtime.database
     spec = runtime.warehouse.table(table)
     current = _partition(runtime, table, hour).location
     previous = _current_manifest(lake, current)
@@ -190,7 +190,7 @@ def _unload(
     runtime: Runtime, table: str, hour: str, prefix: str, late: list[LakeObject], options: CompactionOptions
 ) -> RewriteResult:
     athena = runtime.athena  # a clear error on the local profile
-    lake, database = runtime.lake, runtime.warehouse.name
+    lake, database = runtime.lake, runtime.database
     hour_rows = athena.query(
         f"SELECT count(*) AS n FROM {quoted_identifier(table)} WHERE inserted_at = {sql_string_literal(hour)}"
     ).table
@@ -258,7 +258,7 @@ def late_objects(runtime: Runtime, table: str, hours: Sequence[str]) -> dict[str
     """For each compacted hour whose raw folder holds objects its current version does not
     contain, those objects."""
     found = {}
-    for partition in runtime.catalog.get_partitions(runtime.warehouse.name, table, [(h,) for h in hours]):
+    for partition in runtime.catalog.get_partitions(runtime.database, table, [(h,) for h in hours]):
         manifest = _current_manifest(runtime.lake, partition.location)
         if manifest is None:
             continue
