@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 from botocore.exceptions import BotoCoreError, ClientError
+from botocore.parsers import ResponseParserError
 from tqdm import tqdm
 
 from dw_platform.analytics_dw import analytics_dw
@@ -31,7 +32,7 @@ def _progress(total: int, label: str) -> tqdm:
 def _run(args: argparse.Namespace) -> int:
     try:
         return PROVISION_ACTIONS[args.action](args)
-    except (ProvisioningError, BotoCoreError, ClientError) as error:
+    except (ProvisioningError, BotoCoreError, ClientError, ResponseParserError) as error:
         raise ProvisionError(str(error)) from error
 
 
