@@ -239,3 +239,23 @@ def test_an_invalid_stack_name_is_one_clear_error(env_a: dict[str, str]) -> None
     assert refused.returncode == 2
     (line,) = refused.stderr.decode().splitlines()
     assert line.startswith("dw provision: invalid DW_STACK 'Team-B'")
+
+
+def test_policy_and_its_committed_copy_follow_the_stack(tmp_path: Path) -> None:
+    """`make policy` (DW_STACK empty) writes the default stack's copy in infra/; another stack's
+    policy names only that stack's resources. `--account` needs no AWS call."""
+    env = {**os.environ, "DW_PROFILE": "aws", "AWS_REGION": "us-west-2", "DW_HOME": str(tmp_path)}
+    for name in ("DW_DATA_BUCKET", "DW_RESULTS_BUCKET", "DW_ATHENA_WORKGROUP"):
+        env[name] = ""
+    committed = json.loads(
+        (Path(__file__).resolve().parents[1] / "infra" / "analytics_dw-run-worker-policy.json").read_text()
+    )
+    default = dw({**env, "DW_STACK": ""}, "provision", "policy", "--account", "ACCOUNT_ID").stdout
+    assert json.loads(default) == committed
+    other = json.loads(dw({**env, "DW_STACK": SECOND}, "provision", "policy", "--account", "1").stdout)
+    resources = [r for statement in other["Statement"] for r in statement["Resource"]]
+    mine = [r for r in resources if r != "arn:aws:glue:us-west-2:1:catalog"]  # the account's catalog
+    assert all(SECOND in r or SECOND.replace("_", "-") in r for r in mine), resources
+    assert "arn:aws:s3:::analytics-dw-team-b-data/*" in resources
+    assert f"arn:aws:glue:us-west-2:1:database/{SECOND}" in resources
+    assert f"arn:aws:kinesis:us-west-2:1:stream/{SECOND}-clicks" in resources
