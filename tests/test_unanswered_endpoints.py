@@ -5,6 +5,7 @@ test (a hang), not a benchmark; they leave room for a loaded machine."""
 
 import contextlib
 import os
+import socket
 import subprocess
 import sys
 import threading
@@ -153,3 +154,15 @@ def test_a_lake_write_to_a_black_holed_s3_is_not_retried_on_top_of_the_sdk() -> 
             lake.put_bytes("clicks/x", b"{}")
         elapsed = time.monotonic() - started
     assert elapsed < 10, f"{elapsed:.0f} s: retried on top of the SDK"
+
+
+def test_a_refused_connection_is_not_retried_ten_times(aws_env: dict[str, str]) -> None:
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        endpoint = f"http://127.0.0.1:{probe.getsockname()[1]}"
+    result, elapsed = dw_timed({**aws_env, "AWS_ENDPOINT_URL": endpoint}, "provision", "plan", bound_s=30)
+    assert result.returncode == 2
+    (line,) = result.stderr.decode().splitlines()
+    assert line.startswith(f"dw provision: AWS endpoint {endpoint} does not answer")
+    assert "connection refused or host not found, 2 attempts" in line
+    assert elapsed < 30
