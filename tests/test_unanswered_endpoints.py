@@ -17,6 +17,8 @@ from pathlib import Path
 import pyarrow.fs as pafs
 import pytest
 
+from dw_platform.aws.clients import aws_client
+from dw_platform.cli.main import main
 from dw_platform.lake import Lake
 from tests.black_hole import black_hole
 
@@ -166,3 +168,14 @@ def test_a_refused_connection_is_not_retried_ten_times(aws_env: dict[str, str]) 
     assert line.startswith(f"dw provision: AWS endpoint {endpoint} does not answer")
     assert "connection refused or host not found, 2 attempts" in line
     assert elapsed < 30
+
+
+def test_a_commands_deadline_ends_with_the_command(
+    aws_endpoint: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`main` run in-process (as the Dagster-free tests do) must not leave its deadline behind."""
+    monkeypatch.setenv("DW_AWS_DEADLINE_S", "1")
+    monkeypatch.setenv("DW_PROFILE", "aws")
+    assert main(["provision", "outputs", "--json"]) == 0
+    time.sleep(1.5)
+    assert aws_client("sts", "us-west-2").get_caller_identity()["Account"]

@@ -11,11 +11,13 @@ last error with the number of retries in its message. Glue's `OperationTimeoutEx
 An endpoint that does not answer at all (a connect or read timeout, a refused connection) is a
 different fault: ten attempts of a long timeout would hang a command for many minutes. Such an
 attempt is retried once (`NETWORK_ATTEMPTS`), then the call fails with one line naming the
-endpoint. A command may also set a total deadline (`set_deadline`): no attempt starts after it.
+endpoint. A command may also set a total deadline (`deadline`): no attempt starts after it.
 """
 
+import contextlib
 import random
 import time
+from collections.abc import Iterator
 from functools import partial
 from typing import Any
 
@@ -56,10 +58,17 @@ class AwsEndpointError(BotoCoreError):
 _deadline: tuple[float, float] | None = None  # (monotonic end, seconds), set per command
 
 
-def set_deadline(seconds: float | None) -> None:
-    """From now on, no AWS call of this process starts more than `seconds` from now (None: none)."""
+@contextlib.contextmanager
+def deadline(seconds: float | None) -> Iterator[None]:
+    """Within the block, no AWS call of this process starts more than `seconds` from now (None:
+    no deadline); the previous deadline holds again after it."""
     global _deadline
+    previous = _deadline
     _deadline = None if seconds is None else (time.monotonic() + seconds, seconds)
+    try:
+        yield
+    finally:
+        _deadline = previous
 
 
 def client_config(service: str, *, max_attempts: int = MAX_ATTEMPTS) -> Config:

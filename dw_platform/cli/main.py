@@ -7,7 +7,7 @@ import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
-from dw_platform.aws.clients import AwsEndpointError, set_deadline
+from dw_platform.aws.clients import AwsEndpointError, deadline
 from dw_platform.cli import commands
 from dw_platform.cli.provision import ProvisionError, add_provision
 from dw_platform.settings import PLANNED_EVENTS_ENV, ensure_dagster_home
@@ -153,8 +153,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     os.environ.setdefault(PLANNED_EVENTS_ENV, "true")
     ensure_dagster_home(Path(os.environ["DAGSTER_HOME"]))
     try:
-        set_deadline(_deadline(args))
-        return args.handler(args)
+        with deadline(_deadline(args)):
+            return args.handler(args)
     except (ValueError, KeyError, commands.CommandError, ProvisionError, AwsEndpointError) as error:
         print(f"dw {args.command}: {error}", file=sys.stderr)
         return 2
