@@ -21,10 +21,10 @@ from benchmarks.common import Row, Section, peak_rss_mib, run_section, spread
 from dw_platform.analytics_dw import analytics_dw
 from dw_platform.aws.clients import aws_client
 from dw_platform.hours import ONE_HOUR, inserted_at
-from dw_platform.provisioning.naming import default_data_bucket
 from dw_platform.registration import register_hours
 from dw_platform.runtime import Runtime
 from dw_platform.settings import Settings
+from dw_platform.stack_identity import default_data_bucket
 from dw_platform.tables import sync_catalog
 from tests.aws_emulator import REGION, moto_server, point_at_emulator
 
@@ -94,7 +94,7 @@ def measure(args: argparse.Namespace) -> Section:
             sync_catalog(runtime)  # the catalog entries, as `dw provision apply` creates them
             seconds, calls = platform_registration(runtime, hours)
             ours.append(seconds)
-            seconds, statements = athena_ddl_per_hour(default_data_bucket(analytics_dw), hours)
+            seconds, statements = athena_ddl_per_hour(default_data_bucket(analytics_dw.name), hours)
             theirs.append(seconds)
             assert len(runtime.catalog.get_partitions(analytics_dw.name, "impressions")) == args.hours
     writes = calls["BatchCreatePartition"] / 2  # the table's and its errors table's

@@ -62,7 +62,7 @@ def run_batch_hours(
     if spec.batch is None:
         raise ValueError(f"table {table!r} is not a batch table")
     check_hours_settled(table, hours, inputs_settle_delay(warehouse, spec), now or datetime.now(UTC))
-    if any(runtime.catalog.get_table(warehouse.name, t) is None for t in (table, *spec.batch.inputs)):
+    if any(runtime.catalog.get_table(runtime.database, t) is None for t in (table, *spec.batch.inputs)):
         sync_catalog(runtime)  # a fresh warehouse: the job's queries need its inputs' entries
     produced = spec.batch.job(BatchContext(warehouse, spec, tuple(hours), runtime))
     missing = [h for h in hours if h not in produced]

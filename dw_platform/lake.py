@@ -45,6 +45,18 @@ TRANSIENT_S3_ERRORS = (
     "INTERNAL_FAILURE",
 )
 WRITE_ATTEMPTS = 6
+# An endpoint that never answers: the SDK waits 3 s per attempt (curl's low-speed limit) and has
+# already spent its attempts on every call but CompleteMultipartUpload, so retrying such a call
+# here too would only multiply the wait.
+NO_ANSWER_S3_ERRORS = ("curlCode: 28", "Timeout was reached", "Operation too slow")
+SDK_UNRETRIED_CALLS = ("CompleteMultipartUpload",)
+
+
+def _worth_retrying(error: OSError) -> bool:
+    message = str(error)
+    if any(m in message for m in NO_ANSWER_S3_ERRORS):
+        return any(call in message for call in SDK_UNRETRIED_CALLS)
+    return any(m in message for m in TRANSIENT_S3_ERRORS)
 
 
 def _retrying_transient(operation: Callable[[], object], what: str) -> None:
@@ -53,7 +65,7 @@ def _retrying_transient(operation: Callable[[], object], what: str) -> None:
             operation()
             return
         except OSError as error:
-            if attempt == WRITE_ATTEMPTS - 1 or not any(m in str(error) for m in TRANSIENT_S3_ERRORS):
+            if attempt == WRITE_ATTEMPTS - 1 or not _worth_retrying(error):
                 raise OSError(f"{what} failed after {attempt + 1} attempts: {error}") from error
             time.sleep(random.uniform(0, min(5.0, 0.1 * 2**attempt)))  # full jitter
 

@@ -57,7 +57,7 @@ def _hours_under(lake: Lake, prefix: str, *, include_hidden: bool = False) -> li
 def _point(runtime: Runtime, table: str, partition: Partition, *, keep_existing: bool = False) -> str:
     """Register `partition`, or switch the existing one to its location (unless `keep_existing`);
     returns what was done."""
-    database = runtime.warehouse.name
+    database = runtime.database
     existing = runtime.catalog.get_partitions(database, table, [partition.values])
     if not existing:
         add_partitions(runtime, table, [partition])
@@ -108,7 +108,7 @@ def _streaming_hour(runtime: Runtime, spec: TableSpec, hour: str, options: Compa
         report = compact_hour(runtime, table, hour, dataclasses.replace(options, dedupe_key=dedupe))
     except VersionUndescribedError as error:
         return HourRebuilt(table, hour, newest.location, "version", action, 0, str(error))
-    location = runtime.catalog.get_partitions(runtime.warehouse.name, table, [(hour,)])[0].location
+    location = runtime.catalog.get_partitions(runtime.database, table, [(hour,)])[0].location
     problem = report.reason if report.status not in ("compacted", "unchanged") else ""
     return HourRebuilt(table, hour, location, "version", action, report.late_objects, problem)
 

@@ -38,7 +38,7 @@ def lake_partition(lake: Lake, table: str, hour: str) -> Partition:
 def new_streaming_partitions(runtime: Runtime, table: str, hours: Sequence[str]) -> list[Partition]:
     """The hours not registered yet, each at its `lake_partition`: registering a lost catalog's
     hours again never points a compacted hour at its emptied raw folder."""
-    database = runtime.warehouse.name
+    database = runtime.database
     known = {p.values[0] for p in runtime.catalog.get_partitions(database, table, [(h,) for h in hours])}
     missing = [h for h in hours if h not in known]
     if not missing:
@@ -61,10 +61,10 @@ def add_partitions(runtime: Runtime, table: str, partitions: Sequence[Partition]
     """Register partitions of a declared table, creating the catalog entries first if missing."""
     definition = table_definition(runtime.warehouse.table(table))
     try:
-        return runtime.catalog.register_partitions(runtime.warehouse.name, definition, partitions)
+        return runtime.catalog.register_partitions(runtime.database, definition, partitions)
     except TableNotFoundError:
         sync_catalog(runtime)
-        return runtime.catalog.register_partitions(runtime.warehouse.name, definition, partitions)
+        return runtime.catalog.register_partitions(runtime.database, definition, partitions)
 
 
 def register_hours(
@@ -95,6 +95,6 @@ def register_hours(
 def queried_hour_stats(runtime: Runtime, table: str, hours: Sequence[str]) -> tuple[HourStats, ...]:
     """What queries see of each hour: a registered hour from its location (a compacted hour from its
     version), an unregistered one (or a projected table's) from its raw folder."""
-    registered = runtime.catalog.get_partitions(runtime.warehouse.name, table, [(h,) for h in hours])
+    registered = runtime.catalog.get_partitions(runtime.database, table, [(h,) for h in hours])
     locations = {p.values[0]: p.location for p in registered}
     return tuple(hour_stats(runtime.lake, table, hour, locations.get(hour)) for hour in hours)

@@ -12,6 +12,7 @@ from dw_platform.query.engine import DuckDBEngine
 from dw_platform.query.scan_plan import ScanPlanner
 from dw_platform.settings import Settings
 from dw_platform.spec import ServerlessDataWarehouse
+from dw_platform.stack_identity import default_data_bucket, stack_name, stream_name
 
 if TYPE_CHECKING:
     from dw_platform.aws.athena_engine import AthenaEngine
@@ -28,6 +29,9 @@ class Runtime:
     # AWS profile only: events go into Kinesis (Firehose delivers them), Athena runs in the workgroup.
     aws_region: str | None = None
     athena_workgroup: str | None = None
+    # The AWS stack (DW_STACK) whose database, streams and buckets this runtime uses; None: the
+    # default stack, named after the warehouse (the local profile's only one).
+    stack: str | None = None
 
     @classmethod
     def from_settings(cls, warehouse: ServerlessDataWarehouse, settings: Settings) -> "Runtime":
@@ -39,17 +43,27 @@ class Runtime:
             return cls(warehouse, LocalCatalog(settings.catalog_path), Lake.local(settings.lake_dir))
         from dw_platform.aws.glue_catalog import GlueCatalog
         from dw_platform.aws.s3_lake import s3_lake
-        from dw_platform.provisioning.naming import default_data_bucket
 
-        bucket = settings.data_bucket or default_data_bucket(warehouse)
+        stack = stack_name(warehouse, settings.stack)
+        bucket = settings.data_bucket or default_data_bucket(stack)
         return cls(
             warehouse,
             GlueCatalog(bucket, settings.aws_region),
             s3_lake(bucket, settings.aws_region),
             query_engine=settings.query_engine,
             aws_region=settings.aws_region,
-            athena_workgroup=settings.athena_workgroup or warehouse.name,
+            athena_workgroup=settings.athena_workgroup or stack,
+            stack=stack,
         )
+
+    @property
+    def database(self) -> str:
+        """The catalog database holding the warehouse's tables: the stack's name."""
+        return self.stack or self.warehouse.name
+
+    def stream_name(self, table: str) -> str:
+        """The Kinesis stream (and Firehose delivery stream) feeding a streaming table."""
+        return stream_name(self.database, table)
 
     @property
     def on_aws(self) -> bool:
@@ -61,7 +75,7 @@ class Runtime:
             raise ValueError("this needs Athena, which only the AWS profile has: set DW_PROFILE=aws")
         from dw_platform.aws.athena_engine import AthenaEngine
 
-        name = self.warehouse.name
+        name = self.database
         planner = ScanPlanner(self.catalog, self.lake, name)
         return AthenaEngine(self.aws_region, self.athena_workgroup or name, name, planner)
 
@@ -70,11 +84,11 @@ class Runtime:
         """The engine queries go to: DuckDB over the lake, or Athena (DW_QUERY_ENGINE)."""
         if self.query_engine == "athena":
             return self.athena
-        return DuckDBEngine(self.catalog, self.lake, self.warehouse.name)
+        return DuckDBEngine(self.catalog, self.lake, self.database)
 
     def delivery_stream(self, table: str) -> LocalDeliveryStream:
         """The local profile's Firehose: converts and writes straight into the lake."""
-        return LocalDeliveryStream(self.warehouse, self.warehouse.table(table), self.lake)
+        return LocalDeliveryStream(self.warehouse, self.warehouse.table(table), self.lake, stack=self.stack)
 
     @cached_property
     def kinesis(self) -> Any:

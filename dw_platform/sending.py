@@ -45,7 +45,7 @@ def put_to_stream(
     """PutRecords into the table's Kinesis stream: batches of at most 500 records / 5 MiB, refused
     entries re-sent with backoff (see KinesisProducer)."""
     runtime.warehouse.table(table)  # an unknown table is a KeyError naming the declared ones
-    producer = KinesisProducer(runtime.kinesis, runtime.warehouse.delivery_stream_name(table))
+    producer = KinesisProducer(runtime.kinesis, runtime.stream_name(table))
     return producer.put_events(events, events_per_record=events_per_record)
 
 
@@ -53,8 +53,6 @@ def drain_streams(runtime: Runtime, tables: Sequence[str]) -> dict[str, DrainRep
     """Firehose's part, for an AWS emulator: deliver what the tables' Kinesis streams received since
     the last drain into the lake, through the same conversion as the local profile."""
     return {
-        table: drain_stream(
-            runtime.kinesis, runtime.warehouse.delivery_stream_name(table), runtime.delivery_stream(table)
-        )
+        table: drain_stream(runtime.kinesis, runtime.stream_name(table), runtime.delivery_stream(table))
         for table in tables
     }

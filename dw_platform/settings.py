@@ -19,6 +19,7 @@ class Settings:
     compaction_cron: str = "25 * * * *"
     # AWS profile: names and region from configuration, credentials from boto3's default chain.
     aws_region: str = "us-west-2"
+    stack: str | None = None  # DW_STACK: the deployment every resource name derives from
     data_bucket: str | None = None
     results_bucket: str | None = None
     athena_workgroup: str | None = None
@@ -48,6 +49,7 @@ class Settings:
             compaction_lag_hours=int(env.get("DW_COMPACTION_LAG_HOURS", "1")),
             compaction_cron=env.get("DW_COMPACTION_CRON", "25 * * * *"),
             aws_region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "us-west-2",
+            stack=env.get("DW_STACK") or None,
             data_bucket=env.get("DW_DATA_BUCKET"),
             results_bucket=env.get("DW_RESULTS_BUCKET"),
             athena_workgroup=env.get("DW_ATHENA_WORKGROUP"),

@@ -307,10 +307,6 @@ class ServerlessDataWarehouse:
         """The `<table>_errors` table of a streaming table (None for other tables)."""
         return next((t for t in self.tables if t.errors_of == table), None)
 
-    def delivery_stream_name(self, table: str) -> str:
-        """Name of the Kinesis stream and Firehose delivery stream feeding a streaming table."""
-        return f"{self.name}-{table}"
-
     # ---- internals ----------------------------------------------------------------------------
     def _table(
         self,

@@ -57,7 +57,7 @@ def warehouse_status(runtime: Runtime) -> list[TableStatus]:
     statuses = []
     for spec in warehouse.tables:
         partitions = (
-            runtime.catalog.get_partitions(warehouse.name, spec.name) if spec.partition_keys else None
+            runtime.catalog.get_partitions(runtime.database, spec.name) if spec.partition_keys else None
         )
         # What queries see: each registered partition's location (a compacted hour's version).
         if partitions is None:

@@ -16,11 +16,11 @@ class CatalogSync:
 def sync_catalog(runtime: Runtime) -> CatalogSync:
     """Create or update the database and every declared table (idempotent)."""
     warehouse = runtime.warehouse
-    created = runtime.catalog.ensure_database(warehouse.name)
+    created = runtime.catalog.ensure_database(runtime.database)
     changed = tuple(
         spec.name
         for spec in warehouse.tables
-        if runtime.catalog.upsert_table(warehouse.name, table_definition(spec))
+        if runtime.catalog.upsert_table(runtime.database, table_definition(spec))
     )
     return CatalogSync(created, changed)
 

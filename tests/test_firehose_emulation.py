@@ -14,6 +14,7 @@ from dw_platform.lake_stats import hour_stats
 from dw_platform.registration import register_hours
 from dw_platform.runtime import Runtime
 from dw_platform.settings import Settings
+from dw_platform.stack_identity import stream_name
 from tests.aws_emulator import REGION
 
 BUCKET = "acme-analytics-dw-data"
@@ -44,7 +45,7 @@ def expected_outcome(records: list[bytes]) -> tuple[int, int]:
 
 def test_events_put_into_kinesis_land_in_s3_and_are_queryable_exactly_once(runtime: Runtime) -> None:
     kinesis = boto3.client("kinesis", region_name=REGION)
-    stream = analytics_dw.delivery_stream_name("clicks")
+    stream = stream_name(analytics_dw.name, "clicks")
     kinesis.create_stream(StreamName=stream, ShardCount=2)
     producer = KinesisProducer(kinesis, stream)
     events, _ = sample_events(900, datetime.now(UTC), malformed_ratio=0.05, seed=11)

@@ -8,6 +8,7 @@ types) and are returned as an Arrow table with matching Arrow types.
 """
 
 import concurrent.futures
+import logging
 from collections.abc import Sequence
 from typing import Any
 
@@ -17,13 +18,17 @@ from pyathena.async_cursor import AsyncCursor
 from pyathena.error import Error as PyAthenaError
 from pyathena.util import RetryConfig
 
-from dw_platform.aws.clients import CONFIG, MAX_ATTEMPTS
+from dw_platform.aws.clients import MAX_ATTEMPTS, AwsEndpointError, client_config, guard
 from dw_platform.query import trino_types as tt
 from dw_platform.query.engine import QueryResult
 from dw_platform.query.metadata import is_metadata_statement
 from dw_platform.query.scan_plan import ScanPlan, ScanPlanner
 from dw_platform.query.sql import QueryError
 from dw_platform.query.trino_types import TrinoType
+
+# pyathena logs every failed call with its traceback before raising; the error reaches the caller
+# anyway, so without a logging configuration (the `dw` command) nothing more is printed.
+logging.getLogger("pyathena").addHandler(logging.NullHandler())
 
 ARROW_BY_ATHENA_TYPE = {
     "boolean": pa.bool_(),
@@ -94,6 +99,13 @@ class AthenaQueryFailed(QueryError):
     """Athena refused or failed the statement; the message carries Athena's reason."""
 
 
+def _platform_error(error: Exception) -> Exception:
+    """pyathena wraps every error of a call; an endpoint that does not answer is not a statement
+    Athena refused, so it is raised as itself."""
+    cause = error.__cause__
+    return cause if isinstance(cause, AwsEndpointError) else error
+
+
 class AthenaEngine:
     def __init__(
         self,
@@ -108,20 +120,22 @@ class AthenaEngine:
         self.database = database
         self.planner = planner  # the guard rail and the estimate, from the catalog and the lake
         # One cursor holds any number of queries in flight, each polled on its worker threads.
-        self._cursor = connect(
+        connection = connect(
             region_name=region,
             work_group=workgroup,
             schema_name=database,
             cursor_class=AsyncCursor,
             poll_interval=poll_interval_s,
-            config=CONFIG,
+            config=client_config("athena"),
             # pyathena's own retry of TooManyRequestsException (queued + running over the quota)
             retry_config=RetryConfig(
                 exceptions=("ThrottlingException", "TooManyRequestsException"),
                 attempt=MAX_ATTEMPTS,
                 max_delay=20,
             ),
-        ).cursor()
+        )
+        guard(connection.client)  # an unanswered endpoint and the deadline, as for every client
+        self._cursor = connection.cursor()
 
     def plan(self, sql: str, *, allow_full_scan: bool = False) -> ScanPlan:
         """What the query would read (raises FullScanRefused for an unbounded scan), without running it."""
@@ -145,6 +159,8 @@ class AthenaEngine:
         try:
             query_id, pending = self._cursor.execute(sql)
         except PyAthenaError as error:
+            if isinstance(_platform_error(error), AwsEndpointError):
+                raise _platform_error(error) from error
             raise AthenaQueryFailed(f"Athena refused the statement: {error}") from error
         result: concurrent.futures.Future[QueryResult] = concurrent.futures.Future()
 
@@ -166,7 +182,7 @@ class AthenaEngine:
                     )
                 )
             except Exception as error:  # handed to whoever waits on the future
-                result.set_exception(error)
+                result.set_exception(_platform_error(error))
 
         pending.add_done_callback(collect)
         return result

@@ -63,7 +63,7 @@ def send(args: argparse.Namespace) -> int:
         )
     if runtime.on_aws:
         put = put_to_stream(runtime, args.table, records, events_per_record=args.events_per_record)
-        stream = analytics_dw.delivery_stream_name(args.table)
+        stream = runtime.stream_name(args.table)
         if args.json:
             print(json.dumps({"stream": stream, **dataclasses.asdict(put)}))
         else:

@@ -7,6 +7,7 @@ import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
+from dw_platform.aws.clients import AwsEndpointError, deadline
 from dw_platform.cli import commands
 from dw_platform.cli.catalog import add_catalog
 from dw_platform.cli.provision import ProvisionError, add_provision
@@ -135,6 +136,26 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# Seconds a command may spend on AWS calls in all (DW_AWS_DEADLINE_S overrides): reading the stack is
+# quick; apply and destroy wait for streams and delivery streams to settle. Commands not listed
+# (backfill, query, ...) run as long as their work takes.
+DEADLINES_S = {("provision", "plan"): 120, ("provision", "outputs"): 120, ("provision", "policy"): 120}
+DEADLINES_S |= {("provision", "apply"): 3600, ("provision", "destroy"): 3600}
+
+
+def _deadline(args: argparse.Namespace) -> float | None:
+    configured = os.environ.get("DW_AWS_DEADLINE_S")
+    if configured:
+        try:
+            seconds = float(configured)
+        except ValueError:
+            raise ValueError(f"DW_AWS_DEADLINE_S must be a number of seconds, got {configured!r}") from None
+        if seconds <= 0:
+            raise ValueError(f"DW_AWS_DEADLINE_S must be positive, got {configured!r}")
+        return seconds
+    return DEADLINES_S.get((args.command, getattr(args, "action", None)))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     warnings.filterwarnings("ignore", message=".*is currently in beta.*")
@@ -143,8 +164,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     os.environ.setdefault(PLANNED_EVENTS_ENV, "true")
     ensure_dagster_home(Path(os.environ["DAGSTER_HOME"]))
     try:
-        return args.handler(args)
-    except (ValueError, KeyError, commands.CommandError, ProvisionError) as error:
+        with deadline(_deadline(args)):
+            return args.handler(args)
+    except (ValueError, KeyError, commands.CommandError, ProvisionError, AwsEndpointError) as error:
         print(f"dw {args.command}: {error}", file=sys.stderr)
         return 2
 

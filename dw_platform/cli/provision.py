@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 from botocore.exceptions import BotoCoreError, ClientError
+from botocore.parsers import ResponseParserError
 from tqdm import tqdm
 
 from dw_platform.analytics_dw import analytics_dw
@@ -31,7 +32,7 @@ def _progress(total: int, label: str) -> tqdm:
 def _run(args: argparse.Namespace) -> int:
     try:
         return PROVISION_ACTIONS[args.action](args)
-    except (ProvisioningError, BotoCoreError, ClientError) as error:
+    except (ProvisioningError, BotoCoreError, ClientError, ResponseParserError) as error:
         raise ProvisionError(str(error)) from error
 
 
@@ -68,8 +69,8 @@ def destroy(args: argparse.Namespace) -> int:
     if not args.yes:
         if not sys.stdin.isatty():
             raise ProvisionError(f"destroy would delete {doomed} resources; pass --yes to confirm")
-        answer = input(f"\nDelete these {doomed} resources? Type the warehouse name to confirm: ")
-        if answer.strip() != analytics_dw.name:
+        answer = input(f"\nDelete these {doomed} resources of stack {stack.names.stack}? Type its name: ")
+        if answer.strip() != stack.names.stack:
             print("Not confirmed; nothing deleted.")
             return 1
     with _progress(doomed, "destroy") as bar:
@@ -110,8 +111,10 @@ def add_provision(subparsers: argparse._SubParsersAction) -> None:
         help="plan, apply or destroy the AWS stack derived from the declaration",
         description="The AWS profile's resources (S3 buckets, Glue database and tables, Kinesis streams, "
         "Firehose delivery streams, IAM roles and policies, log group, Athena workgroup), derived from "
-        "the declaration. Region from AWS_REGION, names from DW_DATA_BUCKET / DW_RESULTS_BUCKET / "
-        "DW_ATHENA_WORKGROUP, credentials from boto3's default chain, AWS_ENDPOINT_URL honoured.",
+        "the declaration. Region from AWS_REGION; every name and the dw:stack tag from the stack name "
+        "DW_STACK (default: the warehouse's), buckets and workgroup overridable with DW_DATA_BUCKET / "
+        "DW_RESULTS_BUCKET / DW_ATHENA_WORKGROUP; credentials from boto3's default chain, "
+        "AWS_ENDPOINT_URL honoured.",
     )
     actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
     actions.add_parser("plan", help="show what apply would create, change or leave alone")
@@ -119,8 +122,8 @@ def add_provision(subparsers: argparse._SubParsersAction) -> None:
     destroy_parser = actions.add_parser(
         "destroy",
         help="delete what the stack created",
-        description="Deletes only resources carrying the stack's tag. Non-empty buckets are refused unless "
-        "the warehouse is declared is_dev=True; a refusal deletes nothing.",
+        description="Deletes only resources carrying this stack's tag (dw:stack=DW_STACK). Non-empty "
+        "buckets are refused unless the warehouse is declared is_dev=True; a refusal deletes nothing.",
     )
     destroy_parser.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     outputs_parser = actions.add_parser(

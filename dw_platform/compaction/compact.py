@@ -81,7 +81,7 @@ class CompactionReport:
 
 
 def _partition(runtime: Runtime, table: str, hour: str) -> Partition:
-    database = runtime.warehouse.name
+    database = runtime.database
     found = runtime.catalog.get_partitions(database, table, [(hour,)])
     if found:
         return found[0]
@@ -169,7 +169,7 @@ def _attempt(
     last_attempt: bool,
 ) -> CompactionReport | list[LakeObject]:
     """One rewrite and switch; returns the new raw listing instead if objects arrived meanwhile."""
-    lake, database = runtime.lake, runtime.warehouse.name
+    lake, database = runtime.lake, runtime.database
     late = _uncontained(raw, previous)
     current_version, current_rows = (previous.version, previous.rows) if previous else (None, 0)
     if not late:
@@ -262,7 +262,7 @@ def _unload(
     runtime: Runtime, table: str, hour: str, prefix: str, late: list[LakeObject], options: CompactionOptions
 ) -> RewriteResult:
     athena = runtime.athena  # a clear error on the local profile
-    lake, database = runtime.lake, runtime.warehouse.name
+    lake, database = runtime.lake, runtime.database
     hour_rows = athena.query(
         f"SELECT count(*) AS n FROM {quoted_identifier(table)} WHERE inserted_at = {sql_string_literal(hour)}"
     ).table
@@ -363,7 +363,7 @@ def late_objects(
     contain, those objects. An hour whose version cannot be described is skipped, its reason put
     in `problems`: one bad hour does not hide the others' late objects."""
     found = {}
-    for partition in runtime.catalog.get_partitions(runtime.warehouse.name, table, [(h,) for h in hours]):
+    for partition in runtime.catalog.get_partitions(runtime.database, table, [(h,) for h in hours]):
         hour = partition.values[0]
         try:
             manifest = _current_manifest(runtime.lake, partition.location)

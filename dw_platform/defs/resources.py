@@ -30,6 +30,7 @@ class ProvisioningResource(dg.ConfigurableResource):
     offers it. Region and names come from configuration; credentials from boto3's default chain."""
 
     region: str = "us-west-2"
+    stack_name: str | None = None  # DW_STACK
     data_bucket: str | None = None
     results_bucket: str | None = None
     workgroup: str | None = None
@@ -38,6 +39,7 @@ class ProvisioningResource(dg.ConfigurableResource):
     def from_settings(cls, settings: Settings) -> "ProvisioningResource":
         return cls(
             region=settings.aws_region,
+            stack_name=settings.stack,
             data_bucket=settings.data_bucket,
             results_bucket=settings.results_bucket,
             workgroup=settings.athena_workgroup,
@@ -47,6 +49,7 @@ class ProvisioningResource(dg.ConfigurableResource):
         return dataclasses.replace(
             Settings.from_env(),
             aws_region=self.region,
+            stack=self.stack_name,
             data_bucket=self.data_bucket,
             results_bucket=self.results_bucket,
             athena_workgroup=self.workgroup,

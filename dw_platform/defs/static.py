@@ -36,15 +36,17 @@ def infrastructure_asset(warehouse: ServerlessDataWarehouse) -> dg.AssetsDefinit
         automation_condition=_ON_MISSING_OR_CHANGED,
         kinds={"glue", "s3", "kinesis", "firehose", "athena"},
         group_name=warehouse.name,
-        description=f"Database `{warehouse.name}` and its table definitions, derived from the declaration. "
-        "On AWS, the rest of the stack comes from `dw provision apply`; its outputs are attached here.",
+        description="The database (on AWS named after the stack) and its table definitions, derived from "
+        "the declaration. On AWS, the rest of the stack comes from `dw provision apply`; its outputs are "
+        "attached here.",
     )
     def infrastructure(
         warehouse_resource: WarehouseResource, provisioning: ProvisioningResource
     ) -> dg.MaterializeResult:
-        sync = sync_catalog(warehouse_resource.runtime(warehouse))
+        runtime = warehouse_resource.runtime(warehouse)
+        sync = sync_catalog(runtime)
         metadata: dict[str, object] = {
-            "database": warehouse.name,
+            "database": runtime.database,
             "tables": dg.MetadataValue.json(list(warehouse.table_names)),
             "tables_changed": len(sync.tables_changed),
         }

@@ -142,7 +142,7 @@ def registration_sensor(
         counts = {value: len(runtime.lake.list_objects(hour_folder(spec.name, value))) for value in hours}
         registered = {
             p.values[0]
-            for p in runtime.catalog.get_partitions(warehouse.name, spec.name, [(v,) for v in hours])
+            for p in runtime.catalog.get_partitions(runtime.database, spec.name, [(v,) for v in hours])
         }
         requested: dict[str, int] = json.loads(context.cursor) if context.cursor else {}
         due = hours_to_register(counts, registered, requested)

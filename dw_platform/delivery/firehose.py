@@ -23,6 +23,7 @@ from dw_platform.delivery.conversion import RecordConverter, RecordRejected
 from dw_platform.hours import inserted_at
 from dw_platform.lake import Lake, hour_folder
 from dw_platform.spec import ServerlessDataWarehouse, TableSpec, error_prefix
+from dw_platform.stack_identity import stream_name
 from dw_platform.types import ARROW_TYPES
 
 STREAM_VERSION = 1
@@ -78,6 +79,7 @@ class LocalDeliveryStream:
         lake: Lake,
         *,
         region: str = "local",
+        stack: str | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         if table.streaming is None:
@@ -87,7 +89,9 @@ class LocalDeliveryStream:
         self.lake = lake
         self.region = region
         self.clock = clock
-        self.stream_name = warehouse.delivery_stream_name(table.name)
+        # The stack names the stream and the database (the default stack: the warehouse).
+        self.database = stack or warehouse.name
+        self.stream_name = stream_name(self.database, table.name)
         self.flush_interval = timedelta(seconds=table.streaming.flush_interval_s)
         self.buffer_limit = table.streaming.buffer_size_mib * 1024 * 1024
         self.summary = DeliverySummary(table.name)
@@ -204,7 +208,7 @@ class LocalDeliveryStream:
             "subSequenceNumber": 0,
             "dataCatalogTable": {
                 "catalogId": None,
-                "databaseName": self.warehouse.name,
+                "databaseName": self.database,
                 "tableName": self.table.name,
                 "region": self.region,
                 "versionId": "LATEST",

@@ -95,7 +95,7 @@ class Bucket(Resource):
             "policy": json.loads(policy) if policy else None,
             "lifecycle": {rule.get("ID", ""): rule for rule in rules},
         }
-        return Observed(config, owned=self.names.created_by_stack(tags))
+        return Observed(config, owner=self.names.owner(tags))
 
     def create(self) -> None:
         location = (

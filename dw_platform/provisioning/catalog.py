@@ -1,4 +1,5 @@
-"""The Glue database and tables, through the same GlueCatalog the assets use."""
+"""The Glue database and tables, through the same GlueCatalog the assets use. Tables belong to
+their database: a table in another stack's database is that stack's."""
 
 import contextlib
 from typing import Any
@@ -26,13 +27,14 @@ class GlueDatabase(Resource):
             database = glue.get_database(Name=self.name)["Database"]
         except glue.exceptions.EntityNotFoundException:
             return None
-        return Observed({}, owned=self.names.created_by_stack(database.get("Parameters", {})))
+        return Observed({}, owner=self.names.owner(database.get("Parameters", {})))
 
     def create(self) -> None:
         self.client("glue").create_database(
             DatabaseInput={
                 "Name": self.name,
-                "Description": f"Tables of the {self.name} warehouse, managed by dw_platform.",
+                "Description": f"Tables of stack {self.name} of the {self.names.warehouse.name} warehouse, "
+                "managed by dw_platform.",
                 "Parameters": self.names.tags,
             }
         )
@@ -55,11 +57,29 @@ class GlueTable(Resource):
         self.catalog = _catalog(names, clients)
 
     def desired(self) -> dict[str, Any]:
-        return {"definition": table_definition(self.spec).to_json()}
+        return {"definition": table_definition(self.spec).to_json(), "bucket": self.names.data_bucket}
+
+    def _database_owner(self) -> str | None:
+        glue = self.client("glue")
+        try:
+            database = glue.get_database(Name=self.names.database)["Database"]
+        except glue.exceptions.EntityNotFoundException:
+            return None
+        return self.names.owner(database.get("Parameters", {}))
 
     def read(self) -> Observed | None:
+        glue = self.client("glue")
+        owner = self._database_owner()
+        try:
+            raw = glue.get_table(DatabaseName=self.names.database, Name=self.name)["Table"]
+        except glue.exceptions.EntityNotFoundException:
+            # A missing table is created, but never inside another stack's database.
+            return None if owner in (None, self.names.stack) else Observed({}, owner=owner)
         current = self.catalog.get_table(self.names.database, self.name)
-        return None if current is None else Observed({"definition": current.to_json()}, owned=True)
+        assert current is not None
+        location = raw.get("StorageDescriptor", {}).get("Location", "")
+        bucket = location.removeprefix("s3://").split("/", 1)[0] if location.startswith("s3://") else None
+        return Observed({"definition": current.to_json(), "bucket": bucket}, owner=owner)
 
     def create(self) -> None:
         self.catalog.upsert_table(self.names.database, table_definition(self.spec))

@@ -48,7 +48,7 @@ class DeliveryLogGroup(Resource):
             "retention_days": group.get("retentionInDays"),
             "streams": [s for s in self.streams if s in existing],
         }
-        return Observed(config, owned=self.names.created_by_stack(tags))
+        return Observed(config, owner=self.names.owner(tags))
 
     def create(self) -> None:
         self.logs.create_log_group(logGroupName=self.name, tags=self.names.tags)
@@ -149,8 +149,7 @@ class DeliveryStream(Resource):
             if destinations
             else {},
         }
-        owned = self.names.created_by_stack(tags)
-        return Observed(config, owned=owned)
+        return Observed(config, owner=self.names.owner(tags))
 
     def _wait_active(self) -> None:
         wait_until(

@@ -42,13 +42,13 @@ class FirehoseRole(Resource):
         except self.iam.exceptions.NoSuchEntityException:
             policy = None
         config = {"trust": role["AssumeRolePolicyDocument"], "policy": policy}
-        return Observed(config, owned=self.names.created_by_stack(role.get("Tags", [])))
+        return Observed(config, owner=self.names.owner(role.get("Tags", [])))
 
     def create(self) -> None:
         self.iam.create_role(
             RoleName=self.name,
             AssumeRolePolicyDocument=_json(self.desired()["trust"]),
-            Description=f"Firehose delivery of {self.names.warehouse.name}.{self.table}",
+            Description=f"Firehose delivery of {self.table} in stack {self.names.stack}",
             Tags=self.names.tag_list,
         )
         self.update(["policy"])
@@ -92,15 +92,13 @@ class RunWorkerPolicy(Resource):
             return None
         version = self.iam.get_policy_version(PolicyArn=self.arn, VersionId=policy["DefaultVersionId"])
         tags = self.iam.list_policy_tags(PolicyArn=self.arn)["Tags"]
-        return Observed(
-            {"document": version["PolicyVersion"]["Document"]}, owned=self.names.created_by_stack(tags)
-        )
+        return Observed({"document": version["PolicyVersion"]["Document"]}, owner=self.names.owner(tags))
 
     def create(self) -> None:
         self.iam.create_policy(
             PolicyName=self.name,
             PolicyDocument=_json(self.desired()["document"]),
-            Description=f"What Dagster run workers of {self.names.warehouse.name} need",
+            Description=f"What Dagster run workers of stack {self.names.stack} need",
             Tags=self.names.tag_list,
         )
 

@@ -1,7 +1,10 @@
-"""Names and ARNs of everything the stack provisions, derived from the declaration and settings.
+"""Names and ARNs of everything the stack provisions, derived from the stack's identity, the
+declaration and settings.
 
 One place decides them, so the runtime, the provisioning layer, the IAM policies and the outputs
-can never disagree about which bucket or stream is meant.
+can never disagree about which bucket or stream is meant. Every name derives from the stack name
+(`DW_STACK`, see dw_platform.stack_identity), never from the warehouse alone: two stacks of one
+warehouse share nothing.
 """
 
 import dataclasses
@@ -9,16 +12,13 @@ from collections.abc import Mapping, Sequence
 
 from dw_platform.settings import Settings
 from dw_platform.spec import ServerlessDataWarehouse
-
-STACK_TAG = "dw:stack"
-
-
-def default_data_bucket(warehouse: ServerlessDataWarehouse) -> str:
-    return f"{warehouse.name.replace('_', '-')}-data"
-
-
-def default_results_bucket(warehouse: ServerlessDataWarehouse) -> str:
-    return f"{warehouse.name.replace('_', '-')}-athena-results"
+from dw_platform.stack_identity import (
+    STACK_TAG,
+    default_data_bucket,
+    default_results_bucket,
+    stack_name,
+    stream_name,
+)
 
 
 def _partition(region: str) -> str:
@@ -32,6 +32,7 @@ def _partition(region: str) -> str:
 @dataclasses.dataclass(frozen=True)
 class StackNames:
     warehouse: ServerlessDataWarehouse
+    stack: str
     region: str
     account: str
     data_bucket: str
@@ -42,48 +43,52 @@ class StackNames:
     def from_settings(
         cls, warehouse: ServerlessDataWarehouse, settings: Settings, account: str
     ) -> "StackNames":
+        stack = stack_name(warehouse, settings.stack)
         return cls(
             warehouse=warehouse,
+            stack=stack,
             region=settings.aws_region,
             account=account,
-            data_bucket=settings.data_bucket or default_data_bucket(warehouse),
-            results_bucket=settings.results_bucket or default_results_bucket(warehouse),
-            workgroup=settings.athena_workgroup or warehouse.name,
+            data_bucket=settings.data_bucket or default_data_bucket(stack),
+            results_bucket=settings.results_bucket or default_results_bucket(stack),
+            workgroup=settings.athena_workgroup or stack,
         )
 
     @property
     def database(self) -> str:
-        return self.warehouse.name
+        return self.stack
 
     @property
     def tags(self) -> dict[str, str]:
-        """Set on every resource the stack creates: destroy deletes only what carries it."""
-        return {STACK_TAG: self.warehouse.name}
+        """Set on every resource the stack creates: apply changes and destroy deletes only what
+        carries it with this stack's name."""
+        return {STACK_TAG: self.stack}
 
     @property
     def tag_list(self) -> list[dict[str, str]]:
         """The tags in the `[{"Key": ..., "Value": ...}]` shape most AWS APIs take."""
         return [{"Key": key, "Value": value} for key, value in self.tags.items()]
 
-    def created_by_stack(self, tags: Mapping[str, str] | Sequence[Mapping[str, str]]) -> bool:
-        """Whether a resource's tags (a mapping, or AWS's list of Key/Value pairs) carry the stack's."""
+    @staticmethod
+    def owner(tags: Mapping[str, str] | Sequence[Mapping[str, str]]) -> str | None:
+        """The stack a resource's tags (a mapping, or AWS's list of Key/Value pairs) name, if any."""
         found = tags if isinstance(tags, Mapping) else {t["Key"]: t["Value"] for t in tags}
-        return found.get(STACK_TAG) == self.warehouse.name
+        return found.get(STACK_TAG)
 
     @property
     def log_group(self) -> str:
-        return f"/aws/kinesisfirehose/{self.warehouse.name}"
+        return f"/aws/kinesisfirehose/{self.stack}"
 
     @property
     def run_worker_policy(self) -> str:
-        return f"{self.warehouse.name}-run-worker"
+        return f"{self.stack}-run-worker"
 
     def stream(self, table: str) -> str:
         """The Kinesis stream and the Firehose delivery stream of a streaming table share a name."""
-        return self.warehouse.delivery_stream_name(table)
+        return stream_name(self.stack, table)
 
     def firehose_role(self, table: str) -> str:
-        return f"{self.warehouse.name}-{table}-firehose"
+        return f"{self.stack}-{table}-firehose"
 
     def log_stream(self, table: str) -> str:
         return f"{table}-S3Delivery"

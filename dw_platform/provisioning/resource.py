@@ -17,11 +17,12 @@ class ProvisioningError(RuntimeError):
 
 @dataclasses.dataclass(frozen=True)
 class Observed:
-    """A resource as it exists: the parts of its configuration the stack manages, and whether the
-    stack created it (it carries the stack's tag)."""
+    """A resource as it exists: the parts of its configuration the stack manages, and the stack
+    whose tag it carries (None: no stack's). Only a resource carrying this stack's name is changed
+    or deleted by it."""
 
     config: dict[str, Any]
-    owned: bool
+    owner: str | None
 
 
 class AwsClients:

@@ -1,6 +1,7 @@
 """The stack: every resource the declaration implies, in dependency order, and the three
 operations on it. `plan` only reads; `apply` creates what is missing and updates what differs, so a
-second apply changes nothing; `destroy` deletes only what carries the stack's tag."""
+second apply changes nothing; `destroy` deletes only what carries the stack's tag. A resource that
+exists without this stack's tag (none, or another stack's) is reported and never changed."""
 
 import dataclasses
 from collections.abc import Callable
@@ -22,6 +23,7 @@ from dw_platform.provisioning.streams import KinesisStream
 from dw_platform.provisioning.workgroup import Workgroup
 from dw_platform.settings import Settings
 from dw_platform.spec import ServerlessDataWarehouse, TableKind
+from dw_platform.stack_identity import default_data_bucket
 
 RESULTS_RETENTION_DAYS = 7
 
@@ -57,8 +59,12 @@ def summarize(changes: list[Change]) -> str:
     count = {action: sum(c.action == action for c in changes) for action in SYMBOLS}
     return (
         f"{count[CREATE]} to create, {count[UPDATE]} to update, {count[DELETE]} to delete, "
-        f"{count[UNCHANGED]} unchanged, {count[EXTERNAL]} not managed (exist without the stack's tag)"
+        f"{count[UNCHANGED]} unchanged, {count[EXTERNAL]} not managed (exist without this stack's tag)"
     )
+
+
+def _foreign(owner: str | None) -> str:
+    return f"belongs to stack {owner}" if owner else "exists without the stack's tag"
 
 
 class Stack:
@@ -92,13 +98,36 @@ class Stack:
     def _change(self, resource: Resource, observed: Observed | None) -> Change:
         if observed is None:
             return Change(CREATE, resource.kind, resource.name)
-        if not observed.owned:
-            return Change(EXTERNAL, resource.kind, resource.name, reason="left as it is")
+        if observed.owner != self.names.stack:
+            return Change(
+                EXTERNAL, resource.kind, resource.name, reason=f"{_foreign(observed.owner)}, left as it is"
+            )
         fields = tuple(differing_fields(resource.desired(), observed.config))
         return Change(UPDATE if fields else UNCHANGED, resource.kind, resource.name, fields)
 
+    def _check_lake_bucket(self, observed: list[tuple[Resource, Observed | None]]) -> None:
+        """Refuse a configuration that names another data bucket than the one this stack's tables
+        live in: that is a second deployment without a stack name of its own, and applying it would
+        point the first one's tables and delivery streams at the second's bucket."""
+        for resource, state in observed:
+            if not isinstance(resource, GlueTable) or state is None or state.owner != self.names.stack:
+                continue
+            bucket = state.config.get("bucket")
+            if bucket and bucket != self.names.data_bucket:
+                raise ProvisioningError(
+                    f"stack {self.names.stack} keeps its lake in bucket {bucket} (Glue table "
+                    f"{self.names.database}.{resource.name}), but this configuration names "
+                    f"{self.names.data_bucket}: a second deployment of the warehouse needs a stack name "
+                    "of its own (set DW_STACK); a stack's lake is not moved to another bucket in place"
+                )
+
+    def _read_all(self, resources: list[Resource]) -> list[tuple[Resource, Observed | None]]:
+        observed = [(resource, resource.read()) for resource in resources]
+        self._check_lake_bucket(observed)
+        return observed
+
     def _observe(self) -> list[tuple[Resource, Observed | None]]:
-        observed = [(resource, resource.read()) for resource in self.resources]
+        observed = self._read_all(self.resources)
         changed_tables = {
             r.name
             for r, state in observed
@@ -120,10 +149,25 @@ class Stack:
             changes.append(change)
         return changes
 
+    def _check_data_bucket_is_ours(self, observed: list[tuple[Resource, Observed | None]]) -> None:
+        """Another stack's data bucket would receive this stack's deliveries under the same table
+        prefixes, where the other stack registers and counts them as its own."""
+        for resource, state in observed:
+            if not isinstance(resource, Bucket) or resource.name != self.names.data_bucket or not state:
+                continue
+            if state.owner and state.owner != self.names.stack:
+                raise ProvisioningError(
+                    f"data bucket {resource.name} belongs to stack {state.owner}: apply refused, nothing "
+                    f"was changed. Give stack {self.names.stack} its own (unset DW_DATA_BUCKET for "
+                    f"{default_data_bucket(self.names.stack)}, or name another)"
+                )
+
     def apply(self, on_change: Callable[[Change], None] | None = None) -> list[Change]:
         """Create and update in dependency order; returns the changes made (unchanged ones too)."""
         changes = []
-        for resource, observed in self._observe():
+        everything = self._observe()
+        self._check_data_bucket_is_ours(everything)
+        for resource, observed in everything:
             change = self._change(resource, observed)
             if change.action == CREATE:
                 resource.create()
@@ -137,13 +181,12 @@ class Stack:
     # ---- destroy --------------------------------------------------------------------------------
     def destroy_plan(self) -> list[Change]:
         changes = []
-        for resource in reversed(self.resources):
-            observed = resource.read()
+        for resource, observed in self._read_all(list(reversed(self.resources))):
             if observed is None:
                 changes.append(Change(ABSENT, resource.kind, resource.name))
-            elif not observed.owned:
+            elif observed.owner != self.names.stack:
                 changes.append(
-                    Change(EXTERNAL, resource.kind, resource.name, reason="kept: not created by the stack")
+                    Change(EXTERNAL, resource.kind, resource.name, reason=f"kept: {_foreign(observed.owner)}")
                 )
             else:
                 changes.append(Change(DELETE, resource.kind, resource.name))
@@ -174,6 +217,7 @@ def stack_outputs(names: StackNames) -> dict[str, Any]:
     """What users and other stacks need to find the warehouse (names only, never credentials)."""
     warehouse = names.warehouse
     return {
+        "stack": names.stack,
         "region": names.region,
         "database": names.database,
         "tables": list(warehouse.table_names),

@@ -44,7 +44,7 @@ class KinesisStream(Resource):
             "shards": summary["OpenShardCount"],
             "encryption": summary.get("KeyId") if summary.get("EncryptionType") == "KMS" else None,
         }
-        return Observed(config, owned=self.names.created_by_stack(tags))
+        return Observed(config, owner=self.names.owner(tags))
 
     def _wait_active(self) -> None:
         wait_until(

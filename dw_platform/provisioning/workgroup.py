@@ -45,14 +45,13 @@ class Workgroup(Resource):
         if not workgroup:
             return None
         tags = self.athena.list_tags_for_resource(ResourceARN=self.names.workgroup_arn)["Tags"]
-        owned = self.names.created_by_stack(tags)
-        return Observed(workgroup.get("Configuration", {}), owned=owned)
+        return Observed(workgroup.get("Configuration", {}), owner=self.names.owner(tags))
 
     def create(self) -> None:
         self.athena.create_work_group(
             Name=self.name,
             Configuration=self.desired(),
-            Description=f"Queries of the {self.names.warehouse.name} warehouse",
+            Description=f"Queries of stack {self.names.stack} of the {self.names.warehouse.name} warehouse",
             Tags=self.names.tag_list,
         )
 
