@@ -7,7 +7,7 @@ export DAGSTER_HOME ?= $(DW_HOME)/dagster
 # One "planned" event per asset for a single-run backfill's range (see dw_platform/settings.py).
 export DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS ?= true
 
-.PHONY: install dev test lint demo lock clean policy bench
+.PHONY: install dev test lint demo lock clean policy bench conformance
 
 $(VENV)/.installed: pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,11 @@ lint: install
 
 test: install lint
 	$(BIN)/pytest -q
+
+# The local engine against Trino's documented answers, in two machine time zones (0 wrong, or it fails).
+conformance: install
+	TZ=UTC $(BIN)/python -m tests.conformance
+	TZ=America/Los_Angeles $(BIN)/python -m tests.conformance
 
 # Every benchmark side by side with its baseline; rewrites docs/benchmarks.md (about 10 minutes on 2 cores).
 bench: install

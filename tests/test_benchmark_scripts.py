@@ -20,6 +20,7 @@ TOY_SIZES = {
     "registration": ["--hours", "150", "--repeats", "1"],
     "cost_growth": ["--events-per-hour", "8", "--repeats", "1"],
     "freshness": ["--events", "20", "--repeats", "1"],
+    "query": ["--events-per-hour", "20", "--repeats", "1", "--baseline", "none"],
 }
 
 
