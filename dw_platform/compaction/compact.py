@@ -163,7 +163,7 @@ def compact_hour(
     if not runtime.catalog.switch_partition_location(
         database, table, (hour,), prefix, expected_location=current
     ):
-        for obj in lake.list_objects(prefix, include_hidden=True):  # never visible: safe to drop now
+        for obj in lake.list_objects(prefix, include_temporaries=True):  # never visible: safe to drop now
             lake.delete(obj.key)
         return CompactionReport(
             table, hour, "lost_race", current_version, current_rows, late_objects=len(late)
@@ -244,7 +244,7 @@ def _delete_superseded(
     # A run still writing its version is recent, so it is spared.
     doomed += [
         o
-        for o in lake.list_objects(hour_root(table, hour), include_hidden=True)
+        for o in lake.list_objects(hour_root(table, hour), include_temporaries=True)
         if not o.key.startswith(manifest.location) and (o.modified is None or now - o.modified >= grace)
     ]
     for count, obj in enumerate(doomed, start=1):
