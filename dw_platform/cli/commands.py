@@ -20,7 +20,7 @@ from dw_platform.hours import ONE_HOUR, floor_hour, parse_hour, parse_instant
 from dw_platform.query.sql import QueryError
 from dw_platform.runtime import Runtime
 from dw_platform.sending import deliver, drain_streams, put_to_stream
-from dw_platform.settings import Settings
+from dw_platform.settings import Settings, ensure_dagster_home
 from dw_platform.spec import TableKind
 from dw_platform.status import reconcile_hours, warehouse_status
 
@@ -146,12 +146,31 @@ def status(args: argparse.Namespace) -> int:
     return 0
 
 
+# Written into every home `dw demo` makes: only such a home may it wipe.
+DEMO_MARKER = ".dw-demo-home"
+
+
+def _wipe_demo_home(home: Path) -> None:
+    """Start from an empty `home`, deleting only what an earlier demo made: a directory that holds
+    anything else (a warehouse, DW_HOME itself, someone's files) is refused, untouched."""
+    if home.exists() and not home.is_dir():
+        raise CommandError(f"--home {home} is a file, not a directory; choose another --home")
+    if home.exists() and any(home.iterdir()):
+        if not (home / DEMO_MARKER).is_file():
+            raise CommandError(
+                f"--home {home} is not empty and was not made by dw demo; refusing to delete it "
+                "(choose a missing or empty directory)"
+            )
+        shutil.rmtree(home)
+    home.mkdir(parents=True, exist_ok=True)
+    (home / DEMO_MARKER).write_text("made by `dw demo`, which deletes and recreates this directory\n")
+
+
 def demo(args: argparse.Namespace) -> int:
     from dw_platform.defs.definitions import build_definitions
 
     home = Path(args.home).resolve()
-    if home.exists():
-        shutil.rmtree(home)
+    _wipe_demo_home(home)
     settings = dataclasses.replace(Settings.from_env(), profile="local", home=home)
     runtime = _runtime(settings)
     now = datetime.now(UTC)
@@ -169,7 +188,7 @@ def demo(args: argparse.Namespace) -> int:
             summary = deliver(runtime, table, records, arrival=arrival, batches=4)
             print(f"{hour:%Y/%m/%d/%H} {table}: {summary.as_json()}")
     defs = build_definitions(analytics_dw, settings)
-    (home / "dagster").mkdir(parents=True, exist_ok=True)
+    ensure_dagster_home(home / "dagster")  # telemetry off, as for every instance dw makes
     with dg.DagsterInstance.local_temp(tempdir=str(home / "dagster")) as instance:
         outcome = run_backfill(defs, analytics_dw, instance, first, last, log_level="WARNING")
     if not outcome.success:

@@ -103,8 +103,9 @@ def _add_demo(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "demo",
         help="deliver, backfill and aggregate a few hours on a fresh local warehouse",
-        description="On a fresh local warehouse (its own home, wiped first): deliver H hours of events in "
-        "several objects per hour, backfill every hourly asset over them, print the aggregates.",
+        description="On a fresh local warehouse (its own home, wiped first if an earlier demo made it; any "
+        "other non-empty directory is refused): deliver H hours of events in several objects per hour, "
+        "backfill every hourly asset over them, print the aggregates.",
     )
     parser.add_argument("--hours", type=int, default=3, help="hours of events (default 3)")
     parser.add_argument("--events-per-hour", type=int, default=1000, help="events per hour per table")
