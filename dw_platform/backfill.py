@@ -1,11 +1,13 @@
 """`dw backfill`: materialize the hourly assets over a range of hours in one Dagster run."""
 
 import dataclasses
+import uuid
 from collections.abc import Collection
 from datetime import datetime
 
 import dagster as dg
 
+from dw_platform.dagster_instance import PROCESS_TAG, Notify, RunWatch, process_tag, wait_for_pools
 from dw_platform.defs.compaction import compaction_key
 from dw_platform.defs.streaming import table_asset_key
 from dw_platform.hours import hours_between, partition_key
@@ -69,25 +71,39 @@ def run_backfill(
     only: Collection[str] | None = None,
     *,
     log_level: str = "INFO",
+    notify: Notify = lambda message: None,
 ) -> BackfillOutcome:
     """One run over every selected hourly asset and every hour from `first` to `last` inclusive.
-    The run is recorded on `instance`, so it shows in the UI like any backfill."""
+    The run is recorded on `instance`, so it shows in the UI like any backfill. It starts once the
+    pools it needs are free (slots of runs whose process died are freed first); `notify` hears what
+    it waits for."""
     if last < first:
         raise ValueError(f"--to ({last:%Y-%m-%dT%H}) is before --from ({first:%Y-%m-%dT%H})")
     keys = hourly_asset_keys(warehouse, only)
     check_range_is_partitioned(defs, keys, first, last)
+    pools = {pool for key in keys if (pool := defs.resolve_assets_def(key).op.pool)}
+    wait_for_pools(instance, pools, notify)
     job = defs.resolve_implicit_global_asset_job_def()
-    result = job.execute_in_process(
-        instance=instance,
-        asset_selection=keys,
-        run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
-        tags={
-            "dagster/asset_partition_range_start": partition_key(first),
-            "dagster/asset_partition_range_end": partition_key(last),
-            "dw/command": "backfill",
-        },
-        raise_on_error=False,
-    )
+    run_id = str(uuid.uuid4())
+    watch = RunWatch(instance, run_id, pools, notify)  # another run may take a slot before ours
+    watch.start()
+    try:
+        result = job.execute_in_process(
+            instance=instance,
+            asset_selection=keys,
+            run_id=run_id,
+            run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
+            tags={
+                "dagster/asset_partition_range_start": partition_key(first),
+                "dagster/asset_partition_range_end": partition_key(last),
+                "dw/command": "backfill",
+                PROCESS_TAG: process_tag(),  # lets a later dw tell that this run's process died
+            },
+            raise_on_error=False,
+        )
+    finally:
+        watch.done.set()
+        watch.join()
     return BackfillOutcome(
         run_id=result.run_id,
         success=result.success,

@@ -6,6 +6,10 @@ import sys
 from pathlib import Path
 
 DW = [sys.executable, "-m", "dw_platform.cli.main"]
+# Root ignores permission bits; without these capabilities it honours them like any user.
+UNPRIVILEGED = (
+    ["setpriv", "--bounding-set", "-dac_override,-dac_read_search", "--"] if os.geteuid() == 0 else []
+)
 
 
 def dw_env(tmp_path: Path, **extra: str) -> dict[str, str]:
@@ -21,9 +25,11 @@ def dw(
     check: bool = True,
     timeout: float = 300,
     stdin: int | None = None,
+    unprivileged: bool = False,
 ) -> subprocess.CompletedProcess:
+    """`dw ARGS`; `unprivileged`: as a process that file permissions apply to, even under root."""
     result = subprocess.run(
-        [*DW, *args],
+        [*(UNPRIVILEGED if unprivileged else []), *DW, *args],
         env=env,
         input=input,
         stdin=stdin,

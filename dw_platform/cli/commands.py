@@ -3,7 +3,9 @@
 import argparse
 import dataclasses
 import json
+import os
 import shutil
+import signal
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -15,6 +17,7 @@ from tqdm import tqdm
 from dw_platform.analytics_dw import analytics_dw
 from dw_platform.backfill import run_backfill
 from dw_platform.batch import inputs_settle_delay
+from dw_platform.dagster_instance import open_instance
 from dw_platform.delivery.events import sample_events
 from dw_platform.hours import ONE_HOUR, floor_hour, parse_hour, parse_instant
 from dw_platform.query.sql import QueryError
@@ -22,6 +25,7 @@ from dw_platform.runtime import Runtime
 from dw_platform.sending import deliver, drain_streams, put_to_stream
 from dw_platform.settings import Settings, ensure_dagster_home
 from dw_platform.spec import TableKind
+from dw_platform.state import ensure_writable_dir
 from dw_platform.status import reconcile_hours, warehouse_status
 
 
@@ -97,12 +101,26 @@ def drain(args: argparse.Namespace) -> int:
     return 0
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def backfill(args: argparse.Namespace) -> int:
     from dw_platform.definitions import defs
 
     first, last = parse_hour(args.first), parse_hour(args.last)
+    _runtime()  # a damaged or unwritable DW_HOME is one line now, not a failed step
+    instance = open_instance(Path(os.environ["DAGSTER_HOME"]), ensure_dagster_home)
+    signal.signal(signal.SIGTERM, _interrupt)  # stop as Ctrl-C does, also while waiting for a slot
     outcome = run_backfill(
-        defs, analytics_dw, dg.DagsterInstance.get(), first, last, args.only, log_level="WARNING"
+        defs,
+        analytics_dw,
+        instance,
+        first,
+        last,
+        args.only,
+        log_level="WARNING",
+        notify=lambda message: print(f"dw backfill: {message}", file=sys.stderr, flush=True),
     )
     state = "succeeded" if outcome.success else "FAILED"
     print(f"backfill {state}: {outcome.hours} hours of {', '.join(outcome.assets)} in run {outcome.run_id}")
@@ -162,7 +180,7 @@ def _wipe_demo_home(home: Path) -> None:
                 "(choose a missing or empty directory)"
             )
         shutil.rmtree(home)
-    home.mkdir(parents=True, exist_ok=True)
+    ensure_writable_dir(home, "--home")
     (home / DEMO_MARKER).write_text("made by `dw demo`, which deletes and recreates this directory\n")
 
 

@@ -9,7 +9,8 @@ from pathlib import Path
 
 from dw_platform.cli import commands
 from dw_platform.cli.provision import ProvisionError, add_provision
-from dw_platform.settings import PLANNED_EVENTS_ENV, ensure_dagster_home
+from dw_platform.settings import PLANNED_EVENTS_ENV
+from dw_platform.state import StateError
 
 
 def _add_send(subparsers: argparse._SubParsersAction) -> None:
@@ -131,12 +132,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     home = Path(os.environ.get("DW_HOME", ".dw")).resolve()
     os.environ.setdefault("DAGSTER_HOME", str(home / "dagster"))
     os.environ.setdefault(PLANNED_EVENTS_ENV, "true")
-    ensure_dagster_home(Path(os.environ["DAGSTER_HOME"]))
     try:
         return args.handler(args)
-    except (ValueError, KeyError, commands.CommandError, ProvisionError) as error:
+    except (ValueError, KeyError, commands.CommandError, ProvisionError, StateError) as error:
         print(f"dw {args.command}: {error}", file=sys.stderr)
         return 2
+    except PermissionError as error:  # a state file or folder made unwritable under a running warehouse
+        print(f"dw {args.command}: cannot write {error.filename}: {error.strerror}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"dw {args.command}: interrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":
