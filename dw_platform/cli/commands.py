@@ -18,6 +18,7 @@ from dw_platform.analytics_dw import analytics_dw
 from dw_platform.backfill import run_backfill
 from dw_platform.batch import inputs_settle_delay
 from dw_platform.dagster_instance import open_instance
+from dw_platform.delivery.conversion import MAX_RECORD_BYTES
 from dw_platform.delivery.events import sample_events
 from dw_platform.hours import ONE_HOUR, floor_hour, parse_hour, parse_instant
 from dw_platform.query.sql import QueryError
@@ -38,25 +39,68 @@ def _runtime(settings: Settings | None = None) -> Runtime:
 
 
 def _read_records(path: str) -> list[bytes]:
-    data = sys.stdin.buffer.read() if path == "-" else Path(path).read_bytes()
+    try:
+        if path == "-":
+            if sys.stdin is None:  # started with its standard input closed
+                raise CommandError("--from-file -: standard input is closed")
+            data = sys.stdin.buffer.read()
+        else:
+            data = Path(path).read_bytes()
+    except FileNotFoundError:
+        raise CommandError(f"--from-file {path}: no such file") from None
+    except IsADirectoryError:
+        raise CommandError(f"--from-file {path} is a directory, not a file of records") from None
+    except OSError as error:
+        raise CommandError(f"--from-file {path}: cannot read it ({error.strerror or error})") from None
     lines = data.split(b"\n")
     if lines and lines[-1] == b"":
         lines.pop()  # the newline ending the last record does not start another one
     return lines
 
 
+def _check_send(args: argparse.Namespace, settings: Settings, arrival: datetime | None) -> None:
+    """Refuse what could only send nothing, or events no partition can ever hold."""
+    for option, value in (("--count", args.count), ("--batches", args.batches)):
+        if value < 1 and not (option == "--count" and args.from_file):
+            raise CommandError(f"{option} must be at least 1, got {value}")
+    if args.events_per_record < 1:
+        raise CommandError(f"--events-per-record must be at least 1, got {args.events_per_record}")
+    moment = arrival or datetime.now(UTC)
+    if moment < settings.partitions_start:
+        what = f"--arrival {args.arrival}" if arrival else f"now ({moment:%Y-%m-%dT%H:%M}Z)"
+        raise CommandError(
+            f"{what} is before the first hourly partition (DW_PARTITIONS_START="
+            f"{settings.partitions_start:%Y-%m-%dT%H:%M}Z): its hour could never be registered or queried"
+        )
+
+
+def _check_record_sizes(records: list[bytes], path: str) -> None:
+    """Firehose takes at most MAX_RECORD_BYTES per record; a larger one is refused here, before
+    anything is sent, rather than written as an error record too large to query."""
+    source = "standard input" if path == "-" else path
+    for number, record in enumerate(records, start=1):
+        if len(record) > MAX_RECORD_BYTES:
+            raise CommandError(
+                f"line {number} of {source} is {len(record):,} bytes, over Firehose's limit of "
+                f"{MAX_RECORD_BYTES:,} bytes (1,000 KiB) per record; nothing was sent"
+            )
+
+
 def send(args: argparse.Namespace) -> int:
     spec = analytics_dw.table(args.table)
     if spec.kind is not TableKind.STREAMING:
         raise CommandError(f"table {args.table!r} is not a streaming table")
-    runtime = _runtime()
+    settings = Settings.from_env()
+    runtime = _runtime(settings)
     if runtime.on_aws and (args.arrival or args.batches != 1):
         raise CommandError(
             "--arrival and --batches are for the local profile: on AWS, Kinesis stamps the arrival"
         )
     arrival = parse_instant(args.arrival) if args.arrival else None
+    _check_send(args, settings, arrival)
     if args.from_file:
         records = _read_records(args.from_file)
+        _check_record_sizes(records, args.from_file)
     else:
         records, _ = sample_events(
             args.count, arrival or datetime.now(UTC), malformed_ratio=args.malformed_ratio, seed=args.seed

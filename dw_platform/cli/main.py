@@ -7,6 +7,9 @@ import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
+from botocore.exceptions import BotoCoreError, ClientError
+
+from dw_platform.aws.errors import describe_aws_error
 from dw_platform.cli import commands
 from dw_platform.cli.provision import ProvisionError, add_provision
 from dw_platform.settings import PLANNED_EVENTS_ENV
@@ -136,6 +139,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return args.handler(args)
     except (ValueError, KeyError, commands.CommandError, ProvisionError, StateError) as error:
         print(f"dw {args.command}: {error}", file=sys.stderr)
+        return 2
+    except (ClientError, BotoCoreError) as error:  # AWS profile: a missing stack, refused credentials
+        print(f"dw {args.command}: {describe_aws_error(error)}", file=sys.stderr)
         return 2
     except PermissionError as error:  # a state file or folder made unwritable under a running warehouse
         print(f"dw {args.command}: cannot write {error.filename}: {error.strerror}", file=sys.stderr)
