@@ -138,3 +138,12 @@ def test_aws_commands_before_provision_apply_say_the_stack_is_not_provisioned(
     for args in commands:
         error = one_line_error(dw(env, *args, check=False), args[0])
         assert "the AWS stack is not provisioned or lacks this resource" in error, error
+
+
+def test_provision_policy_output_that_cannot_be_written_is_one_line(tmp_path: Path) -> None:
+    env = dw_env(tmp_path)
+    for target in (tmp_path, tmp_path / "missing" / "policy.json"):
+        refused = dw(
+            env, "provision", "policy", "--account", "123456789012", "--output", str(target), check=False
+        )
+        assert f"cannot write {target}" in one_line_error(refused, "provision")
