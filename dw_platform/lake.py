@@ -1,15 +1,18 @@
 """The lake: objects under S3-style keys, on a local directory or an S3 bucket (pyarrow filesystems).
 
 Writes are atomic: a reader sees a whole object or none of it. Names starting with `.` or `_`
-are hidden, as they are to Athena, so in-flight temporary files are never read.
+are hidden, as they are to Athena. The temporaries of local writes (`.<name>.<uuid>.tmp`) are never
+listed, not even with the hidden objects: a writer killed before its rename leaves one behind (empty
+or partial), and `sweep_temporaries` deletes those once they are old enough to be dead.
 """
 
+import contextlib
 import dataclasses
 import random
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pyarrow as pa
@@ -75,6 +78,17 @@ def is_hidden(key: str) -> bool:
     return name.startswith((".", "_"))
 
 
+_TEMPORARY_SUFFIX = ".tmp"
+# A local write takes well under a second per object; a temporary older than this is a dead writer's.
+TEMPORARY_GRACE = timedelta(minutes=10)
+
+
+def is_temporary(key: str) -> bool:
+    """The hidden temporary of an atomic local write (complete or not, it is never an object)."""
+    name = key.rsplit("/", 1)[-1]
+    return name.startswith(".") and name.endswith(_TEMPORARY_SUFFIX)
+
+
 class Lake:
     def __init__(self, filesystem: pafs.FileSystem, base: str, uri_base: str) -> None:
         self.filesystem = filesystem
@@ -108,7 +122,7 @@ class Lake:
             # Write beside the target under a hidden name, then rename: atomic on one filesystem.
             target = Path(self.path(key))
             target.parent.mkdir(parents=True, exist_ok=True)
-            temporary = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
+            temporary = target.with_name(f".{target.name}.{uuid.uuid4().hex}{_TEMPORARY_SUFFIX}")
             temporary.write_bytes(data)
             temporary.replace(target)
             return
@@ -144,10 +158,34 @@ class Lake:
     def delete(self, key: str) -> None:
         self.filesystem.delete_file(self.path(key))
 
-    def list_objects(self, prefix: str, *, include_hidden: bool = False) -> list[LakeObject]:
+    def list_objects(
+        self, prefix: str, *, include_hidden: bool = False, include_temporaries: bool = False
+    ) -> list[LakeObject]:
         """Objects under `prefix` (recursively, as Athena reads a location), sorted by key; hidden
-        ones (`.`/`_` names, such as manifests and temporaries) only if asked for."""
-        return sorted(self._iter_objects(prefix, include_hidden), key=lambda o: o.key)
+        ones (`.`/`_` names, such as manifests) only if asked for; write temporaries only for
+        deleting them."""
+        return sorted(
+            (
+                o
+                for o in self._iter_objects(prefix, include_hidden or include_temporaries)
+                if include_temporaries or not is_temporary(o.key)
+            ),
+            key=lambda o: o.key,
+        )
+
+    def sweep_temporaries(self, prefix: str, *, now: datetime | None = None) -> int:
+        """Delete the temporaries crashed writers left under `prefix` (those older than
+        TEMPORARY_GRACE: a younger one may belong to a write in progress); returns how many."""
+        moment = now or datetime.now(UTC)
+        dead = [
+            o
+            for o in self.list_objects(prefix, include_temporaries=True)
+            if is_temporary(o.key) and o.modified is not None and moment - o.modified >= TEMPORARY_GRACE
+        ]
+        for obj in dead:
+            with contextlib.suppress(FileNotFoundError):  # another sweeper got there first
+                self.delete(obj.key)
+        return len(dead)
 
     def _iter_objects(self, prefix: str, include_hidden: bool) -> Iterator[LakeObject]:
         selector = pafs.FileSelector(self.path(prefix.rstrip("/")), allow_not_found=True, recursive=True)

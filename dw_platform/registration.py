@@ -7,10 +7,12 @@ from collections.abc import Sequence
 from dw_platform.catalog import Partition, TableNotFoundError, table_definition
 from dw_platform.compaction.layout import COMPACTED_ROOT, hour_root
 from dw_platform.compaction.versions import hour_versions, newest_complete
+from dw_platform.delivery.firehose import ledger_prefix
 from dw_platform.hours import is_inserted_at
 from dw_platform.lake import Lake, hour_folder
 from dw_platform.lake_stats import HourStats, hour_stats
 from dw_platform.runtime import Runtime
+from dw_platform.spec import error_prefix
 from dw_platform.tables import sync_catalog
 
 
@@ -88,8 +90,19 @@ def register_hours(
     errors = runtime.warehouse.errors_table(table)
     if errors is not None:  # the hour's isolated records, queryable as `<table>_errors`
         add_partitions(runtime, errors.name, [Partition((h,), f"{errors.prefix}{h}/") for h in hours])
+    if runtime.lake.is_local:  # only local writes go through temporaries
+        sweep_hour_temporaries(runtime, table, hours)
     stats = queried_hour_stats(runtime, table, hours) if with_stats else ()
     return RegistrationReport(table, created, stats)
+
+
+def sweep_hour_temporaries(runtime: Runtime, table: str, hours: Sequence[str]) -> int:
+    """Delete what writers killed mid-write (e.g. `dw send` under kill -9) left in the hours' data,
+    error and ledger folders; readers never see these, this only reclaims the space."""
+    prefixes = [hour_folder(table, hour) for hour in hours]
+    prefixes += [f"{error_prefix(table)}{hour}/" for hour in hours]
+    prefixes += [ledger_prefix(table, hour) for hour in hours]
+    return sum(runtime.lake.sweep_temporaries(prefix) for prefix in prefixes)
 
 
 def queried_hour_stats(runtime: Runtime, table: str, hours: Sequence[str]) -> tuple[HourStats, ...]:

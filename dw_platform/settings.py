@@ -5,6 +5,8 @@ import os
 from datetime import UTC, datetime
 from pathlib import Path
 
+from dw_platform.state import write_atomically
+
 PROFILES = ("local", "aws")
 
 
@@ -74,4 +76,4 @@ def ensure_dagster_home(path: Path) -> None:
     path.mkdir(parents=True, exist_ok=True)
     config = path / "dagster.yaml"
     if not config.exists():
-        config.write_text(DAGSTER_YAML)
+        write_atomically(config, DAGSTER_YAML)  # never a half-written configuration

@@ -22,9 +22,12 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from dw_platform.delivery.conversion import MAX_RECORD_BYTES as FIREHOSE_RECORD_BYTES
+
 MAX_RECORDS = 500
 MAX_BATCH_BYTES = 5 * 1024 * 1024
-MAX_RECORD_BYTES = 1024 * 1024
+# Packed records stay within what Firehose takes per record (1,000 KiB), below Kinesis's 1 MiB.
+MAX_RECORD_BYTES = FIREHOSE_RECORD_BYTES
 RETRYABLE_CALL_ERRORS = ("ProvisionedThroughputExceededException", "ThrottlingException", "InternalFailure")
 
 
@@ -41,7 +44,7 @@ class PutSummary:
 
 
 def pack_events(events: Sequence[bytes], per_record: int) -> list[bytes]:
-    """Concatenate up to `per_record` JSON events per record, never past Kinesis's record size."""
+    """Concatenate up to `per_record` JSON events per record, never past Firehose's record size."""
     records: list[bytes] = []
     current: list[bytes] = []
     size = 0

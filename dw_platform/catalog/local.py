@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from dw_platform.catalog.model import Partition, TableDefinition, TableNotFoundError
+from dw_platform.state import StateError, ensure_writable_dir, sqlite_state_error
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS databases (
@@ -50,17 +51,34 @@ def _encode_values(values: Sequence[str]) -> str:
 class LocalCatalog:
     def __init__(self, path: Path) -> None:
         self.path = path
-        path.parent.mkdir(parents=True, exist_ok=True)
+        ensure_writable_dir(path.parent, "the catalog's directory (DW_HOME)")
         with self._connect() as connection:
             connection.execute("PRAGMA journal_mode=WAL")
             connection.executescript(_SCHEMA)
 
+    def _state_error(self, error: sqlite3.Error) -> StateError:
+        return sqlite_state_error(
+            self.path,
+            error,
+            "the catalog",
+            "restore it from a backup or move it away (the lake is untouched), then run the command again",
+        )
+
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
-        connection = sqlite3.connect(self.path, timeout=_BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+        """A connection; SQLite failing on the file itself (damaged, unwritable, locked for longer than
+        the busy timeout) becomes a StateError naming the file. Constraint errors stay what they are."""
+        try:
+            connection = sqlite3.connect(self.path, timeout=_BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+        except sqlite3.Error as error:
+            raise self._state_error(error) from None
         try:
             connection.execute(f"PRAGMA busy_timeout={_BUSY_TIMEOUT_MS}")
             yield connection
+        except (sqlite3.OperationalError, sqlite3.DatabaseError) as error:
+            if type(error) not in (sqlite3.OperationalError, sqlite3.DatabaseError):
+                raise  # IntegrityError and the like: the statement's fault, not the file's
+            raise self._state_error(error) from None
         finally:
             connection.close()
 

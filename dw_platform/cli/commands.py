@@ -4,7 +4,9 @@ import argparse
 import csv
 import dataclasses
 import json
+import os
 import shutil
+import signal
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -16,6 +18,8 @@ from tqdm import tqdm
 from dw_platform.analytics_dw import analytics_dw
 from dw_platform.backfill import run_backfill
 from dw_platform.batch import inputs_settle_delay
+from dw_platform.dagster_instance import open_instance
+from dw_platform.delivery.conversion import MAX_RECORD_BYTES
 from dw_platform.delivery.events import sample_events
 from dw_platform.hours import ONE_HOUR, floor_hour, parse_hour, parse_instant
 from dw_platform.query.engine import QueryResult
@@ -24,8 +28,9 @@ from dw_platform.query.rendering import rows as rendered_rows
 from dw_platform.query.sql import QueryError
 from dw_platform.runtime import Runtime
 from dw_platform.sending import deliver, drain_streams, put_to_stream
-from dw_platform.settings import Settings
+from dw_platform.settings import Settings, ensure_dagster_home
 from dw_platform.spec import TableKind
+from dw_platform.state import ensure_writable_dir
 from dw_platform.status import reconcile_hours, warehouse_status
 
 
@@ -38,25 +43,68 @@ def _runtime(settings: Settings | None = None) -> Runtime:
 
 
 def _read_records(path: str) -> list[bytes]:
-    data = sys.stdin.buffer.read() if path == "-" else Path(path).read_bytes()
+    try:
+        if path == "-":
+            if sys.stdin is None:  # started with its standard input closed
+                raise CommandError("--from-file -: standard input is closed")
+            data = sys.stdin.buffer.read()
+        else:
+            data = Path(path).read_bytes()
+    except FileNotFoundError:
+        raise CommandError(f"--from-file {path}: no such file") from None
+    except IsADirectoryError:
+        raise CommandError(f"--from-file {path} is a directory, not a file of records") from None
+    except OSError as error:
+        raise CommandError(f"--from-file {path}: cannot read it ({error.strerror or error})") from None
     lines = data.split(b"\n")
     if lines and lines[-1] == b"":
         lines.pop()  # the newline ending the last record does not start another one
     return lines
 
 
+def _check_send(args: argparse.Namespace, settings: Settings, arrival: datetime | None) -> None:
+    """Refuse what could only send nothing, or events no partition can ever hold."""
+    for option, value in (("--count", args.count), ("--batches", args.batches)):
+        if value < 1 and not (option == "--count" and args.from_file):
+            raise CommandError(f"{option} must be at least 1, got {value}")
+    if args.events_per_record < 1:
+        raise CommandError(f"--events-per-record must be at least 1, got {args.events_per_record}")
+    moment = arrival or datetime.now(UTC)
+    if moment < settings.partitions_start:
+        what = f"--arrival {args.arrival}" if arrival else f"now ({moment:%Y-%m-%dT%H:%M}Z)"
+        raise CommandError(
+            f"{what} is before the first hourly partition (DW_PARTITIONS_START="
+            f"{settings.partitions_start:%Y-%m-%dT%H:%M}Z): its hour could never be registered or queried"
+        )
+
+
+def _check_record_sizes(records: list[bytes], path: str) -> None:
+    """Firehose takes at most MAX_RECORD_BYTES per record; a larger one is refused here, before
+    anything is sent, rather than written as an error record too large to query."""
+    source = "standard input" if path == "-" else path
+    for number, record in enumerate(records, start=1):
+        if len(record) > MAX_RECORD_BYTES:
+            raise CommandError(
+                f"line {number} of {source} is {len(record):,} bytes, over Firehose's limit of "
+                f"{MAX_RECORD_BYTES:,} bytes (1,000 KiB) per record; nothing was sent"
+            )
+
+
 def send(args: argparse.Namespace) -> int:
     spec = analytics_dw.table(args.table)
     if spec.kind is not TableKind.STREAMING:
         raise CommandError(f"table {args.table!r} is not a streaming table")
-    runtime = _runtime()
+    settings = Settings.from_env()
+    runtime = _runtime(settings)
     if runtime.on_aws and (args.arrival or args.batches != 1):
         raise CommandError(
             "--arrival and --batches are for the local profile: on AWS, Kinesis stamps the arrival"
         )
     arrival = parse_instant(args.arrival) if args.arrival else None
+    _check_send(args, settings, arrival)
     if args.from_file:
         records = _read_records(args.from_file)
+        _check_record_sizes(records, args.from_file)
     else:
         records, _ = sample_events(
             args.count, arrival or datetime.now(UTC), malformed_ratio=args.malformed_ratio, seed=args.seed
@@ -101,12 +149,26 @@ def drain(args: argparse.Namespace) -> int:
     return 0
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def backfill(args: argparse.Namespace) -> int:
     from dw_platform.definitions import defs
 
     first, last = parse_hour(args.first), parse_hour(args.last)
+    _runtime()  # a damaged or unwritable DW_HOME is one line now, not a failed step
+    instance = open_instance(Path(os.environ["DAGSTER_HOME"]), ensure_dagster_home)
+    signal.signal(signal.SIGTERM, _interrupt)  # stop as Ctrl-C does, also while waiting for a slot
     outcome = run_backfill(
-        defs, analytics_dw, dg.DagsterInstance.get(), first, last, args.only, log_level="WARNING"
+        defs,
+        analytics_dw,
+        instance,
+        first,
+        last,
+        args.only,
+        log_level="WARNING",
+        notify=lambda message: print(f"dw backfill: {message}", file=sys.stderr, flush=True),
     )
     state = "succeeded" if outcome.success else "FAILED"
     print(f"backfill {state}: {outcome.hours} hours of {', '.join(outcome.assets)} in run {outcome.run_id}")
@@ -178,12 +240,31 @@ def status(args: argparse.Namespace) -> int:
     return 0
 
 
+# Written into every home `dw demo` makes: only such a home may it wipe.
+DEMO_MARKER = ".dw-demo-home"
+
+
+def _wipe_demo_home(home: Path) -> None:
+    """Start from an empty `home`, deleting only what an earlier demo made: a directory that holds
+    anything else (a warehouse, DW_HOME itself, someone's files) is refused, untouched."""
+    if home.exists() and not home.is_dir():
+        raise CommandError(f"--home {home} is a file, not a directory; choose another --home")
+    if home.exists() and any(home.iterdir()):
+        if not (home / DEMO_MARKER).is_file():
+            raise CommandError(
+                f"--home {home} is not empty and was not made by dw demo; refusing to delete it "
+                "(choose a missing or empty directory)"
+            )
+        shutil.rmtree(home)
+    ensure_writable_dir(home, "--home")
+    (home / DEMO_MARKER).write_text("made by `dw demo`, which deletes and recreates this directory\n")
+
+
 def demo(args: argparse.Namespace) -> int:
     from dw_platform.defs.definitions import build_definitions
 
     home = Path(args.home).resolve()
-    if home.exists():
-        shutil.rmtree(home)
+    _wipe_demo_home(home)
     settings = dataclasses.replace(Settings.from_env(), profile="local", home=home)
     runtime = _runtime(settings)
     now = datetime.now(UTC)
@@ -201,7 +282,7 @@ def demo(args: argparse.Namespace) -> int:
             summary = deliver(runtime, table, records, arrival=arrival, batches=4)
             print(f"{hour:%Y/%m/%d/%H} {table}: {summary.as_json()}")
     defs = build_definitions(analytics_dw, settings)
-    (home / "dagster").mkdir(parents=True, exist_ok=True)
+    ensure_dagster_home(home / "dagster")  # telemetry off, as for every instance dw makes
     with dg.DagsterInstance.local_temp(tempdir=str(home / "dagster")) as instance:
         outcome = run_backfill(defs, analytics_dw, instance, first, last, log_level="WARNING")
     if not outcome.success:

@@ -7,11 +7,15 @@ import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
+from botocore.exceptions import BotoCoreError, ClientError
+
 from dw_platform.aws.clients import AwsEndpointError, deadline
+from dw_platform.aws.errors import describe_aws_error
 from dw_platform.cli import commands
 from dw_platform.cli.catalog import add_catalog
 from dw_platform.cli.provision import ProvisionError, add_provision
-from dw_platform.settings import PLANNED_EVENTS_ENV, ensure_dagster_home
+from dw_platform.settings import PLANNED_EVENTS_ENV
+from dw_platform.state import StateError
 
 
 def _add_send(subparsers: argparse._SubParsersAction) -> None:
@@ -105,8 +109,9 @@ def _add_demo(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "demo",
         help="deliver, backfill and aggregate a few hours on a fresh local warehouse",
-        description="On a fresh local warehouse (its own home, wiped first): deliver H hours of events in "
-        "several objects per hour, backfill every hourly asset over them, print the aggregates.",
+        description="On a fresh local warehouse (its own home, wiped first if an earlier demo made it; any "
+        "other non-empty directory is refused): deliver H hours of events in several objects per hour, "
+        "backfill every hourly asset over them, print the aggregates.",
     )
     parser.add_argument("--hours", type=int, default=3, help="hours of events (default 3)")
     parser.add_argument("--events-per-hour", type=int, default=1000, help="events per hour per table")
@@ -162,13 +167,28 @@ def main(argv: Sequence[str] | None = None) -> int:
     home = Path(os.environ.get("DW_HOME", ".dw")).resolve()
     os.environ.setdefault("DAGSTER_HOME", str(home / "dagster"))
     os.environ.setdefault(PLANNED_EVENTS_ENV, "true")
-    ensure_dagster_home(Path(os.environ["DAGSTER_HOME"]))
     try:
         with deadline(_deadline(args)):
             return args.handler(args)
-    except (ValueError, KeyError, commands.CommandError, ProvisionError, AwsEndpointError) as error:
+    except (
+        ValueError,
+        KeyError,
+        commands.CommandError,
+        ProvisionError,
+        AwsEndpointError,
+        StateError,
+    ) as error:
         print(f"dw {args.command}: {error}", file=sys.stderr)
         return 2
+    except (ClientError, BotoCoreError) as error:  # AWS profile: a missing stack, refused credentials
+        print(f"dw {args.command}: {describe_aws_error(error)}", file=sys.stderr)
+        return 2
+    except PermissionError as error:  # a state file or folder made unwritable under a running warehouse
+        print(f"dw {args.command}: cannot write {error.filename}: {error.strerror}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"dw {args.command}: interrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

@@ -95,7 +95,10 @@ def policy(args: argparse.Namespace) -> int:
     document = run_worker_policy(StackNames.from_settings(analytics_dw, settings, account))
     text = json.dumps(document, indent=2) + "\n"
     if args.output:
-        Path(args.output).write_text(text)
+        try:
+            Path(args.output).write_text(text)
+        except OSError as error:  # a missing folder, a directory, no permission
+            raise ProvisionError(f"cannot write {args.output}: {error.strerror or error}") from None
         print(f"wrote {args.output}")
     else:
         print(text, end="")

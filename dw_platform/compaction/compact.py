@@ -254,7 +254,7 @@ def _attempt(
 
 
 def _drop(lake: Lake, prefix: str) -> None:
-    for obj in lake.list_objects(prefix, include_hidden=True):  # never visible: safe to drop now
+    for obj in lake.list_objects(prefix, include_temporaries=True):  # never visible: safe to drop now
         lake.delete(obj.key)
 
 

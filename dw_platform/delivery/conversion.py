@@ -15,8 +15,9 @@ from typing import Any
 
 from dw_platform.spec import Column
 
-# Kinesis refuses records whose data exceeds 1 MiB; locally they become error records instead.
-MAX_RECORD_BYTES = 1024 * 1024
+# Firehose takes at most 1,000 KiB per record (before base64); `dw send` refuses larger ones, and
+# the delivery stream isolates any that reach it (Kinesis refuses records over 1 MiB).
+MAX_RECORD_BYTES = 1000 * 1024
 
 MALFORMED = "DataFormatConversion.MalformedData"
 TYPE_MISMATCH = "DataFormatConversion.TypeMismatch"

@@ -1,0 +1,60 @@
+"""Running `dw` as a user does, in its own process, for tests that crash it or break its state."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+DW = [sys.executable, "-m", "dw_platform.cli.main"]
+# Root ignores permission bits; without these capabilities it honours them like any user.
+UNPRIVILEGED = (
+    ["setpriv", "--bounding-set", "-dac_override,-dac_read_search", "--"] if os.geteuid() == 0 else []
+)
+
+
+def dw_env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    env = {**os.environ, "DW_HOME": str(tmp_path / "dw"), "DAGSTER_HOME": str(tmp_path / "dagster")}
+    env.pop("DW_PROFILE", None)
+    return {**env, **extra}
+
+
+def dw(
+    env: dict[str, str],
+    *args: str,
+    input: bytes | None = None,
+    check: bool = True,
+    timeout: float = 300,
+    stdin: int | None = None,
+    unprivileged: bool = False,
+) -> subprocess.CompletedProcess:
+    """`dw ARGS`; `unprivileged`: as a process that file permissions apply to, even under root."""
+    result = subprocess.run(
+        [*(UNPRIVILEGED if unprivileged else []), *DW, *args],
+        env=env,
+        input=input,
+        stdin=stdin,
+        capture_output=True,
+        timeout=timeout,
+    )
+    if check and result.returncode != 0:
+        raise AssertionError(
+            f"dw {' '.join(args)} failed:\n{result.stdout.decode()}\n{result.stderr.decode()}"
+        )
+    return result
+
+
+def start_dw(env: dict[str, str], *args: str, prelude: str = "") -> subprocess.Popen:
+    """`dw ARGS` in a child process, after running `prelude` in it (a crash point: code that stops the
+    process at a chosen moment so the test can kill -9 it there)."""
+    code = f"import sys\n{prelude}\nfrom dw_platform.cli.main import main\nsys.exit(main({list(args)!r}))\n"
+    return subprocess.Popen(
+        [sys.executable, "-c", code], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+
+
+def one_line_error(result: subprocess.CompletedProcess, command: str) -> str:
+    """The stderr of a refused command: exactly one line `dw COMMAND: ...`, no traceback, exit 2."""
+    err = result.stderr.decode()
+    assert result.returncode == 2, (result.returncode, result.stdout.decode(), err)
+    assert "Traceback" not in err and err.count("\n") == 1 and err.startswith(f"dw {command}: "), err
+    return err
