@@ -29,8 +29,9 @@ lint: install
 	$(BIN)/ruff check dw_platform tests benchmarks
 	$(BIN)/ruff format --check dw_platform tests benchmarks
 
+# Two workers (one per core of the CI machine), each taking whole test files.
 test: install lint
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n 2 --dist loadfile
 
 # The local engine against Trino's documented answers, in two machine time zones (0 wrong, or it fails).
 conformance: install

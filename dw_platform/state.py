@@ -12,6 +12,10 @@ class StateError(RuntimeError):
     """The local state (DW_HOME, DAGSTER_HOME) is damaged or unwritable; nothing was changed."""
 
 
+class DamagedStateError(StateError):
+    """A state file that cannot be read as what it should be (truncated, overwritten)."""
+
+
 _DAMAGED = ("SQLITE_CORRUPT", "SQLITE_NOTADB")
 _UNWRITABLE = ("SQLITE_READONLY", "SQLITE_CANTOPEN", "SQLITE_PERM", "SQLITE_FULL", "SQLITE_IOERR")
 
@@ -21,7 +25,7 @@ def sqlite_state_error(path: Path, error: sqlite3.Error, what: str, remedy: str)
     code = getattr(error, "sqlite_errorname", "") or ""
     reason = str(error)
     if code.startswith(_DAMAGED) or "malformed" in reason or "not a database" in reason:
-        return StateError(f"{what} {path} is damaged ({reason}): {remedy}")
+        return DamagedStateError(f"{what} {path} is damaged ({reason}): {remedy}")
     if code.startswith(_UNWRITABLE) or "readonly" in reason or "unable to open" in reason:
         return StateError(f"{what} {path} cannot be written ({reason}): {path.parent} must be writable")
     if code.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")) or "locked" in reason:

@@ -2,6 +2,7 @@
 and back to normal once the cause is gone."""
 
 import hashlib
+import json
 from pathlib import Path
 
 from tests.dw_process import dw, dw_env, one_line_error
@@ -80,7 +81,7 @@ def test_a_damaged_catalog_is_one_line_naming_it_and_restoring_it_recovers(tmp_p
     catalog.write_bytes(good)
     _every_command_works(env)
     # 40 sent, and 5 by the one send that ran on the restored catalog (the refused ones wrote nothing).
-    assert dw(env, "query", COUNT_SQL, "--format", "json").stdout.strip() == b'[{"n":45}]'
+    assert json.loads(dw(env, "query", COUNT_SQL, "--format", "json").stdout) == [{"n": 45}]
 
 
 def test_a_read_only_dw_home_is_one_line_naming_it_and_recovers(tmp_path: Path) -> None:

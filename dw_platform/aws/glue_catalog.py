@@ -235,7 +235,9 @@ class GlueCatalog:
     ) -> list[Partition]:
         try:
             found = self._get_partitions(database, table, values)
-        except self.glue.exceptions.EntityNotFoundException:
+        except self.glue.exceptions.EntityNotFoundException as error:
+            if "database" in str(error).lower():  # no database: the stack is not provisioned
+                raise
             return []  # as the local catalog: an unknown table has no partitions
         return sorted(found, key=lambda p: p.values)
 

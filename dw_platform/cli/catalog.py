@@ -11,6 +11,7 @@ from dw_platform.analytics_dw import analytics_dw
 from dw_platform.recovery import rebuild_catalog
 from dw_platform.runtime import Runtime
 from dw_platform.settings import Settings
+from dw_platform.state import DamagedStateError
 
 
 def add_catalog(subparsers: argparse._SubParsersAction) -> None:
@@ -32,7 +33,7 @@ def _runtime(settings: Settings) -> tuple[Runtime, str]:
     """The runtime; a local catalog file SQLite cannot read is moved aside (kept for inspection)."""
     try:
         return Runtime.from_settings(analytics_dw, settings), ""
-    except sqlite3.DatabaseError as error:
+    except (sqlite3.DatabaseError, DamagedStateError) as error:
         if settings.profile != "local":
             raise
         path = settings.catalog_path

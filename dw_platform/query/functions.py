@@ -271,22 +271,16 @@ SCALARS["infinity"] = lambda args: (
 )[1]
 
 
-@scalar("is_nan")
-def _is_nan(args: list[Typed]) -> Typed:
-    _arity("is_nan", args, 1)
-    return Typed(f"isnan({_double(args[0])})", tt.BOOLEAN)
+def _double_predicate(name: str, duck: str) -> None:
+    def translate(args: list[Typed]) -> Typed:
+        _arity(name, args, 1)
+        return Typed(f"{duck}({_double(args[0])})", tt.BOOLEAN)
+
+    SCALARS[name] = translate
 
 
-@scalar("is_finite")
-def _is_finite(args: list[Typed]) -> Typed:
-    _arity("is_finite", args, 1)
-    return Typed(f"isfinite({_double(args[0])})", tt.BOOLEAN)
-
-
-@scalar("is_infinite")
-def _is_infinite(args: list[Typed]) -> Typed:
-    _arity("is_infinite", args, 1)
-    return Typed(f"isinf({_double(args[0])})", tt.BOOLEAN)
+for _name, _duck in (("is_nan", "isnan"), ("is_finite", "isfinite"), ("is_infinite", "isinf")):
+    _double_predicate(_name, _duck)
 
 
 @scalar("sign")

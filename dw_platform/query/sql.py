@@ -2,6 +2,7 @@
 
 import sqlglot
 from sqlglot import exp
+from sqlglot.dialects.dialect import DialectType
 
 ATHENA = "athena"
 # Deeper nesting than this is refused before sqlglot's recursive parser could overflow the stack.
@@ -35,12 +36,12 @@ def _nesting_depth(sql: str) -> int:
     return deepest
 
 
-def parse_statement(sql: str) -> exp.Expression:
+def parse_statement(sql: str, dialect: DialectType = ATHENA) -> exp.Expression:
     """Parse exactly one Athena statement."""
     if _nesting_depth(sql) > MAX_NESTING:
         raise QueryError(f"the query nests parentheses deeper than {MAX_NESTING} levels")
     try:
-        statements = [s for s in sqlglot.parse(sql, read=ATHENA) if s is not None]
+        statements = [s for s in sqlglot.parse(sql, read=dialect) if s is not None]
     except sqlglot.errors.ParseError as error:
         raise QueryError(f"cannot parse query: {_first_line(error)}") from None
     except RecursionError:

@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 import sqlglot
 from sqlglot import exp
 from sqlglot.dialects.trino import Trino
-from sqlglot.errors import OptimizeError, ParseError
+from sqlglot.errors import OptimizeError
 from sqlglot.optimizer.qualify import qualify
 from sqlglot.schema import MappingSchema
 
@@ -24,7 +24,7 @@ from dw_platform.query import trino_types as tt
 from dw_platform.query.operators import Typed, cast
 from dw_platform.query.partition_filter import KeyBound, find_scans
 from dw_platform.query.scopes import Columns, Scope
-from dw_platform.query.sql import MAX_NESTING, QueryError, UnsupportedQuery, _nesting_depth
+from dw_platform.query.sql import QueryError, UnsupportedQuery, parse_statement
 from dw_platform.query.trino_types import TrinoType
 
 
@@ -74,19 +74,9 @@ def quote(identifier: str) -> str:
 
 
 def parse_written(sql: str) -> exp.Expression:
-    if _nesting_depth(sql) > MAX_NESTING:
-        raise QueryError(f"the query nests parentheses deeper than {MAX_NESTING} levels")
+    """One statement in Trino's grammar, function calls as written (see WrittenTrino)."""
     _refuse_limit_before_offset(sql)
-    sql = _decimal_literals(sql)
-    try:
-        statements = [s for s in sqlglot.parse(sql, read=WrittenTrino) if s is not None]
-    except ParseError as error:
-        raise QueryError(f"cannot parse query: {str(error).strip().splitlines()[0]}") from None
-    except RecursionError:
-        raise QueryError("the query is nested too deeply to parse") from None
-    if len(statements) != 1:
-        raise QueryError(f"expected exactly one SQL statement, got {len(statements)}")
-    return statements[0]
+    return parse_statement(_decimal_literals(sql), dialect=WrittenTrino)
 
 
 def _decimal_literals(sql: str) -> str:
