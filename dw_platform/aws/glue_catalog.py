@@ -235,9 +235,7 @@ class GlueCatalog:
     ) -> list[Partition]:
         try:
             found = self._get_partitions(database, table, values)
-        except self.glue.exceptions.EntityNotFoundException as error:
-            if "database" in str(error).lower():  # no database: the stack is not provisioned
-                raise
+        except self.glue.exceptions.EntityNotFoundException:
             return []  # as the local catalog: an unknown table has no partitions
         return sorted(found, key=lambda p: p.values)
 

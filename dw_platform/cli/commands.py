@@ -227,12 +227,17 @@ def _typed_rows(result: QueryResult) -> list[list[object]]:
 
 
 def status(args: argparse.Namespace) -> int:
+    runtime = _runtime()
+    if runtime.on_aws:
+        # Glue answers "no partitions" for tables of a database that does not exist: ask for the
+        # database's tables first, so an unprovisioned stack is said to be one (EntityNotFound).
+        runtime.catalog.list_tables(runtime.database)
     if args.first or args.last:
         first, last = parse_hour(args.first or args.last), parse_hour(args.last or args.first)
         hours = [f"{first + i * ONE_HOUR:%Y/%m/%d/%H}" for i in range(int((last - first) / ONE_HOUR) + 1)]
-        statuses = reconcile_hours(_runtime(), hours)
+        statuses = reconcile_hours(runtime, hours)
     else:
-        statuses = warehouse_status(_runtime())
+        statuses = warehouse_status(runtime)
     if args.json:
         print(json.dumps([dataclasses.asdict(s) for s in statuses], indent=2))
     else:
