@@ -48,7 +48,10 @@ CRASHING_COMPACTION = textwrap.dedent(
 
     Lake.open_output = open_output
     runtime = Runtime.from_settings(analytics_dw, Settings.from_env())
-    options = CompactionOptions(rewrite=RewriteOptions(target_file_bytes=40_000, row_group_rows=500))
+    # One writer: the first file is whole before the second opens, whatever the machine's load.
+    options = CompactionOptions(
+        rewrite=RewriteOptions(target_file_bytes=40_000, row_group_rows=500, writers=1)
+    )
     compact_hour(runtime, "clicks", sys.argv[1], options)
     """
 )
