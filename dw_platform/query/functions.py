@@ -118,21 +118,7 @@ def call(tr: "Translator", node: exp.Expression, scope: Scope) -> Typed:
         return LAMBDA_FUNCTIONS[name](tr, raw, scope)
     if name == "try":
         return _try(tr, raw, scope)
-    if name in (
-        "format_datetime",
-        "date_format",
-        "date_parse",
-        "regexp_replace",
-        "regexp_extract",
-        "regexp_extract_all",
-        "regexp_like",
-        "regexp_split",
-        "regexp_count",
-        "json_extract_scalar",
-        "json_extract",
-        "json_size",
-        "split_part",
-    ):
+    if name in LITERAL_ARG_FUNCTIONS:
         # These need some arguments as literals (patterns, paths) to be translated exactly.
         literals = [_literal_string(a) for a in raw]
         args = [tr.expr(a, scope) for a in raw]
