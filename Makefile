@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export DW_HOME ?= $(CURDIR)/.dw
 export DAGSTER_HOME ?= $(DW_HOME)/dagster
-# One "planned" event per asset for a single-run backfill's range (see dw_platform/settings.py).
+# One "planned" event per asset for a single-run backfill's range (see dw_platform/runtime/settings.py).
 export DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS ?= true
 
 .PHONY: install dev test lint demo lock clean policy bench conformance

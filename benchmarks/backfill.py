@@ -19,16 +19,16 @@ import dagster as dg
 import duckdb
 
 from benchmarks.common import Row, Section, peak_rss_mib, run_section, spread
-from dw_platform.analytics_dw import analytics_dw
-from dw_platform.backfill import run_backfill
-from dw_platform.batch import run_batch_hours
-from dw_platform.compaction.compact import CompactionOptions, compact_hours
-from dw_platform.defs.definitions import build_definitions
-from dw_platform.hours import ONE_HOUR, inserted_at
-from dw_platform.registration import register_hours
-from dw_platform.runtime import Runtime
-from dw_platform.settings import PLANNED_EVENTS_ENV, Settings, ensure_dagster_home
-from dw_platform.spec import TableKind
+from dw_platform.declaration.warehouse import TableKind
+from dw_platform.defs.analytics_dw.warehouse import analytics_dw
+from dw_platform.lake.hours import ONE_HOUR, inserted_at
+from dw_platform.operations.batch_tables import run_batch_hours
+from dw_platform.operations.compaction.compact import CompactionOptions, compact_hours
+from dw_platform.operations.registration import register_hours
+from dw_platform.orchestration.backfill import run_backfill
+from dw_platform.orchestration.build import build_definitions
+from dw_platform.runtime.backends import Runtime
+from dw_platform.runtime.settings import PLANNED_EVENTS_ENV, Settings, ensure_dagster_home
 
 FIRST_HOUR = datetime(2026, 1, 1, tzinfo=UTC)
 LATE_SHARE = 50  # one event in 50 arrives 1 to 3 hours after it happened

@@ -21,12 +21,12 @@ import duckdb
 import pyarrow.parquet as pq
 
 from benchmarks.common import Row, Section, peak_rss_mib, run_module, run_section, spread
-from dw_platform.analytics_dw import analytics_dw
-from dw_platform.compaction.compact import CompactionOptions, compact_hour
-from dw_platform.hours import inserted_at
-from dw_platform.registration import register_hours
-from dw_platform.runtime import Runtime
-from dw_platform.settings import Settings
+from dw_platform.defs.analytics_dw.warehouse import analytics_dw
+from dw_platform.lake.hours import inserted_at
+from dw_platform.operations.compaction.compact import CompactionOptions, compact_hour
+from dw_platform.operations.registration import register_hours
+from dw_platform.runtime.backends import Runtime
+from dw_platform.runtime.settings import Settings
 
 OBJECTS_PER_HOUR = 60
 FIRST_HOUR = datetime(2026, 1, 1, tzinfo=UTC)

@@ -15,14 +15,14 @@ import pyarrow as pa
 
 from benchmarks.backfill import FIRST_HOUR, make_hours
 from benchmarks.common import Row, Section, peak_rss_mib, run_section, spread
-from dw_platform.analytics_dw import analytics_dw
-from dw_platform.batch import BatchContext
-from dw_platform.hours import ONE_HOUR, inserted_at
-from dw_platform.registration import register_hours
-from dw_platform.runtime import Runtime
-from dw_platform.settings import Settings
-from dw_platform.spec import TableKind
-from dw_platform.tables import sync_catalog
+from dw_platform.catalog.sync import sync_catalog
+from dw_platform.declaration.warehouse import TableKind
+from dw_platform.defs.analytics_dw.warehouse import analytics_dw
+from dw_platform.lake.hours import ONE_HOUR, inserted_at
+from dw_platform.operations.batch_tables import BatchContext
+from dw_platform.operations.registration import register_hours
+from dw_platform.runtime.backends import Runtime
+from dw_platform.runtime.settings import Settings
 
 AGES = (24, 720)
 AGGREGATES = ("aggregates", "aggregates_by_event_time")

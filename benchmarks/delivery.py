@@ -19,11 +19,11 @@ import pyarrow.json as pajson
 import pyarrow.parquet as pq
 
 from benchmarks.common import Row, Section, peak_rss_mib, run_module, run_section, spread, timed
-from dw_platform.analytics_dw import analytics_dw
+from dw_platform.defs.analytics_dw.warehouse import analytics_dw
 from dw_platform.delivery.events import sample_events
-from dw_platform.runtime import Runtime
-from dw_platform.sending import deliver
-from dw_platform.settings import Settings
+from dw_platform.delivery.sending import deliver
+from dw_platform.runtime.backends import Runtime
+from dw_platform.runtime.settings import Settings
 
 ARRIVAL = datetime(2026, 3, 1, 10, 5, tzinfo=UTC)
 ERROR_SHARE = 0.001  # the error-rate check's warning threshold

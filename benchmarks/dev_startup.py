@@ -15,9 +15,9 @@ import time
 import urllib.request
 from pathlib import Path
 
-from dw_platform.analytics_dw import analytics_dw
-from dw_platform.settings import ensure_dagster_home
-from dw_platform.spec import TableKind
+from dw_platform.declaration.warehouse import TableKind
+from dw_platform.defs.analytics_dw.warehouse import analytics_dw
+from dw_platform.runtime.settings import ensure_dagster_home
 
 QUERY = (
     "{ assetsOrError { ... on AssetConnection { nodes { key { path } "

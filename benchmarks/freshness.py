@@ -18,9 +18,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from benchmarks.common import Row, Section, children_peak_rss_mib, run_section, spread
-from dw_platform.defs.streaming import SENSOR_INTERVAL_S
-from dw_platform.hours import floor_hour, inserted_at
-from dw_platform.settings import ensure_dagster_home
+from dw_platform.lake.hours import floor_hour, inserted_at
+from dw_platform.orchestration.registration_assets import SENSOR_INTERVAL_S
+from dw_platform.runtime.settings import ensure_dagster_home
 
 
 def dw(env: dict[str, str], *arguments: str) -> tuple[float, str]:

@@ -17,13 +17,13 @@ import time
 from pathlib import Path
 
 from benchmarks.common import Row, Section, run_section, spread
-from dw_platform.analytics_dw import analytics_dw
+from dw_platform.catalog.sync import sync_catalog
+from dw_platform.defs.analytics_dw.warehouse import analytics_dw
 from dw_platform.query.engine import table_shape
 from dw_platform.query.sql import QueryError
 from dw_platform.query.translator import Translator, parse_written
-from dw_platform.runtime import Runtime
-from dw_platform.settings import Settings
-from dw_platform.tables import sync_catalog
+from dw_platform.runtime.backends import Runtime
+from dw_platform.runtime.settings import Settings
 from tests.conformance import analyst
 
 REPO = Path(__file__).resolve().parent.parent

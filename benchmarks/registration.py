@@ -18,14 +18,14 @@ from typing import Any
 import pytest
 
 from benchmarks.common import Row, Section, peak_rss_mib, run_section, spread
-from dw_platform.analytics_dw import analytics_dw
 from dw_platform.aws.clients import aws_client
-from dw_platform.hours import ONE_HOUR, inserted_at
-from dw_platform.registration import register_hours
-from dw_platform.runtime import Runtime
-from dw_platform.settings import Settings
-from dw_platform.stack_identity import default_data_bucket
-from dw_platform.tables import sync_catalog
+from dw_platform.catalog.sync import sync_catalog
+from dw_platform.defs.analytics_dw.warehouse import analytics_dw
+from dw_platform.lake.hours import ONE_HOUR, inserted_at
+from dw_platform.operations.registration import register_hours
+from dw_platform.runtime.backends import Runtime
+from dw_platform.runtime.settings import Settings
+from dw_platform.runtime.stacks import default_data_bucket
 from tests.aws_emulator import REGION, moto_server, point_at_emulator
 
 FIRST_HOUR = datetime(2026, 1, 1, tzinfo=UTC)

@@ -4,9 +4,9 @@ from pathlib import Path
 
 import pytest
 
-from dw_platform.analytics_dw import analytics_dw
-from dw_platform.runtime import Runtime
-from dw_platform.settings import Settings
+from dw_platform.defs.analytics_dw.warehouse import analytics_dw
+from dw_platform.runtime.backends import Runtime
+from dw_platform.runtime.settings import Settings
 
 pytest_plugins = ["tests.aws_emulator"]  # the AWS emulator fixtures: moto_endpoint, aws_endpoint
 

@@ -12,13 +12,13 @@ import boto3
 import pyarrow as pa
 import pytest
 
-from dw_platform.analytics_dw import analytics_dw
-from dw_platform.aws.athena_engine import AthenaEngine
+from dw_platform.catalog.sync import sync_catalog
+from dw_platform.defs.analytics_dw.warehouse import analytics_dw
+from dw_platform.query.athena import AthenaEngine
 from dw_platform.query.scan_plan import FullScanRefused
 from dw_platform.query.sql import QueryError
-from dw_platform.runtime import Runtime
-from dw_platform.settings import Settings
-from dw_platform.tables import sync_catalog
+from dw_platform.runtime.backends import Runtime
+from dw_platform.runtime.settings import Settings
 from tests.aws_emulator import REGION
 from tests.test_cli import dw
 

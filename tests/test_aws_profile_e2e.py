@@ -10,16 +10,16 @@ import boto3
 import dagster as dg
 import pytest
 
-from dw_platform.analytics_dw import analytics_dw
-from dw_platform.aws.glue_catalog import GlueCatalog
-from dw_platform.backfill import run_backfill
-from dw_platform.defs.definitions import build_definitions
+from dw_platform.catalog.glue import GlueCatalog
+from dw_platform.defs.analytics_dw.warehouse import analytics_dw
 from dw_platform.delivery.events import sample_events
-from dw_platform.hours import inserted_at
-from dw_platform.lake_stats import hour_stats
-from dw_platform.runtime import Runtime
-from dw_platform.sending import deliver
-from dw_platform.settings import Settings
+from dw_platform.delivery.sending import deliver
+from dw_platform.lake.hours import inserted_at
+from dw_platform.lake.stats import hour_stats
+from dw_platform.orchestration.backfill import run_backfill
+from dw_platform.orchestration.build import build_definitions
+from dw_platform.runtime.backends import Runtime
+from dw_platform.runtime.settings import Settings
 from tests.aws_emulator import REGION
 
 BUCKET = "acme-analytics-dw-data"

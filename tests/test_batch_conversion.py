@@ -4,7 +4,7 @@ rejections of the record-by-record converter, on records chosen to tempt it into
 import pyarrow as pa
 import pytest
 
-from dw_platform.analytics_dw import EVENT_COLUMNS
+from dw_platform.defs.analytics_dw.warehouse import EVENT_COLUMNS
 from dw_platform.delivery.batch_conversion import BatchConverter
 from dw_platform.delivery.conversion import RecordConverter, RecordRejected
 

@@ -12,12 +12,12 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from dw_platform.analytics_dw import analytics_dw
-from dw_platform.compaction.compact import compact_hour
-from dw_platform.compaction.versions import hour_versions
-from dw_platform.lake import hour_folder
-from dw_platform.runtime import Runtime
-from dw_platform.settings import Settings
+from dw_platform.defs.analytics_dw.warehouse import analytics_dw
+from dw_platform.lake.store import hour_folder
+from dw_platform.operations.compaction.compact import compact_hour
+from dw_platform.operations.compaction.versions import hour_versions
+from dw_platform.runtime.backends import Runtime
+from dw_platform.runtime.settings import Settings
 
 DAY = "2026-03-01"
 SENT = {"10": [120, 100, 80], "11": [150, 50], "12": [60, 40]}  # clicks per hour, one object each

@@ -11,14 +11,14 @@ from pathlib import Path
 import boto3
 import pytest
 
-from dw_platform.analytics_dw import analytics_dw
-from dw_platform.compaction.compact import compact_hour
+from dw_platform.defs.analytics_dw.warehouse import analytics_dw
 from dw_platform.delivery.events import sample_events
-from dw_platform.lake import hour_folder
-from dw_platform.registration import register_hours
-from dw_platform.runtime import Runtime
-from dw_platform.sending import deliver
-from dw_platform.settings import Settings
+from dw_platform.delivery.sending import deliver
+from dw_platform.lake.store import hour_folder
+from dw_platform.operations.compaction.compact import compact_hour
+from dw_platform.operations.registration import register_hours
+from dw_platform.runtime.backends import Runtime
+from dw_platform.runtime.settings import Settings
 from tests.aws_emulator import REGION
 
 BUCKET = "rebuild-dw-data"

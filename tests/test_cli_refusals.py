@@ -86,7 +86,7 @@ def _variable_limit() -> int:
 # Ends the run as its first step starts: the run was created (its planned events recorded).
 EXIT_AT_FIRST_STEP = """
 import os
-import dw_platform.defs.streaming as streaming
+import dw_platform.orchestration.registration_assets as streaming
 def _exit(*args, **kwargs):
     print("run-created", flush=True)
     os._exit(0)

@@ -10,24 +10,24 @@ import pyarrow.parquet as pq
 import pytest
 import sqlglot
 
-from dw_platform.analytics_dw import analytics_dw
-from dw_platform.compaction.compact import (
+from dw_platform.defs.analytics_dw.warehouse import analytics_dw
+from dw_platform.delivery.events import sample_events
+from dw_platform.delivery.sending import deliver
+from dw_platform.lake.layout import hour_root, version_of
+from dw_platform.lake.store import hour_folder
+from dw_platform.operations.compaction.compact import (
     STEPS,
     CompactionOptions,
     compact_hour,
     compact_hours,
     hours_with_late_objects,
 )
-from dw_platform.compaction.layout import hour_root, version_of
-from dw_platform.compaction.manifest import read_manifest
-from dw_platform.compaction.rewrite import RewriteOptions
-from dw_platform.compaction.unload import unload_plan
-from dw_platform.delivery.events import sample_events
-from dw_platform.lake import hour_folder
-from dw_platform.registration import register_hours
-from dw_platform.runtime import Runtime
-from dw_platform.sending import deliver
-from dw_platform.settings import Settings
+from dw_platform.operations.compaction.manifest import read_manifest
+from dw_platform.operations.compaction.rewrite import RewriteOptions
+from dw_platform.operations.compaction.unload import unload_plan
+from dw_platform.operations.registration import register_hours
+from dw_platform.runtime.backends import Runtime
+from dw_platform.runtime.settings import Settings
 
 HOUR = "2026/03/01/10"
 ARRIVAL = datetime(2026, 3, 1, 10, 5, tzinfo=UTC)

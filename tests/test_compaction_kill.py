@@ -11,16 +11,16 @@ import textwrap
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from dw_platform.analytics_dw import analytics_dw
-from dw_platform.compaction.compact import CompactionOptions, compact_hour
-from dw_platform.compaction.layout import hour_root
-from dw_platform.compaction.rewrite import RewriteOptions
-from dw_platform.compaction.versions import hour_versions
+from dw_platform.defs.analytics_dw.warehouse import analytics_dw
 from dw_platform.delivery.events import sample_events
-from dw_platform.registration import register_hours
-from dw_platform.runtime import Runtime
-from dw_platform.sending import deliver
-from dw_platform.settings import Settings
+from dw_platform.delivery.sending import deliver
+from dw_platform.lake.layout import hour_root
+from dw_platform.operations.compaction.compact import CompactionOptions, compact_hour
+from dw_platform.operations.compaction.rewrite import RewriteOptions
+from dw_platform.operations.compaction.versions import hour_versions
+from dw_platform.operations.registration import register_hours
+from dw_platform.runtime.backends import Runtime
+from dw_platform.runtime.settings import Settings
 
 HOUR = "2026/03/01/10"
 ARRIVAL = datetime(2026, 3, 1, 10, 5, tzinfo=UTC)
@@ -30,12 +30,12 @@ SMALL = CompactionOptions(rewrite=RewriteOptions(target_file_bytes=40_000, row_g
 CRASHING_COMPACTION = textwrap.dedent(
     """
     import os, signal, sys
-    from dw_platform.analytics_dw import analytics_dw
-    from dw_platform.compaction.compact import CompactionOptions, compact_hour
-    from dw_platform.compaction.rewrite import RewriteOptions
-    from dw_platform.lake import Lake
-    from dw_platform.runtime import Runtime
-    from dw_platform.settings import Settings
+    from dw_platform.defs.analytics_dw.warehouse import analytics_dw
+    from dw_platform.operations.compaction.compact import CompactionOptions, compact_hour
+    from dw_platform.operations.compaction.rewrite import RewriteOptions
+    from dw_platform.lake.store import Lake
+    from dw_platform.runtime.backends import Runtime
+    from dw_platform.runtime.settings import Settings
 
     opened = []
     original = Lake.open_output

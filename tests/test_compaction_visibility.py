@@ -3,12 +3,12 @@ before the catalog switch) never disappears from readers (issue 16, finding 5)."
 
 from datetime import UTC, datetime, timedelta
 
-from dw_platform.compaction.compact import CompactionOptions, compact_hour
-from dw_platform.compaction.rewrite import RewriteOptions
 from dw_platform.delivery.events import sample_events
-from dw_platform.registration import register_hours
-from dw_platform.runtime import Runtime
-from dw_platform.sending import deliver
+from dw_platform.delivery.sending import deliver
+from dw_platform.operations.compaction.compact import CompactionOptions, compact_hour
+from dw_platform.operations.compaction.rewrite import RewriteOptions
+from dw_platform.operations.registration import register_hours
+from dw_platform.runtime.backends import Runtime
 
 HOUR = "2026/03/01/10"
 ARRIVAL = datetime(2026, 3, 1, 10, 5, tzinfo=UTC)

@@ -2,6 +2,7 @@ from datetime import datetime
 
 import pytest
 
+from dw_platform.declaration.warehouse import Column
 from dw_platform.delivery.conversion import (
     MALFORMED,
     MAX_RECORD_BYTES,
@@ -10,7 +11,6 @@ from dw_platform.delivery.conversion import (
     RecordConverter,
     RecordRejected,
 )
-from dw_platform.spec import Column
 
 EVENTS = RecordConverter((Column("id"), Column("session_id"), Column("event_time")))
 TYPED = RecordConverter(

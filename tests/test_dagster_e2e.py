@@ -8,18 +8,18 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from dw_platform.analytics_dw import EVENT_COLUMNS, analytics_dw
-from dw_platform.backfill import run_backfill
-from dw_platform.batch import run_batch_hours
-from dw_platform.defs.definitions import build_definitions
-from dw_platform.defs.resources import WarehouseResource
+from dw_platform.defs.analytics_dw.warehouse import EVENT_COLUMNS, analytics_dw
 from dw_platform.delivery.events import sample_events
-from dw_platform.hours import floor_hour, inserted_at, partition_key
-from dw_platform.lake_stats import hour_stats
-from dw_platform.runtime import Runtime
-from dw_platform.sending import deliver
-from dw_platform.settings import Settings
-from dw_platform.settling import HourNotClosedError
+from dw_platform.delivery.sending import deliver
+from dw_platform.lake.hours import floor_hour, inserted_at, partition_key
+from dw_platform.lake.stats import hour_stats
+from dw_platform.operations.batch_tables import run_batch_hours
+from dw_platform.operations.settling import HourNotClosedError
+from dw_platform.orchestration.backfill import run_backfill
+from dw_platform.orchestration.build import build_definitions
+from dw_platform.orchestration.resources import WarehouseResource
+from dw_platform.runtime.backends import Runtime
+from dw_platform.runtime.settings import Settings
 
 FIRST = datetime(2026, 3, 1, 10, tzinfo=UTC)
 HOURS = [FIRST + timedelta(hours=i) for i in range(3)]

@@ -18,7 +18,7 @@ COMPACT = ("backfill", "--from", HOUR, "--to", HOUR, "--only", "compact")
 # Stops the compaction of impressions in the middle of its step (its pool slot claimed).
 STALL_IN_COMPACTION = """
 import time
-import dw_platform.compaction.compact as compact
+import dw_platform.operations.compaction.compact as compact
 def _stall(*args, **kwargs):
     print("in-compaction", flush=True)
     time.sleep(600)
@@ -27,7 +27,7 @@ compact.rewrite = _stall
 # Skips the CLI's own wait, as when another run takes the slot between that wait and this run's claim:
 # the run then waits inside Dagster.
 SKIP_CLI_WAIT = """
-import dw_platform.backfill as backfill
+import dw_platform.orchestration.backfill as backfill
 backfill.wait_for_pools = lambda *args: None
 """
 

@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 import pyarrow.parquet as pq
 
 from dw_platform.delivery.events import MALFORMED_VARIANTS, sample_events
-from dw_platform.runtime import Runtime
-from dw_platform.sending import deliver
+from dw_platform.delivery.sending import deliver
+from dw_platform.runtime.backends import Runtime
 
 T0 = datetime(2026, 3, 1, 10, 59, 30, tzinfo=UTC)
 

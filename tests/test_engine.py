@@ -3,12 +3,12 @@ from datetime import UTC, datetime
 import pytest
 
 from dw_platform.catalog import Partition
+from dw_platform.catalog.sync import load_seed, sync_catalog
 from dw_platform.delivery.events import sample_events
+from dw_platform.delivery.sending import deliver
+from dw_platform.operations.registration import add_partitions, register_hours
 from dw_platform.query.sql import QueryError
-from dw_platform.registration import add_partitions, register_hours
-from dw_platform.runtime import Runtime
-from dw_platform.sending import deliver
-from dw_platform.tables import load_seed, sync_catalog
+from dw_platform.runtime.backends import Runtime
 
 HOURS = ["2026/03/01/10", "2026/03/01/11", "2026/03/01/12"]
 

@@ -8,14 +8,14 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from dw_platform.analytics_dw import analytics_dw
-from dw_platform.backfill import run_backfill
-from dw_platform.defs.definitions import build_definitions
+from dw_platform.defs.analytics_dw.warehouse import analytics_dw
 from dw_platform.delivery.events import sample_events
-from dw_platform.lake_stats import hour_stats
-from dw_platform.runtime import Runtime
-from dw_platform.sending import deliver
-from dw_platform.settings import Settings
+from dw_platform.delivery.sending import deliver
+from dw_platform.lake.stats import hour_stats
+from dw_platform.orchestration.backfill import run_backfill
+from dw_platform.orchestration.build import build_definitions
+from dw_platform.runtime.backends import Runtime
+from dw_platform.runtime.settings import Settings
 
 HOURS = [datetime(2026, 3, 1, 10, tzinfo=UTC) + timedelta(hours=i) for i in range(3)]
 CHECK = dg.AssetCheckKey(dg.AssetKey(["analytics_dw", "clicks"]), "error_rate")

@@ -3,13 +3,13 @@
 import base64
 from datetime import UTC, datetime, timedelta
 
-from dw_platform.analytics_dw import analytics_dw
-from dw_platform.aws.glue_catalog import GlueCatalog
 from dw_platform.catalog import table_definition
-from dw_platform.registration import register_hours
-from dw_platform.runtime import Runtime
-from dw_platform.sending import deliver
-from dw_platform.spec import TableKind
+from dw_platform.catalog.glue import GlueCatalog
+from dw_platform.declaration.warehouse import TableKind
+from dw_platform.defs.analytics_dw.warehouse import analytics_dw
+from dw_platform.delivery.sending import deliver
+from dw_platform.operations.registration import register_hours
+from dw_platform.runtime.backends import Runtime
 from tests.aws_emulator import REGION
 
 HOUR = datetime(2026, 3, 1, 10, tzinfo=UTC)

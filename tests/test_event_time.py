@@ -5,15 +5,15 @@ from datetime import UTC, datetime, timedelta
 
 import dagster as dg
 
-from dw_platform.analytics_dw import analytics_dw
-from dw_platform.batch import run_batch_hours
-from dw_platform.defs.definitions import build_definitions
+from dw_platform.defs.analytics_dw.warehouse import analytics_dw
 from dw_platform.delivery.events import sample_events
-from dw_platform.hours import inserted_at, iter_hours
-from dw_platform.registration import register_hours
-from dw_platform.runtime import Runtime
-from dw_platform.sending import deliver
-from dw_platform.settings import Settings
+from dw_platform.delivery.sending import deliver
+from dw_platform.lake.hours import inserted_at, iter_hours
+from dw_platform.operations.batch_tables import run_batch_hours
+from dw_platform.operations.registration import register_hours
+from dw_platform.orchestration.build import build_definitions
+from dw_platform.runtime.backends import Runtime
+from dw_platform.runtime.settings import Settings
 
 T = datetime(2026, 3, 1, tzinfo=UTC)
 # (events, event time, arrival): on time, late into the next hour, 3 hours late, beyond the window.

@@ -5,16 +5,16 @@ from datetime import UTC, datetime
 import boto3
 import pytest
 
-from dw_platform.analytics_dw import analytics_dw
-from dw_platform.aws.firehose_emulation import drain_stream
-from dw_platform.aws.kinesis_producer import KinesisProducer, pack_events
+from dw_platform.defs.analytics_dw.warehouse import analytics_dw
 from dw_platform.delivery.conversion import RecordConverter, RecordRejected
 from dw_platform.delivery.events import sample_events
-from dw_platform.lake_stats import hour_stats
-from dw_platform.registration import register_hours
-from dw_platform.runtime import Runtime
-from dw_platform.settings import Settings
-from dw_platform.stack_identity import stream_name
+from dw_platform.delivery.firehose_emulation import drain_stream
+from dw_platform.delivery.kinesis_producer import KinesisProducer, pack_events
+from dw_platform.lake.stats import hour_stats
+from dw_platform.operations.registration import register_hours
+from dw_platform.runtime.backends import Runtime
+from dw_platform.runtime.settings import Settings
+from dw_platform.runtime.stacks import stream_name
 from tests.aws_emulator import REGION
 
 BUCKET = "acme-analytics-dw-data"

@@ -10,10 +10,10 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from dw_platform.delivery.conversion import MALFORMED, TOO_LARGE, TYPE_MISMATCH
-from dw_platform.lake_stats import hour_stats
-from dw_platform.registration import register_hours
-from dw_platform.runtime import Runtime
-from dw_platform.sending import deliver
+from dw_platform.delivery.sending import deliver
+from dw_platform.lake.stats import hour_stats
+from dw_platform.operations.registration import register_hours
+from dw_platform.runtime.backends import Runtime
 
 HOUR = datetime(2026, 3, 1, 10, tzinfo=UTC)
 VALID_EVENTS = 5_000

@@ -8,18 +8,18 @@ from typing import Any
 import boto3
 import pytest
 
-from dw_platform.analytics_dw import analytics_dw
-from dw_platform.aws.glue_catalog import GlueCatalog
-from dw_platform.aws.s3_lake import s3_lake
 from dw_platform.catalog import Partition, table_definition
-from dw_platform.compaction.compact import compact_hour
+from dw_platform.catalog.glue import GlueCatalog
+from dw_platform.catalog.sync import sync_catalog
+from dw_platform.declaration.warehouse import Column
+from dw_platform.defs.analytics_dw.warehouse import analytics_dw
 from dw_platform.delivery.events import sample_events
-from dw_platform.hours import inserted_at
-from dw_platform.registration import register_hours
-from dw_platform.runtime import Runtime
-from dw_platform.sending import deliver
-from dw_platform.spec import Column
-from dw_platform.tables import sync_catalog
+from dw_platform.delivery.sending import deliver
+from dw_platform.lake.hours import inserted_at
+from dw_platform.lake.s3 import s3_lake
+from dw_platform.operations.compaction.compact import compact_hour
+from dw_platform.operations.registration import register_hours
+from dw_platform.runtime.backends import Runtime
 from tests.aws_emulator import REGION
 
 BUCKET = "analytics-dw-data"

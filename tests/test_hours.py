@@ -2,7 +2,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from dw_platform.hours import (
+from dw_platform.lake.hours import (
     hour_of_inserted_at,
     hours_between,
     inserted_at,

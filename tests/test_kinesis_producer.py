@@ -8,7 +8,10 @@ from datetime import UTC, datetime
 import boto3
 import pytest
 
-from dw_platform.aws.kinesis_producer import (
+from dw_platform.declaration.warehouse import Column
+from dw_platform.delivery.conversion import RecordConverter
+from dw_platform.delivery.events import sample_events
+from dw_platform.delivery.kinesis_producer import (
     MAX_BATCH_BYTES,
     MAX_RECORDS,
     KinesisProducer,
@@ -16,9 +19,6 @@ from dw_platform.aws.kinesis_producer import (
     _batches,
     pack_events,
 )
-from dw_platform.delivery.conversion import RecordConverter
-from dw_platform.delivery.events import sample_events
-from dw_platform.spec import Column
 from tests.aws_emulator import REGION
 from tests.fault_proxy import FaultProxy
 

@@ -6,17 +6,17 @@ from datetime import UTC, datetime, timedelta
 
 import boto3
 
-from dw_platform.analytics_dw import EVENT_COLUMNS
-from dw_platform.aws.glue_catalog import GlueCatalog
 from dw_platform.catalog import table_definition
-from dw_platform.defs.definitions import build_definitions
+from dw_platform.catalog.glue import GlueCatalog
+from dw_platform.catalog.sync import sync_catalog
+from dw_platform.declaration.warehouse import ServerlessDataWarehouse
+from dw_platform.defs.analytics_dw.warehouse import EVENT_COLUMNS
 from dw_platform.delivery.events import sample_events
-from dw_platform.registration import register_hours
-from dw_platform.runtime import Runtime
-from dw_platform.sending import deliver
-from dw_platform.settings import Settings
-from dw_platform.spec import ServerlessDataWarehouse
-from dw_platform.tables import sync_catalog
+from dw_platform.delivery.sending import deliver
+from dw_platform.operations.registration import register_hours
+from dw_platform.orchestration.build import build_definitions
+from dw_platform.runtime.backends import Runtime
+from dw_platform.runtime.settings import Settings
 from tests.aws_emulator import REGION
 
 projected_dw = (

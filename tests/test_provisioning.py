@@ -10,17 +10,17 @@ from typing import Any
 import boto3
 import pytest
 
-from dw_platform.analytics_dw import EVENT_COLUMNS, analytics_dw
-from dw_platform.aws.glue_catalog import GlueCatalog
 from dw_platform.catalog import Partition, table_definition
+from dw_platform.catalog.glue import GlueCatalog
 from dw_platform.cli.main import main
+from dw_platform.declaration.warehouse import Column, ServerlessDataWarehouse
+from dw_platform.defs.analytics_dw.warehouse import EVENT_COLUMNS, analytics_dw
+from dw_platform.provisioning.managed_resource import AwsClients, ProvisioningError
 from dw_platform.provisioning.naming import StackNames
 from dw_platform.provisioning.policies import run_worker_policy, wildcard_problems
-from dw_platform.provisioning.resource import AwsClients, ProvisioningError
 from dw_platform.provisioning.shards import shards_needed
 from dw_platform.provisioning.stack import CREATE, DELETE, EXTERNAL, UNCHANGED, UPDATE, Stack
-from dw_platform.settings import Settings
-from dw_platform.spec import Column, ServerlessDataWarehouse
+from dw_platform.runtime.settings import Settings
 from tests.aws_emulator import REGION
 
 REPO = Path(__file__).resolve().parents[1]

@@ -13,9 +13,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from dw_platform.analytics_dw import analytics_dw
-from dw_platform.runtime import Runtime
-from dw_platform.settings import Settings
+from dw_platform.defs.analytics_dw.warehouse import analytics_dw
+from dw_platform.runtime.backends import Runtime
+from dw_platform.runtime.settings import Settings
 
 HOURS = ("2026/03/01/10", "2026/03/01/11", "2026/03/01/12")
 ROWS = (100, 200, 400)

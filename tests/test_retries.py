@@ -9,14 +9,14 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from dw_platform.analytics_dw import analytics_dw
 from dw_platform.aws.clients import aws_client
-from dw_platform.aws.glue_catalog import GlueCatalog
-from dw_platform.registration import register_hours
-from dw_platform.runtime import Runtime
-from dw_platform.sending import deliver
-from dw_platform.settings import Settings
-from dw_platform.tables import sync_catalog
+from dw_platform.catalog.glue import GlueCatalog
+from dw_platform.catalog.sync import sync_catalog
+from dw_platform.defs.analytics_dw.warehouse import analytics_dw
+from dw_platform.delivery.sending import deliver
+from dw_platform.operations.registration import register_hours
+from dw_platform.runtime.backends import Runtime
+from dw_platform.runtime.settings import Settings
 from tests.aws_emulator import REGION
 from tests.fault_proxy import FaultProxy
 from tests.test_athena_engine import queue_result

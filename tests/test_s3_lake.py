@@ -8,16 +8,16 @@ import boto3
 import pyarrow.parquet as pq
 import pytest
 
-from dw_platform.analytics_dw import analytics_dw
-from dw_platform.aws.s3_lake import s3_lake
 from dw_platform.catalog.local import LocalCatalog
-from dw_platform.compaction.compact import CompactionOptions, compact_hour, hours_with_late_objects
-from dw_platform.compaction.rewrite import RewriteOptions
+from dw_platform.defs.analytics_dw.warehouse import analytics_dw
 from dw_platform.delivery.events import sample_events
-from dw_platform.lake import Lake
-from dw_platform.registration import register_hours
-from dw_platform.runtime import Runtime
-from dw_platform.sending import deliver
+from dw_platform.delivery.sending import deliver
+from dw_platform.lake.s3 import s3_lake
+from dw_platform.lake.store import Lake
+from dw_platform.operations.compaction.compact import CompactionOptions, compact_hour, hours_with_late_objects
+from dw_platform.operations.compaction.rewrite import RewriteOptions
+from dw_platform.operations.registration import register_hours
+from dw_platform.runtime.backends import Runtime
 from tests.aws_emulator import REGION
 
 BUCKET = "analytics-dw-data"

@@ -9,13 +9,13 @@ import boto3
 import dagster as dg
 import pytest
 
-from dw_platform.analytics_dw import analytics_dw
-from dw_platform.defs.definitions import build_definitions
-from dw_platform.identifiers import InvalidIdentifierError, sql_string_literal
-from dw_platform.registration import hour_partition, register_hours
-from dw_platform.runtime import Runtime
-from dw_platform.settings import Settings
-from dw_platform.spec import ServerlessDataWarehouse
+from dw_platform.declaration.identifiers import InvalidIdentifierError, sql_string_literal
+from dw_platform.declaration.warehouse import ServerlessDataWarehouse
+from dw_platform.defs.analytics_dw.warehouse import analytics_dw
+from dw_platform.operations.registration import hour_partition, register_hours
+from dw_platform.orchestration.build import build_definitions
+from dw_platform.runtime.backends import Runtime
+from dw_platform.runtime.settings import Settings
 from tests.aws_emulator import REGION
 from tests.test_cli import dw
 

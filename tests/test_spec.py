@@ -2,9 +2,9 @@ import dataclasses
 
 import pytest
 
-from dw_platform.analytics_dw import analytics_dw
-from dw_platform.identifiers import InvalidIdentifierError
-from dw_platform.spec import Column, DeclarationError, ServerlessDataWarehouse, TableKind
+from dw_platform.declaration.identifiers import InvalidIdentifierError
+from dw_platform.declaration.warehouse import Column, DeclarationError, ServerlessDataWarehouse, TableKind
+from dw_platform.defs.analytics_dw.warehouse import analytics_dw
 
 COLUMNS = [("id", "string"), ("session_id", "string")]
 

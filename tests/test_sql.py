@@ -1,7 +1,7 @@
 import pytest
 
-from dw_platform.analytics_dw import analytics_dw
 from dw_platform.catalog.model import table_definition
+from dw_platform.defs.analytics_dw.warehouse import analytics_dw
 from dw_platform.query.partition_filter import KeyBound, find_scans
 from dw_platform.query.scan_plan import qualify_for_scans
 from dw_platform.query.sql import QueryError, parse_query

@@ -19,7 +19,7 @@ import pytest
 
 from dw_platform.aws.clients import aws_client
 from dw_platform.cli.main import main
-from dw_platform.lake import Lake
+from dw_platform.lake.store import Lake
 from tests.black_hole import black_hole
 
 # `dw provision plan`'s first call (STS) times out after 5 s, twice; plus the process' start.

@@ -9,19 +9,19 @@ import dagster as dg
 import pyarrow.parquet as pq
 import pytest
 
-from dw_platform.analytics_dw import analytics_dw
-from dw_platform.compaction.compact import CompactionOptions, compact_hour
-from dw_platform.compaction.layout import MANIFEST_NAME, hour_root
-from dw_platform.compaction.rewrite import RewriteOptions
-from dw_platform.defs.definitions import build_definitions
-from dw_platform.defs.resources import WarehouseResource
+from dw_platform.defs.analytics_dw.warehouse import analytics_dw
 from dw_platform.delivery.events import sample_events
-from dw_platform.hours import floor_hour, inserted_at
-from dw_platform.lake import hour_folder
-from dw_platform.registration import register_hours
-from dw_platform.runtime import Runtime
-from dw_platform.sending import deliver
-from dw_platform.settings import Settings
+from dw_platform.delivery.sending import deliver
+from dw_platform.lake.hours import floor_hour, inserted_at
+from dw_platform.lake.layout import MANIFEST_NAME, hour_root
+from dw_platform.lake.store import hour_folder
+from dw_platform.operations.compaction.compact import CompactionOptions, compact_hour
+from dw_platform.operations.compaction.rewrite import RewriteOptions
+from dw_platform.operations.registration import register_hours
+from dw_platform.orchestration.build import build_definitions
+from dw_platform.orchestration.resources import WarehouseResource
+from dw_platform.runtime.backends import Runtime
+from dw_platform.runtime.settings import Settings
 
 T = datetime.now(UTC)
 LATER = T + timedelta(hours=2)  # past the grace period

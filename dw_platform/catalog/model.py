@@ -8,7 +8,7 @@ import dataclasses
 from collections.abc import Iterable, Sequence
 from typing import Protocol
 
-from dw_platform.spec import TableSpec
+from dw_platform.declaration.warehouse import TableSpec
 
 
 @dataclasses.dataclass(frozen=True)

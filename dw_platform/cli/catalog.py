@@ -7,11 +7,11 @@ import json
 import sqlite3
 from datetime import UTC, datetime
 
-from dw_platform.analytics_dw import analytics_dw
-from dw_platform.recovery import rebuild_catalog
-from dw_platform.runtime import Runtime
-from dw_platform.settings import Settings
-from dw_platform.state import DamagedStateError
+from dw_platform.catalog.recovery import rebuild_catalog
+from dw_platform.defs.analytics_dw.warehouse import analytics_dw
+from dw_platform.runtime.backends import Runtime
+from dw_platform.runtime.settings import Settings
+from dw_platform.runtime.state_files import DamagedStateError
 
 
 def add_catalog(subparsers: argparse._SubParsersAction) -> None:

@@ -15,23 +15,23 @@ import dagster as dg
 import pyarrow as pa
 from tqdm import tqdm
 
-from dw_platform.analytics_dw import analytics_dw
-from dw_platform.backfill import run_backfill
-from dw_platform.batch import inputs_settle_delay
-from dw_platform.dagster_instance import open_instance
+from dw_platform.declaration.warehouse import TableKind
+from dw_platform.defs.analytics_dw.warehouse import analytics_dw
 from dw_platform.delivery.conversion import MAX_RECORD_BYTES
 from dw_platform.delivery.events import sample_events
-from dw_platform.hours import ONE_HOUR, floor_hour, parse_hour, parse_instant
+from dw_platform.delivery.sending import deliver, drain_streams, put_to_stream
+from dw_platform.lake.hours import ONE_HOUR, floor_hour, parse_hour, parse_instant
+from dw_platform.operations.batch_tables import inputs_settle_delay
+from dw_platform.operations.status import reconcile_hours, warehouse_status
+from dw_platform.orchestration.backfill import run_backfill
+from dw_platform.orchestration.instance import open_instance
 from dw_platform.query.engine import QueryResult
 from dw_platform.query.rendering import json_rows, text
 from dw_platform.query.rendering import rows as rendered_rows
 from dw_platform.query.sql import QueryError
-from dw_platform.runtime import Runtime
-from dw_platform.sending import deliver, drain_streams, put_to_stream
-from dw_platform.settings import Settings, ensure_dagster_home
-from dw_platform.spec import TableKind
-from dw_platform.state import ensure_writable_dir
-from dw_platform.status import reconcile_hours, warehouse_status
+from dw_platform.runtime.backends import Runtime
+from dw_platform.runtime.settings import Settings, ensure_dagster_home
+from dw_platform.runtime.state_files import ensure_writable_dir
 
 
 class CommandError(RuntimeError):
@@ -266,7 +266,7 @@ def _wipe_demo_home(home: Path) -> None:
 
 
 def demo(args: argparse.Namespace) -> int:
-    from dw_platform.defs.definitions import build_definitions
+    from dw_platform.orchestration.build import build_definitions
 
     home = Path(args.home).resolve()
     _wipe_demo_home(home)

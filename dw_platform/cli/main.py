@@ -14,8 +14,8 @@ from dw_platform.aws.errors import describe_aws_error
 from dw_platform.cli import commands
 from dw_platform.cli.catalog import add_catalog
 from dw_platform.cli.provision import ProvisionError, add_provision
-from dw_platform.settings import PLANNED_EVENTS_ENV
-from dw_platform.state import StateError
+from dw_platform.runtime.settings import PLANNED_EVENTS_ENV
+from dw_platform.runtime.state_files import StateError
 
 
 def _add_send(subparsers: argparse._SubParsersAction) -> None:

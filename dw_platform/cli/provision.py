@@ -9,12 +9,12 @@ from botocore.exceptions import BotoCoreError, ClientError
 from botocore.parsers import ResponseParserError
 from tqdm import tqdm
 
-from dw_platform.analytics_dw import analytics_dw
+from dw_platform.defs.analytics_dw.warehouse import analytics_dw
+from dw_platform.provisioning.managed_resource import ProvisioningError
 from dw_platform.provisioning.naming import StackNames
 from dw_platform.provisioning.policies import run_worker_policy
-from dw_platform.provisioning.resource import ProvisioningError
 from dw_platform.provisioning.stack import DELETE, Change, Stack, summarize
-from dw_platform.settings import Settings
+from dw_platform.runtime.settings import Settings
 
 
 class ProvisionError(RuntimeError):

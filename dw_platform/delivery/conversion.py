@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
-from dw_platform.spec import Column
+from dw_platform.declaration.warehouse import Column
 
 # Firehose takes at most 1,000 KiB per record (before base64); `dw send` refuses larger ones, and
 # the delivery stream isolates any that reach it (Kinesis refuses records over 1 MiB).

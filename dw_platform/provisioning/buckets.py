@@ -5,15 +5,15 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from dw_platform.provisioning.naming import StackNames
-from dw_platform.provisioning.policies import deny_insecure_transport
-from dw_platform.provisioning.resource import (
+from dw_platform.provisioning.managed_resource import (
     AwsClients,
     Observed,
     ProvisioningError,
     Resource,
     error_code,
 )
+from dw_platform.provisioning.naming import StackNames
+from dw_platform.provisioning.policies import deny_insecure_transport
 
 BLOCK_ALL_PUBLIC_ACCESS = {
     "BlockPublicAcls": True,

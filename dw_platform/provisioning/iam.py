@@ -3,13 +3,13 @@
 import json
 from typing import Any
 
+from dw_platform.provisioning.managed_resource import AwsClients, Observed, Resource
 from dw_platform.provisioning.naming import StackNames
 from dw_platform.provisioning.policies import (
     firehose_delivery_policy,
     firehose_trust_policy,
     run_worker_policy,
 )
-from dw_platform.provisioning.resource import AwsClients, Observed, Resource
 
 INLINE_POLICY = "delivery"
 MAX_POLICY_VERSIONS = 5

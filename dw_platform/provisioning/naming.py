@@ -3,16 +3,16 @@ declaration and settings.
 
 One place decides them, so the runtime, the provisioning layer, the IAM policies and the outputs
 can never disagree about which bucket or stream is meant. Every name derives from the stack name
-(`DW_STACK`, see dw_platform.stack_identity), never from the warehouse alone: two stacks of one
+(`DW_STACK`, see dw_platform.runtime.stacks), never from the warehouse alone: two stacks of one
 warehouse share nothing.
 """
 
 import dataclasses
 from collections.abc import Mapping, Sequence
 
-from dw_platform.settings import Settings
-from dw_platform.spec import ServerlessDataWarehouse
-from dw_platform.stack_identity import (
+from dw_platform.declaration.warehouse import ServerlessDataWarehouse
+from dw_platform.runtime.settings import Settings
+from dw_platform.runtime.stacks import (
     STACK_TAG,
     default_data_bucket,
     default_results_bucket,

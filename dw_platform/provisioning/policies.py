@@ -7,8 +7,8 @@ bucket and prefix. `wildcard_problems` states the rule so tests and reviews can 
 from collections.abc import Sequence
 from typing import Any
 
+from dw_platform.declaration.warehouse import TableKind
 from dw_platform.provisioning.naming import StackNames
-from dw_platform.spec import TableKind
 
 Document = dict[str, Any]
 VERSION = "2012-10-17"

@@ -7,23 +7,23 @@ import dataclasses
 from collections.abc import Callable
 from typing import Any
 
+from dw_platform.declaration.warehouse import ServerlessDataWarehouse, TableKind
 from dw_platform.provisioning.buckets import Bucket
-from dw_platform.provisioning.catalog import GlueDatabase, GlueTable
-from dw_platform.provisioning.delivery import DeliveryLogGroup, DeliveryStream
+from dw_platform.provisioning.firehose_streams import DeliveryLogGroup, DeliveryStream
+from dw_platform.provisioning.glue_tables import GlueDatabase, GlueTable
 from dw_platform.provisioning.iam import FirehoseRole, RunWorkerPolicy
-from dw_platform.provisioning.naming import StackNames
-from dw_platform.provisioning.resource import (
+from dw_platform.provisioning.managed_resource import (
     AwsClients,
     Observed,
     ProvisioningError,
     Resource,
     differing_fields,
 )
+from dw_platform.provisioning.naming import StackNames
 from dw_platform.provisioning.streams import KinesisStream
 from dw_platform.provisioning.workgroup import Workgroup
-from dw_platform.settings import Settings
-from dw_platform.spec import ServerlessDataWarehouse, TableKind
-from dw_platform.stack_identity import default_data_bucket
+from dw_platform.runtime.settings import Settings
+from dw_platform.runtime.stacks import default_data_bucket
 
 RESULTS_RETENTION_DAYS = 7
 

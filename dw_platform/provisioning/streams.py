@@ -2,9 +2,9 @@
 
 from typing import Any
 
+from dw_platform.declaration.warehouse import TableSpec
+from dw_platform.provisioning.managed_resource import AwsClients, Observed, Resource, wait_until
 from dw_platform.provisioning.naming import StackNames
-from dw_platform.provisioning.resource import AwsClients, Observed, Resource, wait_until
-from dw_platform.spec import TableSpec
 
 MANAGED_KEY = "alias/aws/kinesis"
 

@@ -18,8 +18,9 @@ import pyarrow as pa
 import pyarrow.dataset as ds
 
 from dw_platform.catalog import Catalog, TableDefinition
-from dw_platform.identifiers import sql_string_literal
-from dw_platform.lake import Lake
+from dw_platform.declaration.column_types import ARROW_TYPES
+from dw_platform.declaration.identifiers import sql_string_literal
+from dw_platform.lake.store import Lake
 from dw_platform.query import trino_types as tt
 from dw_platform.query.macros import FAILURE_MARK, create_macros
 from dw_platform.query.metadata import answer_metadata
@@ -34,7 +35,6 @@ from dw_platform.query.translator import (
     parse_written,
     quote,
 )
-from dw_platform.types import ARROW_TYPES
 
 _FILE_COLUMN = "__dw_file"
 

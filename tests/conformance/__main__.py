@@ -12,10 +12,10 @@ import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
-from dw_platform.analytics_dw import analytics_dw
-from dw_platform.runtime import Runtime
-from dw_platform.settings import Settings
-from dw_platform.tables import sync_catalog
+from dw_platform.catalog.sync import sync_catalog
+from dw_platform.defs.analytics_dw.warehouse import analytics_dw
+from dw_platform.runtime.backends import Runtime
+from dw_platform.runtime.settings import Settings
 from tests.conformance.runner import athena_query, athena_requested, judge, load_cases, local_query, report
 
 

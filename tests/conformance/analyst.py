@@ -20,10 +20,10 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 
-from dw_platform.batch import run_batch_hours
-from dw_platform.registration import register_hours
-from dw_platform.runtime import Runtime
-from dw_platform.sending import deliver
+from dw_platform.delivery.sending import deliver
+from dw_platform.operations.batch_tables import run_batch_hours
+from dw_platform.operations.registration import register_hours
+from dw_platform.runtime.backends import Runtime
 
 SEED = 20261120
 START = datetime(2026, 11, 20, 22, tzinfo=UTC)

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from dw_platform.analytics_dw import analytics_dw
-from dw_platform.runtime import Runtime
-from dw_platform.settings import Settings
-from dw_platform.tables import sync_catalog
+from dw_platform.catalog.sync import sync_catalog
+from dw_platform.defs.analytics_dw.warehouse import analytics_dw
+from dw_platform.runtime.backends import Runtime
+from dw_platform.runtime.settings import Settings
 from tests.conformance import analyst
 from tests.conformance.runner import Case, judge, load_cases, local_query, report, same_rows
 

@@ -1,0 +1,46 @@
+"""Creating the warehouse's catalog entries and loading static tables' seed files."""
+
+import dataclasses
+
+from dw_platform.catalog import table_definition
+from dw_platform.declaration.warehouse import TableSpec
+from dw_platform.runtime.backends import Runtime
+
+
+@dataclasses.dataclass(frozen=True)
+class CatalogSync:
+    database_created: bool
+    tables_changed: tuple[str, ...]
+
+
+def sync_catalog(runtime: Runtime) -> CatalogSync:
+    """Create or update the database and every declared table (idempotent)."""
+    warehouse = runtime.warehouse
+    created = runtime.catalog.ensure_database(runtime.database)
+    changed = tuple(
+        spec.name
+        for spec in warehouse.tables
+        if runtime.catalog.upsert_table(runtime.database, table_definition(spec))
+    )
+    return CatalogSync(created, changed)
+
+
+@dataclasses.dataclass(frozen=True)
+class SeedLoad:
+    key: str
+    bytes: int
+    rows: int
+    changed: bool
+
+
+def load_seed(runtime: Runtime, spec: TableSpec) -> SeedLoad:
+    """Copy a static table's seed file to its location; unchanged content is not rewritten."""
+    if spec.seed_file is None:
+        raise ValueError(f"table {spec.name!r} has no seed file")
+    data = spec.seed_file.read_bytes()
+    key = f"{spec.prefix}{spec.seed_file.name}"
+    changed = not runtime.lake.exists(key) or runtime.lake.read_bytes(key) != data
+    if changed:
+        runtime.lake.put_bytes(key, data)
+    rows = sum(1 for line in data.splitlines() if line.strip()) if spec.data_format == "JSON" else -1
+    return SeedLoad(key, len(data), rows, changed)

@@ -1,0 +1,334 @@
+"""The declaration API: a warehouse is an immutable value built with fluent `with_*` calls.
+
+Everything else (catalog tables, delivery streams, Dagster assets, schedules and, in the AWS profile,
+provisioned resources) is derived from this spec, so adding a streaming table is one line.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from dw_platform.declaration.column_types import SUPPORTED_TYPES
+from dw_platform.declaration.identifiers import validate_identifier
+
+DATA_FORMATS = ("PARQUET", "JSON")
+DEV_FLUSH_INTERVAL_S = 60
+PROD_FLUSH_INTERVAL_S = 900
+# Firehose's buffering bounds when record format conversion is enabled.
+MIN_BUFFER_MIB, MAX_BUFFER_MIB = 64, 128
+
+
+class DeclarationError(ValueError):
+    """An invalid warehouse declaration; the message names the offending table or column."""
+
+
+class TableKind(enum.Enum):
+    STATIC = "static"
+    STREAMING = "streaming"
+    BATCH = "batch"
+    ERRORS = "errors"  # a streaming table's isolated records, declared with it
+
+
+# Firehose's error records (JSON lines under the error prefix): column -> JSON key. The JSON SerDe
+# maps keys case-insensitively; the mapping makes it explicit for every reader.
+ERROR_RECORD_COLUMNS = (
+    ("errorcode", "string", "errorCode"),
+    ("errormessage", "string", "errorMessage"),
+    ("arrivaltimestamp", "bigint", "arrivalTimestamp"),  # epoch milliseconds
+    ("attemptsmade", "int", "attemptsMade"),
+    ("rawdata", "string", "rawData"),  # base64 of the record as sent: try(from_utf8(from_base64(rawdata)))
+)
+ERROR_OUTPUT_TYPE = "format-conversion-failed"
+
+
+def error_prefix(table: str) -> str:
+    """Where a table's failed records land (Firehose's error prefix, `!{firehose:error-output-type}`
+    resolved for conversion failures): the location of its `<table>_errors` table."""
+    return f"errors/{table}/{ERROR_OUTPUT_TYPE}/"
+
+
+@dataclasses.dataclass(frozen=True)
+class Column:
+    name: str
+    type: str = "string"
+
+    def __post_init__(self) -> None:
+        validate_identifier(self.name, what="column")
+        if self.type not in SUPPORTED_TYPES:
+            raise DeclarationError(
+                f"column {self.name!r} has unknown type {self.type!r}; supported: {sorted(SUPPORTED_TYPES)}"
+            )
+
+
+ColumnsLike = Iterable[Column | tuple[str, str] | Mapping[str, str]]
+
+
+@dataclasses.dataclass(frozen=True)
+class StreamingOptions:
+    """Kinesis + Firehose settings of a streaming table."""
+
+    shard_count: int
+    flush_interval_s: int
+    buffer_size_mib: int
+    # On-demand Kinesis capacity instead of `shard_count` provisioned shards.
+    on_demand: bool = False
+    # Partition projection from this `YYYY/MM/DD/HH` hour on: Athena computes the hourly partitions,
+    # nothing is registered, and the table is not compacted (see README: partition projection).
+    projection_start: str | None = None
+    # The error-rate check: WARN above the first share of isolated records, ERROR above the second.
+    error_rate_warn: float = 0.001
+    error_rate_error: float = 0.05
+
+
+@dataclasses.dataclass(frozen=True)
+class BatchOptions:
+    """A table filled by user code: `job(context)` returns rows per partition value."""
+
+    job: Callable[..., Any]
+    schedule: str
+    inputs: tuple[str, ...]
+    # Hours after an hour during which its rows can still change (late arrivals): each scheduled run
+    # recomputes the last `lateness_hours + 1` hours, and the job may read that far ahead.
+    lateness_hours: int = 0
+    # How far a device's clock may run ahead of arrival: an event-time job reads arrival hours from
+    # this (plus the inputs' flush interval) before an event hour on.
+    clock_skew_minutes: int = 5
+
+
+@dataclasses.dataclass(frozen=True)
+class TableSpec:
+    name: str
+    columns: tuple[Column, ...]
+    data_format: str
+    partition_keys: tuple[Column, ...]
+    kind: TableKind
+    streaming: StreamingOptions | None = None
+    batch: BatchOptions | None = None
+    seed_file: Path | None = None
+    # An errors table: the streaming table whose failed records it shows, and its JSON keys.
+    errors_of: str | None = None
+    json_keys: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def prefix(self) -> str:
+        """Key prefix of the table's data in the lake (S3 bucket or local directory)."""
+        if self.errors_of is not None:
+            return error_prefix(self.errors_of)
+        return f"{self.name}/"
+
+    @property
+    def partition_key(self) -> str | None:
+        return self.partition_keys[0].name if self.partition_keys else None
+
+    @property
+    def column_names(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.columns)
+
+
+def _is_hour(value: str) -> bool:
+    return bool(re.fullmatch(r"\d{4}/\d{2}/\d{2}/\d{2}", value))
+
+
+def _columns(columns: ColumnsLike, *, table: str, what: str = "columns") -> tuple[Column, ...]:
+    result: list[Column] = []
+    for item in columns:
+        if isinstance(item, Column):
+            result.append(item)
+        elif isinstance(item, Mapping):
+            result.append(Column(item["name"], item.get("type", "string")))
+        else:
+            name, type_ = item
+            result.append(Column(name, type_))
+    names = [c.name for c in result]
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        raise DeclarationError(f"table {table!r} declares {what} more than once: {duplicates}")
+    if what == "columns" and not result:
+        raise DeclarationError(f"table {table!r} has no columns")
+    return tuple(result)
+
+
+@dataclasses.dataclass(frozen=True)
+class ServerlessDataWarehouse:
+    """An immutable warehouse declaration. Each `with_*` returns a new warehouse with one more table."""
+
+    name: str
+    is_dev: bool = False
+    # The Athena workgroup cancels any query scanning more (the backstop behind the query guard rail).
+    query_cutoff_gib: int = 100
+    tables: tuple[TableSpec, ...] = ()
+
+    def __post_init__(self) -> None:
+        validate_identifier(self.name, what="warehouse (Glue database)")
+        if self.query_cutoff_gib < 1:
+            raise DeclarationError(f"query_cutoff_gib must be at least 1, got {self.query_cutoff_gib}")
+
+    # ---- fluent declaration -------------------------------------------------------------------
+    def with_table(
+        self,
+        name: str,
+        columns: ColumnsLike,
+        *,
+        data_format: str = "PARQUET",
+        partition_keys: ColumnsLike | None = None,
+        seed_file: str | Path | None = None,
+    ) -> ServerlessDataWarehouse:
+        """A plain table; `seed_file` (JSON lines or Parquet) is loaded as its only object."""
+        spec = self._table(name, columns, data_format, partition_keys, TableKind.STATIC)
+        return self._add(dataclasses.replace(spec, seed_file=Path(seed_file) if seed_file else None))
+
+    def with_streaming_input_table(
+        self,
+        name: str,
+        columns: ColumnsLike,
+        *,
+        partition_key: str = "inserted_at",
+        shard_count: int = 1,
+        flush_interval_s: int | None = None,
+        buffer_size_mib: int = MAX_BUFFER_MIB,
+        on_demand: bool = False,
+        partition_projection_from: str | None = None,
+        error_rate_warn: float = 0.001,
+        error_rate_error: float = 0.05,
+    ) -> ServerlessDataWarehouse:
+        """A table fed by Kinesis -> Firehose, always Parquet, partitioned hourly by arrival time.
+
+        `shard_count` provisioned shards (see `provisioning.shards.shards_needed`), or `on_demand`
+        capacity. `flush_interval_s` and `buffer_size_mib` are Firehose's buffering hints.
+        `partition_projection_from` (an hour, `YYYY/MM/DD/HH`) opts into partition projection.
+        The hourly error-rate check warns above `error_rate_warn` and errs above `error_rate_error`."""
+        interval = flush_interval_s
+        if interval is None:
+            interval = DEV_FLUSH_INTERVAL_S if self.is_dev else PROD_FLUSH_INTERVAL_S
+        if not 0 <= interval <= 900:
+            raise DeclarationError(f"table {name!r}: flush_interval_s must be within 0-900, got {interval}")
+        if not MIN_BUFFER_MIB <= buffer_size_mib <= MAX_BUFFER_MIB:
+            raise DeclarationError(
+                f"table {name!r}: buffer_size_mib must be within {MIN_BUFFER_MIB}-{MAX_BUFFER_MIB} "
+                f"(Firehose's range with format conversion), got {buffer_size_mib}"
+            )
+        if shard_count < 1:
+            raise DeclarationError(f"table {name!r}: shard_count must be at least 1, got {shard_count}")
+        spec = self._table(name, columns, "PARQUET", [(partition_key, "string")], TableKind.STREAMING)
+        if partition_projection_from is not None and not _is_hour(partition_projection_from):
+            raise DeclarationError(
+                f"table {name!r}: partition_projection_from must be an hour YYYY/MM/DD/HH, "
+                f"got {partition_projection_from!r}"
+            )
+        if not 0 <= error_rate_warn <= error_rate_error <= 1:
+            raise DeclarationError(
+                f"table {name!r}: need 0 <= error_rate_warn <= error_rate_error <= 1, "
+                f"got {error_rate_warn} and {error_rate_error}"
+            )
+        options = StreamingOptions(
+            shard_count,
+            interval,
+            buffer_size_mib,
+            on_demand,
+            partition_projection_from,
+            error_rate_warn,
+            error_rate_error,
+        )
+        errors = self._table(
+            f"{name}_errors",
+            [(column, type_) for column, type_, _ in ERROR_RECORD_COLUMNS],
+            "JSON",
+            [(partition_key, "string")],
+            TableKind.ERRORS,
+        )
+        errors = dataclasses.replace(
+            errors, errors_of=name, json_keys=tuple((c, key) for c, _, key in ERROR_RECORD_COLUMNS)
+        )
+        return self._add(dataclasses.replace(spec, streaming=options))._add(errors)
+
+    def with_batch_input_table(
+        self,
+        name: str,
+        columns: ColumnsLike,
+        *,
+        job: Callable[..., Any],
+        schedule: str,
+        inputs: Sequence[str] = (),
+        data_format: str = "JSON",
+        partition_keys: ColumnsLike | None = (("inserted_at", "string"),),
+        lateness_hours: int = 0,
+        clock_skew_minutes: int = 5,
+    ) -> ServerlessDataWarehouse:
+        """A table written by `job` on `schedule` (cron), reading the declared `inputs` tables. With
+        `lateness_hours`, every scheduled run recomputes that many hours back as well.
+        `clock_skew_minutes` bounds how far event times may run ahead of arrival times (event-time
+        jobs read that much, plus the inputs' flush interval, before each hour)."""
+        if not callable(job):
+            raise DeclarationError(f"table {name!r}: job must be callable, got {job!r}")
+        if len(schedule.split()) != 5:
+            raise DeclarationError(
+                f"table {name!r}: schedule must be a 5-field cron string, got {schedule!r}"
+            )
+        for upstream in inputs:
+            if upstream not in self.table_names:
+                raise DeclarationError(f"table {name!r}: input table {upstream!r} is not declared (yet)")
+        spec = self._table(name, columns, data_format, partition_keys, TableKind.BATCH)
+        if [k.type for k in spec.partition_keys] != ["string"]:
+            # Batch tables are computed per `YYYY/MM/DD/HH` hour of their inputs.
+            raise DeclarationError(
+                f"table {name!r}: a batch table needs exactly one string partition key (the hour)"
+            )
+        if not 0 <= lateness_hours <= 168:
+            raise DeclarationError(
+                f"table {name!r}: lateness_hours must be within 0-168, got {lateness_hours}"
+            )
+        if not 0 <= clock_skew_minutes <= 1440:
+            raise DeclarationError(
+                f"table {name!r}: clock_skew_minutes must be within 0-1440, got {clock_skew_minutes}"
+            )
+        options = BatchOptions(job, schedule, tuple(inputs), lateness_hours, clock_skew_minutes)
+        return self._add(dataclasses.replace(spec, batch=options))
+
+    # ---- queries on the spec ------------------------------------------------------------------
+    @property
+    def table_names(self) -> tuple[str, ...]:
+        return tuple(t.name for t in self.tables)
+
+    def table(self, name: str) -> TableSpec:
+        for spec in self.tables:
+            if spec.name == name:
+                return spec
+        raise KeyError(f"warehouse {self.name!r} has no table {name!r}; tables: {list(self.table_names)}")
+
+    def tables_of(self, kind: TableKind) -> tuple[TableSpec, ...]:
+        return tuple(t for t in self.tables if t.kind is kind)
+
+    def errors_table(self, table: str) -> TableSpec | None:
+        """The `<table>_errors` table of a streaming table (None for other tables)."""
+        return next((t for t in self.tables if t.errors_of == table), None)
+
+    # ---- internals ----------------------------------------------------------------------------
+    def _table(
+        self,
+        name: str,
+        columns: ColumnsLike,
+        data_format: str,
+        partition_keys: ColumnsLike | None,
+        kind: TableKind,
+    ) -> TableSpec:
+        validate_identifier(name, what="table")
+        if data_format not in DATA_FORMATS:
+            raise DeclarationError(
+                f"table {name!r}: unknown data_format {data_format!r}; use one of {list(DATA_FORMATS)}"
+            )
+        cols = _columns(columns, table=name)
+        keys = _columns(partition_keys or (), table=name, what="partition keys")
+        clash = sorted(set(c.name for c in cols) & set(k.name for k in keys))
+        if clash:
+            raise DeclarationError(f"table {name!r}: partition keys {clash} are also declared as columns")
+        return TableSpec(name, cols, data_format, keys, kind)
+
+    def _add(self, spec: TableSpec) -> ServerlessDataWarehouse:
+        if spec.name in self.table_names:
+            raise DeclarationError(f"duplicate table {spec.name!r} in warehouse {self.name!r}")
+        return dataclasses.replace(self, tables=(*self.tables, spec))

@@ -1,0 +1,88 @@
+"""The aggregates batch jobs: events per input table per arrival hour (`inserted_at`), and per
+event hour (`event_time`)."""
+
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime, timedelta
+
+from dw_platform.declaration.identifiers import sql_string_literal, validate_identifier
+from dw_platform.lake.hours import ONE_HOUR, floor_hour, inserted_at, is_inserted_at, parse_hour
+from dw_platform.operations.batch_tables import BatchContext
+
+
+def _counts_per_hour(
+    context: BatchContext, hours: Sequence[str], count_sql: Callable[[str], str]
+) -> dict[str, list[dict]]:
+    """One row per input table and hour; `count_sql(table)` returns (`hour_key`, `n`) rows, one query
+    per input table covering every hour of the run."""
+    if not all(is_inserted_at(h) for h in hours):
+        raise ValueError(f"not inserted_at hours: {list(hours)[:3]}")
+    rows: dict[str, list[dict]] = {h: [] for h in hours}
+    for table in context.inputs:
+        counted = context.query(count_sql(validate_identifier(table, what="table"))).to_pylist()
+        counts = {r["hour_key"]: r["n"] for r in counted}
+        for hour in hours:
+            rows[hour].append({"event_type": table, "count": counts.get(hour, 0), "time": hour})
+    return rows
+
+
+def count_events_per_hour(context: BatchContext) -> Mapping[str, list[dict]]:
+    """`event_type` (the table), `count`, `time` (the arrival hour)."""
+    hours = list(context.hours)
+    in_list = ", ".join(sql_string_literal(h) for h in hours)
+    return _counts_per_hour(
+        context,
+        hours,
+        lambda table: (
+            f"SELECT inserted_at AS hour_key, count(*) AS n FROM {table} "
+            f"WHERE inserted_at IN ({in_list}) GROUP BY inserted_at"
+        ),
+    )
+
+
+def event_time_window(context: BatchContext, hour: str) -> tuple[str, str]:
+    """The arrival hours that can hold events of event hour `hour`: an event arrives at most
+    `clock_skew_minutes` before its event time (a clock running ahead), and its flush is filed under
+    the arrival hour of the flush's oldest record, up to a flush interval earlier still; it arrives
+    at most `lateness_hours` after."""
+    batch = context.table.batch
+    lateness = timedelta(hours=batch.lateness_hours if batch else 0)
+    skew = timedelta(minutes=batch.clock_skew_minutes if batch else 0)
+    flush = timedelta(seconds=_inputs_flush_interval_s(context))
+    start = parse_hour(hour)
+    return inserted_at(floor_hour(start - flush - skew)), inserted_at(start + lateness)
+
+
+def _inputs_flush_interval_s(context: BatchContext) -> int:
+    streaming = [context.warehouse.table(t).streaming for t in context.inputs]
+    return max((s.flush_interval_s for s in streaming if s is not None), default=0)
+
+
+def _instant(hour: datetime) -> str:
+    return f"from_iso8601_timestamp({sql_string_literal(f'{hour:%Y-%m-%dT%H:%M:%S}Z')})"
+
+
+def count_events_per_event_hour(context: BatchContext) -> Mapping[str, list[dict]]:
+    """Per event hour H: events whose `event_time` (ISO-8601, any offset, compared as an instant)
+    falls in H, read from H's own window of arrival hours (`event_time_window`) whatever other hours
+    the run covers. Rows whose `event_time` is not an ISO-8601 time are not counted here."""
+    hours = sorted(context.hours)
+    windows = {h: event_time_window(context, h) for h in hours}
+    first, last = min(w[0] for w in windows.values()), max(w[1] for w in windows.values())
+    # One branch per event hour: its instants and its own arrival window (comparisons only, so the
+    # result is the same on Athena and the local engine).
+    branches = " ".join(
+        f"WHEN t >= {_instant(parse_hour(h))} AND t < {_instant(parse_hour(h) + ONE_HOUR)} "
+        f"AND inserted_at BETWEEN {sql_string_literal(lo)} AND {sql_string_literal(hi)} "
+        f"THEN {sql_string_literal(h)}"
+        for h, (lo, hi) in windows.items()
+    )
+    return _counts_per_hour(
+        context,
+        hours,
+        lambda table: (
+            f"SELECT hour_key, count(*) AS n FROM (SELECT CASE {branches} END AS hour_key FROM "
+            f"(SELECT inserted_at, try(from_iso8601_timestamp(event_time)) AS t FROM {table} "
+            f"WHERE inserted_at BETWEEN {sql_string_literal(first)} AND {sql_string_literal(last)}) "
+            "AS arrived) AS placed WHERE hour_key IS NOT NULL GROUP BY hour_key"
+        ),
+    )

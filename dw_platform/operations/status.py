@@ -1,0 +1,82 @@
+"""What each table holds: registered partitions, objects, rows and isolated error records."""
+
+import dataclasses
+from collections.abc import Sequence
+
+from dw_platform.declaration.warehouse import TableKind, error_prefix
+from dw_platform.lake.stats import json_lines, parquet_rows
+from dw_platform.operations.registration import queried_hour_stats
+from dw_platform.runtime.backends import Runtime
+
+
+@dataclasses.dataclass(frozen=True)
+class TableStatus:
+    table: str
+    kind: str
+    partitions: int | None
+    objects: int
+    bytes: int
+    rows: int
+    error_records: int | None
+
+
+@dataclasses.dataclass(frozen=True)
+class HourReconciliation:
+    """Per streaming table and hour: what was sent, what queries see, what was isolated."""
+
+    table: str
+    inserted_at: str
+    sent: int | None  # None where delivery keeps no ledger (Firehose on AWS)
+    rows: int
+    error_records: int
+    error_rate: float
+    reconciled: bool | None
+
+
+def reconcile_hours(runtime: Runtime, hours: Sequence[str]) -> list[HourReconciliation]:
+    """delivered + errors = sent, per hour, reading each hour from its registered location."""
+    found = []
+    for spec in runtime.warehouse.tables_of(TableKind.STREAMING):
+        for stats in queried_hour_stats(runtime, spec.name, hours):
+            found.append(
+                HourReconciliation(
+                    spec.name,
+                    stats.inserted_at,
+                    stats.sent,
+                    stats.rows,
+                    stats.error_records,
+                    stats.error_rate,
+                    stats.reconciled,
+                )
+            )
+    return found
+
+
+def warehouse_status(runtime: Runtime) -> list[TableStatus]:
+    warehouse, lake = runtime.warehouse, runtime.lake
+    statuses = []
+    for spec in warehouse.tables:
+        partitions = (
+            runtime.catalog.get_partitions(runtime.database, spec.name) if spec.partition_keys else None
+        )
+        # What queries see: each registered partition's location (a compacted hour's version).
+        if partitions is None:
+            objects = lake.list_objects(spec.prefix)
+        else:
+            objects = [o for p in partitions for o in lake.list_objects(p.location)]
+        rows = parquet_rows(lake, objects) if spec.data_format == "PARQUET" else json_lines(lake, objects)
+        errors = None
+        if spec.kind is TableKind.STREAMING:
+            errors = json_lines(lake, lake.list_objects(error_prefix(spec.name)))
+        statuses.append(
+            TableStatus(
+                spec.name,
+                spec.kind.value,
+                None if partitions is None else len(partitions),
+                len(objects),
+                sum(o.size for o in objects),
+                rows,
+                errors,
+            )
+        )
+    return statuses

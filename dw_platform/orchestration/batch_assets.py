@@ -1,0 +1,91 @@
+"""Per batch table: an hourly asset running the declared job over closed hours, and its schedule."""
+
+from datetime import UTC, datetime
+
+import dagster as dg
+
+from dw_platform.declaration.warehouse import ServerlessDataWarehouse, TableSpec
+from dw_platform.lake.hours import ONE_HOUR, floor_hour, iter_hours, partition_key
+from dw_platform.operations.batch_tables import inputs_settle_delay, run_batch_hours
+from dw_platform.orchestration.partitions import closed_hours, range_run_request, run_hours
+from dw_platform.orchestration.registration_assets import table_asset_key
+from dw_platform.orchestration.resources import WarehouseResource
+from dw_platform.runtime.settings import Settings
+
+
+def batch_asset(
+    warehouse: ServerlessDataWarehouse,
+    spec: TableSpec,
+    settings: Settings,
+    upstream: dg.AssetKey,
+    compacted: dict[str, dg.AssetKey],
+) -> dg.AssetsDefinition:
+    """`compacted` maps input tables to their compaction assets: an hour is recomputed after its
+    compaction (which may remove duplicates or fold in late objects)."""
+    assert spec.batch is not None
+    inputs = [table_asset_key(warehouse, name) for name in spec.batch.inputs]
+    inputs += [compacted[name] for name in spec.batch.inputs if name in compacted]
+
+    @dg.asset(
+        key=table_asset_key(warehouse, spec.name),
+        partitions_def=closed_hours(settings.partitions_start),
+        backfill_policy=dg.BackfillPolicy.single_run(),
+        deps=[upstream, *inputs],
+        kinds={spec.data_format.lower(), "duckdb"},
+        group_name=warehouse.name,
+        description=(
+            f"Batch table `{spec.name}` computed by `{spec.batch.job.__name__}` for each closed hour "
+            f"of {', '.join(spec.batch.inputs) or 'its inputs'}; written to `{spec.prefix}YYYY/MM/DD/HH/`."
+        ),
+    )
+    def compute(
+        context: dg.AssetExecutionContext, warehouse_resource: WarehouseResource
+    ) -> dg.MaterializeResult:
+        hours = run_hours(context)
+        results = run_batch_hours(warehouse_resource.runtime(warehouse), spec.name, [h for _, h in hours])
+        for (key, _), result in zip(hours, results, strict=True):
+            context.add_asset_metadata(
+                partition_key=key,
+                metadata={"inserted_at": result.inserted_at, "rows": result.rows, "bytes": result.bytes},
+            )
+        return dg.MaterializeResult(metadata={"hours_in_run": len(hours)})
+
+    return compute
+
+
+def batch_schedule(
+    warehouse: ServerlessDataWarehouse,
+    spec: TableSpec,
+    asset: dg.AssetsDefinition,
+    default_status: dg.DefaultScheduleStatus,
+    partitions_start: datetime,
+) -> dg.ScheduleDefinition:
+    """On the declared cron, compute the last closed hour once its inputs have settled."""
+    assert spec.batch is not None
+    job = dg.define_asset_job(
+        f"{spec.name}_hourly", selection=[asset.key], partitions_def=asset.partitions_def
+    )
+    delay = inputs_settle_delay(warehouse, spec)
+    lateness = spec.batch.lateness_hours
+    start = floor_hour(partitions_start)
+
+    @dg.schedule(
+        name=f"{spec.name}_schedule",
+        cron_schedule=spec.batch.schedule,
+        job=job,
+        execution_timezone="UTC",
+        default_status=default_status,
+    )
+    def schedule(context: dg.ScheduleEvaluationContext) -> dg.RunRequest | dg.SkipReason:
+        now = context.scheduled_execution_time or datetime.now(UTC)
+        hour = floor_hour(now) - ONE_HOUR
+        if hour + ONE_HOUR + delay > now.astimezone(UTC):
+            return dg.SkipReason(f"hour {hour:%Y/%m/%d/%H} has not settled ({int(delay.total_seconds())} s)")
+        key = partition_key(hour)
+        if not lateness:
+            return dg.RunRequest(run_key=key, partition_key=key)
+        # The hours whose rows late arrivals can still change, recomputed in one run.
+        first = max(hour - lateness * ONE_HOUR, start)
+        return range_run_request(iter_hours(first, hour), run_key=key, asset_key=asset.key)
+
+    return schedule

@@ -1,0 +1,90 @@
+"""Everything Dagster runs, derived from a warehouse declaration and the deployment settings."""
+
+import dagster as dg
+
+from dw_platform.declaration.warehouse import ServerlessDataWarehouse, TableKind
+from dw_platform.orchestration.batch_assets import batch_asset, batch_schedule
+from dw_platform.orchestration.compaction_assets import (
+    compaction_asset,
+    compaction_schedule,
+    late_objects_sensor,
+)
+from dw_platform.orchestration.generator import GeneratorConfig, event_generator
+from dw_platform.orchestration.partitions import closed_hours
+from dw_platform.orchestration.registration_assets import registration_asset, registration_sensor
+from dw_platform.orchestration.resources import ProvisioningResource, WarehouseResource
+from dw_platform.orchestration.static_assets import infrastructure_asset, static_table_asset
+from dw_platform.runtime.settings import Settings
+
+
+def build_definitions(warehouse: ServerlessDataWarehouse, settings: Settings) -> dg.Definitions:
+    local = settings.profile == "local"
+    sensor_status = dg.DefaultSensorStatus.RUNNING
+    schedule_status = dg.DefaultScheduleStatus.RUNNING
+    generator_status = dg.DefaultScheduleStatus.RUNNING if local else dg.DefaultScheduleStatus.STOPPED
+
+    infrastructure = infrastructure_asset(warehouse)
+    assets: list[dg.AssetsDefinition] = [infrastructure]
+    sensors: list[dg.SensorDefinition] = []
+    schedules: list[dg.ScheduleDefinition] = []
+    streaming = warehouse.tables_of(TableKind.STREAMING)
+    compacted: dict[str, dg.AssetKey] = {}
+    for spec in streaming:
+        registration = registration_asset(warehouse, spec, settings, infrastructure.key)
+        sensors.append(registration_sensor(warehouse, spec, settings, registration, sensor_status))
+        assets.append(registration)
+        if spec.streaming and spec.streaming.projection_start:
+            continue  # Athena ignores registered locations under projection: nothing to switch to
+        compaction = compaction_asset(warehouse, spec, settings, registration.key)
+        assets.append(compaction)
+        compacted[spec.name] = compaction.key
+    downstream_of_compaction: dict[str, list[dg.AssetKey]] = {}
+    for spec in warehouse.tables:
+        if spec.kind is TableKind.STREAMING:
+            continue
+        if spec.kind is TableKind.BATCH:
+            asset = batch_asset(warehouse, spec, settings, infrastructure.key, compacted)
+            schedules.append(
+                batch_schedule(warehouse, spec, asset, schedule_status, settings.partitions_start)
+            )
+            # A re-compacted arrival hour re-runs the same hour of arrival-hour tables; tables with a
+            # lateness window (by event time) are recomputed over that window by their schedule.
+            if spec.batch and not spec.batch.lateness_hours:
+                for name in spec.batch.inputs:
+                    downstream_of_compaction.setdefault(name, []).append(asset.key)
+        elif spec.seed_file is not None:
+            asset = static_table_asset(warehouse, spec, infrastructure.key)
+        else:
+            continue  # a plain table filled from outside: its catalog entry comes with the infrastructure
+        assets.append(asset)
+
+    generator_job, generator_schedule = event_generator(
+        warehouse,
+        GeneratorConfig(
+            events_per_table=settings.generator_events_per_minute,
+            malformed_ratio=settings.generator_malformed_ratio,
+        ),
+        generator_status,
+    )
+    if compacted:
+        hourly = closed_hours(settings.partitions_start)  # the compaction assets' partitions
+        schedules.append(
+            compaction_schedule(warehouse, settings, list(compacted.values()), hourly, schedule_status)
+        )
+        compactable = [spec for spec in streaming if spec.name in compacted]
+        sensors.append(late_objects_sensor(warehouse, compactable, downstream_of_compaction, sensor_status))
+    automation = dg.AutomationConditionSensorDefinition(
+        f"{warehouse.name}_automation",
+        target=dg.AssetSelection.all(),
+        default_status=sensor_status,
+    )
+    return dg.Definitions(
+        assets=assets,
+        jobs=[generator_job],
+        schedules=[*schedules, generator_schedule],
+        sensors=[*sensors, automation],
+        resources={
+            "warehouse_resource": WarehouseResource(profile=settings.profile, home=str(settings.home)),
+            "provisioning": ProvisioningResource.from_settings(settings),
+        },
+    )

@@ -1,0 +1,60 @@
+"""Development event generator: every minute, sample events into every streaming table."""
+
+import random
+from datetime import UTC, datetime
+
+import dagster as dg
+
+from dw_platform.declaration.warehouse import ServerlessDataWarehouse, TableKind
+from dw_platform.delivery.events import sample_events
+from dw_platform.delivery.sending import deliver, put_to_stream
+from dw_platform.orchestration.resources import WarehouseResource
+
+
+class GeneratorConfig(dg.Config):
+    events_per_table: int = 100
+    malformed_ratio: float = 0.01
+
+
+def event_generator(
+    warehouse: ServerlessDataWarehouse,
+    config: GeneratorConfig,
+    default_status: dg.DefaultScheduleStatus,
+) -> tuple[dg.JobDefinition, dg.ScheduleDefinition]:
+    tables = [t.name for t in warehouse.tables_of(TableKind.STREAMING)]
+
+    @dg.op(description=f"Send sample events to {', '.join(tables)} through their delivery streams.")
+    def send_sample_events(
+        context: dg.OpExecutionContext, config: GeneratorConfig, warehouse_resource: WarehouseResource
+    ) -> None:
+        runtime = warehouse_resource.runtime(warehouse)
+        now = datetime.now(UTC)
+        for table in tables:
+            records, _ = sample_events(
+                config.events_per_table,
+                now,
+                malformed_ratio=config.malformed_ratio,
+                seed=random.getrandbits(64),
+            )
+            if runtime.on_aws:
+                put = put_to_stream(runtime, table, records)
+                context.log.info(f"{table}: {put.events} events in {put.calls} PutRecords calls")
+            else:
+                context.log.info(f"{table}: {deliver(runtime, table, records).as_json()}")
+
+    @dg.job(
+        name="event_generator",
+        description="Sample events for development: into the lake (local) or the Kinesis streams (AWS).",
+    )
+    def generator_job() -> None:
+        send_sample_events()
+
+    schedule = dg.ScheduleDefinition(
+        name="event_generator_schedule",
+        job=generator_job,
+        cron_schedule="* * * * *",
+        execution_timezone="UTC",
+        default_status=default_status,
+        run_config=dg.RunConfig(ops={"send_sample_events": config}),
+    )
+    return generator_job, schedule

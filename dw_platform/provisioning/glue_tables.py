@@ -1,0 +1,94 @@
+"""The Glue database and tables, through the same GlueCatalog the assets use. Tables belong to
+their database: a table in another stack's database is that stack's."""
+
+import contextlib
+from typing import Any
+
+from dw_platform.catalog import table_definition
+from dw_platform.catalog.glue import GlueCatalog
+from dw_platform.declaration.warehouse import TableSpec
+from dw_platform.provisioning.managed_resource import AwsClients, Observed, Resource
+from dw_platform.provisioning.naming import StackNames
+
+
+def _catalog(names: StackNames, clients: AwsClients) -> GlueCatalog:
+    return GlueCatalog(names.data_bucket, names.region, client=clients.client("glue"))
+
+
+class GlueDatabase(Resource):
+    kind = "glue database"
+
+    def desired(self) -> dict[str, Any]:
+        return {}
+
+    def read(self) -> Observed | None:
+        glue = self.client("glue")
+        try:
+            database = glue.get_database(Name=self.name)["Database"]
+        except glue.exceptions.EntityNotFoundException:
+            return None
+        return Observed({}, owner=self.names.owner(database.get("Parameters", {})))
+
+    def create(self) -> None:
+        self.client("glue").create_database(
+            DatabaseInput={
+                "Name": self.name,
+                "Description": f"Tables of stack {self.name} of the {self.names.warehouse.name} warehouse, "
+                "managed by dw_platform.",
+                "Parameters": self.names.tags,
+            }
+        )
+
+    def update(self, fields: list[str]) -> None:
+        pass  # nothing but existence is managed
+
+    def delete(self) -> None:
+        self.client("glue").delete_database(Name=self.name)  # and its tables and partitions
+
+
+class GlueTable(Resource):
+    """A declared table. Ownership follows the database: a declared table belongs to the stack."""
+
+    kind = "glue table"
+
+    def __init__(self, names: StackNames, clients: AwsClients, spec: TableSpec) -> None:
+        super().__init__(names, clients, spec.name)
+        self.spec = spec
+        self.catalog = _catalog(names, clients)
+
+    def desired(self) -> dict[str, Any]:
+        return {"definition": table_definition(self.spec).to_json(), "bucket": self.names.data_bucket}
+
+    def _database_owner(self) -> str | None:
+        glue = self.client("glue")
+        try:
+            database = glue.get_database(Name=self.names.database)["Database"]
+        except glue.exceptions.EntityNotFoundException:
+            return None
+        return self.names.owner(database.get("Parameters", {}))
+
+    def read(self) -> Observed | None:
+        glue = self.client("glue")
+        owner = self._database_owner()
+        try:
+            raw = glue.get_table(DatabaseName=self.names.database, Name=self.name)["Table"]
+        except glue.exceptions.EntityNotFoundException:
+            # A missing table is created, but never inside another stack's database.
+            return None if owner in (None, self.names.stack) else Observed({}, owner=owner)
+        current = self.catalog.get_table(self.names.database, self.name)
+        assert current is not None
+        location = raw.get("StorageDescriptor", {}).get("Location", "")
+        bucket = location.removeprefix("s3://").split("/", 1)[0] if location.startswith("s3://") else None
+        return Observed({"definition": current.to_json(), "bucket": bucket}, owner=owner)
+
+    def create(self) -> None:
+        self.catalog.upsert_table(self.names.database, table_definition(self.spec))
+
+    def update(self, fields: list[str]) -> None:
+        # Updates existing partitions' columns too (see GlueCatalog.upsert_table).
+        self.catalog.upsert_table(self.names.database, table_definition(self.spec))
+
+    def delete(self) -> None:
+        glue = self.client("glue")
+        with contextlib.suppress(glue.exceptions.EntityNotFoundException):  # gone with its database
+            glue.delete_table(DatabaseName=self.names.database, Name=self.name)

@@ -1,0 +1,46 @@
+"""A stack's identity: the deployment name (`DW_STACK`) every AWS resource name and the ownership
+tag derive from, so two deployments of one warehouse never share a resource.
+
+The default stack is named after the warehouse, which gives exactly the names and the tag a stack
+provisioned before stacks existed carries: such a deployment keeps working unchanged.
+"""
+
+import re
+
+from dw_platform.declaration.warehouse import ServerlessDataWarehouse
+
+STACK_TAG = "dw:stack"
+STACK_ENV = "DW_STACK"
+# The stack is the Glue database's name (lower-case letters, digits, underscores) and, with `_` as
+# `-`, the default buckets' prefix: it must start with a letter, and 40 characters keep
+# `<stack>-athena-results` within S3's 63 and `<stack>-<table>-firehose` within IAM's 64 for the
+# usual table names.
+_STACK = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+
+
+class InvalidStackNameError(ValueError):
+    """A DW_STACK value that cannot name the stack's resources."""
+
+
+def stack_name(warehouse: ServerlessDataWarehouse, configured: str | None = None) -> str:
+    """The configured stack name, or the warehouse's name for the default stack."""
+    name = configured or warehouse.name
+    if not _STACK.match(name):
+        raise InvalidStackNameError(
+            f"invalid {STACK_ENV} {name!r}: use 1-40 lower-case letters, digits or underscores, "
+            "starting with a letter"
+        )
+    return name
+
+
+def stream_name(stack: str, table: str) -> str:
+    """The Kinesis stream and the Firehose delivery stream feeding a streaming table share it."""
+    return f"{stack}-{table}"
+
+
+def default_data_bucket(stack: str) -> str:
+    return f"{stack.replace('_', '-')}-data"
+
+
+def default_results_bucket(stack: str) -> str:
+    return f"{stack.replace('_', '-')}-athena-results"
