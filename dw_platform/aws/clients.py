@@ -30,6 +30,8 @@ from botocore.exceptions import (
     ReadTimeoutError,
 )
 
+from dw_platform.errors import DwError
+
 MAX_ATTEMPTS = 10
 NETWORK_ATTEMPTS = 2
 MAX_DELAY_S = 20.0
@@ -49,7 +51,7 @@ EXTRA_RETRYABLE = {"glue": frozenset({"OperationTimeoutException", "InternalServ
 NO_ANSWER = (ConnectTimeoutError, ReadTimeoutError, EndpointConnectionError)
 
 
-class AwsEndpointError(BotoCoreError):
+class AwsEndpointError(DwError, BotoCoreError):
     """An AWS endpoint that does not answer, or a command past its deadline: one line for the user."""
 
     fmt = "{message}"

@@ -12,6 +12,7 @@ from typing import Any
 
 from dw_platform.aws.clients import aws_client
 from dw_platform.catalog.model import Partition, TableDefinition, TableNotFoundError
+from dw_platform.errors import DwError
 
 CREATE_CHUNK = 100  # BatchCreatePartition's limit
 UPDATE_CHUNK = 100  # BatchUpdatePartition's limit
@@ -42,6 +43,10 @@ STORAGE = {
 def _chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
+
+
+class GlueRefusedError(DwError):
+    """Glue refused part of a batch call; the message names the first refused partition."""
 
 
 class GlueCatalog:
@@ -154,7 +159,7 @@ class GlueCatalog:
             )
             if errors := response.get("Errors"):
                 first = errors[0]
-                raise RuntimeError(
+                raise GlueRefusedError(
                     f"Glue refused to update {len(errors)} partitions of {database}.{table.name}, "
                     f"e.g. {first['PartitionValueList']}: {first['ErrorDetail'].get('ErrorMessage', '')}"
                 )
@@ -219,7 +224,7 @@ class GlueCatalog:
             ]
             if failures:
                 first = failures[0]
-                raise RuntimeError(
+                raise GlueRefusedError(
                     f"Glue refused {len(failures)} partitions of {database}.{table.name}, e.g. "
                     f"{first['PartitionValues']}: {first['ErrorDetail']['ErrorCode']} "
                     f"{first['ErrorDetail'].get('ErrorMessage', '')}"

@@ -9,6 +9,7 @@ from collections.abc import Iterable, Sequence
 from typing import Protocol
 
 from dw_platform.declaration.warehouse import TableSpec
+from dw_platform.errors import UserInputError
 
 
 @dataclasses.dataclass(frozen=True)
@@ -39,7 +40,7 @@ class TableDefinition:
         )
 
 
-class TableNotFoundError(LookupError):
+class TableNotFoundError(UserInputError, LookupError):
     """The catalog has no such table (yet): sync the declaration and try again."""
 
 

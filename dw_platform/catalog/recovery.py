@@ -21,6 +21,7 @@ from dw_platform.operations.compaction.compact import CompactionOptions, compact
 from dw_platform.operations.compaction.versions import VersionUndescribedError, hour_versions, newest_complete
 from dw_platform.operations.registration import add_partitions, hour_partition
 from dw_platform.runtime.backends import Runtime
+from dw_platform.runtime.state_files import StateError
 
 
 @dataclasses.dataclass(frozen=True)
@@ -70,7 +71,7 @@ def _point(runtime: Runtime, table: str, partition: Partition, *, keep_existing:
         database, table, partition.values, partition.location, expected_location=existing[0].location
     )
     if not switched:
-        raise RuntimeError(f"{table} hour {partition.values[0]} changed during the rebuild; run it again")
+        raise StateError(f"{table} hour {partition.values[0]} changed during the rebuild; run it again")
     return "switched"
 
 

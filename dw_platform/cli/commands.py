@@ -20,6 +20,7 @@ from dw_platform.defs.analytics_dw.warehouse import analytics_dw
 from dw_platform.delivery.conversion import MAX_RECORD_BYTES
 from dw_platform.delivery.events import sample_events
 from dw_platform.delivery.sending import deliver, drain_streams, put_to_stream
+from dw_platform.errors import UserInputError
 from dw_platform.lake.hours import ONE_HOUR, floor_hour, parse_hour, parse_instant
 from dw_platform.operations.batch_tables import inputs_settle_delay
 from dw_platform.operations.status import reconcile_hours, warehouse_status
@@ -34,7 +35,7 @@ from dw_platform.runtime.settings import Settings, ensure_dagster_home
 from dw_platform.runtime.state_files import ensure_writable_dir
 
 
-class CommandError(RuntimeError):
+class CommandError(UserInputError):
     """A command that could not do its work; printed without a traceback."""
 
 

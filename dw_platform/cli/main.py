@@ -13,7 +13,8 @@ from dw_platform.aws.clients import AwsEndpointError, deadline
 from dw_platform.aws.errors import describe_aws_error
 from dw_platform.cli import commands
 from dw_platform.cli.catalog import add_catalog
-from dw_platform.cli.provision import ProvisionError, add_provision
+from dw_platform.cli.provision import add_provision
+from dw_platform.errors import DwError
 from dw_platform.runtime.settings import PLANNED_EVENTS_ENV
 from dw_platform.runtime.state_files import StateError
 
@@ -171,10 +172,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         with deadline(_deadline(args)):
             return args.handler(args)
     except (
+        DwError,
         ValueError,
         KeyError,
         commands.CommandError,
-        ProvisionError,
         AwsEndpointError,
         StateError,
     ) as error:

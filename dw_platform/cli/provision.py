@@ -17,10 +17,6 @@ from dw_platform.provisioning.stack import DELETE, Change, Stack, summarize
 from dw_platform.runtime.settings import Settings
 
 
-class ProvisionError(RuntimeError):
-    """Printed without a traceback by `dw`."""
-
-
 def _stack() -> Stack:
     return Stack.from_settings(analytics_dw, Settings.from_env())
 
@@ -33,7 +29,7 @@ def _run(args: argparse.Namespace) -> int:
     try:
         return PROVISION_ACTIONS[args.action](args)
     except (ProvisioningError, BotoCoreError, ClientError, ResponseParserError) as error:
-        raise ProvisionError(str(error)) from error
+        raise ProvisioningError(str(error)) from error
 
 
 def plan(args: argparse.Namespace) -> int:
@@ -68,7 +64,7 @@ def destroy(args: argparse.Namespace) -> int:
         return 0
     if not args.yes:
         if not sys.stdin.isatty():
-            raise ProvisionError(f"destroy would delete {doomed} resources; pass --yes to confirm")
+            raise ProvisioningError(f"destroy would delete {doomed} resources; pass --yes to confirm")
         answer = input(f"\nDelete these {doomed} resources of stack {stack.names.stack}? Type its name: ")
         if answer.strip() != stack.names.stack:
             print("Not confirmed; nothing deleted.")
@@ -98,7 +94,7 @@ def policy(args: argparse.Namespace) -> int:
         try:
             Path(args.output).write_text(text)
         except OSError as error:  # a missing folder, a directory, no permission
-            raise ProvisionError(f"cannot write {args.output}: {error.strerror or error}") from None
+            raise ProvisioningError(f"cannot write {args.output}: {error.strerror or error}") from None
         print(f"wrote {args.output}")
     else:
         print(text, end="")

@@ -6,10 +6,12 @@ so names can be interpolated into SQL and object keys without quoting surprises.
 
 import re
 
+from dw_platform.errors import UserInputError
+
 _IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]{0,127}$")
 
 
-class InvalidIdentifierError(ValueError):
+class InvalidIdentifierError(UserInputError):
     """A table, column or database name that Glue/Athena would not accept."""
 
 

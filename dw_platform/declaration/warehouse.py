@@ -15,6 +15,7 @@ from typing import Any
 
 from dw_platform.declaration.column_types import SUPPORTED_TYPES
 from dw_platform.declaration.identifiers import validate_identifier
+from dw_platform.errors import PreconditionError, UserInputError
 
 DATA_FORMATS = ("PARQUET", "JSON")
 DEV_FLUSH_INTERVAL_S = 60
@@ -23,7 +24,7 @@ PROD_FLUSH_INTERVAL_S = 900
 MIN_BUFFER_MIB, MAX_BUFFER_MIB = 64, 128
 
 
-class DeclarationError(ValueError):
+class DeclarationError(UserInputError):
     """An invalid warehouse declaration; the message names the offending table or column."""
 
 
@@ -128,6 +129,22 @@ class TableSpec:
     @property
     def column_names(self) -> tuple[str, ...]:
         return tuple(c.name for c in self.columns)
+
+    def streaming_options(self) -> StreamingOptions:
+        """The table's delivery settings; asking a table that has none is the caller's mistake."""
+        if self.streaming is None:
+            raise PreconditionError(f"table {self.name!r} is not a streaming table")
+        return self.streaming
+
+    def batch_options(self) -> BatchOptions:
+        if self.batch is None:
+            raise PreconditionError(f"table {self.name!r} is not a batch table")
+        return self.batch
+
+    def seed(self) -> Path:
+        if self.seed_file is None:
+            raise PreconditionError(f"table {self.name!r} has no seed file")
+        return self.seed_file
 
 
 def _is_hour(value: str) -> bool:

@@ -23,6 +23,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from dw_platform.delivery.conversion import MAX_RECORD_BYTES as FIREHOSE_RECORD_BYTES
+from dw_platform.errors import DwError
 
 MAX_RECORDS = 500
 MAX_BATCH_BYTES = 5 * 1024 * 1024
@@ -31,7 +32,7 @@ MAX_RECORD_BYTES = FIREHOSE_RECORD_BYTES
 RETRYABLE_CALL_ERRORS = ("ProvisionedThroughputExceededException", "ThrottlingException", "InternalFailure")
 
 
-class KinesisPutError(RuntimeError):
+class KinesisPutError(DwError):
     """Some events were still refused after every attempt."""
 
 

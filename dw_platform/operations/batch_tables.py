@@ -10,6 +10,7 @@ import pyarrow as pa
 
 from dw_platform.catalog.sync import sync_catalog
 from dw_platform.declaration.warehouse import ServerlessDataWarehouse, TableSpec
+from dw_platform.errors import DwError, PreconditionError
 from dw_platform.lake.store import hour_folder
 from dw_platform.operations.registration import add_partitions, hour_partition
 from dw_platform.operations.settling import check_hours_settled, settle_delay
@@ -43,6 +44,10 @@ class BatchHourResult:
     bytes: int
 
 
+class BatchJobError(DwError):
+    """A batch table's job broke its contract (it must return rows for every hour it was given)."""
+
+
 def inputs_settle_delay(warehouse: ServerlessDataWarehouse, table: TableSpec) -> timedelta:
     """How long after an hour ends the batch table's streaming inputs are complete."""
     return settle_delay(warehouse, table.batch.inputs if table.batch else ())
@@ -60,14 +65,14 @@ def run_batch_hours(
     warehouse = runtime.warehouse
     spec = warehouse.table(table)
     if spec.batch is None:
-        raise ValueError(f"table {table!r} is not a batch table")
+        raise PreconditionError(f"table {table!r} is not a batch table")
     check_hours_settled(table, hours, inputs_settle_delay(warehouse, spec), now or datetime.now(UTC))
     if any(runtime.catalog.get_table(runtime.database, t) is None for t in (table, *spec.batch.inputs)):
         sync_catalog(runtime)  # a fresh warehouse: the job's queries need its inputs' entries
     produced = spec.batch.job(BatchContext(warehouse, spec, tuple(hours), runtime))
     missing = [h for h in hours if h not in produced]
     if missing:
-        raise RuntimeError(f"batch job of {table!r} returned no rows for hours {missing[:3]}")
+        raise BatchJobError(f"batch job of {table!r} returned no rows for hours {missing[:3]}")
     results = []
     for hour in hours:
         key = f"{hour_folder(table, hour)}{RESULT_OBJECT}"

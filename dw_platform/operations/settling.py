@@ -5,12 +5,13 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 
 from dw_platform.declaration.warehouse import ServerlessDataWarehouse
+from dw_platform.errors import DwError
 from dw_platform.lake.hours import ONE_HOUR, hour_of_inserted_at
 
 SETTLE_MARGIN = timedelta(minutes=1)
 
 
-class HourNotClosedError(RuntimeError):
+class HourNotClosedError(DwError):
     """Work was asked for an hour whose streaming inputs may still receive data."""
 
 

@@ -22,9 +22,9 @@ def batch_asset(
 ) -> dg.AssetsDefinition:
     """`compacted` maps input tables to their compaction assets: an hour is recomputed after its
     compaction (which may remove duplicates or fold in late objects)."""
-    assert spec.batch is not None
-    inputs = [table_asset_key(warehouse, name) for name in spec.batch.inputs]
-    inputs += [compacted[name] for name in spec.batch.inputs if name in compacted]
+    batch = spec.batch_options()
+    inputs = [table_asset_key(warehouse, name) for name in batch.inputs]
+    inputs += [compacted[name] for name in batch.inputs if name in compacted]
 
     @dg.asset(
         key=table_asset_key(warehouse, spec.name),
@@ -34,8 +34,8 @@ def batch_asset(
         kinds={spec.data_format.lower(), "duckdb"},
         group_name=warehouse.name,
         description=(
-            f"Batch table `{spec.name}` computed by `{spec.batch.job.__name__}` for each closed hour "
-            f"of {', '.join(spec.batch.inputs) or 'its inputs'}; written to `{spec.prefix}YYYY/MM/DD/HH/`."
+            f"Batch table `{spec.name}` computed by `{batch.job.__name__}` for each closed hour "
+            f"of {', '.join(batch.inputs) or 'its inputs'}; written to `{spec.prefix}YYYY/MM/DD/HH/`."
         ),
     )
     def compute(
@@ -61,17 +61,17 @@ def batch_schedule(
     partitions_start: datetime,
 ) -> dg.ScheduleDefinition:
     """On the declared cron, compute the last closed hour once its inputs have settled."""
-    assert spec.batch is not None
+    batch = spec.batch_options()
     job = dg.define_asset_job(
         f"{spec.name}_hourly", selection=[asset.key], partitions_def=asset.partitions_def
     )
     delay = inputs_settle_delay(warehouse, spec)
-    lateness = spec.batch.lateness_hours
+    lateness = batch.lateness_hours
     start = floor_hour(partitions_start)
 
     @dg.schedule(
         name=f"{spec.name}_schedule",
-        cron_schedule=spec.batch.schedule,
+        cron_schedule=batch.schedule,
         job=job,
         execution_timezone="UTC",
         default_status=default_status,

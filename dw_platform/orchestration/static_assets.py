@@ -60,8 +60,7 @@ def infrastructure_asset(warehouse: ServerlessDataWarehouse) -> dg.AssetsDefinit
 def static_table_asset(
     warehouse: ServerlessDataWarehouse, spec: TableSpec, upstream: dg.AssetKey
 ) -> dg.AssetsDefinition:
-    assert spec.seed_file is not None
-    version = hashlib.sha256(spec.seed_file.read_bytes()).hexdigest()[:16]
+    version = hashlib.sha256(spec.seed().read_bytes()).hexdigest()[:16]
 
     @dg.asset(
         key=table_asset_key(warehouse, spec.name),

@@ -77,7 +77,7 @@ class DeliveryStream(Resource):
 
     def __init__(self, names: StackNames, clients: AwsClients, spec: TableSpec) -> None:
         super().__init__(names, clients, names.stream(spec.name))
-        assert spec.streaming is not None
+        spec.streaming_options()  # only a streaming table has a delivery stream
         self.spec = spec
         # Set by the planner when the Glue table changes: Firehose caches the schema it converts
         # against and re-reads it only when the delivery stream is updated.
@@ -95,8 +95,7 @@ class DeliveryStream(Resource):
         return {"KinesisStreamARN": self.names.stream_arn(self.spec.name), "RoleARN": self.role_arn}
 
     def _destination(self) -> dict[str, Any]:
-        table, options = self.spec.name, self.spec.streaming
-        assert options is not None
+        table, options = self.spec.name, self.spec.streaming_options()
         return {
             "RoleARN": self.role_arn,
             "BucketARN": self.names.bucket_arn(self.names.data_bucket),
@@ -188,7 +187,8 @@ class DeliveryStream(Resource):
                 "cannot be changed in place: destroy the delivery stream and apply again"
             )
         description = self._description()
-        assert description is not None
+        if description is None:
+            raise ProvisioningError(f"delivery stream {self.name} disappeared during the update; apply again")
         self.firehose.update_destination(
             DeliveryStreamName=self.name,
             CurrentDeliveryStreamVersionId=description["VersionId"],

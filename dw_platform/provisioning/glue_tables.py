@@ -76,7 +76,8 @@ class GlueTable(Resource):
             # A missing table is created, but never inside another stack's database.
             return None if owner in (None, self.names.stack) else Observed({}, owner=owner)
         current = self.catalog.get_table(self.names.database, self.name)
-        assert current is not None
+        if current is None:  # deleted between the two reads
+            return None
         location = raw.get("StorageDescriptor", {}).get("Location", "")
         bucket = location.removeprefix("s3://").split("/", 1)[0] if location.startswith("s3://") else None
         return Observed({"definition": current.to_json(), "bucket": bucket}, owner=owner)

@@ -8,10 +8,11 @@ from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
 
 from dw_platform.aws.clients import aws_client
+from dw_platform.errors import DwError
 from dw_platform.provisioning.naming import StackNames
 
 
-class ProvisioningError(RuntimeError):
+class ProvisioningError(DwError):
     """A provisioning step that cannot go on; the message says what to do."""
 
 

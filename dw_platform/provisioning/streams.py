@@ -14,7 +14,7 @@ class KinesisStream(Resource):
 
     def __init__(self, names: StackNames, clients: AwsClients, spec: TableSpec) -> None:
         super().__init__(names, clients, names.stream(spec.name))
-        assert spec.streaming is not None
+        spec.streaming_options()  # only a streaming table has a stream
         self.table = spec.name
         self.options = spec.streaming
 

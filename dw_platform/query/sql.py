@@ -4,12 +4,14 @@ import sqlglot
 from sqlglot import exp
 from sqlglot.dialects.dialect import DialectType
 
+from dw_platform.errors import UserInputError
+
 ATHENA = "athena"
 # Deeper nesting than this is refused before sqlglot's recursive parser could overflow the stack.
 MAX_NESTING = 200
 
 
-class QueryError(ValueError):
+class QueryError(UserInputError):
     """A query the platform refuses or cannot parse; the message says why."""
 
 

@@ -8,6 +8,7 @@ provisioned before stacks existed carries: such a deployment keeps working uncha
 import re
 
 from dw_platform.declaration.warehouse import ServerlessDataWarehouse
+from dw_platform.errors import UserInputError
 
 STACK_TAG = "dw:stack"
 STACK_ENV = "DW_STACK"
@@ -18,7 +19,7 @@ STACK_ENV = "DW_STACK"
 _STACK = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 
 
-class InvalidStackNameError(ValueError):
+class InvalidStackNameError(UserInputError):
     """A DW_STACK value that cannot name the stack's resources."""
 
 

@@ -7,8 +7,10 @@ import sqlite3
 import uuid
 from pathlib import Path
 
+from dw_platform.errors import DwError
 
-class StateError(RuntimeError):
+
+class StateError(DwError):
     """The local state (DW_HOME, DAGSTER_HOME) is damaged or unwritable; nothing was changed."""
 
 

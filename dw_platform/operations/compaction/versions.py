@@ -16,6 +16,7 @@ from datetime import datetime
 
 import pyarrow.parquet as pq
 
+from dw_platform.errors import DwError
 from dw_platform.lake.layout import MANIFEST_NAME, hour_root, version_of
 from dw_platform.lake.store import Lake, LakeObject, is_hidden
 from dw_platform.operations.compaction.manifest import Manifest
@@ -25,7 +26,7 @@ TORN = -1  # rows of a data file without a readable footer
 _VERSION_FOLDER = re.compile(r"^v\d{5}-[0-9a-f]{12}$")
 
 
-class VersionUndescribedError(ValueError):
+class VersionUndescribedError(DwError, ValueError):
     """A compacted version whose content the lake cannot establish: the hour is not compacted
     further and the version is kept, until its manifest is restored."""
 
