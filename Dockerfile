@@ -1,6 +1,6 @@
 # The code-location image for Dagster+ Hybrid (ECS agent) or Dagster OSS on ECS.
 # Built by Dagster+'s CI from dagster_cloud.yaml (build.directory: .), or by hand:
-#   docker build -t dw-platform . && docker run --rm dw-platform dagster definitions validate -m dw_platform.definitions
+#   docker build -t dw-platform . && docker run --rm dw-platform dg check defs
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1
@@ -12,7 +12,8 @@ RUN pip install -r requirements.lock dagster-cloud==1.13.27
 
 COPY pyproject.toml README.md ./
 COPY dw_platform ./dw_platform
-RUN pip install --no-deps .
+# Editable, so the code location finds pyproject.toml ([tool.dg]) beside the package.
+RUN pip install --no-deps -e .
 
 # Deployed code runs against AWS; the rest of the settings come per deployment (dagster_cloud.yaml).
 ENV DW_PROFILE=aws DW_QUERY_ENGINE=athena

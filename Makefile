@@ -21,9 +21,12 @@ $(DAGSTER_HOME)/dagster.yaml:
 	mkdir -p $(DAGSTER_HOME)
 	printf 'telemetry:\n  enabled: false\nconcurrency:\n  pools:\n    default_limit: 1\n' > $@
 
-# The UI on http://127.0.0.1:3000, with the daemon: the event generator, sensors and schedules run.
+# The UI on http://$(HOST):$(PORT) (make dev PORT=3001), with the daemon: the event generator,
+# sensors and schedules run.
+HOST ?= 127.0.0.1
+PORT ?= 3000
 dev: install $(DAGSTER_HOME)/dagster.yaml
-	$(BIN)/dagster dev --host 127.0.0.1 --port 3000
+	$(BIN)/dg dev --host $(HOST) --port $(PORT)
 
 lint: install
 	$(BIN)/ruff check dw_platform tests benchmarks
@@ -31,6 +34,7 @@ lint: install
 
 # Two workers (one per core of the CI machine), each taking whole test files.
 test: install lint
+	$(BIN)/dg check defs
 	$(BIN)/pytest -q -n 2 --dist loadfile
 
 # The local engine against Trino's documented answers, in two machine time zones (0 wrong, or it fails).

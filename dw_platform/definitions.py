@@ -1,14 +1,14 @@
-"""The code location `dagster dev` loads (see [tool.dagster] in pyproject.toml)."""
+"""The code location `dg dev` and `dagster dev` load: everything in the defs folder."""
 
 import warnings
+from pathlib import Path
 
 import dagster as dg
-
-from dw_platform.defs.analytics_dw.warehouse import analytics_dw
-from dw_platform.orchestration.build import build_definitions
-from dw_platform.runtime.settings import Settings
 
 # Single-run backfill policies are marked beta; the warning would repeat in every process's log.
 warnings.filterwarnings("ignore", category=dg.BetaWarning)
 
-defs = build_definitions(analytics_dw, Settings.from_env())
+
+@dg.definitions
+def defs() -> dg.Definitions:
+    return dg.load_from_defs_folder(path_within_project=Path(__file__).parent)

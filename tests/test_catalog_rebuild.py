@@ -13,7 +13,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from dw_platform.defs.analytics_dw.warehouse import analytics_dw
-from dw_platform.lake.store import hour_folder
+from dw_platform.lake.layout import hour_folder
 from dw_platform.operations.compaction.compact import compact_hour
 from dw_platform.operations.compaction.versions import hour_versions
 from dw_platform.runtime.backends import Runtime

@@ -14,7 +14,7 @@ import pytest
 from dw_platform.defs.analytics_dw.warehouse import analytics_dw
 from dw_platform.delivery.events import sample_events
 from dw_platform.delivery.sending import deliver
-from dw_platform.lake.store import hour_folder
+from dw_platform.lake.layout import hour_folder
 from dw_platform.operations.compaction.compact import compact_hour
 from dw_platform.operations.registration import register_hours
 from dw_platform.runtime.backends import Runtime

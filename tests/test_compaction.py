@@ -13,8 +13,7 @@ import sqlglot
 from dw_platform.defs.analytics_dw.warehouse import analytics_dw
 from dw_platform.delivery.events import sample_events
 from dw_platform.delivery.sending import deliver
-from dw_platform.lake.layout import hour_root, version_of
-from dw_platform.lake.store import hour_folder
+from dw_platform.lake.layout import hour_folder, hour_root, version_of
 from dw_platform.operations.compaction.compact import (
     STEPS,
     CompactionOptions,

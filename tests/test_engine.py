@@ -83,5 +83,5 @@ def test_sql_errors_are_reported(runtime: Runtime) -> None:
 
 
 def test_registration_refuses_values_that_are_not_hours(runtime: Runtime) -> None:
-    with pytest.raises(ValueError, match="not an inserted_at hour"):
+    with pytest.raises(ValueError, match="must be an hour written YYYY/MM/DD/HH"):
         register_hours(runtime, "clicks", ["2026/03/01/10' OR '1'='1"])

@@ -58,7 +58,7 @@ def test_credentials_never_reach_command_output_or_asset_metadata(
     "hour", ["2026/03/01/10' OR '1'='1", "2026/03/01/10/../../facts", "../2026/03/01/10", "2026-03-01"]
 )
 def test_partition_values_are_validated_before_reaching_sql_or_keys(runtime: Runtime, hour: str) -> None:
-    with pytest.raises(ValueError, match="not an inserted_at hour"):
+    with pytest.raises(ValueError, match="must be an hour written YYYY/MM/DD/HH"):
         hour_partition("clicks", hour)
     with pytest.raises(ValueError):
         register_hours(runtime, "clicks", [hour])

@@ -13,8 +13,7 @@ from dw_platform.defs.analytics_dw.warehouse import analytics_dw
 from dw_platform.delivery.events import sample_events
 from dw_platform.delivery.sending import deliver
 from dw_platform.lake.hours import floor_hour, inserted_at
-from dw_platform.lake.layout import MANIFEST_NAME, hour_root
-from dw_platform.lake.store import hour_folder
+from dw_platform.lake.layout import MANIFEST_NAME, hour_folder, hour_root
 from dw_platform.operations.compaction.compact import CompactionOptions, compact_hour
 from dw_platform.operations.compaction.rewrite import RewriteOptions
 from dw_platform.operations.registration import register_hours

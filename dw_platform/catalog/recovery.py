@@ -15,8 +15,8 @@ from dw_platform.catalog import Partition
 from dw_platform.catalog.sync import sync_catalog
 from dw_platform.declaration.warehouse import TableKind, TableSpec
 from dw_platform.lake.hours import is_inserted_at
-from dw_platform.lake.layout import COMPACTED_ROOT, hour_root
-from dw_platform.lake.store import Lake, hour_folder
+from dw_platform.lake.layout import COMPACTED_ROOT, hour_folder, hour_root
+from dw_platform.lake.store import Lake
 from dw_platform.operations.compaction.compact import CompactionOptions, compact_hour, unique_raw
 from dw_platform.operations.compaction.versions import VersionUndescribedError, hour_versions, newest_complete
 from dw_platform.operations.registration import add_partitions, hour_partition

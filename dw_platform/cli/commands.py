@@ -19,7 +19,7 @@ from dw_platform.declaration.warehouse import TableKind
 from dw_platform.defs.analytics_dw.warehouse import analytics_dw
 from dw_platform.delivery.conversion import MAX_RECORD_BYTES
 from dw_platform.delivery.events import sample_events
-from dw_platform.delivery.sending import deliver, drain_streams, put_to_stream
+from dw_platform.delivery.sending import deliver
 from dw_platform.errors import UserInputError
 from dw_platform.lake.hours import ONE_HOUR, floor_hour, parse_hour, parse_instant
 from dw_platform.operations.batch_tables import inputs_settle_delay
@@ -97,7 +97,7 @@ def send(args: argparse.Namespace) -> int:
         raise CommandError(f"table {args.table!r} is not a streaming table")
     settings = Settings.from_env()
     runtime = _runtime(settings)
-    if runtime.on_aws and (args.arrival or args.batches != 1):
+    if not runtime.events.controls_arrival and (args.arrival or args.batches != 1):
         raise CommandError(
             "--arrival and --batches are for the local profile: on AWS, Kinesis stamps the arrival"
         )
@@ -110,38 +110,24 @@ def send(args: argparse.Namespace) -> int:
         records, _ = sample_events(
             args.count, arrival or datetime.now(UTC), malformed_ratio=args.malformed_ratio, seed=args.seed
         )
-    if runtime.on_aws:
-        put = put_to_stream(runtime, args.table, records, events_per_record=args.events_per_record)
-        stream = runtime.stream_name(args.table)
-        if args.json:
-            print(json.dumps({"stream": stream, **dataclasses.asdict(put)}))
-        else:
-            print(
-                f"{args.table}: put {put.events} events in {put.records} records into Kinesis stream "
-                f"{stream} ({put.calls} calls, {put.retried_entries} entries re-sent); Firehose delivers them"
-            )
-        return 0
     show_progress = not args.json and len(records) >= 10_000 and sys.stderr.isatty()
     with tqdm(total=len(records), unit="event", disable=not show_progress, file=sys.stderr) as bar:
-        summary = deliver(
-            runtime, args.table, records, arrival=arrival, batches=args.batches, on_progress=bar.update
+        report = runtime.events.send(
+            args.table,
+            records,
+            arrival=arrival,
+            batches=args.batches,
+            events_per_record=args.events_per_record,
+            on_progress=bar.update,
         )
-    if args.json:
-        print(json.dumps(summary.as_json()))
-    else:
-        print(
-            f"{args.table}: sent {summary.sent}, delivered {summary.delivered}, errors {summary.errors}, "
-            f"objects {len(summary.objects)}"
-        )
+    print(json.dumps(report.details) if args.json else report.line)
     return 0
 
 
 def drain(args: argparse.Namespace) -> int:
     runtime = _runtime()
-    if not runtime.on_aws:
-        raise CommandError("drain emulates Firehose on the AWS profile (DW_PROFILE=aws with an emulator)")
     tables = args.table or [t.name for t in analytics_dw.tables_of(TableKind.STREAMING)]
-    for table, report in drain_streams(runtime, tables).items():
+    for table, report in runtime.events.drain(tables).items():
         summary = report.summary
         print(
             f"{table}: {report.records} Kinesis records, delivered {summary.delivered} "
@@ -155,8 +141,9 @@ def _interrupt(signum: int, frame: object) -> None:
 
 
 def backfill(args: argparse.Namespace) -> int:
-    from dw_platform.definitions import defs
+    from dw_platform.orchestration.build import build_definitions
 
+    defs = build_definitions(analytics_dw, Settings.from_env())
     first, last = parse_hour(args.first), parse_hour(args.last)
     _runtime()  # a damaged or unwritable DW_HOME is one line now, not a failed step
     instance = open_instance(Path(os.environ["DAGSTER_HOME"]), ensure_dagster_home)
@@ -229,10 +216,9 @@ def _typed_rows(result: QueryResult) -> list[list[object]]:
 
 def status(args: argparse.Namespace) -> int:
     runtime = _runtime()
-    if runtime.on_aws:
-        # Glue answers "no partitions" for tables of a database that does not exist: ask for the
-        # database's tables first, so an unprovisioned stack is said to be one (EntityNotFound).
-        runtime.catalog.list_tables(runtime.database)
+    # Glue answers "no partitions" for tables of a database that does not exist: ask for the
+    # database's tables first, so an unprovisioned stack is said to be one (EntityNotFound).
+    runtime.catalog.list_tables(runtime.database)
     if args.first or args.last:
         first, last = parse_hour(args.first or args.last), parse_hour(args.last or args.first)
         hours = [f"{first + i * ONE_HOUR:%Y/%m/%d/%H}" for i in range(int((last - first) / ONE_HOUR) + 1)]

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import dataclasses
 import enum
-import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -16,6 +15,8 @@ from typing import Any
 from dw_platform.declaration.column_types import SUPPORTED_TYPES
 from dw_platform.declaration.identifiers import validate_identifier
 from dw_platform.errors import PreconditionError, UserInputError
+from dw_platform.lake.hours import is_inserted_at
+from dw_platform.lake.layout import error_prefix, table_prefix
 
 DATA_FORMATS = ("PARQUET", "JSON")
 DEV_FLUSH_INTERVAL_S = 60
@@ -44,13 +45,6 @@ ERROR_RECORD_COLUMNS = (
     ("attemptsmade", "int", "attemptsMade"),
     ("rawdata", "string", "rawData"),  # base64 of the record as sent: try(from_utf8(from_base64(rawdata)))
 )
-ERROR_OUTPUT_TYPE = "format-conversion-failed"
-
-
-def error_prefix(table: str) -> str:
-    """Where a table's failed records land (Firehose's error prefix, `!{firehose:error-output-type}`
-    resolved for conversion failures): the location of its `<table>_errors` table."""
-    return f"errors/{table}/{ERROR_OUTPUT_TYPE}/"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -84,6 +78,8 @@ class StreamingOptions:
     # The error-rate check: WARN above the first share of isolated records, ERROR above the second.
     error_rate_warn: float = 0.001
     error_rate_error: float = 0.05
+    # The interval as declared; None: the deployment's default (60 s in development, 900 s else).
+    declared_flush_interval_s: int | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -91,7 +87,8 @@ class BatchOptions:
     """A table filled by user code: `job(context)` returns rows per partition value."""
 
     job: Callable[..., Any]
-    schedule: str
+    # A 5-field cron; None: every hour, once the inputs have settled (see operations.batch_tables).
+    schedule: str | None
     inputs: tuple[str, ...]
     # Hours after an hour during which its rows can still change (late arrivals): each scheduled run
     # recomputes the last `lateness_hours + 1` hours, and the job may read that far ahead.
@@ -120,7 +117,7 @@ class TableSpec:
         """Key prefix of the table's data in the lake (S3 bucket or local directory)."""
         if self.errors_of is not None:
             return error_prefix(self.errors_of)
-        return f"{self.name}/"
+        return table_prefix(self.name)
 
     @property
     def partition_key(self) -> str | None:
@@ -147,10 +144,6 @@ class TableSpec:
         return self.seed_file
 
 
-def _is_hour(value: str) -> bool:
-    return bool(re.fullmatch(r"\d{4}/\d{2}/\d{2}/\d{2}", value))
-
-
 def _columns(columns: ColumnsLike, *, table: str, what: str = "columns") -> tuple[Column, ...]:
     result: list[Column] = []
     for item in columns:
@@ -175,7 +168,9 @@ class ServerlessDataWarehouse:
     """An immutable warehouse declaration. Each `with_*` returns a new warehouse with one more table."""
 
     name: str
-    is_dev: bool = False
+    # Development defaults (60 s flushes, buckets destroyed with their data); None: the deployment
+    # decides (DW_IS_DEV, see `deployed`).
+    is_dev: bool | None = None
     # The Athena workgroup cancels any query scanning more (the backstop behind the query guard rail).
     query_cutoff_gib: int = 100
     tables: tuple[TableSpec, ...] = ()
@@ -184,6 +179,23 @@ class ServerlessDataWarehouse:
         validate_identifier(self.name, what="warehouse (Glue database)")
         if self.query_cutoff_gib < 1:
             raise DeclarationError(f"query_cutoff_gib must be at least 1, got {self.query_cutoff_gib}")
+
+    def deployed(self, *, is_dev: bool) -> ServerlessDataWarehouse:
+        """The warehouse as a deployment runs it: development or production defaults (flush
+        intervals not declared, whether buckets are destroyed with their data). The declaration
+        itself never depends on where it runs."""
+        if self.is_dev is not None:  # declared: it stands wherever the warehouse runs
+            return self
+        interval = DEV_FLUSH_INTERVAL_S if is_dev else PROD_FLUSH_INTERVAL_S
+        tables = tuple(
+            dataclasses.replace(
+                spec, streaming=dataclasses.replace(spec.streaming, flush_interval_s=interval)
+            )
+            if spec.streaming is not None and spec.streaming.declared_flush_interval_s is None
+            else spec
+            for spec in self.tables
+        )
+        return dataclasses.replace(self, is_dev=is_dev, tables=tables)
 
     # ---- fluent declaration -------------------------------------------------------------------
     def with_table(
@@ -232,7 +244,7 @@ class ServerlessDataWarehouse:
         if shard_count < 1:
             raise DeclarationError(f"table {name!r}: shard_count must be at least 1, got {shard_count}")
         spec = self._table(name, columns, "PARQUET", [(partition_key, "string")], TableKind.STREAMING)
-        if partition_projection_from is not None and not _is_hour(partition_projection_from):
+        if partition_projection_from is not None and not is_inserted_at(partition_projection_from):
             raise DeclarationError(
                 f"table {name!r}: partition_projection_from must be an hour YYYY/MM/DD/HH, "
                 f"got {partition_projection_from!r}"
@@ -250,6 +262,7 @@ class ServerlessDataWarehouse:
             partition_projection_from,
             error_rate_warn,
             error_rate_error,
+            flush_interval_s,
         )
         errors = self._table(
             f"{name}_errors",
@@ -269,20 +282,21 @@ class ServerlessDataWarehouse:
         columns: ColumnsLike,
         *,
         job: Callable[..., Any],
-        schedule: str,
+        schedule: str | None = None,
         inputs: Sequence[str] = (),
         data_format: str = "JSON",
         partition_keys: ColumnsLike | None = (("inserted_at", "string"),),
         lateness_hours: int = 0,
         clock_skew_minutes: int = 5,
     ) -> ServerlessDataWarehouse:
-        """A table written by `job` on `schedule` (cron), reading the declared `inputs` tables. With
+        """A table written by `job` on `schedule` (cron; by default each hour as soon as its inputs
+        have settled), reading the declared `inputs` tables. With
         `lateness_hours`, every scheduled run recomputes that many hours back as well.
         `clock_skew_minutes` bounds how far event times may run ahead of arrival times (event-time
         jobs read that much, plus the inputs' flush interval, before each hour)."""
         if not callable(job):
             raise DeclarationError(f"table {name!r}: job must be callable, got {job!r}")
-        if len(schedule.split()) != 5:
+        if schedule is not None and len(schedule.split()) != 5:
             raise DeclarationError(
                 f"table {name!r}: schedule must be a 5-field cron string, got {schedule!r}"
             )

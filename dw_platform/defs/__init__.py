@@ -1,1 +1,1 @@
-"""Dagster definitions derived from a warehouse declaration: one module per kind of table."""
+"""The defs folder (`dg.load_from_defs_folder`): one folder per warehouse, each a `WarehouseComponent`."""

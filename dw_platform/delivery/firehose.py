@@ -19,11 +19,12 @@ from datetime import UTC, datetime, timedelta
 import pyarrow as pa
 
 from dw_platform.declaration.column_types import ARROW_TYPES
-from dw_platform.declaration.warehouse import ServerlessDataWarehouse, TableSpec, error_prefix
+from dw_platform.declaration.warehouse import ServerlessDataWarehouse, TableSpec
 from dw_platform.delivery.batch_conversion import BatchConverter
 from dw_platform.delivery.conversion import RecordConverter, RecordRejected
 from dw_platform.lake.hours import inserted_at
-from dw_platform.lake.store import Lake, hour_folder
+from dw_platform.lake.layout import error_prefix, hour_folder
+from dw_platform.lake.store import Lake
 from dw_platform.runtime.stacks import stream_name
 
 STREAM_VERSION = 1

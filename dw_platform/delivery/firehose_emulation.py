@@ -13,9 +13,10 @@ from datetime import UTC
 from typing import Any
 
 from dw_platform.delivery.firehose import DeliverySummary, LocalDeliveryStream
+from dw_platform.lake.layout import FIREHOSE_CHECKPOINTS
 from dw_platform.lake.store import Lake
 
-CHECKPOINTS = "_firehose/{stream}/checkpoints.json"
+CHECKPOINTS = FIREHOSE_CHECKPOINTS
 
 
 @dataclasses.dataclass

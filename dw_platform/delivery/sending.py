@@ -1,21 +1,138 @@
-"""Sending events, as `dw send` and the event generator do: on the local profile through a table's
-delivery stream into the lake; on AWS into the table's Kinesis stream, from which Firehose delivers
-(or, against an emulator without Firehose delivery, `drain_streams` does)."""
+"""Sending events, as `dw send`, `dw replay` and the event generator do, through the runtime's event
+sink: on the local profile a table's delivery stream converts and writes them into the lake; on AWS
+they go into the table's Kinesis stream, from which Firehose delivers (or, against an emulator
+without Firehose delivery, `drain` does)."""
 
+import dataclasses
 from collections.abc import Callable, Sequence
 from datetime import datetime
+from typing import Any, Protocol
 
-from dw_platform.delivery.firehose import DeliverySummary
+from dw_platform.delivery.firehose import DeliverySummary, LocalDeliveryStream
 from dw_platform.delivery.firehose_emulation import DrainReport, drain_stream
 from dw_platform.delivery.kinesis_producer import KinesisProducer, PutSummary
-from dw_platform.runtime.backends import Runtime
+from dw_platform.errors import PreconditionError, UserInputError
 
 
-def deliver(
-    runtime: Runtime,
-    table: str,
+@dataclasses.dataclass(frozen=True)
+class SendReport:
+    """What one send did, in the words of the sink that did it."""
+
+    table: str
+    events: int
+    line: str  # the one line `dw send` prints
+    details: dict[str, object]  # what `dw send --json` prints
+    delivery: DeliverySummary | None = None  # local profile: what reached the lake at once
+
+
+class EventSink(Protocol):
+    """Where events for the warehouse's streaming tables go."""
+
+    # Whether the sender decides arrival times and flushes (the local delivery stream) or the
+    # service stamps them (Kinesis).
+    controls_arrival: bool
+
+    def send(
+        self,
+        table: str,
+        records: Sequence[bytes],
+        *,
+        arrival: datetime | None = None,
+        batches: int = 1,
+        events_per_record: int = 1,
+        on_progress: Callable[[int], None] | None = None,
+    ) -> SendReport: ...
+
+    def drain(self, tables: Sequence[str]) -> dict[str, DrainReport]:
+        """Firehose's part against an emulator: deliver what the streams received since the last drain."""
+        ...
+
+
+class DeliveryStreamSink:
+    """The local profile: each table's delivery stream converts and writes into the lake at once."""
+
+    controls_arrival = True
+
+    def __init__(self, delivery_stream: Callable[[str], LocalDeliveryStream]) -> None:
+        self._delivery_stream = delivery_stream
+
+    def send(
+        self,
+        table: str,
+        records: Sequence[bytes],
+        *,
+        arrival: datetime | None = None,
+        batches: int = 1,
+        events_per_record: int = 1,
+        on_progress: Callable[[int], None] | None = None,
+    ) -> SendReport:
+        summary = deliver_to(self._delivery_stream(table), records, arrival, batches, on_progress)
+        return SendReport(
+            table,
+            summary.sent,
+            f"{table}: sent {summary.sent}, delivered {summary.delivered}, errors {summary.errors}, "
+            f"objects {len(summary.objects)}",
+            summary.as_json(),
+            summary,
+        )
+
+    def drain(self, tables: Sequence[str]) -> dict[str, DrainReport]:
+        raise UserInputError("drain emulates Firehose on the AWS profile (DW_PROFILE=aws with an emulator)")
+
+
+class KinesisSink:
+    """The AWS profile: PutRecords into each table's Kinesis stream; Firehose converts and delivers."""
+
+    controls_arrival = False
+
+    def __init__(
+        self,
+        kinesis: Any,
+        stream_name: Callable[[str], str],
+        delivery_stream: Callable[[str], LocalDeliveryStream],
+    ) -> None:
+        self._kinesis = kinesis
+        self._stream_name = stream_name
+        self._delivery_stream = delivery_stream
+
+    def send(
+        self,
+        table: str,
+        records: Sequence[bytes],
+        *,
+        arrival: datetime | None = None,
+        batches: int = 1,
+        events_per_record: int = 1,
+        on_progress: Callable[[int], None] | None = None,
+    ) -> SendReport:
+        if arrival is not None or batches != 1:
+            raise UserInputError(
+                "--arrival and --batches are for the local profile: on AWS, Kinesis stamps the arrival"
+            )
+        stream = self._stream_name(table)
+        put: PutSummary = KinesisProducer(self._kinesis, stream).put_events(
+            records, events_per_record=events_per_record
+        )
+        if on_progress:
+            on_progress(put.events)
+        return SendReport(
+            table,
+            put.events,
+            f"{table}: put {put.events} events in {put.records} records into Kinesis stream "
+            f"{stream} ({put.calls} calls, {put.retried_entries} entries re-sent); Firehose delivers them",
+            {"stream": stream, **dataclasses.asdict(put)},
+        )
+
+    def drain(self, tables: Sequence[str]) -> dict[str, DrainReport]:
+        return {
+            table: drain_stream(self._kinesis, self._stream_name(table), self._delivery_stream(table))
+            for table in tables
+        }
+
+
+def deliver_to(
+    stream: LocalDeliveryStream,
     records: Sequence[bytes],
-    *,
     arrival: datetime | None = None,
     batches: int = 1,
     on_progress: Callable[[int], None] | None = None,
@@ -23,8 +140,7 @@ def deliver(
     """Deliver `records` in `batches` consecutive flushes (one object each, if no size or interval
     limit splits them further); returns what was sent, delivered and isolated as errors."""
     if batches < 1:
-        raise ValueError(f"batches must be at least 1, got {batches}")
-    stream = runtime.delivery_stream(table)
+        raise UserInputError(f"batches must be at least 1, got {batches}")
     with stream:
         for index in range(batches):
             chunk = (
@@ -39,20 +155,32 @@ def deliver(
     return stream.summary
 
 
+def deliver(
+    runtime: Any,
+    table: str,
+    records: Sequence[bytes],
+    *,
+    arrival: datetime | None = None,
+    batches: int = 1,
+    on_progress: Callable[[int], None] | None = None,
+) -> DeliverySummary:
+    """Deliver straight through the table's delivery stream into the lake, whatever the profile
+    (the local Firehose; tests and the emulator's drain use it on AWS too)."""
+    return deliver_to(runtime.delivery_stream(table), records, arrival, batches, on_progress)
+
+
 def put_to_stream(
-    runtime: Runtime, table: str, events: Sequence[bytes], *, events_per_record: int = 1
+    runtime: Any, table: str, events: Sequence[bytes], *, events_per_record: int = 1
 ) -> PutSummary:
     """PutRecords into the table's Kinesis stream: batches of at most 500 records / 5 MiB, refused
     entries re-sent with backoff (see KinesisProducer)."""
     runtime.warehouse.table(table)  # an unknown table is a KeyError naming the declared ones
+    if runtime.aws_region is None:
+        raise PreconditionError("the local profile has no Kinesis; events go to its delivery streams")
     producer = KinesisProducer(runtime.kinesis, runtime.stream_name(table))
     return producer.put_events(events, events_per_record=events_per_record)
 
 
-def drain_streams(runtime: Runtime, tables: Sequence[str]) -> dict[str, DrainReport]:
-    """Firehose's part, for an AWS emulator: deliver what the tables' Kinesis streams received since
-    the last drain into the lake, through the same conversion as the local profile."""
-    return {
-        table: drain_stream(runtime.kinesis, runtime.stream_name(table), runtime.delivery_stream(table))
-        for table in tables
-    }
+def drain_streams(runtime: Any, tables: Sequence[str]) -> dict[str, DrainReport]:
+    """Firehose's part, for an AWS emulator (see EventSink.drain)."""
+    return runtime.events.drain(tables)

@@ -4,6 +4,8 @@ import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
+from dw_platform.errors import UserInputError
+
 DAGSTER_KEY_FORMAT = "%Y-%m-%d-%H:%M"
 INSERTED_AT_FORMAT = "%Y/%m/%d/%H"
 ONE_HOUR = timedelta(hours=1)
@@ -43,10 +45,19 @@ def is_inserted_at(value: str) -> bool:
     return True
 
 
+class InvalidHourError(UserInputError):
+    """An hour value that is not `YYYY/MM/DD/HH` (a real UTC hour)."""
+
+
+def require_inserted_at(value: str, what: str = "hour") -> str:
+    """`value` if it is an `inserted_at` hour (`YYYY/MM/DD/HH`, a real date); the one check of it."""
+    if not isinstance(value, str) or not is_inserted_at(value):
+        raise InvalidHourError(f"{what} must be an hour written YYYY/MM/DD/HH, got {value!r}")
+    return value
+
+
 def hour_of_inserted_at(value: str) -> datetime:
-    if not is_inserted_at(value):
-        raise ValueError(f"not an inserted_at value (YYYY/MM/DD/HH): {value!r}")
-    return datetime.strptime(value, INSERTED_AT_FORMAT).replace(tzinfo=UTC)
+    return datetime.strptime(require_inserted_at(value), INSERTED_AT_FORMAT).replace(tzinfo=UTC)
 
 
 def parse_hour(text: str) -> datetime:
@@ -58,7 +69,7 @@ def parse_hour(text: str) -> datetime:
     try:
         moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
-        raise ValueError(
+        raise InvalidHourError(
             f"cannot read hour {text!r}: use 2026-11-20T10, 2026-11-20-10:00 or 2026/11/20/10"
         ) from None
     return floor_hour(moment)

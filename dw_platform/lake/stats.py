@@ -7,9 +7,9 @@ from collections.abc import Iterable
 
 import pyarrow.parquet as pq
 
-from dw_platform.declaration.warehouse import error_prefix
 from dw_platform.delivery.firehose import ledger_prefix
-from dw_platform.lake.store import Lake, LakeObject, hour_folder
+from dw_platform.lake.layout import error_prefix, hour_folder
+from dw_platform.lake.store import Lake, LakeObject
 
 
 @dataclasses.dataclass(frozen=True)

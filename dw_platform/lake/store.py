@@ -27,11 +27,6 @@ class LakeObject:
     modified: datetime | None = None
 
 
-def hour_folder(table: str, inserted_at: str) -> str:
-    """The folder of one arrival hour of a table: `<table>/YYYY/MM/DD/HH/`, as Firehose writes it."""
-    return f"{table}/{inserted_at}/"
-
-
 # What S3 (through pyarrow's AWS SDK) reports for throttling and dropped connections. The SDK
 # retries most calls itself; completing a multipart upload it does not, so whole-object writes are
 # retried here too (a write repeats the same bytes: safe to do twice).

@@ -6,12 +6,11 @@ from collections.abc import Sequence
 
 from dw_platform.catalog import Partition, TableNotFoundError, table_definition
 from dw_platform.catalog.sync import sync_catalog
-from dw_platform.declaration.warehouse import error_prefix
 from dw_platform.delivery.firehose import ledger_prefix
-from dw_platform.lake.hours import is_inserted_at
-from dw_platform.lake.layout import COMPACTED_ROOT, hour_root
+from dw_platform.lake.hours import require_inserted_at
+from dw_platform.lake.layout import COMPACTED_ROOT, error_prefix, hour_folder, hour_root
 from dw_platform.lake.stats import HourStats, hour_stats
-from dw_platform.lake.store import Lake, hour_folder
+from dw_platform.lake.store import Lake
 from dw_platform.operations.compaction.versions import hour_versions, newest_complete
 from dw_platform.runtime.backends import Runtime
 
@@ -25,9 +24,7 @@ class RegistrationReport:
 
 def hour_partition(table: str, hour: str) -> Partition:
     """The partition of an `inserted_at` hour at its folder, as Firehose (or a batch job) writes it."""
-    if not is_inserted_at(hour):
-        raise ValueError(f"not an inserted_at hour (YYYY/MM/DD/HH): {hour!r}")
-    return Partition((hour,), hour_folder(table, hour))
+    return Partition((require_inserted_at(hour),), hour_folder(table, hour))
 
 
 def lake_partition(lake: Lake, table: str, hour: str) -> Partition:

@@ -3,7 +3,8 @@
 import dataclasses
 from collections.abc import Sequence
 
-from dw_platform.declaration.warehouse import TableKind, error_prefix
+from dw_platform.declaration.warehouse import TableKind
+from dw_platform.lake.layout import error_prefix
 from dw_platform.lake.stats import json_lines, parquet_rows
 from dw_platform.operations.registration import queried_hour_stats
 from dw_platform.runtime.backends import Runtime

@@ -6,7 +6,7 @@ import dagster as dg
 
 from dw_platform.declaration.warehouse import ServerlessDataWarehouse, TableSpec
 from dw_platform.lake.hours import ONE_HOUR, floor_hour, iter_hours, partition_key
-from dw_platform.operations.batch_tables import inputs_settle_delay, run_batch_hours
+from dw_platform.operations.batch_tables import batch_cron, inputs_settle_delay, run_batch_hours
 from dw_platform.orchestration.partitions import closed_hours, range_run_request, run_hours
 from dw_platform.orchestration.registration_assets import table_asset_key
 from dw_platform.orchestration.resources import WarehouseResource
@@ -71,7 +71,7 @@ def batch_schedule(
 
     @dg.schedule(
         name=f"{spec.name}_schedule",
-        cron_schedule=batch.schedule,
+        cron_schedule=batch_cron(warehouse, spec),
         job=job,
         execution_timezone="UTC",
         default_status=default_status,

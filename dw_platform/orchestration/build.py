@@ -18,6 +18,9 @@ from dw_platform.runtime.settings import Settings
 
 
 def build_definitions(warehouse: ServerlessDataWarehouse, settings: Settings) -> dg.Definitions:
+    """The warehouse's assets, checks, schedules, sensors and resources under `settings`."""
+    warehouse = warehouse.deployed(is_dev=settings.is_dev)
+    resource = WarehouseResource.from_settings(settings)
     local = settings.profile == "local"
     sensor_status = dg.DefaultSensorStatus.RUNNING
     schedule_status = dg.DefaultScheduleStatus.RUNNING
@@ -84,7 +87,7 @@ def build_definitions(warehouse: ServerlessDataWarehouse, settings: Settings) ->
         schedules=[*schedules, generator_schedule],
         sensors=[*sensors, automation],
         resources={
-            "warehouse_resource": WarehouseResource(profile=settings.profile, home=str(settings.home)),
-            "provisioning": ProvisioningResource.from_settings(settings),
+            "warehouse_resource": resource,
+            "provisioning": ProvisioningResource(warehouse_settings=resource),
         },
     )

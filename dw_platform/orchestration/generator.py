@@ -7,7 +7,6 @@ import dagster as dg
 
 from dw_platform.declaration.warehouse import ServerlessDataWarehouse, TableKind
 from dw_platform.delivery.events import sample_events
-from dw_platform.delivery.sending import deliver, put_to_stream
 from dw_platform.orchestration.resources import WarehouseResource
 
 
@@ -36,11 +35,7 @@ def event_generator(
                 malformed_ratio=config.malformed_ratio,
                 seed=random.getrandbits(64),
             )
-            if runtime.on_aws:
-                put = put_to_stream(runtime, table, records)
-                context.log.info(f"{table}: {put.events} events in {put.calls} PutRecords calls")
-            else:
-                context.log.info(f"{table}: {deliver(runtime, table, records).as_json()}")
+            context.log.info(runtime.events.send(table, records).line)
 
     @dg.job(
         name="event_generator",

@@ -8,7 +8,7 @@ import dagster as dg
 
 from dw_platform.declaration.warehouse import ServerlessDataWarehouse, TableSpec
 from dw_platform.lake.hours import floor_hour, inserted_at, iter_hours
-from dw_platform.lake.store import hour_folder
+from dw_platform.lake.layout import hour_folder
 from dw_platform.operations.error_rates import ERROR, OK, ErrorRateVerdict, judge_error_rates
 from dw_platform.operations.registration import register_hours
 from dw_platform.orchestration.partitions import open_hours, range_run_request, run_hours

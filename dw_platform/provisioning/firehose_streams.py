@@ -6,6 +6,7 @@ import time
 from typing import Any
 
 from dw_platform.declaration.warehouse import TableKind, TableSpec
+from dw_platform.lake.layout import firehose_prefixes
 from dw_platform.provisioning.managed_resource import (
     AwsClients,
     Observed,
@@ -18,9 +19,6 @@ from dw_platform.provisioning.naming import StackNames
 LOG_RETENTION_DAYS = 30
 # A just-created IAM role takes a few seconds to become assumable by Firehose.
 ROLE_PROPAGATION_S = 90
-# The folders Firehose would use by default, spelled out: the error prefix uses expressions, and a
-# prefix without them beside an error prefix with them is rejected.
-HOUR_EXPRESSION = "!{timestamp:yyyy/MM/dd/HH}/"
 
 
 class DeliveryLogGroup(Resource):
@@ -99,8 +97,7 @@ class DeliveryStream(Resource):
         return {
             "RoleARN": self.role_arn,
             "BucketARN": self.names.bucket_arn(self.names.data_bucket),
-            "Prefix": f"{table}/{HOUR_EXPRESSION}",
-            "ErrorOutputPrefix": f"errors/{table}/!{{firehose:error-output-type}}/{HOUR_EXPRESSION}",
+            **firehose_prefixes(table),
             # With format conversion the size is 64-128 MiB (checked by the declaration).
             "BufferingHints": {
                 "SizeInMBs": options.buffer_size_mib,

@@ -43,6 +43,7 @@ class StackNames:
     def from_settings(
         cls, warehouse: ServerlessDataWarehouse, settings: Settings, account: str
     ) -> "StackNames":
+        warehouse = warehouse.deployed(is_dev=settings.is_dev)
         stack = stack_name(warehouse, settings.stack)
         return cls(
             warehouse=warehouse,

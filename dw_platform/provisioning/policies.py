@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from dw_platform.declaration.warehouse import TableKind
+from dw_platform.lake.layout import delivery_write_prefixes
 from dw_platform.provisioning.naming import StackNames
 
 Document = dict[str, Any]
@@ -37,7 +38,7 @@ def firehose_delivery_policy(names: StackNames, table: str) -> Document:
     """Read one stream, write one table's prefix and error prefix, read one table's schema, write
     one log stream."""
     bucket = names.bucket_arn(names.data_bucket)
-    prefixes = [f"{table}/", f"errors/{table}/"]
+    prefixes = delivery_write_prefixes(table)
     return {
         "Version": VERSION,
         "Statement": [

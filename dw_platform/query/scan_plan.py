@@ -14,7 +14,8 @@ from sqlglot import exp
 
 from dw_platform.catalog import Catalog, Partition, TableDefinition
 from dw_platform.lake.hours import is_inserted_at
-from dw_platform.lake.store import Lake, LakeObject, hour_folder
+from dw_platform.lake.layout import hour_folder
+from dw_platform.lake.store import Lake, LakeObject
 from dw_platform.query.partition_filter import KeyBound, find_scans
 from dw_platform.query.sql import QueryError, parse_query
 

@@ -1,4 +1,5 @@
-"""The parts a warehouse runs on, chosen by profile: catalog, lake, query engine, delivery."""
+"""The parts a warehouse runs on, chosen once from the settings: catalog, lake, query engine and
+event sink. Callers use the parts; none of them asks which profile it is on."""
 
 import dataclasses
 from functools import cached_property
@@ -8,16 +9,16 @@ from dw_platform.catalog import Catalog
 from dw_platform.catalog.local import LocalCatalog
 from dw_platform.declaration.warehouse import ServerlessDataWarehouse
 from dw_platform.delivery.firehose import LocalDeliveryStream
+from dw_platform.delivery.sending import DeliveryStreamSink, EventSink, KinesisSink
+from dw_platform.errors import PreconditionError
 from dw_platform.lake.store import Lake
-from dw_platform.query.engine import DuckDBEngine
+from dw_platform.query.engines import QueryEngine
 from dw_platform.query.scan_plan import ScanPlanner
-from dw_platform.runtime.settings import Settings
+from dw_platform.runtime.settings import QueryEngineName, Settings
 from dw_platform.runtime.stacks import default_data_bucket, stack_name, stream_name
 
 if TYPE_CHECKING:
     from dw_platform.query.athena import AthenaEngine
-
-QUERY_ENGINES = ("duckdb", "athena")
 
 
 @dataclasses.dataclass
@@ -25,7 +26,7 @@ class Runtime:
     warehouse: ServerlessDataWarehouse
     catalog: Catalog
     lake: Lake
-    query_engine: str = "duckdb"
+    query_engine: QueryEngineName = "duckdb"
     # AWS profile only: events go into Kinesis (Firehose delivers them), Athena runs in the workgroup.
     aws_region: str | None = None
     athena_workgroup: str | None = None
@@ -35,11 +36,8 @@ class Runtime:
 
     @classmethod
     def from_settings(cls, warehouse: ServerlessDataWarehouse, settings: Settings) -> "Runtime":
-        if settings.query_engine not in QUERY_ENGINES:
-            raise ValueError(f"DW_QUERY_ENGINE must be one of {QUERY_ENGINES}, got {settings.query_engine!r}")
+        warehouse = warehouse.deployed(is_dev=settings.is_dev)
         if settings.profile == "local":
-            if settings.query_engine != "duckdb":
-                raise ValueError("the local profile has no Athena: DW_QUERY_ENGINE=duckdb")
             return cls(warehouse, LocalCatalog(settings.catalog_path), Lake.local(settings.lake_dir))
         from dw_platform.catalog.glue import GlueCatalog
         from dw_platform.lake.s3 import s3_lake
@@ -65,14 +63,11 @@ class Runtime:
         """The Kinesis stream (and Firehose delivery stream) feeding a streaming table."""
         return stream_name(self.database, table)
 
-    @property
-    def on_aws(self) -> bool:
-        return self.aws_region is not None
-
     @cached_property
     def athena(self) -> "AthenaEngine":
+        """Athena itself, for what only Athena does (compaction's UNLOAD of a very large hour)."""
         if self.aws_region is None:
-            raise ValueError("this needs Athena, which only the AWS profile has: set DW_PROFILE=aws")
+            raise PreconditionError("this needs Athena, which only the AWS profile has: set DW_PROFILE=aws")
         from dw_platform.query.athena import AthenaEngine
 
         name = self.database
@@ -80,11 +75,20 @@ class Runtime:
         return AthenaEngine(self.aws_region, self.athena_workgroup or name, name, planner)
 
     @cached_property
-    def engine(self) -> "DuckDBEngine | AthenaEngine":
+    def engine(self) -> QueryEngine:
         """The engine queries go to: DuckDB over the lake, or Athena (DW_QUERY_ENGINE)."""
         if self.query_engine == "athena":
             return self.athena
+        from dw_platform.query.engine import DuckDBEngine
+
         return DuckDBEngine(self.catalog, self.lake, self.database)
+
+    @cached_property
+    def events(self) -> EventSink:
+        """Where sent events go: the local delivery streams, or the Kinesis streams on AWS."""
+        if self.aws_region is None:
+            return DeliveryStreamSink(self.delivery_stream)
+        return KinesisSink(self.kinesis, self.stream_name, self.delivery_stream)
 
     def delivery_stream(self, table: str) -> LocalDeliveryStream:
         """The local profile's Firehose: converts and writes straight into the lake."""
@@ -94,7 +98,7 @@ class Runtime:
     def kinesis(self) -> Any:
         """The AWS profile's Kinesis client (boto3's credential chain, AWS_ENDPOINT_URL honoured)."""
         if self.aws_region is None:
-            raise ValueError("the local profile has no Kinesis; events go to its delivery streams")
+            raise PreconditionError("the local profile has no Kinesis; events go to its delivery streams")
         from dw_platform.aws.clients import aws_client
 
         return aws_client("kinesis", self.aws_region)

@@ -1,22 +1,39 @@
-"""Deployment settings, read from the environment once per process."""
+"""Deployment settings: one typed record, read from the environment once, where a process starts.
+
+Every setting has one environment variable (`ENVIRONMENT`); the Dagster layer binds the same
+variables to its resource's fields with `dg.EnvVar`, so the UI shows where each value comes from.
+"""
 
 import dataclasses
 import os
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any, Literal, get_args
 
+from dw_platform.errors import UserInputError
 from dw_platform.runtime.state_files import write_atomically
 
-PROFILES = ("local", "aws")
+Profile = Literal["local", "aws"]
+QueryEngineName = Literal["duckdb", "athena"]
+PROFILES: tuple[str, ...] = get_args(Profile)
+QUERY_ENGINES: tuple[str, ...] = get_args(QueryEngineName)
+
+
+class SettingsError(UserInputError):
+    """An environment variable with a value the platform cannot use."""
 
 
 @dataclasses.dataclass(frozen=True)
 class Settings:
-    profile: str
+    profile: Profile
     home: Path
     partitions_start: datetime
     generator_events_per_minute: int
     generator_malformed_ratio: float
+    # Development settings (60 s Firehose flushes, buckets destroyable with their data): on by
+    # default on the local profile, off on AWS. The declaration itself does not depend on it.
+    is_dev: bool = True
     compaction_lag_hours: int = 1
     compaction_cron: str = "25 * * * *"
     # AWS profile: names and region from configuration, credentials from boto3's default chain.
@@ -25,7 +42,17 @@ class Settings:
     data_bucket: str | None = None
     results_bucket: str | None = None
     athena_workgroup: str | None = None
-    query_engine: str = "duckdb"
+    query_engine: QueryEngineName = "duckdb"
+
+    def __post_init__(self) -> None:
+        if self.profile not in PROFILES:
+            raise SettingsError(f"DW_PROFILE must be one of {', '.join(PROFILES)}, got {self.profile!r}")
+        if self.query_engine not in QUERY_ENGINES:
+            raise SettingsError(
+                f"DW_QUERY_ENGINE must be one of {', '.join(QUERY_ENGINES)}, got {self.query_engine!r}"
+            )
+        if self.profile == "local" and self.query_engine != "duckdb":
+            raise SettingsError("the local profile has no Athena: DW_QUERY_ENGINE=duckdb")
 
     @property
     def lake_dir(self) -> Path:
@@ -36,27 +63,63 @@ class Settings:
         return self.home / "catalog.sqlite"
 
     @classmethod
-    def from_env(cls, environ: dict[str, str] | None = None) -> "Settings":
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> "Settings":
         env = os.environ if environ is None else environ
-        profile = env.get("DW_PROFILE", "local")
-        if profile not in PROFILES:
-            raise ValueError(f"DW_PROFILE must be one of {PROFILES}, got {profile!r}")
-        start = datetime.fromisoformat(env.get("DW_PARTITIONS_START", "2026-01-01"))
-        return cls(
-            profile=profile,
-            home=Path(env.get("DW_HOME", ".dw")).resolve(),
-            partitions_start=start if start.tzinfo else start.replace(tzinfo=UTC),
-            generator_events_per_minute=int(env.get("DW_GENERATOR_EVENTS_PER_MINUTE", "100")),
-            generator_malformed_ratio=float(env.get("DW_GENERATOR_MALFORMED_RATIO", "0.01")),
-            compaction_lag_hours=int(env.get("DW_COMPACTION_LAG_HOURS", "1")),
-            compaction_cron=env.get("DW_COMPACTION_CRON", "25 * * * *"),
-            aws_region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "us-west-2",
-            stack=env.get("DW_STACK") or None,
-            data_bucket=env.get("DW_DATA_BUCKET"),
-            results_bucket=env.get("DW_RESULTS_BUCKET"),
-            athena_workgroup=env.get("DW_ATHENA_WORKGROUP"),
-            query_engine=env.get("DW_QUERY_ENGINE", "duckdb" if profile == "local" else "athena"),
-        )
+        profile = env.get("DW_PROFILE") or "local"
+        values: dict[str, Any] = {"profile": profile}
+        for field, (variable, parse) in ENVIRONMENT.items():
+            raw = env.get(variable)
+            if field == "aws_region" and not raw:
+                raw = env.get("AWS_DEFAULT_REGION")
+            if raw:
+                values[field] = _parsed(variable, raw, parse)
+        values.setdefault("home", Path(".dw").resolve())
+        values.setdefault("partitions_start", datetime(2026, 1, 1, tzinfo=UTC))
+        values.setdefault("generator_events_per_minute", 100)
+        values.setdefault("generator_malformed_ratio", 0.01)
+        values.setdefault("is_dev", profile == "local")
+        values.setdefault("query_engine", "duckdb" if profile == "local" else "athena")
+        return cls(**values)
+
+
+def _parsed(variable: str, raw: str, parse: Callable[[str], Any]) -> Any:
+    try:
+        return parse(raw)
+    except ValueError as error:
+        raise SettingsError(f"{variable}={raw!r} is not valid: {error}") from None
+
+
+def _instant(raw: str) -> datetime:
+    start = datetime.fromisoformat(raw)
+    return start if start.tzinfo else start.replace(tzinfo=UTC)
+
+
+def _flag(raw: str) -> bool:
+    lowered = raw.strip().lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off"):
+        return False
+    raise ValueError("use true or false")
+
+
+# Each setting's environment variable and how its text is read.
+ENVIRONMENT: dict[str, tuple[str, Callable[[str], Any]]] = {
+    "profile": ("DW_PROFILE", str),
+    "home": ("DW_HOME", lambda raw: Path(raw).resolve()),
+    "partitions_start": ("DW_PARTITIONS_START", _instant),
+    "generator_events_per_minute": ("DW_GENERATOR_EVENTS_PER_MINUTE", int),
+    "generator_malformed_ratio": ("DW_GENERATOR_MALFORMED_RATIO", float),
+    "is_dev": ("DW_IS_DEV", _flag),
+    "compaction_lag_hours": ("DW_COMPACTION_LAG_HOURS", int),
+    "compaction_cron": ("DW_COMPACTION_CRON", str),
+    "aws_region": ("AWS_REGION", str),
+    "stack": ("DW_STACK", str),
+    "data_bucket": ("DW_DATA_BUCKET", str),
+    "results_bucket": ("DW_RESULTS_BUCKET", str),
+    "athena_workgroup": ("DW_ATHENA_WORKGROUP", str),
+    "query_engine": ("DW_QUERY_ENGINE", str),
+}
 
 
 # Telemetry off (nothing here may reach the network); each pool (one per table's compaction) runs

@@ -5,7 +5,13 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 
 from dw_platform.declaration.identifiers import sql_string_literal, validate_identifier
-from dw_platform.lake.hours import ONE_HOUR, floor_hour, inserted_at, is_inserted_at, parse_hour
+from dw_platform.lake.hours import (
+    ONE_HOUR,
+    floor_hour,
+    inserted_at,
+    parse_hour,
+    require_inserted_at,
+)
 from dw_platform.operations.batch_tables import BatchContext
 
 
@@ -14,8 +20,8 @@ def _counts_per_hour(
 ) -> dict[str, list[dict]]:
     """One row per input table and hour; `count_sql(table)` returns (`hour_key`, `n`) rows, one query
     per input table covering every hour of the run."""
-    if not all(is_inserted_at(h) for h in hours):
-        raise ValueError(f"not inserted_at hours: {list(hours)[:3]}")
+    for hour in hours:
+        require_inserted_at(hour)
     rows: dict[str, list[dict]] = {h: [] for h in hours}
     for table in context.inputs:
         counted = context.query(count_sql(validate_identifier(table, what="table"))).to_pylist()

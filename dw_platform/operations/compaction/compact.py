@@ -21,10 +21,10 @@ import pyarrow as pa
 from dw_platform.catalog import Partition
 from dw_platform.declaration.column_types import ARROW_TYPES
 from dw_platform.declaration.identifiers import quoted_identifier, sql_string_literal
-from dw_platform.lake.hours import is_inserted_at
-from dw_platform.lake.layout import new_version_prefix, version_of
+from dw_platform.lake.hours import require_inserted_at
+from dw_platform.lake.layout import hour_folder, new_version_prefix, version_of
 from dw_platform.lake.stats import parquet_rows
-from dw_platform.lake.store import Lake, LakeObject, hour_folder
+from dw_platform.lake.store import Lake, LakeObject
 from dw_platform.operations.compaction.manifest import Manifest, write_manifest
 from dw_platform.operations.compaction.rewrite import RewriteOptions, RewriteResult, rewrite
 from dw_platform.operations.compaction.unload import unload_plan
@@ -136,8 +136,7 @@ def compact_hour(
     folder is listed again right before the switch), the rewrite starts over with them, up to
     `attempts` times; a first compaction (readers see the raw folder) then gives up without
     switching rather than hide them, a re-compaction switches and leaves them late."""
-    if not is_inserted_at(hour):
-        raise ValueError(f"not an inserted_at hour (YYYY/MM/DD/HH): {hour!r}")
+    require_inserted_at(hour)
     now = now or datetime.now(UTC)
     spec = runtime.warehouse.table(table)
     if options.dedupe_key is not None and options.dedupe_key not in spec.column_names:

@@ -1,0 +1,18 @@
+"""What the platform asks of a query engine, whichever answers: DuckDB over the lake (the local
+engine, `query.engine`) or Athena (`query.athena`). Chosen once, when the runtime is built."""
+
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from dw_platform.query.engine import QueryResult
+    from dw_platform.query.scan_plan import ScanPlan
+
+
+class QueryEngine(Protocol):
+    def plan(self, sql: str, *, allow_full_scan: bool = False) -> "ScanPlan":
+        """What the query would read; refuses an unbounded scan of a partitioned table."""
+        ...
+
+    def query(self, sql: str, *, allow_full_scan: bool = False) -> "QueryResult":
+        """Run one read-only statement and return its rows with the Trino type of each column."""
+        ...

@@ -1,0 +1,65 @@
+"""The repository is a dg project: `dg list defs` lists every definition the declaration implies,
+and a second warehouse is one more folder of the defs folder (`dg scaffold defs`)."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from dw_platform.declaration.warehouse import TableKind
+from dw_platform.defs.analytics_dw.warehouse import analytics_dw
+
+REPO = Path(__file__).resolve().parents[1]
+DG = Path(sys.executable).parent / "dg"
+
+
+def _dg(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONPATH": str(cwd), "DW_HOME": str(cwd / ".dw")}
+    return subprocess.run(
+        [str(DG), *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=600, check=False
+    )
+
+
+def _project_copy(tmp_path: Path) -> Path:
+    root = tmp_path / "project"
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
+    shutil.copytree(REPO / "dw_platform", root / "dw_platform", ignore=ignore)
+    shutil.copy(REPO / "pyproject.toml", root / "pyproject.toml")
+    return root
+
+
+def _expected_assets(name: str, streaming: list[str], others: list[str]) -> set[str]:
+    keys = {f"{name}/infrastructure"}
+    keys |= {f"{name}/{table}" for table in streaming}
+    keys |= {f"{name}/{table}_compacted" for table in streaming}
+    keys |= {f"{name}/{table}" for table in others}
+    return keys
+
+
+def test_a_second_warehouse_is_one_more_folder(tmp_path: Path) -> None:
+    root = _project_copy(tmp_path)
+    scaffolded = _dg(root, "scaffold", "defs", "dw_platform.components.WarehouseComponent", "sales_dw")
+    assert scaffolded.returncode == 0, scaffolded.stderr
+    folder = root / "dw_platform" / "defs" / "sales_dw"
+    assert (folder / "defs.yaml").exists() and (folder / "warehouse.py").exists()
+
+    listed = _dg(root, "list", "defs", "--json")
+    assert listed.returncode == 0, listed.stderr
+    items = json.loads(listed.stdout)
+    assets = {a["key"] for a in items["assets"]}
+    # The retailer's tables as declared (streaming ones with their compaction), and the scaffolded
+    # warehouse's one streaming table.
+    streaming = [t.name for t in analytics_dw.tables_of(TableKind.STREAMING)]
+    others = [t.name for t in analytics_dw.tables if t.kind in (TableKind.BATCH, TableKind.STATIC)]
+    expected = _expected_assets("analytics_dw", streaming, others) | _expected_assets(
+        "sales_dw", ["events"], []
+    )
+    assert assets == expected
+    checks = {(c["asset_key"], c["name"]) for c in items["asset_checks"]}
+    assert {asset for asset, _ in checks} >= {f"analytics_dw/{t}" for t in streaming} | {"sales_dw/events"}
+    schedules = {s["name"] for s in items["schedules"]}
+    sensors = {s["name"] for s in items["sensors"]}
+    assert any(name.startswith("sales_dw") for name in schedules | sensors)
+    assert any(name.startswith("analytics_dw") for name in schedules | sensors)
