@@ -128,7 +128,7 @@ def test_aggregates_never_compute_a_still_filling_hour(runtime: Runtime) -> None
 
 
 def test_aggregates_schedule_targets_the_last_closed_and_settled_hour(defs: dg.Definitions) -> None:
-    schedule = defs.get_schedule_def("aggregates_schedule")
+    schedule = defs.get_schedule_def("analytics_dw_aggregates_schedule")
     repository = defs.get_repository_def()
 
     def tick_at(moment: datetime):
@@ -146,7 +146,7 @@ def test_registration_sensor_registers_new_objects_as_they_land(
     runtime: Runtime, defs: dg.Definitions, instance: dg.DagsterInstance, settings: Settings
 ) -> None:
     resources = {"warehouse_resource": WarehouseResource(home=str(settings.home))}
-    sensor = defs.get_sensor_def("clicks_registration_sensor")
+    sensor = defs.get_sensor_def("analytics_dw_clicks_registration_sensor")
     with dg.build_sensor_context(instance=instance, resources=resources) as context:
         assert sensor(context).skip_reason is not None  # nothing has landed yet
 
@@ -180,8 +180,8 @@ def test_registration_sensor_registers_new_objects_as_they_land(
 def test_event_generator_sends_to_every_streaming_table(
     runtime: Runtime, defs: dg.Definitions, instance: dg.DagsterInstance
 ) -> None:
-    job = defs.get_job_def("event_generator")
-    config = {"ops": {"send_sample_events": {"config": {"events_per_table": 40, "malformed_ratio": 0.1}}}}
+    job = defs.get_job_def("analytics_dw_event_generator")
+    config = {"ops": {"analytics_dw_send_sample_events": {"config": {"events_per_table": 40, "malformed_ratio": 0.1}}}}
     before = inserted_at(datetime.now(UTC))
     assert job.execute_in_process(instance=instance, run_config=config).success
     hours = {before, inserted_at(datetime.now(UTC))}  # the run may straddle an hour boundary
@@ -206,7 +206,7 @@ def test_lineage_and_one_line_per_streaming_table(settings: Settings) -> None:
     specs = {s.key: s for s in defs.resolve_all_asset_specs()}
     purchases = specs[dg.AssetKey(["analytics_dw", "purchases"])]
     assert purchases.partitions_def is not None
-    assert defs.get_sensor_def("purchases_registration_sensor") is not None
+    assert defs.get_sensor_def("analytics_dw_purchases_registration_sensor") is not None
     aggregate_deps = {d.asset_key for d in specs[dg.AssetKey(["analytics_dw", "aggregates"])].deps}
     assert {
         dg.AssetKey(["analytics_dw", "impressions"]),
@@ -216,11 +216,15 @@ def test_lineage_and_one_line_per_streaming_table(settings: Settings) -> None:
 
 def test_local_profile_turns_automation_on_by_default(defs: dg.Definitions) -> None:
     assert (
-        defs.get_schedule_def("event_generator_schedule").default_status == dg.DefaultScheduleStatus.RUNNING
+        defs.get_schedule_def("analytics_dw_event_generator_schedule").default_status
+        == dg.DefaultScheduleStatus.RUNNING
     )
-    assert defs.get_schedule_def("aggregates_schedule").default_status == dg.DefaultScheduleStatus.RUNNING
     assert (
-        defs.get_sensor_def("impressions_registration_sensor").default_status
+        defs.get_schedule_def("analytics_dw_aggregates_schedule").default_status
+        == dg.DefaultScheduleStatus.RUNNING
+    )
+    assert (
+        defs.get_sensor_def("analytics_dw_impressions_registration_sensor").default_status
         == dg.DefaultSensorStatus.RUNNING
     )
 
@@ -255,7 +259,7 @@ def test_late_object_sensor_recompacts_and_refreshes_aggregates(
     )
 
     resources = {"warehouse_resource": WarehouseResource(home=str(settings.home))}
-    sensor = defs.get_sensor_def("late_objects_sensor")
+    sensor = defs.get_sensor_def("analytics_dw_late_objects_sensor")
     with dg.build_sensor_context(instance=instance, resources=resources) as context:
         assert sensor(context).skip_reason is not None
     late, _ = sample_events(42, hour, seed=1234)
@@ -281,7 +285,7 @@ def test_late_object_sensor_recompacts_and_refreshes_aggregates(
 
 
 def test_compaction_schedule_leaves_the_latest_hours_in_small_files(defs: dg.Definitions) -> None:
-    schedule = defs.get_schedule_def("compaction_schedule")
+    schedule = defs.get_schedule_def("analytics_dw_compaction_schedule")
     context = dg.build_schedule_context(
         scheduled_execution_time=datetime(2026, 3, 1, 12, 25, tzinfo=UTC),
         repository_def=defs.get_repository_def(),
@@ -293,7 +297,7 @@ def test_compaction_schedule_leaves_the_latest_hours_in_small_files(defs: dg.Def
 def test_compaction_schedule_and_lag_are_configurable(settings: Settings) -> None:
     custom = dataclasses.replace(settings, compaction_cron="50 */2 * * *", compaction_lag_hours=3)
     defs = build_definitions(analytics_dw, custom)
-    schedule = defs.get_schedule_def("compaction_schedule")
+    schedule = defs.get_schedule_def("analytics_dw_compaction_schedule")
     assert schedule.cron_schedule == "50 */2 * * *"
     context = dg.build_schedule_context(
         scheduled_execution_time=datetime(2026, 3, 1, 12, 50, tzinfo=UTC),

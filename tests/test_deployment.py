@@ -14,7 +14,9 @@ def test_dagster_cloud_yaml_describes_a_loadable_location() -> None:
     config = yaml.safe_load((REPO / "dagster_cloud.yaml").read_text())
     (location,) = config["locations"]
     module = importlib.import_module(location["code_source"]["module_name"])
-    assert isinstance(module.defs, dg.Definitions)
+    defs = module.defs.load_fn()  # @dg.definitions: built when the code location loads
+    assert isinstance(defs, dg.Definitions)
+    assert defs.resolve_asset_graph().get_all_asset_keys(), "the defs folder holds the warehouse"
     assert location["build"]["directory"] == "."
     assert (REPO / location["build"]["directory"] / "Dockerfile").exists()
 

@@ -57,7 +57,7 @@ def test_events_are_counted_in_the_hour_they_happened(runtime: Runtime) -> None:
 
 def test_the_schedule_recomputes_the_lateness_window(settings: Settings) -> None:
     defs = build_definitions(analytics_dw, settings)
-    schedule = defs.get_repository_def().get_schedule_def("aggregates_by_event_time_schedule")
+    schedule = defs.get_repository_def().get_schedule_def("analytics_dw_aggregates_by_event_time_schedule")
     with dg.build_schedule_context(
         scheduled_execution_time=datetime(2026, 3, 2, 12, 3, tzinfo=UTC)
     ) as context:

@@ -31,7 +31,7 @@ def _project_copy(tmp_path: Path) -> Path:
 
 
 def _expected_assets(name: str, streaming: list[str], others: list[str]) -> set[str]:
-    keys = {f"{name}/infrastructure"}
+    keys = {f"infrastructure/{name}"}
     keys |= {f"{name}/{table}" for table in streaming}
     keys |= {f"{name}/{table}_compacted" for table in streaming}
     keys |= {f"{name}/{table}" for table in others}
@@ -48,7 +48,7 @@ def test_a_second_warehouse_is_one_more_folder(tmp_path: Path) -> None:
     listed = _dg(root, "list", "defs", "--json")
     assert listed.returncode == 0, listed.stderr
     items = json.loads(listed.stdout)
-    assets = {a["key"] for a in items["assets"]}
+    assets = {a["asset_key"] for a in items["assets"]}
     # The retailer's tables as declared (streaming ones with their compaction), and the scaffolded
     # warehouse's one streaming table.
     streaming = [t.name for t in analytics_dw.tables_of(TableKind.STREAMING)]

@@ -103,7 +103,7 @@ def test_an_undescribable_version_is_refused_and_kept_and_other_hours_still_reco
         send(runtime, hour, 10, seed=seed)
 
     defs = build_definitions(analytics_dw, settings)
-    sensor = defs.get_sensor_def("late_objects_sensor")
+    sensor = defs.get_sensor_def("analytics_dw_late_objects_sensor")
     resources = {"warehouse_resource": WarehouseResource(home=str(settings.home))}
     (tmp_path / "dagster").mkdir()
     with (

@@ -11,9 +11,8 @@ import dagster as dg
 
 from dw_platform.declaration.warehouse import ServerlessDataWarehouse, TableKind
 from dw_platform.lake.hours import hours_between, partition_key
-from dw_platform.orchestration.compaction_assets import compaction_key
+from dw_platform.orchestration.asset_keys import compaction_key, table_asset_key
 from dw_platform.orchestration.instance import PROCESS_TAG, Notify, RunWatch, process_tag, wait_for_pools
-from dw_platform.orchestration.registration_assets import table_asset_key
 
 STEPS = ("register", "compact", "aggregate")
 

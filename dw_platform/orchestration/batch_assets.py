@@ -7,8 +7,8 @@ import dagster as dg
 from dw_platform.declaration.warehouse import ServerlessDataWarehouse, TableSpec
 from dw_platform.lake.hours import ONE_HOUR, floor_hour, iter_hours, partition_key
 from dw_platform.operations.batch_tables import batch_cron, inputs_settle_delay, run_batch_hours
+from dw_platform.orchestration.asset_keys import definition_name, table_asset_key
 from dw_platform.orchestration.partitions import closed_hours, range_run_request, run_hours
-from dw_platform.orchestration.registration_assets import table_asset_key
 from dw_platform.orchestration.resources import WarehouseResource
 from dw_platform.runtime.settings import Settings
 
@@ -63,14 +63,16 @@ def batch_schedule(
     """On the declared cron, compute the last closed hour once its inputs have settled."""
     batch = spec.batch_options()
     job = dg.define_asset_job(
-        f"{spec.name}_hourly", selection=[asset.key], partitions_def=asset.partitions_def
+        definition_name(warehouse, f"{spec.name}_hourly"),
+        selection=[asset.key],
+        partitions_def=asset.partitions_def,
     )
     delay = inputs_settle_delay(warehouse, spec)
     lateness = batch.lateness_hours
     start = floor_hour(partitions_start)
 
     @dg.schedule(
-        name=f"{spec.name}_schedule",
+        name=definition_name(warehouse, f"{spec.name}_schedule"),
         cron_schedule=batch_cron(warehouse, spec),
         job=job,
         execution_timezone="UTC",

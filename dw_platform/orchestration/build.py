@@ -1,5 +1,7 @@
 """Everything Dagster runs, derived from a warehouse declaration and the deployment settings."""
 
+import functools
+
 import dagster as dg
 
 from dw_platform.declaration.warehouse import ServerlessDataWarehouse, TableKind
@@ -20,7 +22,7 @@ from dw_platform.runtime.settings import Settings
 def build_definitions(warehouse: ServerlessDataWarehouse, settings: Settings) -> dg.Definitions:
     """The warehouse's assets, checks, schedules, sensors and resources under `settings`."""
     warehouse = warehouse.deployed(is_dev=settings.is_dev)
-    resource = WarehouseResource.from_settings(settings)
+    resources = deployment_resources(settings)
     local = settings.profile == "local"
     sensor_status = dg.DefaultSensorStatus.RUNNING
     schedule_status = dg.DefaultScheduleStatus.RUNNING
@@ -78,7 +80,7 @@ def build_definitions(warehouse: ServerlessDataWarehouse, settings: Settings) ->
         sensors.append(late_objects_sensor(warehouse, compactable, downstream_of_compaction, sensor_status))
     automation = dg.AutomationConditionSensorDefinition(
         f"{warehouse.name}_automation",
-        target=dg.AssetSelection.all(),
+        target=dg.AssetSelection.assets(*(asset.key for asset in assets)),  # this warehouse's only
         default_status=sensor_status,
     )
     return dg.Definitions(
@@ -86,8 +88,13 @@ def build_definitions(warehouse: ServerlessDataWarehouse, settings: Settings) ->
         jobs=[generator_job],
         schedules=[*schedules, generator_schedule],
         sensors=[*sensors, automation],
-        resources={
-            "warehouse_resource": resource,
-            "provisioning": ProvisioningResource(warehouse_settings=resource),
-        },
+        resources=resources,
     )
+
+
+@functools.cache
+def deployment_resources(settings: Settings) -> dict[str, dg.ConfigurableResource]:
+    """The resources of a deployment, the same objects for every warehouse it runs (Dagster merges
+    the definitions of two warehouses only if their resources are the very same)."""
+    resource = WarehouseResource.from_settings(settings)
+    return {"warehouse_resource": resource, "provisioning": ProvisioningResource(warehouse_settings=resource)}

@@ -19,6 +19,7 @@ from dw_platform.lake.hours import (
 from dw_platform.operations.compaction.compact import CompactionOptions, compact_hours, late_objects
 from dw_platform.operations.compaction.rewrite import RewriteOptions
 from dw_platform.operations.settling import check_hours_settled, settle_delay
+from dw_platform.orchestration.asset_keys import compaction_key, definition_name
 from dw_platform.orchestration.partitions import closed_hours, run_hours
 from dw_platform.orchestration.registration_assets import LATE_DATA_WINDOW
 from dw_platform.orchestration.resources import WarehouseResource
@@ -42,10 +43,6 @@ class CompactionConfig(dg.Config):
             dedupe_key="id" if self.dedupe_on_id else None,
             engine=self.engine,
         )
-
-
-def compaction_key(warehouse: ServerlessDataWarehouse, table: str) -> dg.AssetKey:
-    return dg.AssetKey([warehouse.name, f"{table}_compacted"])
 
 
 def compaction_asset(
@@ -106,14 +103,14 @@ def compaction_schedule(
     """Hourly, compact the hour that ended `compaction_lag_hours` ago (and refresh what depends on it),
     leaving the most recent hours in small files."""
     job = dg.define_asset_job(
-        "compaction_hourly",
+        definition_name(warehouse, "compaction_hourly"),
         selection=dg.AssetSelection.assets(*targets) | dg.AssetSelection.assets(*targets).downstream(depth=1),
         partitions_def=partitions_def,
     )
     lag = timedelta(hours=settings.compaction_lag_hours)
 
     @dg.schedule(
-        name="compaction_schedule",
+        name=definition_name(warehouse, "compaction_schedule"),
         cron_schedule=settings.compaction_cron,
         job=job,
         execution_timezone="UTC",
@@ -140,7 +137,7 @@ def late_objects_sensor(
     everything = sorted({*targets.values(), *(k for keys in downstream_of.values() for k in keys)})
 
     @dg.sensor(
-        name="late_objects_sensor",
+        name=definition_name(warehouse, "late_objects_sensor"),
         minimum_interval_seconds=60,
         asset_selection=everything,
         default_status=default_status,

@@ -7,6 +7,7 @@ import dagster as dg
 
 from dw_platform.declaration.warehouse import ServerlessDataWarehouse, TableKind
 from dw_platform.delivery.events import sample_events
+from dw_platform.orchestration.asset_keys import definition_name
 from dw_platform.orchestration.resources import WarehouseResource
 
 
@@ -22,7 +23,11 @@ def event_generator(
 ) -> tuple[dg.JobDefinition, dg.ScheduleDefinition]:
     tables = [t.name for t in warehouse.tables_of(TableKind.STREAMING)]
 
-    @dg.op(description=f"Send sample events to {', '.join(tables)} through their delivery streams.")
+    op_name = definition_name(warehouse, "send_sample_events")
+
+    @dg.op(
+        name=op_name, description=f"Send sample events to {', '.join(tables)} through their delivery streams."
+    )
     def send_sample_events(
         context: dg.OpExecutionContext, config: GeneratorConfig, warehouse_resource: WarehouseResource
     ) -> None:
@@ -38,18 +43,18 @@ def event_generator(
             context.log.info(runtime.events.send(table, records).line)
 
     @dg.job(
-        name="event_generator",
+        name=definition_name(warehouse, "event_generator"),
         description="Sample events for development: into the lake (local) or the Kinesis streams (AWS).",
     )
     def generator_job() -> None:
         send_sample_events()
 
     schedule = dg.ScheduleDefinition(
-        name="event_generator_schedule",
+        name=definition_name(warehouse, "event_generator_schedule"),
         job=generator_job,
         cron_schedule="* * * * *",
         execution_timezone="UTC",
         default_status=default_status,
-        run_config=dg.RunConfig(ops={"send_sample_events": config}),
+        run_config=dg.RunConfig(ops={op_name: config}),
     )
     return generator_job, schedule

@@ -11,6 +11,7 @@ from dw_platform.lake.hours import floor_hour, inserted_at, iter_hours
 from dw_platform.lake.layout import hour_folder
 from dw_platform.operations.error_rates import ERROR, OK, ErrorRateVerdict, judge_error_rates
 from dw_platform.operations.registration import register_hours
+from dw_platform.orchestration.asset_keys import definition_name, table_asset_key
 from dw_platform.orchestration.partitions import open_hours, range_run_request, run_hours
 from dw_platform.orchestration.resources import WarehouseResource
 from dw_platform.runtime.settings import Settings
@@ -19,10 +20,6 @@ from dw_platform.runtime.settings import Settings
 LATE_DATA_WINDOW = timedelta(hours=24)
 SENSOR_INTERVAL_S = 30
 ERROR_RATE_CHECK = "error_rate"
-
-
-def table_asset_key(warehouse: ServerlessDataWarehouse, table: str) -> dg.AssetKey:
-    return dg.AssetKey([warehouse.name, table])
 
 
 def registration_asset(
@@ -125,7 +122,7 @@ def registration_sensor(
     default_status: dg.DefaultSensorStatus,
 ) -> dg.SensorDefinition:
     @dg.sensor(
-        name=f"{spec.name}_registration_sensor",
+        name=definition_name(warehouse, f"{spec.name}_registration_sensor"),
         minimum_interval_seconds=SENSOR_INTERVAL_S,
         asset_selection=[asset.key],
         default_status=default_status,

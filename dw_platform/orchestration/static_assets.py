@@ -8,7 +8,7 @@ import dagster as dg
 from dw_platform.catalog import table_definition
 from dw_platform.catalog.sync import load_seed, sync_catalog
 from dw_platform.declaration.warehouse import ServerlessDataWarehouse, TableSpec
-from dw_platform.orchestration.registration_assets import table_asset_key
+from dw_platform.orchestration.asset_keys import infrastructure_key, table_asset_key
 from dw_platform.orchestration.resources import ProvisioningResource, WarehouseResource
 
 # Materialize once on a fresh install (on_missing() would only react to assets added later), again
@@ -18,10 +18,6 @@ _ON_MISSING_OR_CHANGED = (
     & ~dg.AutomationCondition.in_progress()
     & ~dg.AutomationCondition.execution_failed()
 ) | dg.AutomationCondition.code_version_changed()
-
-
-def infrastructure_key(warehouse: ServerlessDataWarehouse) -> dg.AssetKey:
-    return dg.AssetKey(["infrastructure", warehouse.name])
 
 
 def _declaration_version(warehouse: ServerlessDataWarehouse) -> str:
