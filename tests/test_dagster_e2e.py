@@ -181,7 +181,8 @@ def test_event_generator_sends_to_every_streaming_table(
     runtime: Runtime, defs: dg.Definitions, instance: dg.DagsterInstance
 ) -> None:
     job = defs.get_job_def("analytics_dw_event_generator")
-    config = {"ops": {"analytics_dw_send_sample_events": {"config": {"events_per_table": 40, "malformed_ratio": 0.1}}}}
+    sample = {"events_per_table": 40, "malformed_ratio": 0.1}
+    config = {"ops": {"analytics_dw_send_sample_events": {"config": sample}}}
     before = inserted_at(datetime.now(UTC))
     assert job.execute_in_process(instance=instance, run_config=config).success
     hours = {before, inserted_at(datetime.now(UTC))}  # the run may straddle an hour boundary
