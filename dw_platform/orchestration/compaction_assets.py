@@ -16,7 +16,12 @@ from dw_platform.lake.hours import (
     iter_hours,
     partition_key,
 )
-from dw_platform.operations.compaction.compact import CompactionOptions, compact_hours, late_objects
+from dw_platform.operations.compaction.compact import (
+    CompactionEngine,
+    CompactionOptions,
+    compact_hours,
+    late_objects,
+)
 from dw_platform.operations.compaction.rewrite import RewriteOptions
 from dw_platform.operations.settling import check_hours_settled, settle_delay
 from dw_platform.orchestration.asset_keys import compaction_key, definition_name
@@ -31,7 +36,7 @@ class CompactionConfig(dg.Config):
     row_group_rows: int = 1_000_000
     dedupe_on_id: bool = False
     grace_minutes: int = 60
-    engine: str = "pyarrow"  # or "athena_unload" (AWS profile)
+    engine: CompactionEngine = "pyarrow"  # or "athena_unload" (AWS profile)
     parallel_hours: int = 2  # hours compacted at once in a multi-hour run (memory: that many hours)
 
     def options(self) -> CompactionOptions:

@@ -15,6 +15,7 @@ import dataclasses
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
+from typing import Literal
 
 import pyarrow as pa
 
@@ -46,12 +47,16 @@ def _no_fault(step: str) -> None:
     return None
 
 
+CompactionEngine = Literal["pyarrow", "athena_unload"]
+
+
 @dataclasses.dataclass(frozen=True)
 class CompactionOptions:
     rewrite: RewriteOptions = dataclasses.field(default_factory=RewriteOptions)
     grace: timedelta = timedelta(hours=1)
     dedupe_key: str | None = None  # e.g. "id": at-least-once delivery can repeat an event
-    engine: str = "pyarrow"  # or "athena_unload", for hours too large for one worker
+    # pyarrow on the worker; Athena UNLOAD (AWS profile) for hours too large for one worker.
+    engine: CompactionEngine = "pyarrow"
     unload_compression: str = "SNAPPY"
 
 
@@ -262,8 +267,10 @@ def _unload(
 ) -> RewriteResult:
     athena = runtime.athena  # a clear error on the local profile
     lake, database = runtime.lake, runtime.database
+    key = runtime.warehouse.table(table).partition_key or "inserted_at"
     hour_rows = athena.query(
-        f"SELECT count(*) AS n FROM {quoted_identifier(table)} WHERE inserted_at = {sql_string_literal(hour)}"
+        f"SELECT count(*) AS n FROM {quoted_identifier(table)} "
+        f"WHERE {quoted_identifier(key)} = {sql_string_literal(hour)}"
     ).table
     before = hour_rows.column("n")[0].as_py() + parquet_rows(lake, late)
     plan = unload_plan(
