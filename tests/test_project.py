@@ -8,7 +8,15 @@ import subprocess
 import sys
 from pathlib import Path
 
-from dw_platform.declaration.warehouse import TableKind
+import pytest
+
+from dw_platform.components.yaml_declaration import (
+    BatchTableModel,
+    ColumnModel,
+    StreamingTableModel,
+    declared_warehouse,
+)
+from dw_platform.declaration.warehouse import DeclarationError, ServerlessDataWarehouse, TableKind
 from dw_platform.defs.analytics_dw.warehouse import analytics_dw
 
 REPO = Path(__file__).resolve().parents[1]
@@ -30,6 +38,34 @@ def _project_copy(tmp_path: Path) -> Path:
     return root
 
 
+INVENTORY_YAML = """
+type: dw_platform.components.WarehouseComponent
+attributes:
+  name: inventory_dw
+  streaming_tables:
+    - name: orders
+      columns: [{name: id}, {name: session_id}, {name: event_time}]
+  batch_tables:
+    - name: order_counts
+      columns: [{name: event_type}, {name: count, type: int}, {name: time}]
+      job: dw_platform.defs.analytics_dw.jobs:count_events_per_hour
+      inputs: [orders]
+"""
+
+
+def test_the_yaml_form_refuses_what_the_python_form_refuses(tmp_path: Path) -> None:
+    bad = [ColumnModel(name="id", type="varchar2")]
+    with pytest.raises(DeclarationError) as from_yaml:
+        declared_warehouse("w", tmp_path, [StreamingTableModel(name="e", columns=bad)], [], [])
+    with pytest.raises(DeclarationError) as from_python:
+        ServerlessDataWarehouse("w").with_streaming_input_table("e", [("id", "varchar2")])
+    assert str(from_yaml.value) == str(from_python.value)
+    assert "unknown type 'varchar2'" in str(from_yaml.value)
+    job = BatchTableModel(name="b", columns=[ColumnModel(name="n")], job="nosuch.module:fn")
+    with pytest.raises(DeclarationError, match=r"job 'nosuch\.module:fn' cannot be loaded"):
+        declared_warehouse("w", tmp_path, [], [], [job])
+
+
 def _expected_assets(name: str, streaming: list[str], others: list[str]) -> set[str]:
     keys = {f"infrastructure/{name}"}
     keys |= {f"{name}/{table}" for table in streaming}
@@ -45,6 +81,11 @@ def test_a_second_warehouse_is_one_more_folder(tmp_path: Path) -> None:
     folder = root / "dw_platform" / "defs" / "sales_dw"
     assert (folder / "defs.yaml").exists() and (folder / "warehouse.py").exists()
 
+    # A third, declared in YAML instead of Python.
+    yaml_folder = root / "dw_platform" / "defs" / "inventory_dw"
+    yaml_folder.mkdir()
+    (yaml_folder / "defs.yaml").write_text(INVENTORY_YAML)
+
     listed = _dg(root, "list", "defs", "--json")
     assert listed.returncode == 0, listed.stderr
     items = json.loads(listed.stdout)
@@ -53,9 +94,9 @@ def test_a_second_warehouse_is_one_more_folder(tmp_path: Path) -> None:
     # warehouse's one streaming table.
     streaming = [t.name for t in analytics_dw.tables_of(TableKind.STREAMING)]
     others = [t.name for t in analytics_dw.tables if t.kind in (TableKind.BATCH, TableKind.STATIC)]
-    expected = _expected_assets("analytics_dw", streaming, others) | _expected_assets(
-        "sales_dw", ["events"], []
-    )
+    expected = _expected_assets("analytics_dw", streaming, others)
+    expected |= _expected_assets("sales_dw", ["events"], [])
+    expected |= _expected_assets("inventory_dw", ["orders"], ["order_counts"])
     assert assets == expected
     checks = {(c["asset_key"], c["name"]) for c in items["asset_checks"]}
     assert {asset for asset, _ in checks} >= {f"analytics_dw/{t}" for t in streaming} | {"sales_dw/events"}

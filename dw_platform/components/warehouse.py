@@ -16,6 +16,12 @@ import importlib
 import dagster as dg
 from pydantic import Field
 
+from dw_platform.components.yaml_declaration import (
+    BatchTableModel,
+    StreamingTableModel,
+    TableModel,
+    declared_warehouse,
+)
 from dw_platform.declaration.warehouse import DeclarationError, ServerlessDataWarehouse
 from dw_platform.runtime.settings import Settings
 
@@ -45,12 +51,31 @@ class WarehouseComponent(dg.Component, dg.Model, dg.Resolvable):
     """A serverless analytics warehouse (Kinesis, Firehose, S3, Glue, Athena; or the local default):
     hourly registration, compaction and batch tables, with their checks, schedules and sensors."""
 
-    declaration: str = Field(
-        description="Where the declaration is: `module:attribute`, the module either beside "
+    declaration: str | None = Field(
+        default=None,
+        description="Where the Python declaration is: `module:attribute`, the module either beside "
         "defs.yaml (`warehouse:analytics_dw`) or importable (`my_package.warehouse:sales_dw`).",
     )
+    # Or the declaration in YAML (see yaml_declaration.py): a name and the tables.
+    name: str | None = None
+    is_dev: bool | None = None
+    streaming_tables: list[StreamingTableModel] = []
+    tables: list[TableModel] = []
+    batch_tables: list[BatchTableModel] = []
 
     def load_warehouse(self, context: dg.ComponentLoadContext) -> ServerlessDataWarehouse:
+        declared_in_yaml = self.name is not None or self.streaming_tables or self.tables or self.batch_tables
+        if (self.declaration is None) == (not declared_in_yaml):
+            raise DeclarationError(
+                "a warehouse component takes either `declaration: module:attribute` or a YAML "
+                "declaration (`name:` and its tables), exactly one of them"
+            )
+        if self.declaration is None:
+            if self.name is None:
+                raise DeclarationError("a YAML warehouse declaration needs a `name:`")
+            return declared_warehouse(
+                self.name, context.path, self.streaming_tables, self.tables, self.batch_tables, self.is_dev
+            )
         module_name, _, attribute = self.declaration.partition(":")
         if not module_name or not attribute:
             raise DeclarationError(f"declaration must be `module:attribute`, got {self.declaration!r}")
