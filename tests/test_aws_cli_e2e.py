@@ -28,7 +28,7 @@ def aws_env(aws_endpoint: str, tmp_path: Path) -> dict[str, str]:
 
 def test_provision_send_drain_backfill_query_on_the_emulator(aws_env: dict[str, str]) -> None:
     assert "19 to create" in dw(aws_env, "provision", "plan").stdout.decode()
-    dw(aws_env, "provision", "apply")
+    dw(aws_env, "provision", "apply", "--yes")
     assert "0 to create, 0 to update" in dw(aws_env, "provision", "plan").stdout.decode()
     allow_plain_http_on_emulator("analytics-dw-data")
 

@@ -226,9 +226,19 @@ def test_resources_the_stack_did_not_create_are_left_alone(aws_endpoint: str) ->
 def test_dw_provision_commands(aws_endpoint: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["provision", "plan"]) == 0
     assert "19 to create" in capsys.readouterr().out
-    assert main(["provision", "apply"]) == 0
-    assert main(["provision", "apply"]) == 0
-    assert "0 to create, 0 to update, 0 to delete, 19 unchanged" in capsys.readouterr().out
+    # Like `terraform apply`: the plan, then a question; no terminal to ask on and no --yes: refused.
+    assert main(["provision", "apply"]) == 2
+    captured = capsys.readouterr()
+    assert "Plan: 19 to create" in captured.out and "Applied" not in captured.out
+    assert captured.err == (
+        "dw provision: apply would create or update 19 resources of stack analytics_dw; "
+        "pass --yes to confirm\n"
+    )
+    assert main(["provision", "apply", "--yes"]) == 0
+    assert "Applied: 19 to create" in capsys.readouterr().out
+    assert main(["provision", "apply"]) == 0  # nothing to change: nothing to confirm
+    out = capsys.readouterr().out
+    assert "0 to create, 0 to update, 0 to delete, 19 unchanged" in out and "Nothing to apply" in out
     assert main(["provision", "outputs", "--json"]) == 0
     outputs = json.loads(capsys.readouterr().out)
     assert outputs["streams"]["clicks"]["kinesis_stream"] == "analytics_dw-clicks"

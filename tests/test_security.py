@@ -33,7 +33,7 @@ def test_credentials_never_reach_command_output_or_asset_metadata(
         "DW_HOME": str(tmp_path / "dw"),
         "DAGSTER_HOME": str(tmp_path / "d"),
     }
-    outputs = [dw(env, "provision", "apply"), dw(env, "provision", "outputs", "--json")]
+    outputs = [dw(env, "provision", "apply", "--yes"), dw(env, "provision", "outputs", "--json")]
     outputs.append(dw(env, "query", "SELECT * FROM clicks", check=False))  # an error path too
     for result in outputs:
         assert CANARY not in (result.stdout + result.stderr).decode()

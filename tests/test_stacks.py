@@ -90,7 +90,7 @@ def _records(stream: str) -> int:
 
 def test_two_stacks_of_one_warehouse_live_side_by_side(env_a: dict[str, str]) -> None:
     env_b = second_stack(env_a)
-    dw(env_a, "provision", "apply")
+    dw(env_a, "provision", "apply", "--yes")
     glue, kinesis = client("glue"), client("kinesis")
     table = glue.get_table(DatabaseName="analytics_dw", Name="impressions")["Table"]
     hours = [f"2026/03/01/{h:02d}" for h in range(3)]
@@ -120,7 +120,7 @@ def test_two_stacks_of_one_warehouse_live_side_by_side(env_a: dict[str, str]) ->
 
     plan_b = dw(env_b, "provision", "plan").stdout.decode()
     assert "19 to create, 0 to update, 0 to delete, 0 unchanged, 0 not managed" in plan_b, plan_b
-    dw(env_b, "provision", "apply")
+    dw(env_b, "provision", "apply", "--yes")
     assert (
         "0 to create, 0 to update, 0 to delete, 19 unchanged"
         in dw(env_a, "provision", "plan").stdout.decode()
@@ -157,10 +157,10 @@ def test_two_stacks_of_one_warehouse_live_side_by_side(env_a: dict[str, str]) ->
 def test_a_second_deployment_without_a_stack_name_of_its_own_is_refused(env_a: dict[str, str]) -> None:
     """The red team's case: the same warehouse with its own buckets but no DW_STACK is the first
     stack's identity pointed at another bucket; every command refuses it and changes nothing."""
-    dw(env_a, "provision", "apply")
+    dw(env_a, "provision", "apply", "--yes")
     before = _state("analytics_dw", "analytics-dw-data")
     env = {**env_a, "DW_DATA_BUCKET": "team-b-data", "DW_RESULTS_BUCKET": "team-b-results"}
-    for command in (["plan"], ["apply"], ["destroy", "--yes"]):
+    for command in (["plan"], ["apply", "--yes"], ["destroy", "--yes"]):
         refused = dw(env, "provision", *command, check=False)
         assert refused.returncode == 2, refused.stdout.decode()
         (line,) = refused.stderr.decode().splitlines()
@@ -170,7 +170,7 @@ def test_a_second_deployment_without_a_stack_name_of_its_own_is_refused(env_a: d
 
 
 def test_another_stacks_bucket_and_workgroup_are_reported_and_left_alone(env_a: dict[str, str]) -> None:
-    dw(env_a, "provision", "apply")
+    dw(env_a, "provision", "apply", "--yes")
     before = _state("analytics_dw", "analytics-dw-data")
     shared = second_stack(
         env_a, DW_RESULTS_BUCKET="analytics-dw-athena-results", DW_ATHENA_WORKGROUP="analytics_dw"
@@ -185,14 +185,14 @@ def test_another_stacks_bucket_and_workgroup_are_reported_and_left_alone(env_a: 
             and name in line
         )
         assert line.startswith("! external"), line
-    dw(shared, "provision", "apply")
+    dw(shared, "provision", "apply", "--yes")
     destroyed = dw(shared, "provision", "destroy", "--yes").stdout.decode()
     assert "kept: belongs to stack analytics_dw" in destroyed
     assert _state("analytics_dw", "analytics-dw-data") == before
     assert "19 unchanged" in dw(env_a, "provision", "plan").stdout.decode()
 
     into_theirs = second_stack(env_a, DW_DATA_BUCKET="analytics-dw-data")
-    refused = dw(into_theirs, "provision", "apply", check=False)
+    refused = dw(into_theirs, "provision", "apply", "--yes", check=False)
     assert refused.returncode == 2
     assert (
         "data bucket analytics-dw-data belongs to stack analytics_dw: apply refused"
@@ -203,8 +203,8 @@ def test_another_stacks_bucket_and_workgroup_are_reported_and_left_alone(env_a: 
 
 def test_a_second_stack_sends_drains_registers_and_queries_its_own_tables(env_a: dict[str, str]) -> None:
     env_b = second_stack(env_a)
-    dw(env_a, "provision", "apply")
-    dw(env_b, "provision", "apply")
+    dw(env_a, "provision", "apply", "--yes")
+    dw(env_b, "provision", "apply", "--yes")
     for bucket in ("analytics-dw-data", "analytics-dw-team-b-data"):
         client("s3").delete_bucket_policy(Bucket=bucket)  # see test_provisioning.allow_plain_http_on_emulator
     hour = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)

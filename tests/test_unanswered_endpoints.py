@@ -125,7 +125,7 @@ def test_athena_through_pyathena_gives_up_on_a_black_holed_endpoint(
 ) -> None:
     """The catalog and the lake answer (the emulator); only Athena is black-holed."""
     env = {**aws_env, "AWS_ENDPOINT_URL": aws_endpoint, "DW_IS_DEV": "true"}
-    applied, _ = dw_timed(env, "provision", "apply", bound_s=300)
+    applied, _ = dw_timed(env, "provision", "apply", "--yes", bound_s=300)
     assert applied.returncode == 0, applied.stderr.decode()
     with black_hole() as athena:
         env |= {"AWS_ENDPOINT_URL_ATHENA": athena, "DW_QUERY_ENGINE": "athena"}

@@ -6,12 +6,17 @@ import dataclasses
 import json
 import sqlite3
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
-from dw_platform.catalog.recovery import rebuild_catalog
-from dw_platform.defs.analytics_dw.warehouse import analytics_dw
-from dw_platform.runtime.backends import Runtime
+from dw_platform.cli.output import plural
 from dw_platform.runtime.settings import Settings
 from dw_platform.runtime.state_files import DamagedStateError
+
+if TYPE_CHECKING:  # imported when the command runs: `dw --help` stays quick
+    from dw_platform.runtime.backends import Runtime
+
+
+LATE_FOLDED = "late objects folded"
 
 
 def add_catalog(subparsers: argparse._SubParsersAction) -> None:
@@ -29,8 +34,11 @@ def add_catalog(subparsers: argparse._SubParsersAction) -> None:
     rebuild.set_defaults(handler=rebuild_command)
 
 
-def _runtime(settings: Settings) -> tuple[Runtime, str]:
+def _runtime(settings: Settings) -> tuple["Runtime", str]:
     """The runtime; a local catalog file SQLite cannot read is moved aside (kept for inspection)."""
+    from dw_platform.defs.analytics_dw.warehouse import analytics_dw
+    from dw_platform.runtime.backends import Runtime
+
     try:
         return Runtime.from_settings(analytics_dw, settings), ""
     except (sqlite3.DatabaseError, DamagedStateError) as error:
@@ -46,6 +54,8 @@ def _runtime(settings: Settings) -> tuple[Runtime, str]:
 
 
 def rebuild_command(args: argparse.Namespace) -> int:
+    from dw_platform.catalog.recovery import rebuild_catalog
+
     runtime, note = _runtime(Settings.from_env())
     report = rebuild_catalog(runtime)
     if args.json:
@@ -58,9 +68,16 @@ def rebuild_command(args: argparse.Namespace) -> int:
             counts = by_table.setdefault(hour.table, {})
             for key in (hour.source, hour.action):
                 counts[key] = counts.get(key, 0) + 1
-            counts["late objects folded"] = counts.get("late objects folded", 0) + hour.late_objects_folded
+            counts[LATE_FOLDED] = counts.get(LATE_FOLDED, 0) + hour.late_objects_folded
         for table, counts in by_table.items():
-            print(f"{table}: " + ", ".join(f"{n} {what}" for what, n in counts.items()))
+            print(f"{table}: " + ", ".join(_count(n, what) for what, n in counts.items()))
         for hour in report.problems:
             print(f"PROBLEM {hour.table} {hour.hour}: {hour.problem}")
     return 1 if report.problems else 0
+
+
+def _count(count: int, what: str) -> str:
+    """`3 compacted`, `1 late object folded`, `2 late objects folded`."""
+    if what == LATE_FOLDED:
+        return f"{plural(count, 'late object')} folded"
+    return f"{count:,} {what}"

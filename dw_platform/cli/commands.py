@@ -10,37 +10,44 @@ import signal
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import dagster as dg
-import pyarrow as pa
-from tqdm import tqdm
-
-from dw_platform.declaration.warehouse import TableKind
-from dw_platform.defs.analytics_dw.warehouse import analytics_dw
-from dw_platform.delivery.conversion import MAX_RECORD_BYTES
-from dw_platform.delivery.events import sample_events
-from dw_platform.delivery.sending import deliver
-from dw_platform.errors import UserInputError
+from dw_platform.cli.output import format_table, plural, progress
+from dw_platform.errors import DwError, UserInputError
 from dw_platform.lake.hours import ONE_HOUR, floor_hour, parse_hour, parse_instant
-from dw_platform.operations.batch_tables import inputs_settle_delay
-from dw_platform.operations.status import reconcile_hours, warehouse_status
-from dw_platform.orchestration.backfill import run_backfill
-from dw_platform.orchestration.instance import open_instance
-from dw_platform.query.engine import QueryResult
-from dw_platform.query.rendering import json_rows, text
-from dw_platform.query.rendering import rows as rendered_rows
-from dw_platform.query.sql import QueryError
-from dw_platform.runtime.backends import Runtime
 from dw_platform.runtime.settings import Settings, ensure_dagster_home
 from dw_platform.runtime.state_files import ensure_writable_dir
+
+# Start-up stays short (`dw --help` imports this module): the runtime, the query engine, Dagster and
+# boto3 are imported inside the commands that use them.
+if TYPE_CHECKING:
+    from dw_platform.query.engine import QueryResult
+    from dw_platform.runtime.backends import Runtime
+
+# A send of at least this many events shows a progress bar (on a terminal, without --json).
+PROGRESS_MIN_EVENTS = 10_000
 
 
 class CommandError(UserInputError):
     """A command that could not do its work; printed without a traceback."""
 
 
-def _runtime(settings: Settings | None = None) -> Runtime:
+def _runtime(settings: Settings | None = None) -> "Runtime":
+    from dw_platform.defs.analytics_dw.warehouse import analytics_dw
+    from dw_platform.runtime.backends import Runtime
+
     return Runtime.from_settings(analytics_dw, settings or Settings.from_env())
+
+
+def _streaming_table(name: str) -> None:
+    """Refuse a name that is not one of the streaming tables, naming those (send and drain)."""
+    from dw_platform.declaration.warehouse import TableKind
+    from dw_platform.defs.analytics_dw.warehouse import analytics_dw
+
+    streaming = [t.name for t in analytics_dw.tables_of(TableKind.STREAMING)]
+    if name not in streaming:
+        what = "is not a streaming table" if name in analytics_dw.table_names else "does not exist"
+        raise CommandError(f"table {name!r} {what}; the streaming tables are {', '.join(streaming)}")
 
 
 def _read_records(path: str) -> list[bytes]:
@@ -82,6 +89,8 @@ def _check_send(args: argparse.Namespace, settings: Settings, arrival: datetime 
 def _check_record_sizes(records: list[bytes], path: str) -> None:
     """Firehose takes at most MAX_RECORD_BYTES per record; a larger one is refused here, before
     anything is sent, rather than written as an error record too large to query."""
+    from dw_platform.delivery.conversion import MAX_RECORD_BYTES
+
     source = "standard input" if path == "-" else path
     for number, record in enumerate(records, start=1):
         if len(record) > MAX_RECORD_BYTES:
@@ -91,17 +100,29 @@ def _check_record_sizes(records: list[bytes], path: str) -> None:
             )
 
 
+def _arrival(text: str | None) -> datetime | None:
+    if text is None:
+        return None
+    try:
+        return parse_instant(text)
+    except ValueError:
+        raise CommandError(
+            f"--arrival {text!r} is not an ISO-8601 instant: use e.g. 2026-11-20T10:15:00Z "
+            "(no zone means UTC)"
+        ) from None
+
+
 def send(args: argparse.Namespace) -> int:
-    spec = analytics_dw.table(args.table)
-    if spec.kind is not TableKind.STREAMING:
-        raise CommandError(f"table {args.table!r} is not a streaming table")
+    from dw_platform.delivery.events import sample_events
+
+    _streaming_table(args.table)
     settings = Settings.from_env()
     runtime = _runtime(settings)
     if not runtime.events.controls_arrival and (args.arrival or args.batches != 1):
         raise CommandError(
             "--arrival and --batches are for the local profile: on AWS, Kinesis stamps the arrival"
         )
-    arrival = parse_instant(args.arrival) if args.arrival else None
+    arrival = _arrival(args.arrival)
     _check_send(args, settings, arrival)
     if args.from_file:
         records = _read_records(args.from_file)
@@ -110,8 +131,8 @@ def send(args: argparse.Namespace) -> int:
         records, _ = sample_events(
             args.count, arrival or datetime.now(UTC), malformed_ratio=args.malformed_ratio, seed=args.seed
         )
-    show_progress = not args.json and len(records) >= 10_000 and sys.stderr.isatty()
-    with tqdm(total=len(records), unit="event", disable=not show_progress, file=sys.stderr) as bar:
+    shown = not args.json and len(records) >= PROGRESS_MIN_EVENTS
+    with progress(len(records), "event", enabled=shown, desc=f"send {args.table}") as bar:
         report = runtime.events.send(
             args.table,
             records,
@@ -125,14 +146,24 @@ def send(args: argparse.Namespace) -> int:
 
 
 def drain(args: argparse.Namespace) -> int:
+    from dw_platform.declaration.warehouse import TableKind
+    from dw_platform.defs.analytics_dw.warehouse import analytics_dw
+
+    for table in args.table:
+        _streaming_table(table)
     runtime = _runtime()
     tables = args.table or [t.name for t in analytics_dw.tables_of(TableKind.STREAMING)]
-    for table, report in runtime.events.drain(tables).items():
+    with progress(None, "record", enabled=not args.json, desc="drain") as bar:
+        reports = runtime.events.drain(tables, on_progress=bar.update)
+    if args.json:
+        found = {t: {"records": r.records, **r.summary.as_json()} for t, r in reports.items()}
+        print(json.dumps(list(found.values())))
+        return 0
+    for table, report in reports.items():
         summary = report.summary
-        print(
-            f"{table}: {report.records} Kinesis records, delivered {summary.delivered} "
-            f"({summary.rows} rows), errors {summary.errors}, objects {len(summary.objects)}"
-        )
+        delivered = f"delivered {summary.delivered:,} ({plural(summary.rows, 'row')})"
+        rest = f"errors {summary.errors:,}, {plural(len(summary.objects), 'object')}"
+        print(f"{table}: {plural(report.records, 'Kinesis record')}, {delivered}, {rest}")
     return 0
 
 
@@ -141,7 +172,10 @@ def _interrupt(signum: int, frame: object) -> None:
 
 
 def backfill(args: argparse.Namespace) -> int:
+    from dw_platform.defs.analytics_dw.warehouse import analytics_dw
+    from dw_platform.orchestration.backfill import run_backfill
     from dw_platform.orchestration.build import build_definitions
+    from dw_platform.orchestration.instance import open_instance
 
     defs = build_definitions(analytics_dw, Settings.from_env())
     first, last = parse_hour(args.first), parse_hour(args.last)
@@ -163,32 +197,21 @@ def backfill(args: argparse.Namespace) -> int:
     return 0 if outcome.success else 1
 
 
-def _print_table(table: pa.Table, output_format: str) -> None:
-    frame = table.to_pandas()
-    if output_format == "json":
-        print(frame.to_json(orient="records", date_format="iso"))
-    elif output_format == "csv":
-        print(frame.to_csv(index=False), end="")
-    else:
-        print(frame.to_string(index=False) if len(frame) else "(no rows)")
-
-
 def query(args: argparse.Namespace) -> int:
     engine = _runtime().engine
-    try:
-        plan = engine.plan(args.sql, allow_full_scan=args.allow_full_scan)
-        if plan.scans:
-            print(f"reads {'; '.join(plan.describe().splitlines())}", file=sys.stderr)
-        result = engine.query(args.sql, allow_full_scan=args.allow_full_scan)
-    except QueryError as error:
-        raise CommandError(str(error)) from None
+    plan = engine.plan(args.sql, allow_full_scan=args.allow_full_scan)
+    if plan.scans:
+        print(f"reads {'; '.join(plan.describe().splitlines())}", file=sys.stderr)
+    result = engine.query(args.sql, allow_full_scan=args.allow_full_scan)
     _print_result(result, args.format)
     return 0
 
 
-def _print_result(result: QueryResult, output_format: str) -> None:
+def _print_result(result: "QueryResult", output_format: str) -> None:
     """Values as Athena prints them, by type: bigints as JSON numbers, decimals with their exact
     digits, timestamps as Trino renders them, NULL as null."""
+    from dw_platform.query.rendering import json_rows, text
+
     if output_format == "json":
         print(json_rows(result.table, result.types))
         return
@@ -208,27 +231,41 @@ def _print_result(result: QueryResult, output_format: str) -> None:
         print("  ".join(v.rjust(w) for v, w in zip(row, widths, strict=True)))
 
 
-def _typed_rows(result: QueryResult) -> list[list[object]]:
+def _typed_rows(result: "QueryResult") -> list[list[object]]:
+    from dw_platform.query.rendering import rows as rendered_rows
+
     if result.types is None:
         return [list(r.values()) for r in result.table.to_pylist()]
     return rendered_rows(result.table, result.types)
 
 
+def _hours(first: str, last: str) -> list[str]:
+    start, end = parse_hour(first), parse_hour(last)
+    if end < start:
+        raise CommandError(f"--to {last} is before --from {first}")
+    return [f"{start + i * ONE_HOUR:%Y/%m/%d/%H}" for i in range(int((end - start) / ONE_HOUR) + 1)]
+
+
+# Column titles of `dw status` (the JSON keeps the field names).
+STATUS_HEADERS = {"error_records": "error records", "error_rate": "error rate", "inserted_at": "hour"}
+
+
 def status(args: argparse.Namespace) -> int:
+    from dw_platform.operations.status import reconcile_hours, warehouse_status
+
     runtime = _runtime()
     # Glue answers "no partitions" for tables of a database that does not exist: ask for the
     # database's tables first, so an unprovisioned stack is said to be one (EntityNotFound).
     runtime.catalog.list_tables(runtime.database)
     if args.first or args.last:
-        first, last = parse_hour(args.first or args.last), parse_hour(args.last or args.first)
-        hours = [f"{first + i * ONE_HOUR:%Y/%m/%d/%H}" for i in range(int((last - first) / ONE_HOUR) + 1)]
-        statuses = reconcile_hours(runtime, hours)
+        statuses = reconcile_hours(runtime, _hours(args.first or args.last, args.last or args.first))
     else:
         statuses = warehouse_status(runtime)
+    found = [dataclasses.asdict(s) for s in statuses]
     if args.json:
-        print(json.dumps([dataclasses.asdict(s) for s in statuses], indent=2))
+        print(json.dumps(found, indent=2))
     else:
-        _print_table(pa.Table.from_pylist([dataclasses.asdict(s) for s in statuses]), "table")
+        print(format_table(found, STATUS_HEADERS))
     return 0
 
 
@@ -253,6 +290,14 @@ def _wipe_demo_home(home: Path) -> None:
 
 
 def demo(args: argparse.Namespace) -> int:
+    import dagster as dg
+
+    from dw_platform.declaration.warehouse import TableKind
+    from dw_platform.defs.analytics_dw.warehouse import analytics_dw
+    from dw_platform.delivery.events import sample_events
+    from dw_platform.delivery.sending import deliver
+    from dw_platform.operations.batch_tables import inputs_settle_delay
+    from dw_platform.orchestration.backfill import run_backfill
     from dw_platform.orchestration.build import build_definitions
 
     home = Path(args.home).resolve()
@@ -278,8 +323,8 @@ def demo(args: argparse.Namespace) -> int:
     with dg.DagsterInstance.local_temp(tempdir=str(home / "dagster")) as instance:
         outcome = run_backfill(defs, analytics_dw, instance, first, last, log_level="WARNING")
     if not outcome.success:
-        raise CommandError(f"backfill run {outcome.run_id} failed")
-    print(f"backfilled {outcome.hours} hours of {', '.join(outcome.assets)} in one run\n")
+        raise DwError(f"backfill run {outcome.run_id} failed")  # exit 1: the work failed
+    print(f"backfilled {plural(outcome.hours, 'hour')} of {', '.join(outcome.assets)} in one run\n")
     result = runtime.engine.query(
         "SELECT time, event_type, count FROM aggregates "
         f"WHERE inserted_at BETWEEN '{first:%Y/%m/%d/%H}' AND '{last:%Y/%m/%d/%H}' ORDER BY time, event_type"

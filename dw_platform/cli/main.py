@@ -1,22 +1,27 @@
-"""`dw`: send events, backfill hours, query, inspect and demo the warehouse, provision AWS."""
+"""`dw`: send events, backfill hours, query, inspect and demo the warehouse, provision AWS.
+
+Start-up is kept short: this module and the parsers import nothing heavy (dagster, boto3, pandas, the
+query engine); each subcommand imports what it needs when it runs (`python -m benchmarks.cli_startup`).
+"""
 
 import argparse
+import contextlib
 import os
 import sys
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
-from botocore.exceptions import BotoCoreError, ClientError
-
-from dw_platform.aws.clients import AwsEndpointError, deadline
-from dw_platform.aws.errors import describe_aws_error
 from dw_platform.cli import commands
 from dw_platform.cli.catalog import add_catalog
 from dw_platform.cli.provision import add_provision
-from dw_platform.errors import DwError
+from dw_platform.errors import DwError, PreconditionError, UserInputError
 from dw_platform.runtime.settings import PLANNED_EVENTS_ENV
 from dw_platform.runtime.state_files import StateError
+
+# Exit statuses: 2 the command was refused (bad input, or a warehouse or stack not in a state to do
+# it; nothing was done), 1 the work ran and failed, 130 interrupted.
+EXIT_REFUSED, EXIT_FAILED, EXIT_INTERRUPTED = 2, 1, 130
 
 
 def _add_send(subparsers: argparse._SubParsersAction) -> None:
@@ -53,6 +58,7 @@ def _add_drain(subparsers: argparse._SubParsersAction) -> None:
         "local profile's conversion, in hourly folders by Kinesis arrival time. Not needed on AWS.",
     )
     parser.add_argument("table", nargs="*", help="streaming tables (default: all)")
+    parser.add_argument("--json", action="store_true", help="print a JSON summary per table")
     parser.set_defaults(handler=commands.drain)
 
 
@@ -162,6 +168,53 @@ def _deadline(args: argparse.Namespace) -> float | None:
     return DEADLINES_S.get((args.command, getattr(args, "action", None)))
 
 
+def _refused_classes() -> tuple[type[BaseException], ...]:
+    """DwErrors that refuse rather than fail: the state or stack is not fit for the command (the
+    provisioning module is only consulted if a command imported it)."""
+    refused: tuple[type[BaseException], ...] = (UserInputError, PreconditionError, StateError)
+    provisioning = sys.modules.get("dw_platform.provisioning.managed_resource")
+    return refused if provisioning is None else (*refused, provisioning.ProvisioningError)
+
+
+def _aws_error(error: BaseException) -> str | None:
+    """The one line for a botocore error (a missing stack, refused credentials, an endpoint that does
+    not answer); None for anything else. botocore is only consulted if a command imported it."""
+    exceptions = sys.modules.get("botocore.exceptions")
+    if exceptions is None or not isinstance(error, exceptions.BotoCoreError | exceptions.ClientError):
+        return None
+    from dw_platform.aws.errors import describe_aws_error
+
+    return describe_aws_error(error)
+
+
+def describe_failure(error: BaseException) -> tuple[int, str] | None:
+    """The exit status and the one line for a failure a user can cause; None for a bug (the
+    traceback is then the useful report)."""
+    if isinstance(error, KeyboardInterrupt):
+        return EXIT_INTERRUPTED, "interrupted"
+    aws = _aws_error(error)
+    if aws is not None:
+        return EXIT_REFUSED, aws
+    if isinstance(error, PermissionError):  # a state file or folder made unwritable under a warehouse
+        return EXIT_REFUSED, f"cannot write {error.filename}: {error.strerror}"
+    if isinstance(error, KeyError | LookupError) and error.args and isinstance(error.args[0], str):
+        return EXIT_REFUSED, error.args[0]  # str(KeyError) would quote the message
+    if isinstance(error, DwError):
+        return (EXIT_REFUSED if isinstance(error, _refused_classes()) else EXIT_FAILED), str(error)
+    if isinstance(error, ValueError):
+        return EXIT_REFUSED, str(error)
+    return None
+
+
+def _deadline_scope(args: argparse.Namespace) -> contextlib.AbstractContextManager[None]:
+    seconds = _deadline(args)
+    if seconds is None:
+        return contextlib.nullcontext()
+    from dw_platform.aws.clients import deadline  # imports boto3: only for commands that call AWS
+
+    return deadline(seconds)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     warnings.filterwarnings("ignore", message=".*is currently in beta.*")
@@ -169,27 +222,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     os.environ.setdefault("DAGSTER_HOME", str(home / "dagster"))
     os.environ.setdefault(PLANNED_EVENTS_ENV, "true")
     try:
-        with deadline(_deadline(args)):
+        with _deadline_scope(args):
             return args.handler(args)
-    except (
-        DwError,
-        ValueError,
-        KeyError,
-        commands.CommandError,
-        AwsEndpointError,
-        StateError,
-    ) as error:
-        print(f"dw {args.command}: {error}", file=sys.stderr)
-        return 2
-    except (ClientError, BotoCoreError) as error:  # AWS profile: a missing stack, refused credentials
-        print(f"dw {args.command}: {describe_aws_error(error)}", file=sys.stderr)
-        return 2
-    except PermissionError as error:  # a state file or folder made unwritable under a running warehouse
-        print(f"dw {args.command}: cannot write {error.filename}: {error.strerror}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print(f"dw {args.command}: interrupted", file=sys.stderr)
-        return 130
+    except (Exception, KeyboardInterrupt) as error:
+        failure = describe_failure(error)
+        if failure is None:
+            raise
+        status, line = failure
+        print(f"dw {args.command}: {' '.join(line.split())}", file=sys.stderr)
+        return status
 
 
 if __name__ == "__main__":

@@ -4,74 +4,114 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from botocore.exceptions import BotoCoreError, ClientError
-from botocore.parsers import ResponseParserError
-from tqdm import tqdm
-
-from dw_platform.defs.analytics_dw.warehouse import analytics_dw
-from dw_platform.provisioning.managed_resource import ProvisioningError
-from dw_platform.provisioning.naming import StackNames
-from dw_platform.provisioning.policies import run_worker_policy
-from dw_platform.provisioning.stack import DELETE, Change, Stack, summarize
+from dw_platform.cli.output import plural, progress
 from dw_platform.runtime.settings import Settings
 
+if TYPE_CHECKING:  # imported when a provision command runs (boto3): `dw --help` stays quick
+    from dw_platform.provisioning.stack import Change, Stack
 
-def _stack() -> Stack:
+
+def _stack() -> "Stack":
+    from dw_platform.defs.analytics_dw.warehouse import analytics_dw
+    from dw_platform.provisioning.stack import Stack
+
     return Stack.from_settings(analytics_dw, Settings.from_env())
 
 
-def _progress(total: int, label: str) -> tqdm:
-    return tqdm(total=total, unit="resource", desc=label, disable=not sys.stderr.isatty(), file=sys.stderr)
-
-
 def _run(args: argparse.Namespace) -> int:
+    from botocore.exceptions import BotoCoreError, ClientError
+    from botocore.parsers import ResponseParserError
+
+    from dw_platform.provisioning.managed_resource import ProvisioningError
+
     try:
         return PROVISION_ACTIONS[args.action](args)
     except (ProvisioningError, BotoCoreError, ClientError, ResponseParserError) as error:
         raise ProvisioningError(str(error)) from error
 
 
-def plan(args: argparse.Namespace) -> int:
-    changes = _stack().plan()
+def _show(changes: "list[Change]", heading: str, as_json: bool) -> None:
+    from dw_platform.provisioning.stack import summarize
+
+    if as_json:
+        print(json.dumps({"changes": [c.to_json() for c in changes], "summary": summarize(changes)}))
+        return
     for change in changes:
         print(change.describe())
-    print(f"\nPlan: {summarize(changes)}")
+    print(f"\n{heading}: {summarize(changes)}")
+
+
+def _confirm(args: argparse.Namespace, what: str, question: str, answers: tuple[str, ...]) -> bool:
+    """True to go on: --yes, or an accepted answer on a terminal. Without a terminal (or with --json)
+    the command is refused in one line, exit 2, nothing changed."""
+    from dw_platform.provisioning.managed_resource import ProvisioningError
+
+    if args.yes:
+        return True
+    if args.json or sys.stdin is None or not sys.stdin.isatty():
+        raise ProvisioningError(f"{what}; pass --yes to confirm")
+    answer = input(f"\n{question} ")
+    if answer.strip().lower() in answers:
+        return True
+    print("Not confirmed; nothing changed.")
+    return False
+
+
+def plan(args: argparse.Namespace) -> int:
+    _show(_stack().plan(), "Plan", args.json)
     return 0
 
 
 def apply(args: argparse.Namespace) -> int:
-    stack = _stack()
-    with _progress(len(stack.resources), "apply") as bar:
+    """Show the plan, ask (unless --yes), then create and update in dependency order."""
+    from dw_platform.provisioning.stack import CREATE, UPDATE, summarize
 
-        def report(change: Change) -> None:
-            bar.write(change.describe())
-            bar.update()
+    stack = _stack()
+    planned = stack.plan()
+    if not args.json:
+        _show(planned, "Plan", as_json=False)
+    changing = sum(change.action in (CREATE, UPDATE) for change in planned)
+    if not changing:
+        if args.json:
+            print(json.dumps({"changes": [c.to_json() for c in planned], "summary": summarize(planned)}))
+        else:
+            print("\nNothing to apply: the stack matches the declaration.")
+        return 0
+    what = f"apply would create or update {plural(changing, 'resource')} of stack {stack.names.stack}"
+    if not _confirm(args, what, f"Apply these changes to stack {stack.names.stack}? [y/N]", ("y", "yes")):
+        return 1
+    with progress(changing, "resource", enabled=not args.json, desc="apply") as bar:
+
+        def report(change: "Change") -> None:
+            if change.action in (CREATE, UPDATE):
+                bar.update()
 
         changes = stack.apply(report)
-    print(f"\nApplied: {summarize(changes)}")
+    _show([c for c in changes if c.action in (CREATE, UPDATE)], "Applied", args.json)
     return 0
 
 
 def destroy(args: argparse.Namespace) -> int:
+    from dw_platform.provisioning.stack import DELETE
+
     stack = _stack()
     planned = stack.destroy_plan()
-    for change in planned:
-        print(change.describe())
+    if not args.json:
+        for change in planned:
+            print(change.describe())
     doomed = sum(change.action == DELETE for change in planned)
     if not doomed:
-        print("\nNothing to destroy.")
+        print(json.dumps({"destroyed": 0}) if args.json else "\nNothing to destroy.")
         return 0
-    if not args.yes:
-        if not sys.stdin.isatty():
-            raise ProvisioningError(f"destroy would delete {doomed} resources; pass --yes to confirm")
-        answer = input(f"\nDelete these {doomed} resources of stack {stack.names.stack}? Type its name: ")
-        if answer.strip() != stack.names.stack:
-            print("Not confirmed; nothing deleted.")
-            return 1
-    with _progress(doomed, "destroy") as bar:
+    name = stack.names.stack
+    what = f"destroy would delete {plural(doomed, 'resource')}"
+    if not _confirm(args, what, f"Delete these {doomed} resources of stack {name}? Type its name:", (name,)):
+        return 1
+    with progress(doomed, "resource", enabled=not args.json, desc="destroy") as bar:
         stack.destroy(lambda change: bar.update())
-    print(f"\nDestroyed {doomed} resources.")
+    print(json.dumps({"destroyed": doomed}) if args.json else f"\nDestroyed {plural(doomed, 'resource')}.")
     return 0
 
 
@@ -86,6 +126,11 @@ def outputs(args: argparse.Namespace) -> int:
 
 
 def policy(args: argparse.Namespace) -> int:
+    from dw_platform.defs.analytics_dw.warehouse import analytics_dw
+    from dw_platform.provisioning.managed_resource import ProvisioningError
+    from dw_platform.provisioning.naming import StackNames
+    from dw_platform.provisioning.policies import run_worker_policy
+
     settings = Settings.from_env()
     account = args.account or _stack().names.account
     document = run_worker_policy(StackNames.from_settings(analytics_dw, settings, account))
@@ -116,8 +161,16 @@ def add_provision(subparsers: argparse._SubParsersAction) -> None:
         "AWS_ENDPOINT_URL honoured.",
     )
     actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
-    actions.add_parser("plan", help="show what apply would create, change or leave alone")
-    actions.add_parser("apply", help="create what is missing, update what differs (safe to re-run)")
+    plan_parser = actions.add_parser("plan", help="show what apply would create, change or leave alone")
+    plan_parser.add_argument("--json", action="store_true", help="print the changes as JSON")
+    apply_parser = actions.add_parser(
+        "apply",
+        help="create what is missing, update what differs (safe to re-run)",
+        description="Shows the plan and asks before changing anything; --yes skips the question. Without "
+        "a terminal (a script, CI) apply refuses unless --yes is given.",
+    )
+    apply_parser.add_argument("--yes", action="store_true", help="apply without asking for confirmation")
+    apply_parser.add_argument("--json", action="store_true", help="print the changes made as JSON")
     destroy_parser = actions.add_parser(
         "destroy",
         help="delete what the stack created",
@@ -125,6 +178,7 @@ def add_provision(subparsers: argparse._SubParsersAction) -> None:
         "buckets are refused unless the warehouse is declared is_dev=True; a refusal deletes nothing.",
     )
     destroy_parser.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    destroy_parser.add_argument("--json", action="store_true", help="print the count deleted as JSON")
     outputs_parser = actions.add_parser(
         "outputs", help="names of the stack's streams, tables, buckets, workgroup"
     )
@@ -137,4 +191,5 @@ def add_provision(subparsers: argparse._SubParsersAction) -> None:
     )
     policy_parser.add_argument("--account", help="account id to put in ARNs (default: the caller's)")
     policy_parser.add_argument("--output", metavar="PATH", help="write to a file instead of printing")
+    policy_parser.add_argument("--json", action="store_true", help="the policy is JSON already (accepted)")
     parser.set_defaults(handler=_run)

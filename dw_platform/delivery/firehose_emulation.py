@@ -9,6 +9,7 @@ between re-delivers records (at-least-once, as Firehose is), never loses them.
 
 import dataclasses
 import json
+from collections.abc import Callable
 from datetime import UTC
 from typing import Any
 
@@ -31,9 +32,15 @@ def _load(lake: Lake, stream: str) -> dict[str, str]:
 
 
 def drain_stream(
-    kinesis: Any, stream_name: str, delivery: LocalDeliveryStream, *, page_limit: int = 10_000
+    kinesis: Any,
+    stream_name: str,
+    delivery: LocalDeliveryStream,
+    *,
+    page_limit: int = 10_000,
+    on_progress: Callable[[int], None] | None = None,
 ) -> DrainReport:
-    """Deliver every record added to `stream_name` since the last drain."""
+    """Deliver every record added to `stream_name` since the last drain; `on_progress(records)` after
+    each page read."""
     lake = delivery.lake
     checkpoints = _load(lake, stream_name)
     records = 0
@@ -55,6 +62,8 @@ def drain_stream(
                     delivery.put(record["Data"], record["ApproximateArrivalTimestamp"].astimezone(UTC))
                     checkpoints[shard_id] = record["SequenceNumber"]
                     records += 1
+                if on_progress and page["Records"]:
+                    on_progress(len(page["Records"]))
                 if not page["Records"] or not page.get("MillisBehindLatest", 1):
                     break
                 iterator = page.get("NextShardIterator")

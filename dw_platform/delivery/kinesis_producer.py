@@ -89,12 +89,25 @@ class KinesisProducer:
     sleep: Callable[[float], None] = time.sleep
     rng: random.Random = dataclasses.field(default_factory=random.Random)
 
-    def put_events(self, events: Sequence[bytes], *, events_per_record: int = 1) -> PutSummary:
+    def put_events(
+        self,
+        events: Sequence[bytes],
+        *,
+        events_per_record: int = 1,
+        on_progress: Callable[[int], None] | None = None,
+    ) -> PutSummary:
+        """Put every event; `on_progress(n)` after each accepted batch, n its share of the events."""
         records = pack_events(events, events_per_record) if events_per_record > 1 else list(events)
         summary = PutSummary(events=len(events), records=len(records))
         entries = [{"Data": record, "PartitionKey": uuid.uuid4().hex} for record in records]
+        put = reported = 0  # records put, events reported (packed records: in proportion)
         for batch in _batches(entries):
             self._put_batch(batch, summary)
+            put += len(batch)
+            if on_progress:
+                done = len(events) * put // len(records)
+                on_progress(done - reported)
+                reported = done
         return summary
 
     def _backoff(self, attempt: int) -> None:

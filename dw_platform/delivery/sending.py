@@ -14,6 +14,11 @@ from dw_platform.delivery.kinesis_producer import KinesisProducer, PutSummary
 from dw_platform.errors import PreconditionError, UserInputError
 
 
+def _count(count: int, noun: str, nouns: str | None = None) -> str:
+    """`1 object`, `2 objects`, `10,000 events`."""
+    return f"{count:,} {noun if count == 1 else nouns or noun + 's'}"
+
+
 @dataclasses.dataclass(frozen=True)
 class SendReport:
     """What one send did, in the words of the sink that did it."""
@@ -43,8 +48,11 @@ class EventSink(Protocol):
         on_progress: Callable[[int], None] | None = None,
     ) -> SendReport: ...
 
-    def drain(self, tables: Sequence[str]) -> dict[str, DrainReport]:
-        """Firehose's part against an emulator: deliver what the streams received since the last drain."""
+    def drain(
+        self, tables: Sequence[str], on_progress: Callable[[int], None] | None = None
+    ) -> dict[str, DrainReport]:
+        """Firehose's part against an emulator: deliver what the streams received since the last
+        drain; `on_progress(records)` after each page read."""
         ...
 
 
@@ -67,16 +75,18 @@ class DeliveryStreamSink:
         on_progress: Callable[[int], None] | None = None,
     ) -> SendReport:
         summary = deliver_to(self._delivery_stream(table), records, arrival, batches, on_progress)
+        counts = f"sent {summary.sent:,}, delivered {summary.delivered:,}, errors {summary.errors:,}"
         return SendReport(
             table,
             summary.sent,
-            f"{table}: sent {summary.sent}, delivered {summary.delivered}, errors {summary.errors}, "
-            f"objects {len(summary.objects)}",
+            f"{table}: {counts}, in {_count(len(summary.objects), 'object')}",
             summary.as_json(),
             summary,
         )
 
-    def drain(self, tables: Sequence[str]) -> dict[str, DrainReport]:
+    def drain(
+        self, tables: Sequence[str], on_progress: Callable[[int], None] | None = None
+    ) -> dict[str, DrainReport]:
         raise UserInputError("drain emulates Firehose on the AWS profile (DW_PROFILE=aws with an emulator)")
 
 
@@ -111,21 +121,27 @@ class KinesisSink:
             )
         stream = self._stream_name(table)
         put: PutSummary = KinesisProducer(self._kinesis, stream).put_events(
-            records, events_per_record=events_per_record
+            records, events_per_record=events_per_record, on_progress=on_progress
         )
-        if on_progress:
-            on_progress(put.events)
+        calls, resent = _count(put.calls, "call"), _count(put.retried_entries, "entry", "entries")
         return SendReport(
             table,
             put.events,
-            f"{table}: put {put.events} events in {put.records} records into Kinesis stream "
-            f"{stream} ({put.calls} calls, {put.retried_entries} entries re-sent); Firehose delivers them",
+            f"{table}: put {_count(put.events, 'event')} in {_count(put.records, 'record')} into Kinesis "
+            f"stream {stream} ({calls}, {resent} re-sent); Firehose delivers them",
             {"stream": stream, **dataclasses.asdict(put)},
         )
 
-    def drain(self, tables: Sequence[str]) -> dict[str, DrainReport]:
+    def drain(
+        self, tables: Sequence[str], on_progress: Callable[[int], None] | None = None
+    ) -> dict[str, DrainReport]:
         return {
-            table: drain_stream(self._kinesis, self._stream_name(table), self._delivery_stream(table))
+            table: drain_stream(
+                self._kinesis,
+                self._stream_name(table),
+                self._delivery_stream(table),
+                on_progress=on_progress,
+            )
             for table in tables
         }
 

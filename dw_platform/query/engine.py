@@ -15,7 +15,6 @@ import threading
 
 import duckdb
 import pyarrow as pa
-import pyarrow.dataset as ds
 
 from dw_platform.catalog import Catalog, TableDefinition
 from dw_platform.declaration.column_types import ARROW_TYPES
@@ -162,19 +161,26 @@ class DuckDBEngine:
                 f"read_json({file_list}, format='newline_delimited', columns={{{spec}}}, "
                 f"filename='{_FILE_COLUMN}')"
             )
-        files = pa.table(
-            {
-                _FILE_COLUMN: [exact_path(self.lake.uri(o.key)) for o, _ in source.files],
-                "$path": [self.lake.display_uri(o.key) for o, _ in source.files],
-                "$file_size": pa.array([o.size for o, _ in source.files], pa.int64()),
-                "$file_modified_time": pa.array(
-                    [o.modified for o, _ in source.files], pa.timestamp("us", tz="UTC")
-                ),
-                **{k: [values[i] for _, values in source.files] for i, (k, _) in enumerate(keys)},
-            }
-        )
+        # Each object's path, size, modification time and partition values, as a table DuckDB builds
+        # from lists (pa.array from Python lists would import pandas: seconds of every query's start).
         files_name = f"__dw_files_{name}"
-        connection.register(files_name, files)
+        files_columns = [
+            f"unnest($1::VARCHAR[]) AS {_FILE_COLUMN}",
+            'unnest($2::VARCHAR[]) AS "$path"',
+            'unnest($3::BIGINT[]) AS "$file_size"',
+            'unnest($4::TIMESTAMPTZ[]) AS "$file_modified_time"',
+            *(f"unnest(${5 + i}::VARCHAR[]) AS {quote(k)}" for i, (k, _) in enumerate(keys)),
+        ]
+        connection.execute(
+            f"CREATE TEMP TABLE {quote(files_name)} AS SELECT {', '.join(files_columns)}",
+            [
+                [exact_path(self.lake.uri(o.key)) for o, _ in source.files],
+                [self.lake.display_uri(o.key) for o, _ in source.files],
+                [o.size for o, _ in source.files],
+                [o.modified for o, _ in source.files],
+                *([values[i] for _, values in source.files] for i in range(len(keys))),
+            ],
+        )
         selected = [f"CAST(f.{quote(keys_of.get(c, c))} AS {duck[c]}) AS {quote(c)}" for c, _ in columns]
         selected += [f"CAST(p.{quote(k)} AS {duck[k]}) AS {quote(k)}" for k, _ in keys]
         selected += [
@@ -195,6 +201,8 @@ class DuckDBEngine:
         """Objects outside the local filesystem (S3) are read through pyarrow datasets on the lake's
         filesystem, one per object, since DuckDB's own S3 support is an extension it would download.
         DuckDB scans them lazily, with projection pushdown."""
+        import pyarrow.dataset as ds  # imports pandas: only for S3 lakes, not every query's start-up
+
         definition = source.definition
         keys_of = dict(definition.json_keys)
         schema = pa.schema([(keys_of.get(c, c), ARROW_TYPES[t]) for c, t in definition.columns])
