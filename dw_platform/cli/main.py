@@ -7,6 +7,7 @@ query engine); each subcommand imports what it needs when it runs (`python -m be
 import argparse
 import contextlib
 import os
+import re
 import sys
 import warnings
 from collections.abc import Sequence
@@ -22,6 +23,8 @@ from dw_platform.runtime.state_files import StateError
 # Exit statuses: 2 the command was refused (bad input, or a warehouse or stack not in a state to do
 # it; nothing was done), 1 the work ran and failed, 130 interrupted.
 EXIT_REFUSED, EXIT_FAILED, EXIT_INTERRUPTED = 2, 1, 130
+# Terminal colour and cursor codes some libraries put in messages: not for a log or a pipe.
+ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 
 
 def _add_send(subparsers: argparse._SubParsersAction) -> None:
@@ -229,7 +232,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if failure is None:
             raise
         status, line = failure
-        print(f"dw {args.command}: {' '.join(line.split())}", file=sys.stderr)
+        line = " ".join(line.split())  # one line, whatever the message held
+        if not sys.stderr.isatty():
+            line = ANSI_ESCAPE.sub("", line)
+        print(f"dw {args.command}: {line}", file=sys.stderr)
         return status
 
 

@@ -9,6 +9,7 @@ from dw_platform.errors import UserInputError
 DAGSTER_KEY_FORMAT = "%Y-%m-%d-%H:%M"
 INSERTED_AT_FORMAT = "%Y/%m/%d/%H"
 ONE_HOUR = timedelta(hours=1)
+HOUR_FORMATS_HINT = "use 2026-11-20T10, 2026-11-20-10:00 or 2026/11/20/10 (UTC), or an ISO-8601 instant"
 
 _INSERTED_AT = re.compile(r"^\d{4}/\d{2}/\d{2}/\d{2}$")
 _HOUR_INPUTS = (
@@ -63,15 +64,15 @@ def hour_of_inserted_at(value: str) -> datetime:
 def parse_hour(text: str) -> datetime:
     """Parse an hour given as `2026-11-20T10`, `2026-11-20-10:00`, `2026/11/20/10` or full ISO-8601."""
     text = text.strip()
-    for pattern, fmt in _HOUR_INPUTS:
-        if pattern.match(text):
-            return floor_hour(datetime.strptime(text, fmt))
     try:
+        for pattern, fmt in _HOUR_INPUTS:
+            if pattern.match(text):
+                return floor_hour(datetime.strptime(text, fmt))
         moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        raise InvalidHourError(
-            f"cannot read hour {text!r}: use 2026-11-20T10, 2026-11-20-10:00 or 2026/11/20/10"
-        ) from None
+    except ValueError as error:
+        # A date that does not exist (2026-02-30) says so; anything else is not an hour at all.
+        reason = f" ({error})" if "out of range" in str(error) else ""
+        raise InvalidHourError(f"cannot read hour {text!r}{reason}: {HOUR_FORMATS_HINT}") from None
     return floor_hour(moment)
 
 

@@ -21,7 +21,7 @@ from dw_platform.declaration.column_types import ARROW_TYPES
 from dw_platform.declaration.identifiers import sql_string_literal
 from dw_platform.lake.store import Lake
 from dw_platform.query import trino_types as tt
-from dw_platform.query.macros import FAILURE_MARK, create_macros
+from dw_platform.query.macros import FAILURE_MARK, Macros
 from dw_platform.query.metadata import answer_metadata
 from dw_platform.query.scan_plan import ScanPlan, ScanPlanner, TableScan, TableSource
 from dw_platform.query.scopes import Columns
@@ -73,6 +73,7 @@ class DuckDBEngine:
         self.database = database
         self.planner = ScanPlanner(catalog, lake, database)
         self._database: duckdb.DuckDBPyConnection | None = None
+        self._macros: Macros | None = None
         self._lock = threading.Lock()
 
     # ---- planning -----------------------------------------------------------------------------------
@@ -102,9 +103,12 @@ class DuckDBEngine:
         translation, definitions = self.translate(sql)
         scans = [(s.view, s.table, s.bound) for s in translation.scans]
         plan = self.planner.plan_scans(scans, definitions, allow_full_scan=allow_full_scan)
-        connection = self._connection().cursor()
+        database, macros = self._open()
+        connection = database.cursor()
         try:
             try:
+                # Macros the query calls, and dw_tstz, which every view's "$file_modified_time" calls.
+                macros.ensure(translation.sql, "dw_tstz")
                 for view, source in plan.sources.items():
                     self._create_view(connection, view, source)
                 table = connection.sql(translation.sql).to_arrow_table()
@@ -116,20 +120,24 @@ class DuckDBEngine:
         return QueryResult(table, plan.scans, types=types)
 
     def _connection(self) -> duckdb.DuckDBPyConnection:
+        return self._open()[0]
+
+    def _open(self) -> tuple[duckdb.DuckDBPyConnection, Macros]:
+        """The engine's database, opened once, and its macros (created as queries call them)."""
         with self._lock:
-            if self._database is None:
+            if self._database is None or self._macros is None:
                 config = {"autoinstall_known_extensions": "false", "autoload_known_extensions": "false"}
                 database = duckdb.connect(":memory:", config=config)
                 database.execute("SET TimeZone = 'UTC'")  # Athena's session zone, whatever TZ says
-                create_macros(database)
+                macros = Macros(database)
                 if self.lake.is_local:
                     database.execute(
                         f"SET allowed_directories = [{sql_string_literal(self.lake.base + '/')}]"
                     )
                 database.execute("SET enable_external_access = false")
                 database.execute("SET lock_configuration = true")
-                self._database = database
-            return self._database
+                self._database, self._macros = database, macros
+            return self._database, self._macros
 
     # ---- views ------------------------------------------------------------------------------------------
     def _create_view(self, connection: duckdb.DuckDBPyConnection, name: str, source: TableSource) -> None:
@@ -262,9 +270,17 @@ def _execution_error(error: duckdb.Error) -> QueryError:
         return QueryExecutionError(f"an object of the query could not be read: {_strip_kind(message)}")
     for needle, text in _TRINO_MESSAGES.items():
         if needle in message:
-            return QueryExecutionError(f"query failed: {text} ({_strip_kind(message)})")
+            return QueryExecutionError(f"query failed: {text}")
     return QueryExecutionError(f"query failed: {_strip_kind(message)}")
 
 
+# DuckDB's advice, which names DuckDB's own settings, functions and catalog: not the user's to follow.
+_DUCKDB_ADVICE = re.compile(
+    r"\s*(Did you mean\b.*|Use TRY\(.*|SET \w+.*|Candidate (bindings|functions):.*|LINE \d+:.*)$"
+)
+
+
 def _strip_kind(message: str) -> str:
-    return message.split(" Error: ", 1)[1] if " Error: " in message else message
+    """DuckDB's message without its error kind ("Binder Error: ") and its advice."""
+    text = message.split(" Error: ", 1)[1] if " Error: " in message else message
+    return _DUCKDB_ADVICE.sub("", text).rstrip(" .") or text

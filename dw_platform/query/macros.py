@@ -1,9 +1,13 @@
 """DuckDB macros the translated SQL calls: Trino's semantics where DuckDB's built-ins differ.
 
-Pure SQL macros (no Python UDFs), created once per engine connection. A macro that cannot give
-Athena's answer for some input raises an error naming it instead (`not supported by the local
-engine: ...`).
+Pure SQL macros (no Python UDFs), created in an engine's database as the first statement calling
+them needs them (with the macros they call): creating all of them takes a large share of a short
+query's time, and `dw query` starts a new process each time. A macro that cannot give Athena's
+answer for some input raises an error naming it instead (`not supported by the local engine: ...`).
 """
+
+import re
+import threading
 
 import duckdb
 
@@ -172,9 +176,51 @@ MACROS = [
 ]
 
 
-def create_macros(connection: duckdb.DuckDBPyConnection) -> None:
-    connection.create_function(
-        "dw_from_utf8", from_utf8, [duckdb.sqltype("BLOB")], duckdb.sqltype("VARCHAR"), side_effects=False
-    )
-    for macro in MACROS:
-        connection.execute(f"CREATE OR REPLACE MACRO {macro}")
+_CALLED = re.compile(r"\bdw_\w+")
+_NAMES = [macro.split("(", 1)[0] for macro in MACROS]
+# The macros each macro calls, by name (a macro is created after those it calls, as MACROS lists them).
+_CALLS = {
+    name: {n for n in _CALLED.findall(macro.split(" AS ", 1)[1]) if n in _NAMES and n != name}
+    for name, macro in zip(_NAMES, MACROS, strict=True)
+}
+
+
+def macros_called(sql: str) -> set[str]:
+    """The macros `sql` calls, directly or through other macros."""
+    wanted = {name for name in _CALLED.findall(sql) if name in _CALLS}
+    pending = list(wanted)
+    while pending:
+        for called in _CALLS[pending.pop()] - wanted:
+            wanted.add(called)
+            pending.append(called)
+    return wanted
+
+
+class Macros:
+    """The macros of one DuckDB database, each created the first time a statement calls it."""
+
+    def __init__(self, connection: duckdb.DuckDBPyConnection) -> None:
+        connection.create_function(
+            "dw_from_utf8", from_utf8, [duckdb.sqltype("BLOB")], duckdb.sqltype("VARCHAR"), side_effects=False
+        )
+        self.connection = connection
+        self.created: set[str] = set()
+        self._lock = threading.Lock()
+
+    def ensure(self, *statements: str) -> None:
+        """Create the macros the statements call that this database lacks (in one round trip)."""
+        wanted = set().union(*(macros_called(sql) for sql in statements))
+        with self._lock:
+            missing = [
+                macro for name, macro in zip(_NAMES, MACROS, strict=True) if name in wanted - self.created
+            ]
+            if missing:
+                self.connection.execute(";\n".join(f"CREATE OR REPLACE MACRO {m}" for m in missing))
+                self.created |= wanted
+
+
+def create_macros(connection: duckdb.DuckDBPyConnection) -> Macros:
+    """Every macro at once (for callers that run SQL the engine did not translate)."""
+    macros = Macros(connection)
+    macros.ensure(" ".join(_NAMES))
+    return macros

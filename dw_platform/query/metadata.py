@@ -8,6 +8,7 @@ import pyarrow as pa
 
 from dw_platform.catalog import Catalog, TableDefinition
 from dw_platform.query import trino_types as tt
+from dw_platform.query.scopes import tables_hint
 from dw_platform.query.sql import QueryError
 
 _NAME = r"(?:(?P<db>\w+)\.)?(?P<table>\w+)"
@@ -74,7 +75,10 @@ def answer_metadata(
             return _strings("tab_name", [n for n in names if _like(groups.get("like"))(n)])
         definition = catalog.get_table(database, groups["table"].lower())
         if definition is None:
-            raise QueryError(f"table {database}.{groups['table'].lower()} does not exist")
+            names = (t.name for t in catalog.list_tables(database))
+            raise QueryError(
+                f"table {database}.{groups['table'].lower()} does not exist; {tables_hint(database, names)}"
+            )
         if kind == "columns":
             return _describe(definition)
         if kind == "partitions":

@@ -1,5 +1,7 @@
 """Athena (Trino) SQL parsing with sqlglot, and the errors a query can end in."""
 
+import re
+
 import sqlglot
 from sqlglot import exp
 from sqlglot.dialects.dialect import DialectType
@@ -45,7 +47,9 @@ def parse_statement(sql: str, dialect: DialectType = ATHENA) -> exp.Expression:
     try:
         statements = [s for s in sqlglot.parse(sql, read=dialect) if s is not None]
     except sqlglot.errors.ParseError as error:
-        raise QueryError(f"cannot parse query: {_first_line(error)}") from None
+        raise QueryError(describe_parse_error(error)) from None
+    except sqlglot.errors.TokenError as error:
+        raise QueryError(describe_parse_error(error)) from None
     except RecursionError:
         raise QueryError("the query is nested too deeply to parse") from None
     if len(statements) != 1:
@@ -61,5 +65,34 @@ def parse_query(sql: str) -> exp.Query:
     return statement
 
 
-def _first_line(error: Exception) -> str:
-    return str(error).strip().splitlines()[0]
+# sqlglot's node classes, as a reader of the query calls them.
+_CONSTRUCTS = {"Paren": "parenthesis", "Where": "WHERE clause", "Having": "HAVING clause", "Cast": "CAST"}
+_CONSTRUCTS |= dict.fromkeys(("Add", "Sub", "Mul", "Div", "Mod", "DPipe", "And", "Or", "Not"), "expression")
+_CONSTRUCTS |= dict.fromkeys(("EQ", "NEQ", "GT", "GTE", "LT", "LTE", "Like", "In", "Between"), "comparison")
+
+
+def describe_parse_error(error: sqlglot.errors.ParseError | sqlglot.errors.TokenError) -> str:
+    """A syntax error in the platform's words, on one line: what is wrong and where (no parser
+    internals, no terminal escapes)."""
+    if isinstance(error, sqlglot.errors.TokenError):
+        # "Error tokenizing '<the query up to the fault>'": an unclosed quote, most often.
+        found = re.search(r"Error tokenizing '(.*)'", str(error), re.S)
+        near = found.group(1)[-30:] if found else ""
+        return f"cannot parse query: unclosed quote or unreadable text near {' '.join(near.split())!r}"
+    details = (error.errors or [{}])[0]
+    description = str(details.get("description") or "syntax error")
+    missing = re.search(r"Required keyword: '\w+' missing for <class '[\w.]*\.(\w+)'>", description)
+    if missing:
+        construct = _CONSTRUCTS.get(missing.group(1), missing.group(1).upper())
+        description = f"incomplete {construct}"
+    elif description.startswith("Expecting "):
+        description = "expected " + description.removeprefix("Expecting ")
+    elif description.startswith("Invalid expression / Unexpected token"):
+        description = "unexpected"
+    description = re.sub(r"\x1b\[[0-9;]*m", "", description)
+    highlight = " ".join(str(details.get("highlight") or "").split())
+    where = f"line {details.get('line', '?')}, column {details.get('col', '?')}"
+    near = f" {highlight!r}" if highlight else ""
+    if description == "unexpected":
+        return f"cannot parse query: unexpected{near or ' text'} at {where}"
+    return f"cannot parse query: {description} at {where}" + (f", near{near}" if near else "")

@@ -23,8 +23,8 @@ from sqlglot.schema import MappingSchema
 from dw_platform.query import trino_types as tt
 from dw_platform.query.operators import Typed, cast
 from dw_platform.query.partition_filter import KeyBound, find_scans
-from dw_platform.query.scopes import Columns, Scope
-from dw_platform.query.sql import QueryError, UnsupportedQuery, parse_statement
+from dw_platform.query.scopes import Columns, Scope, columns_hint, tables_hint
+from dw_platform.query.sql import QueryError, UnsupportedQuery, describe_parse_error, parse_statement
 from dw_platform.query.trino_types import TrinoType
 
 
@@ -103,7 +103,7 @@ def _refuse_limit_before_offset(sql: str) -> None:
     try:
         tokens = sqlglot.tokenize(sql, read=WrittenTrino)
     except sqlglot.errors.TokenError as error:
-        raise QueryError(f"cannot parse query: {error}") from None
+        raise QueryError(describe_parse_error(error)) from None
     depth, limit_at = 0, {}
     for token in tokens:
         kind = token.token_type.name
@@ -169,7 +169,24 @@ class Translator:
                 identify=False,
             )
         except OptimizeError as error:
-            raise QueryError(_optimizer_message(str(error))) from None
+            raise QueryError(self._optimizer_message(tree, str(error))) from None
+
+    def _optimizer_message(self, tree: exp.Expression, message: str) -> str:
+        """sqlglot's resolution error in the platform's words, with what the query could name."""
+        read = {
+            t.alias_or_name: [c for c, _ in self.tables[t.name].columns]
+            for t in tree.find_all(exp.Table)
+            if t.name in self.tables and t.db in ("", self.database)
+        }
+        found = re.search(r"Column '(.+?)' could not be resolved", message) or re.search(
+            r"Unknown column: (\S+)", message
+        )
+        if found:
+            return f"column {found.group(1)!r} cannot be resolved; {columns_hint(read)}"
+        found = re.search(r"Unknown table: '?([^']+)'?", message)
+        if found:
+            return f"table {found.group(1)} does not exist; {tables_hint(self.database, self.tables)}"
+        return f"cannot resolve the query: {message.splitlines()[0]}"
 
     # ---- queries ------------------------------------------------------------------------------------
     def query(
@@ -438,10 +455,14 @@ class Translator:
                 scope.add(alias, columns)
                 return f"{quote(node.name)} AS {quote(alias)}"
             if node.db not in ("", self.database) or node.catalog not in ("", "awsdatacatalog"):
-                raise QueryError(f"table {node.sql('trino')!r} does not exist")
+                named = ".".join(p for p in (node.catalog, node.db, node.name) if p)
+                raise QueryError(f"table {named} does not exist; {tables_hint(self.database, self.tables)}")
             shape = self.tables.get(node.name)
             if shape is None:
-                raise QueryError(f"table {self.database}.{node.name} does not exist")
+                raise QueryError(
+                    f"table {self.database}.{node.name} does not exist; "
+                    + tables_hint(self.database, self.tables)
+                )
             view = f"__dw_scan_{len(self.scans)}"
             self.scans.append(Scan(view, shape.name, self._bounds.get(id(node))))
             scope.add(alias, [*shape.columns, *HIDDEN_COLUMNS])
@@ -581,16 +602,6 @@ def _unnamed_positions(tree: exp.Expression) -> set[int]:
         for i, p in enumerate(node.expressions)
         if (p.this if isinstance(p, exp.Alias) else p).meta.get("dw_unnamed") or p.meta.get("dw_unnamed")
     }
-
-
-def _optimizer_message(message: str) -> str:
-    found = re.search(r"Column '(.+?)' could not be resolved", message)
-    if found:
-        return f"column {found.group(1)!r} cannot be resolved"
-    found = re.search(r"Unknown table: '?([^']+)'?", message)
-    if found:
-        return f"table {found.group(1)} does not exist"
-    return f"cannot resolve the query: {message.splitlines()[0]}"
 
 
 def render_for_output(sql: str, t: TrinoType) -> str:
