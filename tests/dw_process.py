@@ -1,8 +1,11 @@
 """Running `dw` as a user does, in its own process, for tests that crash it or break its state."""
 
 import os
+import pty
+import select
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 DW = [sys.executable, "-m", "dw_platform.cli.main"]
@@ -58,3 +61,31 @@ def one_line_error(result: subprocess.CompletedProcess, command: str) -> str:
     assert result.returncode == 2, (result.returncode, result.stdout.decode(), err)
     assert "Traceback" not in err and err.count("\n") == 1 and err.startswith(f"dw {command}: "), err
     return err
+
+
+def dw_on_terminal(
+    env: dict[str, str], *args: str, answer: bytes = b"", timeout: float = 300
+) -> tuple[int, str]:
+    """`dw ARGS` with a terminal for its standard input, output and error (a pseudo-terminal), as a
+    user at a shell runs it; `answer` is typed in. Returns the exit status and everything shown."""
+    controller, terminal = pty.openpty()
+    process = subprocess.Popen([*DW, *args], env=env, stdin=terminal, stdout=terminal, stderr=terminal)
+    os.close(terminal)
+    if answer:
+        os.write(controller, answer)
+    shown = b""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([controller], [], [], 1)
+        if ready:
+            try:
+                chunk = os.read(controller, 65536)
+            except OSError:  # the terminal's other end closed: dw exited
+                break
+            if not chunk:
+                break
+            shown += chunk
+        elif process.poll() is not None:
+            break
+    os.close(controller)
+    return process.wait(timeout=max(1, deadline - time.monotonic())), shown.decode(errors="replace")

@@ -10,6 +10,7 @@ import boto3
 import pytest
 
 from tests.aws_emulator import REGION
+from tests.dw_process import dw_on_terminal, one_line_error
 from tests.test_cli import dw, query_json
 from tests.test_provisioning import allow_plain_http_on_emulator
 
@@ -27,6 +28,14 @@ def aws_env(aws_endpoint: str, tmp_path: Path) -> dict[str, str]:
 
 
 def test_provision_send_drain_backfill_query_on_the_emulator(aws_env: dict[str, str]) -> None:
+    assert "19 to create" in dw(aws_env, "provision", "plan").stdout.decode()
+    # apply shows the plan and asks, as `terraform apply` does: no terminal and no --yes is refused,
+    # "no" at the question changes nothing; --yes applies.
+    refused = dw(aws_env, "provision", "apply", check=False)
+    assert "Plan: 19 to create" in refused.stdout.decode()
+    assert "pass --yes to confirm" in one_line_error(refused, "provision")
+    status, shown = dw_on_terminal(aws_env, "provision", "apply", answer=b"n\n")
+    assert status == 1 and "Apply these changes" in shown and "Not confirmed; nothing changed." in shown
     assert "19 to create" in dw(aws_env, "provision", "plan").stdout.decode()
     dw(aws_env, "provision", "apply", "--yes")
     assert "0 to create, 0 to update" in dw(aws_env, "provision", "plan").stdout.decode()

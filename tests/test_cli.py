@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -161,6 +162,60 @@ def test_query_formats_and_clear_errors(env: dict[str, str]) -> None:
     assert bad.returncode == 2 and b"cannot read hour 'yesterday'" in bad.stderr
     bad = dw(env, "send", "facts", check=False)
     assert bad.returncode == 2 and b"not a streaming table" in bad.stderr
+
+
+# The analytics_dw declaration's tables, and what the issue asks errors to name.
+TABLES = ("impressions", "clicks", "facts", "aggregates", "aggregates_by_event_time")
+EVENT_COLUMNS = ("id", "session_id", "event_time")
+ANSI = re.compile(r"\x1b\[")
+
+
+def error_line(result: subprocess.CompletedProcess, command: str) -> str:
+    """A refused command's stderr: one line `dw COMMAND: ...`, exit 2, in the platform's words."""
+    err = result.stderr.decode()
+    assert result.returncode == 2, (result.returncode, err)
+    assert err.count("\n") == 1 and err.startswith(f"dw {command}: "), err
+    assert not ANSI.search(err) and "Traceback" not in err, err
+    assert "duckdb" not in err.lower() and "Did you mean" not in err and "<class" not in err, err
+    return err
+
+
+def test_status_and_errors_read_like_a_finished_tool(env: dict[str, str]) -> None:
+    """Issue 13, the CLI: integers and blanks in `dw status`, one-line errors that name what exists,
+    the accepted hour formats, the streaming tables, plurals."""
+    sent = dw(env, "send", "clicks", "--count", "3", "--arrival", "2026-03-01T10:05:00Z").stdout.decode()
+    assert sent == "clicks: sent 3, delivered 3, errors 0, in 1 object\n"
+    dw(env, "backfill", "--from", "2026-03-01T10", "--to", "2026-03-01T10", "--only", "register")
+
+    status = dw(env, "status").stdout.decode()
+    for artefact in ("NaN", "None", ".0 ", "nan"):
+        assert artefact not in status, status
+    rows = {line.split()[0]: line.split() for line in status.splitlines()[1:]}
+    # clicks: 1 partition, 1 object, bytes, 3 rows, 0 error records; facts has no partitions (blank).
+    assert rows["clicks"][1:3] == ["streaming", "1"] and rows["clicks"][3] == "1"
+    assert rows["clicks"][-2:] == ["3", "0"]
+    assert rows["clicks_errors"][-1] == "0" and len(rows["clicks_errors"]) == 6  # no error records
+    assert rows["facts"][1:] == ["static", "0", "0", "0"]  # partitions and error records blank
+    hourly = dw(env, "status", "--from", "2026-03-01T10", "--to", "2026-03-01T11").stdout.decode()
+    assert "NaN" not in hourly and "None" not in hourly
+    assert re.search(r"clicks\s+2026/03/01/10\s+3\s+3\s+0\s+0\.00%\s+yes", hourly), hourly
+    assert re.search(r"clicks\s+2026/03/01/11\s+0\s+0\s+0\.00%\n", hourly), hourly  # nothing sent
+
+    where = "WHERE inserted_at = '2026/03/01/10'"
+    unknown_table = error_line(dw(env, "query", f"SELECT * FROM nosuch {where}", check=False), "query")
+    assert "nosuch" in unknown_table and all(t in unknown_table for t in TABLES)
+    unknown_column = error_line(dw(env, "query", f"SELECT nosuch FROM clicks {where}", check=False), "query")
+    assert "nosuch" in unknown_column and all(c in unknown_column for c in EVENT_COLUMNS)
+    for sql in ("SELEC 1", "SELECT count(* FROM clicks", "SELECT * FROM duckdb_tables", "SELECT 'open"):
+        assert "line 1" in error_line(dw(env, "query", sql, check=False), "query") or "duckdb_tables" in sql
+
+    for hour in ("2026-03-01T1O", "2026-02-30T10"):
+        bad = error_line(dw(env, "status", "--from", hour, check=False), "status")
+        assert "2026-11-20T10, 2026-11-20-10:00 or 2026/11/20/10" in bad and "unconverted" not in bad
+    bad = error_line(dw(env, "send", "clicks", "--arrival", "soon", check=False), "send")
+    assert "ISO-8601" in bad
+    nosuch = error_line(dw(env, "send", "nosuch", check=False), "send")
+    assert "impressions" in nosuch and "clicks" in nosuch and "facts" not in nosuch
 
 
 def test_backfill_refuses_hours_that_are_not_partitions(env: dict[str, str]) -> None:

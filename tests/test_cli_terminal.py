@@ -1,0 +1,78 @@
+"""`dw` as it starts and as it shows itself: what a command imports (start-up time, issue 12), the
+exit status and one line a failure becomes, and progress bars on a terminal only (issue 13)."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from botocore.exceptions import ClientError
+
+from dw_platform.cli.main import describe_failure
+from dw_platform.delivery.kinesis_producer import KinesisPutError
+from dw_platform.errors import DwError, UserInputError
+from dw_platform.query.sql import QueryError
+from dw_platform.runtime.state_files import StateError
+from tests.dw_process import dw, dw_env, dw_on_terminal
+
+# Packages a command that does not need them must not pay for: seconds of start-up between them.
+HEAVY = ("dagster", "boto3", "botocore", "pandas", "sqlalchemy")
+
+IMPORTS_OF = """
+import json, sys
+from dw_platform.cli.main import main
+loaded = {}
+for args in (["--help"], ["status", "--json"], ["query", "SELECT 1 AS n"]):
+    before = set(sys.modules)
+    try:
+        main(args)
+    except SystemExit:  # --help
+        pass
+    loaded[args[0]] = sorted({m.split(".")[0] for m in set(sys.modules) - before})
+print(json.dumps(loaded))
+"""
+
+
+def test_help_status_and_query_import_neither_dagster_nor_boto3_nor_pandas(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-c", IMPORTS_OF], env=dw_env(tmp_path), capture_output=True, timeout=300
+    )
+    assert result.returncode == 0, result.stderr.decode()[-2000:]
+    loaded = json.loads(result.stdout.decode().splitlines()[-1])
+    for command, packages in loaded.items():
+        assert not set(HEAVY) & set(packages), (command, sorted(set(HEAVY) & set(packages)))
+    assert "duckdb" not in loaded["--help"] and "pyarrow" not in loaded["--help"]
+
+
+def test_failures_become_one_line_with_their_exit_status() -> None:
+    """2: refused (bad input, a state or stack unfit for the command); 1: the work failed; a bug is
+    not dressed up as one line (its traceback is the report)."""
+    aws = ClientError({"Error": {"Code": "ResourceNotFoundException", "Message": "no"}}, "DescribeStream")
+    cases = {
+        UserInputError("bad hour"): 2,
+        QueryError("cannot parse query: unexpected '1' at line 1, column 7"): 2,
+        StateError("DW_HOME /x cannot be written"): 2,
+        KeyError("no table 'x'"): 2,
+        ValueError("--count must be at least 1"): 2,
+        aws: 2,
+        KinesisPutError("3 records were not accepted"): 1,
+        DwError("the run failed"): 1,
+    }
+    for error, status in cases.items():
+        found = describe_failure(error)
+        assert found is not None and found[0] == status, (error, found)
+        assert "\n" not in found[1] and not found[1].startswith("'")
+    assert describe_failure(RuntimeError("a bug")) is None
+    assert describe_failure(KeyboardInterrupt()) == (130, "interrupted")
+
+
+def test_a_long_send_shows_progress_on_a_terminal_only(tmp_path: Path) -> None:
+    env = dw_env(tmp_path)
+    send = ("send", "impressions", "--count", "10000", "--batches", "4", "--arrival", "2026-03-01T10:05:00Z")
+    status, shown = dw_on_terminal(env, *send)
+    assert status == 0 and "send impressions" in shown and "%|" in shown, shown
+    assert "impressions: sent 10,000, delivered 10,000, errors 0, in 4 objects" in shown
+    status, shown = dw_on_terminal(env, *send, "--json")
+    assert status == 0 and "%|" not in shown and json.loads(shown.strip())["sent"] == 10_000
+    piped = dw(env, *send)
+    assert piped.stderr == b"" and piped.stdout.decode().startswith("impressions: sent 10,000")
