@@ -300,6 +300,9 @@ def demo(args: argparse.Namespace) -> int:
     from dw_platform.orchestration.backfill import run_backfill
     from dw_platform.orchestration.build import build_definitions
 
+    for option, value in (("--hours", args.hours), ("--events-per-hour", args.events_per_hour)):
+        if value < 1:
+            raise CommandError(f"{option} must be at least 1, got {value}")
     home = Path(args.home).resolve()
     _wipe_demo_home(home)
     settings = dataclasses.replace(Settings.from_env(), profile="local", home=home)

@@ -200,8 +200,11 @@ def describe_failure(error: BaseException) -> tuple[int, str] | None:
         return EXIT_REFUSED, aws
     if isinstance(error, PermissionError):  # a state file or folder made unwritable under a warehouse
         return EXIT_REFUSED, f"cannot write {error.filename}: {error.strerror}"
-    if isinstance(error, KeyError | LookupError) and error.args and isinstance(error.args[0], str):
+    if isinstance(error, KeyError) and error.args and isinstance(error.args[0], str):
         return EXIT_REFUSED, error.args[0]  # str(KeyError) would quote the message
+    if isinstance(error, OSError) and error.strerror:  # a full disk, a lost mount: the work failed
+        where = f"{error.filename}: " if error.filename else ""
+        return EXIT_FAILED, f"{where}{error.strerror}"
     if isinstance(error, DwError):
         return (EXIT_REFUSED if isinstance(error, _refused_classes()) else EXIT_FAILED), str(error)
     if isinstance(error, ValueError):

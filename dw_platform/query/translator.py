@@ -12,6 +12,7 @@ import dataclasses
 import itertools
 import re
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import sqlglot
 from sqlglot import exp
@@ -132,6 +133,7 @@ class Translator:
         if not isinstance(tree, exp.Query | exp.Values):
             raise QueryError(f"only queries (SELECT, WITH, VALUES, ...) are accepted, got {tree.key.upper()}")
         _mark_unnamed_projections(tree)
+        self._refuse_unknown_tables(tree)
         tree = self._qualify(tree)
         keys = {name: shape.partition_key for name, shape in self.tables.items()}
         self._bounds = {id(r.node): r.bound for r in find_scans(tree, self.database, keys)}
@@ -147,7 +149,20 @@ class Translator:
             f"SELECT {rendered} FROM ({sql}) AS __dw_result({positions})", named, tuple(self.scans)
         )
 
+    def _refuse_unknown_tables(self, tree: exp.Expression) -> None:
+        """A table that does not exist is named first (not a column it was to resolve)."""
+        ctes = {cte.alias_or_name for cte in tree.find_all(exp.CTE)}
+        for node in tree.find_all(exp.Table):
+            if isinstance(node.this, exp.Func | exp.Anonymous) or (not node.db and node.name in ctes):
+                continue
+            foreign = node.db not in ("", self.database) or node.catalog not in ("", "awsdatacatalog")
+            if foreign or node.name not in self.tables:
+                named = ".".join(p for p in (node.catalog, node.db or self.database, node.name) if p)
+                raise QueryError(f"table {named} does not exist; {tables_hint(self.database, self.tables)}")
+
     def _qualify(self, tree: exp.Expression) -> exp.Expression:
+        if not self.tables:  # sqlglot refuses a database without tables; queries of no table still run
+            return self._qualify_against({}, {}, tree)
         mapping = {
             self.database: {
                 name: {c: t.trino() for c, t in [*shape.columns, *HIDDEN_COLUMNS]}
@@ -157,6 +172,11 @@ class Translator:
         visible = {
             self.database: {name: [c for c, _ in shape.columns] for name, shape in self.tables.items()}
         }
+        return self._qualify_against(mapping, visible, tree)
+
+    def _qualify_against(
+        self, mapping: dict[str, Any], visible: dict[str, Any], tree: exp.Expression
+    ) -> exp.Expression:
         schema = MappingSchema(mapping, visible=visible, dialect="trino")
         try:
             return qualify(
