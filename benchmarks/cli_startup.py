@@ -43,9 +43,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def dw(env: dict[str, str], tree: Path, *args: str) -> None:
+    """`dw ARGS` from the source tree `tree`: run in it, since `python -m` looks in the working
+    directory before PYTHONPATH (and the editable install)."""
     subprocess.run(
         [sys.executable, "-m", "dw_platform.cli.main", *args],
         env={**env, "PYTHONPATH": str(tree)},
+        cwd=tree,
         check=True,
         capture_output=True,
     )

@@ -64,6 +64,7 @@ def dw_query_times(env: dict[str, str], python_path: str, repeats: int) -> list[
         subprocess.run(
             [sys.executable, "-W", "ignore", "-m", "dw_platform.cli.main", "query", ONE_HOUR_QUERY],
             env={**env, "PYTHONPATH": python_path},
+            cwd=python_path,  # `python -m` looks in the working directory before PYTHONPATH
             check=True,
             capture_output=True,
         )

@@ -1,10 +1,13 @@
 """Running `dw` as a user does, in its own process, for tests that crash it or break its state."""
 
+import fcntl
 import os
 import pty
 import select
+import struct
 import subprocess
 import sys
+import termios
 import time
 from pathlib import Path
 
@@ -69,6 +72,8 @@ def dw_on_terminal(
     """`dw ARGS` with a terminal for its standard input, output and error (a pseudo-terminal), as a
     user at a shell runs it; `answer` is typed in. Returns the exit status and everything shown."""
     controller, terminal = pty.openpty()
+    # A terminal of 100 x 30 characters (a fresh pseudo-terminal has no size, and draws no bar).
+    fcntl.ioctl(terminal, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 100, 0, 0))
     process = subprocess.Popen([*DW, *args], env=env, stdin=terminal, stdout=terminal, stderr=terminal)
     os.close(terminal)
     if answer:

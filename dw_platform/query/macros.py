@@ -177,6 +177,7 @@ MACROS = [
 
 
 _CALLED = re.compile(r"\bdw_\w+")
+_UDF = "dw_from_utf8"  # a Python function (see utf8.py), registered as macros are created
 _NAMES = [macro.split("(", 1)[0] for macro in MACROS]
 # The macros each macro calls, by name (a macro is created after those it calls, as MACROS lists them).
 _CALLS = {
@@ -200,17 +201,23 @@ class Macros:
     """The macros of one DuckDB database, each created the first time a statement calls it."""
 
     def __init__(self, connection: duckdb.DuckDBPyConnection) -> None:
-        connection.create_function(
-            "dw_from_utf8", from_utf8, [duckdb.sqltype("BLOB")], duckdb.sqltype("VARCHAR"), side_effects=False
-        )
         self.connection = connection
         self.created: set[str] = set()
         self._lock = threading.Lock()
 
     def ensure(self, *statements: str) -> None:
-        """Create the macros the statements call that this database lacks (in one round trip)."""
+        """Create the macros the statements call that this database lacks (in one round trip), and
+        the one Python function, dw_from_utf8, if they call it."""
         wanted = set().union(*(macros_called(sql) for sql in statements))
+        calls_udf = any(_UDF in sql for sql in statements) or any(
+            _UDF in MACROS[_NAMES.index(n)] for n in wanted
+        )
         with self._lock:
+            if calls_udf and _UDF not in self.created:
+                self.connection.create_function(
+                    _UDF, from_utf8, [duckdb.sqltype("BLOB")], duckdb.sqltype("VARCHAR"), side_effects=False
+                )
+                self.created.add(_UDF)
             missing = [
                 macro for name, macro in zip(_NAMES, MACROS, strict=True) if name in wanted - self.created
             ]
@@ -222,5 +229,5 @@ class Macros:
 def create_macros(connection: duckdb.DuckDBPyConnection) -> Macros:
     """Every macro at once (for callers that run SQL the engine did not translate)."""
     macros = Macros(connection)
-    macros.ensure(" ".join(_NAMES))
+    macros.ensure(" ".join([*_NAMES, _UDF]))
     return macros

@@ -151,13 +151,15 @@ class Translator:
 
     def _refuse_unknown_tables(self, tree: exp.Expression) -> None:
         """A table that does not exist is named first (not a column it was to resolve)."""
-        ctes = {cte.alias_or_name for cte in tree.find_all(exp.CTE)}
+        # Names are case-insensitive, as in Athena (qualify lowers them next).
+        ctes = {cte.alias_or_name.lower() for cte in tree.find_all(exp.CTE)}
         for node in tree.find_all(exp.Table):
-            if isinstance(node.this, exp.Func | exp.Anonymous) or (not node.db and node.name in ctes):
+            name, db, catalog = node.name.lower(), node.db.lower(), node.catalog.lower()
+            if isinstance(node.this, exp.Func | exp.Anonymous) or (not db and name in ctes):
                 continue
-            foreign = node.db not in ("", self.database) or node.catalog not in ("", "awsdatacatalog")
-            if foreign or node.name not in self.tables:
-                named = ".".join(p for p in (node.catalog, node.db or self.database, node.name) if p)
+            foreign = db not in ("", self.database) or catalog not in ("", "awsdatacatalog")
+            if foreign or name not in self.tables:
+                named = ".".join(p for p in (catalog, db or self.database, name) if p)
                 raise QueryError(f"table {named} does not exist; {tables_hint(self.database, self.tables)}")
 
     def _qualify(self, tree: exp.Expression) -> exp.Expression:
