@@ -34,11 +34,11 @@ def test_demo_refuses_a_directory_it_did_not_make(tmp_path: Path) -> None:
     demo_home = tmp_path / "demo"
     for _ in range(2):
         out = dw(env, "demo", "--hours", "1", "--events-per-hour", "20", "--home", str(demo_home)).stdout
-        assert b"backfilled 1 hours" in out
+        assert b"backfilled 1 hour of" in out
     empty = tmp_path / "empty"
     empty.mkdir()
     assert (
-        b"backfilled 1 hours"
+        b"backfilled 1 hour of"
         in dw(env, "demo", "--hours", "1", "--events-per-hour", "20", "--home", str(empty)).stdout
     )
     assert _snapshot(home) == before
