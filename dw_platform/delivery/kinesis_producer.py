@@ -20,8 +20,6 @@ import uuid
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from botocore.exceptions import ClientError
-
 from dw_platform.delivery.conversion import MAX_RECORD_BYTES as FIREHOSE_RECORD_BYTES
 from dw_platform.errors import DwError
 
@@ -115,6 +113,8 @@ class KinesisProducer:
         self.sleep(self.rng.uniform(0, min(self.max_delay_s, self.base_delay_s * 2**attempt)))
 
     def _put_batch(self, batch: list[dict[str, Any]], summary: PutSummary) -> None:
+        from botocore.exceptions import ClientError  # here: importing sending must not cost botocore
+
         pending = batch
         for attempt in range(self.max_attempts):
             summary.calls += 1
