@@ -41,8 +41,8 @@ def test_the_documented_instance_runs_on_postgres(tmp_path: Path, postgres_url: 
 
 
 def test_tag_limits_name_every_compaction_pool(settings) -> None:
-    from dw_platform.analytics_dw import analytics_dw
-    from dw_platform.defs.definitions import build_definitions
+    from dw_platform.defs.analytics_dw.warehouse import analytics_dw
+    from dw_platform.orchestration.build import build_definitions
 
     defs = build_definitions(analytics_dw, settings)
     pools = {
