@@ -27,8 +27,6 @@ SERVICE_USER = "postgres"
 FALLBACK_USER = "dw-postgres"
 USER = "dagster"
 PASSWORD = "dw-test-secret"  # a throwaway cluster's password; the point is that it comes from the URL
-# Durability off for tests: nothing here must survive a crash of the machine.
-FAST = ("-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off")
 
 
 class PostgresNotFound(RuntimeError):
@@ -115,8 +113,9 @@ def _run_as(user: pwd.struct_passwd | None, command: list[str], cwd: Path) -> No
 
 @contextlib.contextmanager
 def postgres_server(durable: bool = False) -> Iterator[PostgresServer]:
-    """A fresh cluster until the block ends. `durable` keeps PostgreSQL's default fsync settings
-    (benchmarks), otherwise durability is off (tests)."""
+    """A fresh cluster until the block ends. `durable`: PostgreSQL's defaults (fsync, SCRAM
+    passwords) as a production server has them (benchmarks); otherwise durability is off and the
+    password check is md5, cheaper per connection (tests; dagster-postgres connects per query)."""
     bin_dir = find_bin()
     user = _service_user()
     root = Path(tempfile.mkdtemp(prefix="dw-postgres-"))
@@ -129,59 +128,26 @@ def postgres_server(durable: bool = False) -> Iterator[PostgresServer]:
         if user:
             os.chown(data, user.pw_uid, user.pw_gid)
             os.chown(password_file, user.pw_uid, user.pw_gid)
-        _run_as(
-            user,
-            [
-                str(bin_dir / "initdb"),
-                "-D",
-                str(data),
-                "-U",
-                USER,
-                f"--pwfile={password_file}",
-                "--auth=scram-sha-256",
-                "-E",
-                "UTF8",
-                "--locale=C.UTF-8",
-                "--no-instructions",
-            ],
-            root,
-        )
+        auth = "scram-sha-256" if durable else "md5"
+        initdb = f"-D {data} -U {USER} --pwfile={password_file} --auth={auth} -E UTF8 --locale=C.UTF-8"
+        _run_as(user, [str(bin_dir / "initdb"), *initdb.split(), "--no-instructions"], root)
         password_file.unlink()
-        options = [
-            "-c",
-            "listen_addresses=127.0.0.1",
-            "-c",
-            "unix_socket_directories=''",
-            "-c",
-            "max_connections=200",
-            *(() if durable else FAST),
-        ]
+        options = "-c listen_addresses=127.0.0.1 -c unix_socket_directories='' -c max_connections=200"
+        if not durable:
+            options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
         for attempt in range(3):  # another process may take the free port first
             port = _free_port()
+            start = [str(bin_dir / "pg_ctl"), "-D", str(data), "-l", str(data / "server.log"), "-w"]
             try:
-                _run_as(
-                    user,
-                    [
-                        str(bin_dir / "pg_ctl"),
-                        "-D",
-                        str(data),
-                        "-l",
-                        str(data / "server.log"),
-                        "-w",
-                        "-t",
-                        "60",
-                        "-o",
-                        " ".join([*options, "-p", str(port)]),
-                        "start",
-                    ],
-                    root,
-                )
+                _run_as(user, [*start, "-t", "60", "-o", f"{options} -p {port}", "start"], root)
                 break
             except RuntimeError:
                 if attempt == 2:
                     raise RuntimeError(f"PostgreSQL did not start: {_tail(data / 'server.log')}") from None
         server = PostgresServer(port=port, bin_dir=bin_dir, data_dir=data, user=user)
         try:
+            if not durable:  # stored as md5 so that the md5 check applies (SCRAM is the default)
+                server.psql(f"SET password_encryption = 'md5'; ALTER ROLE {USER} PASSWORD '{PASSWORD}'")
             yield server
         finally:
             _run_as(user, [str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop"], root)
