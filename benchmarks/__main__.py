@@ -15,7 +15,16 @@ from pathlib import Path
 from benchmarks.common import Section, run_module
 
 # In report order; each entry's command line is the section's own `command`.
-SECTIONS = ("delivery", "compaction", "backfill", "registration", "cost_growth", "freshness", "query")
+SECTIONS = (
+    "delivery",
+    "compaction",
+    "backfill",
+    "postgres_backfill",
+    "registration",
+    "cost_growth",
+    "freshness",
+    "query",
+)
 PACKAGES = ("dagster", "pyarrow", "duckdb", "boto3", "moto")
 
 

@@ -17,7 +17,7 @@ from dw_platform.defs.analytics_dw.warehouse import analytics_dw
 from dw_platform.lake.hours import parse_hour
 from dw_platform.orchestration.backfill import BackfillOutcome
 from dw_platform.orchestration.chunked_backfill import Chunk, ChunkedBackfill, run_chunked_backfill
-from dw_platform.orchestration.instance import open_instance
+from dw_platform.orchestration.instance import open_instance, reuse_connections
 from dw_platform.orchestration.partitions import CHUNK_HOURS
 from dw_platform.runtime.backends import Runtime
 from dw_platform.runtime.settings import Settings, ensure_dagster_home
@@ -161,6 +161,7 @@ def backfill(args: argparse.Namespace) -> int:
     first, last = parse_hour(args.first), parse_hour(args.last)
     Runtime.from_settings(analytics_dw, Settings.from_env())  # a damaged DW_HOME: one line, not a failed step
     instance = open_instance(Path(os.environ["DAGSTER_HOME"]), ensure_dagster_home)
+    reuse_connections(instance)
     signal.signal(signal.SIGTERM, _interrupt)  # stop as Ctrl-C does, also while waiting for a slot
     display = _Display(quiet=args.json)
     report = run_chunked_backfill(
