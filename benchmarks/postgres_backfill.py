@@ -77,6 +77,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--year-objects-per-hour", type=int, default=2, help="per table, year")
     parser.add_argument("--chunk-hours", type=int, default=720, help="hours per run of the year")
     parser.add_argument("--queries", type=int, default=5, help="partition-status queries timed")
+    parser.add_argument(
+        "--exclude", action="append", default=[], metavar="ASSET", help="leave out an asset (repeatable)"
+    )
 
 
 def stored_events(server: PostgresServer, database: str) -> int:
@@ -98,6 +101,7 @@ def month(args: argparse.Namespace, server: PostgresServer, work: Path) -> tuple
         Runtime.from_settings(analytics_dw, Settings.from_env({"DW_HOME": str(work / "plain")})),
         FIRST_HOUR,
         args.hours,
+        args.exclude,
     )
 
     ensure_dagster_home(work / "dagster-sqlite")
@@ -112,8 +116,8 @@ def month(args: argparse.Namespace, server: PostgresServer, work: Path) -> tuple
     instance = deploy_instance(work / "dagster-postgres", server.create_database("month"))
     reuse_connections(instance)  # as `dw backfill` does
     sample = [last + (index + 1) * ONE_HOUR for index in range(args.sample)]
-    per_hour = [backfill_seconds(defs, instance, hour, hour)[0] for hour in sample]
-    pg_s, pg_events = backfill_seconds(defs, instance, FIRST_HOUR, last)
+    per_hour = [backfill_seconds(defs, instance, hour, hour, args.exclude)[0] for hour in sample]
+    pg_s, pg_events = backfill_seconds(defs, instance, FIRST_HOUR, last, args.exclude)
     instance.dispose()
     counted = (
         Runtime.from_settings(analytics_dw, pg_settings)
@@ -128,7 +132,8 @@ def month(args: argparse.Namespace, server: PostgresServer, work: Path) -> tuple
     per_run = statistics.median(per_hour)
     extrapolated = per_run * args.hours
     peak = peak_rss_mib()
-    label = f"{args.hours} hours x 2 tables x {args.events_per_hour:,} events, every hourly asset"
+    assets = "every hourly asset" + (f" but {len(args.exclude)}" if args.exclude else "")
+    label = f"{args.hours} hours x 2 tables x {args.events_per_hour:,} events, {assets}"
     rows = [
         Row(
             f"{label}, one run on PostgreSQL",
@@ -231,6 +236,7 @@ def year(args: argparse.Namespace, server: PostgresServer, work: Path) -> tuple[
         last,
         chunk_hours=args.chunk_hours,
         log_level="ERROR",
+        exclude=args.exclude,
         on_chunk=lambda index, chunk: chunk_start.__setitem__(0, time.perf_counter()),
         on_run=lambda outcome: (
             chunk_times.append(time.perf_counter() - chunk_start[0]),
@@ -257,7 +263,9 @@ def year(args: argparse.Namespace, server: PostgresServer, work: Path) -> tuple[
     total_events = 2 * args.year_hours * args.year_events_per_hour
     rows = [
         Row(
-            f"{args.year_hours:,} hours x 2 tables x {args.year_events_per_hour} events, every hourly asset, "
+            f"{args.year_hours:,} hours x 2 tables x {args.year_events_per_hour} events, every hourly asset"
+            + (f" but {len(args.exclude)}" if args.exclude else "")
+            + ", "
             f"in chunks of {args.chunk_hours} hours on PostgreSQL",
             f"{year_s / 60:.1f} min",
             "-",
@@ -306,13 +314,18 @@ def measure(args: argparse.Namespace) -> Section:
             f"{args.events_per_hour} --objects-per-hour {args.objects_per_hour} --sample {args.sample} "
             f"--year-hours {args.year_hours} --year-events-per-hour {args.year_events_per_hour} "
             f"--year-objects-per-hour {args.year_objects_per_hour} --chunk-hours {args.chunk_hours} "
-            f"--queries {args.queries}"
+            f"--queries {args.queries}" + "".join(f" --exclude {a}" for a in args.exclude)
         ),
         rows=[*month_rows, *year_rows],
         notes=[
             "PostgreSQL 15 started by the script on 127.0.0.1 (tests/postgres_server.py) with its default "
             "durability (fsync on) and SCRAM passwords; the Dagster instance is deploy/dagster.yaml as "
             "documented (DAGSTER_PG_URL). Everything runs in this process: no run launcher start-up.",
+            *(
+                [f"Left out: {', '.join(args.exclude)} (see the note on it in docs/benchmarks.md)."]
+                if args.exclude
+                else []
+            ),
             *month_notes,
             *year_notes,
         ],

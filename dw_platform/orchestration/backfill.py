@@ -114,14 +114,16 @@ def run_backfill(
     log_level: str = "INFO",
     notify: Notify = lambda message: None,
     watch: Callable[[str], RunObserver] | None = None,
+    exclude: Collection[str] = (),
 ) -> BackfillOutcome:
     """One run over every selected hourly asset and every hour from `first` to `last` inclusive.
     The run is recorded on `instance`, so it shows in the UI like any backfill. It starts once the
     pools it needs are free (slots of runs whose process died are freed first); `notify` hears what
-    it waits for. `watch(run_id)` makes an observer started beside the run and finished after it."""
+    it waits for. `watch(run_id)` makes an observer started beside the run and finished after it;
+    `exclude` leaves out assets (user strings) the steps would select."""
     if last < first:
         raise ValueError(f"--to ({last:%Y-%m-%dT%H}) is before --from ({first:%Y-%m-%dT%H})")
-    keys = hourly_asset_keys(warehouse, only)
+    keys = [k for k in hourly_asset_keys(warehouse, only) if k.to_user_string() not in exclude]
     check_range_is_partitioned(defs, keys, first, last)
     check_range_fits(instance, first, last)
     pools = {pool for key in keys if (pool := defs.resolve_assets_def(key).op.pool)}

@@ -154,13 +154,14 @@ def run_chunked_backfill(
     on_chunk: Callable[[int, Chunk], None] = lambda index, chunk: None,
     on_progress: Progress = lambda asset, partition: None,
     on_run: Callable[[BackfillOutcome], None] = lambda outcome: None,
+    exclude: Collection[str] = (),
 ) -> ChunkedBackfill:
     """Every selected hourly asset over `first` .. `last`, chunk after chunk; stops at the first
     failed chunk. `on_plan` hears the chunks and assets, `on_chunk` each chunk before it starts,
     `on_run` its outcome."""
     if last < first:
         raise ValueError(f"--to ({last:%Y-%m-%dT%H}) is before --from ({first:%Y-%m-%dT%H})")
-    keys = hourly_asset_keys(warehouse, only)
+    keys = [k for k in hourly_asset_keys(warehouse, only) if k.to_user_string() not in exclude]
     check_range_is_partitioned(defs, keys, first, last)
     check_chunk_fits(instance, chunk_hours)
     check_runs_can_run_here(instance)
@@ -182,6 +183,7 @@ def run_chunked_backfill(
             log_level=log_level,
             notify=notify,
             watch=lambda run_id: _Materializations(instance, run_id, on_progress),
+            exclude=exclude,
         )
         runs.append(outcome)
         on_run(outcome)
