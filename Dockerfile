@@ -1,4 +1,5 @@
-# The code-location image for Dagster+ Hybrid (ECS agent) or Dagster OSS on ECS.
+# The code-location image for Dagster+ Hybrid (ECS agent), Dagster OSS on ECS or on Kubernetes
+# (deploy/, docs/deploying.md): the same image serves the code location and runs the run workers.
 # Built by Dagster+'s CI from dagster_cloud.yaml (build.directory: .), or by hand:
 #   docker build -t dw-platform . && docker run --rm dw-platform dg check defs
 FROM python:3.11-slim
@@ -6,9 +7,12 @@ FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1
 WORKDIR /opt/dw_platform
 
-# The full pinned set first (a cached layer), then the agent's client at dagster's own version.
+# The full pinned set first (a cached layer; dagster-postgres for OSS instances), then the extras of
+# the target at dagster's own version: Dagster+'s client by default; for Kubernetes
+#   docker build --build-arg DAGSTER_EXTRAS="dagster-k8s==0.29.27" ...
+ARG DAGSTER_EXTRAS="dagster-cloud==1.13.27"
 COPY requirements.lock ./
-RUN pip install -r requirements.lock dagster-cloud==1.13.27
+RUN pip install -r requirements.lock ${DAGSTER_EXTRAS}
 
 COPY pyproject.toml README.md ./
 COPY dw_platform ./dw_platform

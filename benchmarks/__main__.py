@@ -19,6 +19,7 @@ SECTIONS = (
     "delivery",
     "compaction",
     "backfill",
+    "postgres_backfill",
     "registration",
     "cost_growth",
     "freshness",

@@ -8,7 +8,8 @@ from dw_platform.defs.analytics_dw.warehouse import analytics_dw
 from dw_platform.runtime.backends import Runtime
 from dw_platform.runtime.settings import Settings
 
-pytest_plugins = ["tests.aws_emulator"]  # the AWS emulator fixtures: moto_endpoint, aws_endpoint
+# The AWS emulator fixtures (moto_endpoint, aws_endpoint) and the PostgreSQL ones (postgres, postgres_url).
+pytest_plugins = ["tests.aws_emulator", "tests.postgres_server"]
 
 
 @pytest.fixture

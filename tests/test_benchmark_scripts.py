@@ -17,6 +17,10 @@ TOY_SIZES = {
     "delivery": ["--events", "2000", "--repeats", "1"],
     "compaction": ["--rows", "60000", "--hours", "3", "--rows-per-object", "10", "--repeats", "1"],
     "backfill": ["--hours", "3", "--events-per-hour", "100", "--sample", "1"],
+    "postgres_backfill": [
+        *("--hours", "1", "--events-per-hour", "20", "--sample", "1"),
+        *("--year-hours", "2", "--year-events-per-hour", "4", "--chunk-hours", "1", "--queries", "1"),
+    ],
     "registration": ["--hours", "150", "--repeats", "1"],
     "cost_growth": ["--events-per-hour", "8", "--repeats", "1"],
     "freshness": ["--events", "20", "--repeats", "1"],

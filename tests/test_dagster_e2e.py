@@ -20,6 +20,7 @@ from dw_platform.orchestration.build import build_definitions
 from dw_platform.orchestration.resources import WarehouseResource
 from dw_platform.runtime.backends import Runtime
 from dw_platform.runtime.settings import Settings
+from tests.postgres_server import deploy_instance
 
 FIRST = datetime(2026, 3, 1, 10, tzinfo=UTC)
 HOURS = [FIRST + timedelta(hours=i) for i in range(3)]
@@ -32,10 +33,23 @@ def defs(settings: Settings) -> dg.Definitions:
 
 
 @pytest.fixture
-def instance(tmp_path: Path) -> Iterator[dg.DagsterInstance]:
+def instance(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[dg.DagsterInstance]:
+    """SQLite storage as `dagster dev` has it; with the parameter "postgres", the instance
+    deploy/dagster.yaml describes, on a fresh database of the session's PostgreSQL server."""
+    if getattr(request, "param", "sqlite") == "postgres":
+        instance = deploy_instance(tmp_path / "dagster", request.getfixturevalue("postgres_url"))
+        try:
+            yield instance
+        finally:
+            instance.dispose()
+        return
     (tmp_path / "dagster").mkdir()
     with dg.instance_for_test(temp_dir=str(tmp_path / "dagster")) as instance:
         yield instance
+
+
+# The end-to-end tests that run on both storages (the others are storage-independent).
+BOTH_STORAGES = pytest.mark.parametrize("instance", ["sqlite", "postgres"], indirect=True)
 
 
 def deliver_hours(runtime: Runtime) -> dict[tuple[str, str], tuple[int, int]]:
@@ -61,6 +75,7 @@ def lake_and_catalog_snapshot(runtime: Runtime) -> dict[str, object]:
     return {"objects": objects, "partitions": partitions}
 
 
+@BOTH_STORAGES
 def test_backfill_range_in_one_run_gives_exact_counts_and_rerun_changes_nothing(
     runtime: Runtime, defs: dg.Definitions, instance: dg.DagsterInstance
 ) -> None:
@@ -142,6 +157,7 @@ def test_aggregates_schedule_targets_the_last_closed_and_settled_hour(defs: dg.D
     assert request.partition_key == partition_key(FIRST - timedelta(hours=1))
 
 
+@BOTH_STORAGES
 def test_registration_sensor_registers_new_objects_as_they_land(
     runtime: Runtime, defs: dg.Definitions, instance: dg.DagsterInstance, settings: Settings
 ) -> None:
@@ -241,6 +257,7 @@ def test_materialization_metadata_is_numeric_for_plotting(
         assert isinstance(metadata["rows"], dg.IntMetadataValue), json.dumps(list(metadata))
 
 
+@BOTH_STORAGES
 def test_late_object_sensor_recompacts_and_refreshes_aggregates(
     runtime: Runtime, defs: dg.Definitions, instance: dg.DagsterInstance, settings: Settings
 ) -> None:
@@ -283,6 +300,35 @@ def test_late_object_sensor_recompacts_and_refreshes_aggregates(
     assert fresh.to_pylist() == [{"n": 542}] and aggregate.to_pylist() == [{"count": 542}]
     with dg.build_sensor_context(instance=instance, resources=resources) as context:
         assert sensor(context).skip_reason is not None
+
+
+@BOTH_STORAGES
+def test_a_failing_run_records_what_it_did_and_skips_what_depends_on_the_failure(
+    runtime: Runtime, defs: dg.Definitions, instance: dg.DagsterInstance
+) -> None:
+    expected = deliver_hours(runtime)
+    hour = inserted_at(HOURS[0])
+    runtime.lake.put_bytes(f"clicks/{hour}/analytics_dw-clicks-1-broken.parquet", b"not parquet")
+    outcome = run_backfill(defs, analytics_dw, instance, HOURS[0], HOURS[0])
+    assert not outcome.success
+    [run] = instance.get_runs()
+    assert run.status == dg.DagsterRunStatus.FAILURE
+    [failure] = instance.all_logs(run.run_id, of_type=dg.DagsterEventType.STEP_FAILURE)
+    assert failure.step_key and "clicks" in failure.step_key
+    materialized = {
+        name: len(instance.fetch_materializations(dg.AssetKey(["analytics_dw", name]), limit=10).records)
+        for name in ("impressions", "impressions_compacted", "clicks", "clicks_compacted", "aggregates")
+    }
+    # What does not depend on clicks ran; what does was skipped.
+    assert materialized == {
+        "impressions": 1,
+        "impressions_compacted": 1,
+        "clicks": 0,
+        "clicks_compacted": 0,
+        "aggregates": 0,
+    }
+    counted = runtime.engine.query(f"SELECT count(*) AS n FROM impressions WHERE inserted_at = '{hour}'")
+    assert counted.table.to_pylist() == [{"n": expected[("impressions", hour)][0]}]
 
 
 def test_compaction_schedule_leaves_the_latest_hours_in_small_files(defs: dg.Definitions) -> None:

@@ -4,9 +4,7 @@ import argparse
 import csv
 import dataclasses
 import json
-import os
 import shutil
-import signal
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -165,36 +163,6 @@ def drain(args: argparse.Namespace) -> int:
         rest = f"errors {summary.errors:,}, {plural(len(summary.objects), 'object')}"
         print(f"{table}: {plural(report.records, 'Kinesis record')}, {delivered}, {rest}")
     return 0
-
-
-def _interrupt(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt
-
-
-def backfill(args: argparse.Namespace) -> int:
-    from dw_platform.defs.analytics_dw.warehouse import analytics_dw
-    from dw_platform.orchestration.backfill import run_backfill
-    from dw_platform.orchestration.build import build_definitions
-    from dw_platform.orchestration.instance import open_instance
-
-    defs = build_definitions(analytics_dw, Settings.from_env())
-    first, last = parse_hour(args.first), parse_hour(args.last)
-    _runtime()  # a damaged or unwritable DW_HOME is one line now, not a failed step
-    instance = open_instance(Path(os.environ["DAGSTER_HOME"]), ensure_dagster_home)
-    signal.signal(signal.SIGTERM, _interrupt)  # stop as Ctrl-C does, also while waiting for a slot
-    outcome = run_backfill(
-        defs,
-        analytics_dw,
-        instance,
-        first,
-        last,
-        args.only,
-        log_level="WARNING",
-        notify=lambda message: print(f"dw backfill: {message}", file=sys.stderr, flush=True),
-    )
-    state = "succeeded" if outcome.success else "FAILED"
-    print(f"backfill {state}: {outcome.hours} hours of {', '.join(outcome.assets)} in run {outcome.run_id}")
-    return 0 if outcome.success else 1
 
 
 def query(args: argparse.Namespace) -> int:

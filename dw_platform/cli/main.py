@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from dw_platform.cli import commands
+from dw_platform.cli.backfill import add_backfill
 from dw_platform.cli.catalog import add_catalog
 from dw_platform.cli.provision import add_provision
 from dw_platform.errors import DwError, PreconditionError, UserInputError
@@ -63,24 +64,6 @@ def _add_drain(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("table", nargs="*", help="streaming tables (default: all)")
     parser.add_argument("--json", action="store_true", help="print a JSON summary per table")
     parser.set_defaults(handler=commands.drain)
-
-
-def _add_backfill(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
-        "backfill",
-        help="materialize the hourly assets over a range of hours in one Dagster run",
-        description="HOUR accepts 2026-11-20T10, 2026-11-20-10:00 or 2026/11/20/10 (UTC). The range is "
-        "inclusive. The run is recorded on the Dagster instance at DAGSTER_HOME.",
-    )
-    parser.add_argument("--from", dest="first", required=True, metavar="HOUR", help="first hour")
-    parser.add_argument("--to", dest="last", required=True, metavar="HOUR", help="last hour (inclusive)")
-    parser.add_argument(
-        "--only",
-        action="append",
-        choices=["register", "compact", "aggregate"],
-        help="restrict to a step (repeatable)",
-    )
-    parser.set_defaults(handler=commands.backfill)
 
 
 def _add_query(subparsers: argparse._SubParsersAction) -> None:
@@ -139,7 +122,7 @@ def build_parser() -> argparse.ArgumentParser:
     adders = (
         _add_send,
         _add_drain,
-        _add_backfill,
+        add_backfill,
         _add_query,
         _add_status,
         _add_demo,

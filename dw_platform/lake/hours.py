@@ -9,6 +9,8 @@ from dw_platform.errors import UserInputError
 DAGSTER_KEY_FORMAT = "%Y-%m-%d-%H:%M"
 INSERTED_AT_FORMAT = "%Y/%m/%d/%H"
 ONE_HOUR = timedelta(hours=1)
+# A month of hours: how many hours one backfill run covers (dw backfill and the UI's backfills).
+BACKFILL_CHUNK_HOURS = 720
 HOUR_FORMATS_HINT = "use 2026-11-20T10, 2026-11-20-10:00 or 2026/11/20/10 (UTC), or an ISO-8601 instant"
 
 _INSERTED_AT = re.compile(r"^\d{4}/\d{2}/\d{2}/\d{2}$")

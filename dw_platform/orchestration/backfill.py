@@ -1,11 +1,13 @@
-"""`dw backfill`: materialize the hourly assets over a range of hours in one Dagster run."""
+"""One Dagster run materializing the hourly assets over a range of hours (a chunk of `dw backfill`:
+see chunked_backfill.py)."""
 
 import contextlib
 import dataclasses
 import sqlite3
 import uuid
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from datetime import datetime
+from typing import Protocol
 
 import dagster as dg
 
@@ -15,6 +17,17 @@ from dw_platform.orchestration.asset_keys import compaction_key, table_asset_key
 from dw_platform.orchestration.instance import PROCESS_TAG, Notify, RunWatch, process_tag, wait_for_pools
 
 STEPS = ("register", "compact", "aggregate")
+
+
+def pool_tags(pools: Collection[str]) -> dict[str, str]:
+    """The run tags of runs using `pools` (compaction_<table>): deploy/dagster.yaml limits runs per
+    tag, so that a second compaction of a table waits in the queue, not in a run worker."""
+    return {f"dw/{pool}": "true" for pool in sorted(pools)}
+
+
+class RunObserver(Protocol):
+    def start(self) -> None: ...
+    def finish(self) -> None: ...
 
 
 @dataclasses.dataclass(frozen=True)
@@ -66,7 +79,7 @@ def check_range_is_partitioned(
 # Creating a run records each planned asset-check evaluation (one per hour of a checked asset) in one
 # INSERT of 8 bound variables per hour: on SQLite instance storage a range past the library's
 # variable limit (250,000 on Debian's build: 31,250 hours; 32,766 upstream: 4,095) cannot even be
-# created ("too many SQL variables"). Chunked backfills would lift this; until then it is refused.
+# created ("too many SQL variables"). `dw backfill` cuts long ranges into chunks well below it.
 PLANNED_CHECK_VARIABLES_PER_HOUR = 8
 
 
@@ -86,7 +99,7 @@ def check_range_fits(instance: dg.DagsterInstance, first: datetime, last: dateti
     if bound is not None and hours > bound:
         raise ValueError(
             f"{hours:,} hours is more than one run can cover on this Dagster instance's SQLite storage "
-            f"(at most {bound:,} hours, about {bound / 8766:.1f} years); backfill the range in parts"
+            f"(at most {bound:,} hours, about {bound / 8766:.1f} years); backfill it in chunks"
         )
 
 
@@ -100,22 +113,28 @@ def run_backfill(
     *,
     log_level: str = "INFO",
     notify: Notify = lambda message: None,
+    watch: Callable[[str], RunObserver] | None = None,
+    exclude: Collection[str] = (),
 ) -> BackfillOutcome:
     """One run over every selected hourly asset and every hour from `first` to `last` inclusive.
     The run is recorded on `instance`, so it shows in the UI like any backfill. It starts once the
     pools it needs are free (slots of runs whose process died are freed first); `notify` hears what
-    it waits for."""
+    it waits for. `watch(run_id)` makes an observer started beside the run and finished after it;
+    `exclude` leaves out assets (user strings) the steps would select."""
     if last < first:
         raise ValueError(f"--to ({last:%Y-%m-%dT%H}) is before --from ({first:%Y-%m-%dT%H})")
-    keys = hourly_asset_keys(warehouse, only)
+    keys = [k for k in hourly_asset_keys(warehouse, only) if k.to_user_string() not in exclude]
     check_range_is_partitioned(defs, keys, first, last)
     check_range_fits(instance, first, last)
     pools = {pool for key in keys if (pool := defs.resolve_assets_def(key).op.pool)}
     wait_for_pools(instance, pools, notify)
     job = defs.resolve_implicit_global_asset_job_def()
     run_id = str(uuid.uuid4())
-    watch = RunWatch(instance, run_id, pools, notify)  # another run may take a slot before ours
-    watch.start()
+    slots = RunWatch(instance, run_id, pools, notify)  # another run may take a slot before ours
+    slots.start()
+    observer = watch(run_id) if watch else None
+    if observer:
+        observer.start()
     try:
         result = job.execute_in_process(
             instance=instance,
@@ -126,13 +145,16 @@ def run_backfill(
                 "dagster/asset_partition_range_start": partition_key(first),
                 "dagster/asset_partition_range_end": partition_key(last),
                 "dw/command": "backfill",
+                **pool_tags(pools),  # the queue's per-table limits (deploy/dagster.yaml) count this run
                 PROCESS_TAG: process_tag(),  # lets a later dw tell that this run's process died
             },
             raise_on_error=False,
         )
     finally:
-        watch.done.set()
-        watch.join()
+        slots.done.set()
+        slots.join()
+        if observer:
+            observer.finish()
     return BackfillOutcome(
         run_id=result.run_id,
         success=result.success,

@@ -8,7 +8,7 @@ from dw_platform.declaration.warehouse import ServerlessDataWarehouse, TableSpec
 from dw_platform.lake.hours import ONE_HOUR, floor_hour, iter_hours, partition_key
 from dw_platform.operations.batch_tables import batch_cron, inputs_settle_delay, run_batch_hours
 from dw_platform.orchestration.asset_keys import definition_name, table_asset_key
-from dw_platform.orchestration.partitions import closed_hours, range_run_request, run_hours
+from dw_platform.orchestration.partitions import BACKFILL_POLICY, closed_hours, range_run_request, run_hours
 from dw_platform.orchestration.resources import WarehouseResource
 from dw_platform.runtime.settings import Settings
 
@@ -29,7 +29,7 @@ def batch_asset(
     @dg.asset(
         key=table_asset_key(warehouse, spec.name),
         partitions_def=closed_hours(settings.partitions_start),
-        backfill_policy=dg.BackfillPolicy.single_run(),
+        backfill_policy=BACKFILL_POLICY,
         deps=[upstream, *inputs],
         kinds={spec.data_format.lower(), "duckdb"},
         group_name=warehouse.name,

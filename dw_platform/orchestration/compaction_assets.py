@@ -25,7 +25,7 @@ from dw_platform.operations.compaction.compact import (
 from dw_platform.operations.compaction.rewrite import RewriteOptions
 from dw_platform.operations.settling import check_hours_settled, settle_delay
 from dw_platform.orchestration.asset_keys import compaction_key, definition_name
-from dw_platform.orchestration.partitions import closed_hours, run_hours
+from dw_platform.orchestration.partitions import BACKFILL_POLICY, closed_hours, run_hours
 from dw_platform.orchestration.registration_assets import LATE_DATA_WINDOW
 from dw_platform.orchestration.resources import WarehouseResource
 from dw_platform.runtime.settings import Settings
@@ -50,15 +50,19 @@ class CompactionConfig(dg.Config):
         )
 
 
+def compaction_pool(table: str) -> str:
+    return f"compaction_{table}"
+
+
 def compaction_asset(
     warehouse: ServerlessDataWarehouse, spec: TableSpec, settings: Settings, registration: dg.AssetKey
 ) -> dg.AssetsDefinition:
     @dg.asset(
         key=compaction_key(warehouse, spec.name),
         partitions_def=closed_hours(settings.partitions_start),
-        backfill_policy=dg.BackfillPolicy.single_run(),
+        backfill_policy=BACKFILL_POLICY,
         deps=[registration],
-        pool=f"compaction_{spec.name}",  # one compaction of a table at a time (the switch is conditional too)
+        pool=compaction_pool(spec.name),  # one compaction of a table at a time (the switch is conditional)
         kinds={"parquet", "pyarrow"},
         group_name=warehouse.name,
         description=(
@@ -111,6 +115,7 @@ def compaction_schedule(
         definition_name(warehouse, "compaction_hourly"),
         selection=dg.AssetSelection.assets(*targets) | dg.AssetSelection.assets(*targets).downstream(depth=1),
         partitions_def=partitions_def,
+        tags={f"dw/{compaction_pool(key.path[-1].removesuffix('_compacted'))}": "true" for key in targets},
     )
     lag = timedelta(hours=settings.compaction_lag_hours)
 
@@ -161,6 +166,7 @@ def late_objects_sensor(
                         run_key=f"late:{table}:{hour}:{digest}",
                         partition_key=partition_key(hour_of_inserted_at(hour)),
                         asset_selection=[key, *downstream_of.get(table, [])],
+                        tags={f"dw/{compaction_pool(table)}": "true"},  # the queue's per-table limit
                     )
                 )
             for hour, reason in problems.items():  # reported, and the other hours go on

@@ -227,3 +227,11 @@ class RunWatch(threading.Thread):
             self.instance.report_run_canceled(run, message="interrupted while waiting for a pool slot")
         self.notify(f"interrupted while waiting for a pool slot: run {self.run_id} canceled, nothing changed")
         os._exit(130)  # the main thread sits in Dagster's wait, which ignores interrupts
+
+
+def reuse_connections(instance: dg.DagsterInstance) -> None:
+    """Let the runs this process executes reuse the storage's database connections. dagster-postgres
+    opens a connection per query by default (a pool that holds none), which costs a connection set-up
+    and password check per stored event: measured, a one-hour backfill took 2.5x as long. Dagster's
+    own long-lived processes (the webserver) pool the same way. A no-op on SQLite storage."""
+    instance.optimize_for_webserver(statement_timeout=0, pool_recycle=3600, max_overflow=10)

@@ -5,7 +5,13 @@ from datetime import datetime
 
 import dagster as dg
 
-from dw_platform.lake.hours import ONE_HOUR, inserted_at, iter_hours, partition_key
+from dw_platform.lake.hours import BACKFILL_CHUNK_HOURS, ONE_HOUR, inserted_at, iter_hours, partition_key
+
+# Hours per run of a long backfill, from `dw backfill` or the UI's backfills through the daemon (each
+# hourly asset's backfill policy): a month. A failure repeats at most a month; a run's metadata
+# stays readable; SQLite instance storage stays far below its per-run limit (4,095 hours upstream).
+CHUNK_HOURS = BACKFILL_CHUNK_HOURS
+BACKFILL_POLICY = dg.BackfillPolicy.multi_run(max_partitions_per_run=CHUNK_HOURS)
 
 
 def open_hours(start: datetime) -> dg.HourlyPartitionsDefinition:

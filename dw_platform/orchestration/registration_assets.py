@@ -12,7 +12,7 @@ from dw_platform.lake.layout import hour_folder
 from dw_platform.operations.error_rates import ERROR, OK, ErrorRateVerdict, judge_error_rates
 from dw_platform.operations.registration import register_hours
 from dw_platform.orchestration.asset_keys import definition_name, table_asset_key
-from dw_platform.orchestration.partitions import open_hours, range_run_request, run_hours
+from dw_platform.orchestration.partitions import BACKFILL_POLICY, open_hours, range_run_request, run_hours
 from dw_platform.orchestration.resources import WarehouseResource
 from dw_platform.runtime.settings import Settings
 
@@ -40,7 +40,7 @@ def registration_asset(
             )
         ],
         partitions_def=open_hours(settings.partitions_start),
-        backfill_policy=dg.BackfillPolicy.single_run(),
+        backfill_policy=BACKFILL_POLICY,
         deps=[upstream],
         kinds={"parquet", "firehose"},
         group_name=warehouse.name,

@@ -1,0 +1,146 @@
+"""deploy/: the production instance configuration, as documented, against a PostgreSQL server; the
+ECS and Kubernetes variants agree with it."""
+
+from pathlib import Path
+
+import dagster as dg
+import pytest
+import yaml
+from dagster._config import process_config
+from dagster_aws.ecs import EcsRunLauncher
+from dagster_postgres import PostgresEventLogStorage, PostgresRunStorage, PostgresScheduleStorage
+
+from tests.postgres_server import DEPLOY_YAML, PASSWORD, USER, PostgresServer, deploy_instance
+
+DEPLOY = DEPLOY_YAML.parent
+STREAMING = ("impressions", "clicks")
+
+
+def load(path: Path) -> dict:
+    return yaml.safe_load(path.read_text())
+
+
+def test_the_documented_instance_runs_on_postgres(tmp_path: Path, postgres_url: str) -> None:
+    instance = deploy_instance(tmp_path, postgres_url)
+    try:
+        assert isinstance(instance.run_storage, PostgresRunStorage)
+        assert isinstance(instance.event_log_storage, PostgresEventLogStorage)
+        assert isinstance(instance.schedule_storage, PostgresScheduleStorage)
+        assert type(instance.run_coordinator).__name__ == "QueuedRunCoordinator"
+        assert instance.run_monitoring_enabled and instance.run_retries_enabled
+        assert instance.run_retries_max_retries == 1 and not instance.run_retries_retry_on_asset_or_op_failure
+        queue = instance.get_concurrency_config().run_queue_config
+        assert queue.tag_concurrency_limits == [{"key": f"dw/compaction_{t}", "limit": 1} for t in STREAMING]
+        run = instance.create_run_for_job(
+            dg.GraphDefinition("g").to_job(), tags={"dw/compaction_clicks": "1"}
+        )
+        assert [r.run_id for r in instance.get_runs()] == [run.run_id]
+    finally:
+        instance.dispose()
+    assert "PASSWORD" not in DEPLOY_YAML.read_text().replace("USER:PASSWORD@", "")  # only the placeholder
+
+
+def test_tag_limits_name_every_compaction_pool(settings) -> None:
+    from dw_platform.defs.analytics_dw.warehouse import analytics_dw
+    from dw_platform.orchestration.build import build_definitions
+
+    defs = build_definitions(analytics_dw, settings)
+    pools = {
+        pool
+        for key in defs.resolve_asset_graph().get_all_asset_keys()
+        if (pool := defs.resolve_assets_def(key).op.pool)
+    }
+    limits = load(DEPLOY_YAML)["concurrency"]["runs"]["tag_concurrency_limits"]
+    assert {limit["key"].removeprefix("dw/") for limit in limits} == pools
+
+
+def test_bare_postgresql_scheme_is_the_trap_the_docs_warn_of(
+    tmp_path: Path, postgres: PostgresServer
+) -> None:
+    """SQLAlchemy 2.1 reads postgresql:// as psycopg 3, which is not installed (dagster-postgres needs
+    psycopg2): the reason the documented URL names the driver."""
+    with pytest.raises(ModuleNotFoundError, match="psycopg"):
+        deploy_instance(tmp_path, postgres.url().replace("+psycopg2", "")).get_runs(limit=1)
+
+
+def test_the_helm_charts_form_with_the_scheme_set_also_runs(
+    tmp_path: Path, postgres: PostgresServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The chart renders postgres_db with the password from DAGSTER_PG_PASSWORD and
+    postgresql.postgresqlScheme: the values file sets it; the same fields against the server."""
+    values = load(DEPLOY / "kubernetes" / "values.yaml")["postgresql"]
+    monkeypatch.setenv("DAGSTER_PG_PASSWORD", PASSWORD)
+    config = {
+        "postgres_db": {
+            "username": USER,
+            "password": {"env": "DAGSTER_PG_PASSWORD"},
+            "hostname": "127.0.0.1",
+            "db_name": "postgres",
+            "port": postgres.port,
+            "scheme": values["postgresqlScheme"],
+        }
+    }
+    (tmp_path / "dagster.yaml").write_text(yaml.safe_dump({"storage": {"postgres": config}}))
+    instance = dg.DagsterInstance.from_config(str(tmp_path))
+    try:
+        assert instance.get_runs(limit=1) is not None
+    finally:
+        instance.dispose()
+
+
+def env_names(config: object) -> set[str]:
+    if isinstance(config, dict):
+        if set(config) == {"env"}:
+            return {config["env"]}
+        return set().union(*(env_names(v) for v in config.values()))
+    if isinstance(config, list):
+        return set().union(*(env_names(v) for v in config))
+    return set()
+
+
+def test_ecs_variant_is_the_base_plus_a_valid_ecs_run_launcher(monkeypatch: pytest.MonkeyPatch) -> None:
+    text = (DEPLOY / "ecs" / "dagster.yaml").read_text()
+    ecs = yaml.safe_load(text)
+    launcher = ecs.pop("run_launcher")
+    assert ecs == load(DEPLOY_YAML)
+    assert (launcher["module"], launcher["class"]) == ("dagster_aws.ecs", "EcsRunLauncher")
+    for name in env_names(launcher["config"]):
+        assert f"#   {name} " in text  # each variable the launcher reads is documented
+        monkeypatch.setenv(name, f"arn:aws:iam::123456789012:role/{name}")
+    result = process_config(EcsRunLauncher.config_type(), launcher["config"])
+    assert result.success, [e.message for e in result.errors]
+    passed = {v.split("=")[0] for v in launcher["config"]["env_vars"]}
+    assert {"DAGSTER_PG_URL", "DW_PROFILE", "DW_DATA_BUCKET", "AWS_REGION"} <= passed
+
+
+def test_helm_values_mirror_the_instance_configuration() -> None:
+    base = load(DEPLOY_YAML)
+    values = load(DEPLOY / "kubernetes" / "values.yaml")
+    assert values["runLauncher"]["type"] == "K8sRunLauncher"
+    assert values["postgresql"]["postgresqlScheme"] == "postgresql+psycopg2"
+    daemon = values["dagsterDaemon"]
+    assert daemon["runCoordinator"] == {"enabled": True, "type": "QueuedRunCoordinator"}
+    concurrency = values["concurrency"]
+    assert concurrency["pools"]["defaultLimit"] == base["concurrency"]["pools"]["default_limit"]
+    runs = base["concurrency"]["runs"]
+    assert concurrency["runs"]["maxConcurrentRuns"] == runs["max_concurrent_runs"]
+    assert concurrency["runs"]["tagConcurrencyLimits"] == runs["tag_concurrency_limits"]
+    monitoring = base["run_monitoring"]
+    assert daemon["runMonitoring"] == {
+        "enabled": True,
+        "startTimeoutSeconds": monitoring["start_timeout_seconds"],
+        "pollIntervalSeconds": monitoring["poll_interval_seconds"],
+        "maxResumeRunAttempts": monitoring["max_resume_run_attempts"],
+    }
+    retries = base["run_retries"]
+    assert daemon["runRetries"] == {
+        "enabled": True,
+        "maxRetries": retries["max_retries"],
+        "retryOnAssetOrOpFailure": retries["retry_on_asset_or_op_failure"],
+    }
+    retention = {k.replace("auto_materialize", "autoMaterialize"): v for k, v in base["retention"].items()}
+    assert {k: v for k, v in values["retention"].items() if k != "enabled"} == {
+        kind: {"purgeAfterDays": setting["purge_after_days"]} for kind, setting in retention.items()
+    }
+    [deployment] = values["dagster-user-deployments"]["deployments"]
+    assert deployment["dagsterApiGrpcArgs"] == ["--module-name", "dw_platform.definitions"]
