@@ -15,6 +15,7 @@ from dw_platform.cli import commands
 from dw_platform.cli.catalog import add_catalog
 from dw_platform.cli.provision import add_provision
 from dw_platform.errors import DwError
+from dw_platform.cli.replay import add_replay
 from dw_platform.runtime.settings import PLANNED_EVENTS_ENV
 from dw_platform.runtime.state_files import StateError
 
@@ -136,6 +137,7 @@ def build_parser() -> argparse.ArgumentParser:
         _add_demo,
         add_catalog,
         add_provision,
+        add_replay,
     )
     for add in adders:
         add(subparsers)

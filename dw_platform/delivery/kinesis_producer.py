@@ -89,10 +89,21 @@ class KinesisProducer:
     sleep: Callable[[float], None] = time.sleep
     rng: random.Random = dataclasses.field(default_factory=random.Random)
 
-    def put_events(self, events: Sequence[bytes], *, events_per_record: int = 1) -> PutSummary:
+    def put_events(
+        self,
+        events: Sequence[bytes],
+        *,
+        events_per_record: int = 1,
+        partition_keys: Sequence[str] | None = None,
+    ) -> PutSummary:
+        """`partition_keys` (one per event, unpacked only): keys a reader of the stream can find the
+        records by again (dw replay's record ids); random ones by default."""
         records = pack_events(events, events_per_record) if events_per_record > 1 else list(events)
+        if partition_keys is not None and len(partition_keys) != len(records):
+            raise ValueError("partition_keys needs one key per record (and no packing)")
+        keys = partition_keys or [uuid.uuid4().hex for _ in records]
         summary = PutSummary(events=len(events), records=len(records))
-        entries = [{"Data": record, "PartitionKey": uuid.uuid4().hex} for record in records]
+        entries = [{"Data": record, "PartitionKey": key} for record, key in zip(records, keys, strict=True)]
         for batch in _batches(entries):
             self._put_batch(batch, summary)
         return summary
