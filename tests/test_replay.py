@@ -9,6 +9,7 @@ import re
 import shutil
 from pathlib import Path
 
+import dagster as dg
 import pytest
 
 from dw_platform.catalog import table_definition
@@ -20,6 +21,8 @@ from dw_platform.operations.batch_tables import run_batch_hours
 from dw_platform.operations.registration import register_hours
 from dw_platform.operations.replay.run import STEPS, replay
 from dw_platform.operations.status import reconcile_hours
+from dw_platform.orchestration.build import build_definitions
+from dw_platform.orchestration.replay_job import ReplayConfig
 from dw_platform.provisioning.schema_change import UnsafeSchemaChange, schema_change
 from dw_platform.runtime.backends import Runtime
 from dw_platform.runtime.settings import Settings
@@ -198,8 +201,23 @@ def test_dw_replay_command(
     assert main(["replay", "impressions", *span, "--error-code", "DataFormatConversion.MalformedData"]) == 0
     out = capsys.readouterr().out
     assert "delivered 0" in out and "still failing 4" in out
+    defs = build_definitions(AFTER, settings)
+    (settings.home / "dagster").mkdir()
+    with dg.instance_for_test(temp_dir=str(settings.home / "dagster")) as instance:
+        config = ReplayConfig(
+            table="impressions",
+            first_hour="2026-03-01T10",
+            last_hour="2026-03-01T11",
+            arrival=REPLAY_ARRIVAL.isoformat(),
+        )
+        result = defs.get_job_def("replay_isolated_records").execute_in_process(
+            run_config=dg.RunConfig(ops={"replay_isolated": config}),
+            instance=instance,
+            resources={"warehouse_resource": defs.resources["warehouse_resource"]},
+        )
+    assert result.success and result.output_for_node("replay_isolated")["landed_hour"] == LANDED
     assert main(["replay", "impressions", *span, "--arrival", REPLAY_ARRIVAL.isoformat()]) == 0
-    assert f"landed in arrival hour {LANDED}" in capsys.readouterr().out
+    assert "delivered 0 (0 rows)" in capsys.readouterr().out, "replayed once, by the job"
     assert main(["status", "--json"]) == 0
     status = {s["table"]: s for s in json.loads(capsys.readouterr().out)}
     assert status["impressions"]["replayed_records"] == 20 and status["impressions"]["error_records"] == 30
