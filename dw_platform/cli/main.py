@@ -14,8 +14,8 @@ from dw_platform.aws.errors import describe_aws_error
 from dw_platform.cli import commands
 from dw_platform.cli.catalog import add_catalog
 from dw_platform.cli.provision import add_provision
-from dw_platform.errors import DwError
 from dw_platform.cli.replay import add_replay
+from dw_platform.errors import DwError
 from dw_platform.runtime.settings import PLANNED_EVENTS_ENV
 from dw_platform.runtime.state_files import StateError
 

@@ -15,6 +15,7 @@ import dataclasses
 from collections.abc import Sequence
 
 from dw_platform.catalog.model import TableDefinition
+from dw_platform.errors import UserInputError
 
 # What each type may become (Athena's "compatible data types" for Parquet; transitive).
 WIDENINGS: dict[str, frozenset[str]] = {
@@ -27,7 +28,7 @@ WIDENINGS: dict[str, frozenset[str]] = {
 ADD, WIDEN = "add", "widen"
 
 
-class UnsafeSchemaChange(ValueError):
+class UnsafeSchemaChange(UserInputError):
     """A declaration change the lake's existing objects cannot follow; the message says why and what
     to do instead."""
 

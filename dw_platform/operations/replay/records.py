@@ -11,10 +11,11 @@ import json
 from collections.abc import Iterator, Sequence
 
 from dw_platform.declaration.warehouse import error_prefix
+from dw_platform.errors import DwError
 from dw_platform.lake.store import Lake
 
 
-class DamagedErrorObject(ValueError):
+class DamagedErrorObject(DwError):
     """An error object whose line is not one of Firehose's error records."""
 
 

@@ -22,6 +22,7 @@ from dw_platform.declaration.warehouse import TableKind
 from dw_platform.delivery.conversion import RecordConverter, RecordRejected
 from dw_platform.delivery.firehose import ledger_prefix as delivery_ledger_prefix
 from dw_platform.delivery.kinesis_producer import KinesisProducer
+from dw_platform.errors import DwError
 from dw_platform.lake.hours import hours_between, inserted_at, parse_instant
 from dw_platform.operations.replay.annotate import annotate_objects
 from dw_platform.operations.replay.kinesis_lookup import keys_in_stream
@@ -47,7 +48,7 @@ KINESIS_RETENTION = timedelta(hours=24)
 Fault = Callable[[str], None]
 
 
-class ReplayError(RuntimeError):
+class ReplayError(DwError):
     """A replay that cannot go on; the message says what to do."""
 
 
