@@ -36,7 +36,7 @@ def _text(report: ReplayReport) -> list[str]:
 
 def run(args: argparse.Namespace) -> int:
     runtime = Runtime.from_settings(declared.analytics_dw, Settings.from_env())
-    if args.arrival and runtime.on_aws:
+    if args.arrival and not runtime.events.controls_arrival:
         raise ValueError("--arrival is for the local profile: on AWS, Kinesis stamps the arrival")
     report = replay(
         runtime,

@@ -18,14 +18,14 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
+from dw_platform.lake.layout import replay_ledger_prefix
 from dw_platform.lake.store import Lake
 
-LEDGER_ROOT = "_replay"
 INTENT, COMMIT, DONE = "intent.json", "commit.json", "done.json"
 
 
 def ledger_prefix(table: str) -> str:
-    return f"{LEDGER_ROOT}/{table}/"
+    return replay_ledger_prefix(table)
 
 
 @dataclasses.dataclass(frozen=True)

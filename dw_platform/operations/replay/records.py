@@ -10,8 +10,8 @@ import hashlib
 import json
 from collections.abc import Iterator, Sequence
 
-from dw_platform.declaration.warehouse import error_prefix
 from dw_platform.errors import DwError
+from dw_platform.lake.layout import error_prefix
 from dw_platform.lake.store import Lake
 
 

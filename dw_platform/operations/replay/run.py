@@ -102,10 +102,16 @@ class ReplayReport:
         return data
 
 
+def _through_kinesis(runtime: Runtime) -> bool:
+    """Whether events go into Kinesis, where Firehose converts them and Kinesis stamps the arrival
+    (AWS), rather than through a delivery stream this process runs (local)."""
+    return not runtime.events.controls_arrival
+
+
 def _check_schema_is_current(runtime: Runtime, table: str) -> None:
     """Firehose converts with the Glue table: replaying before the table has the declared columns
     would only isolate the records again. Locally the catalog follows the declaration here."""
-    if not runtime.on_aws:
+    if not _through_kinesis(runtime):
         sync_catalog(runtime)
         return
     current = runtime.catalog.get_table(runtime.database, table)
@@ -261,7 +267,7 @@ class Replayer:
         return tuple(sorted(hours))
 
     def _finish(self, intent: Intent) -> Commit:
-        if self.runtime.on_aws:
+        if _through_kinesis(self.runtime):
             rows, objects = self._deliver_to_kinesis(intent), []
         else:
             rows, objects = self._deliver_locally(intent)
@@ -339,14 +345,15 @@ class Replayer:
         rows = 0
         if plan.convertible or changed:
             replay_id = f"{moment:%Y%m%dT%H%M%S%f}-{uuid.uuid4().hex[:8]}"
-            when = moment if self.runtime.on_aws else (arrival or moment).astimezone(UTC)  # Kinesis stamps it
+            kinesis = _through_kinesis(self.runtime)
+            when = moment if kinesis else (arrival or moment).astimezone(UTC)  # Kinesis stamps it
             intent = Intent(
                 replay_id,
                 self.table,
                 moment.isoformat(),
                 when.isoformat(),
                 str(uuid.uuid4()),
-                self.runtime.stream_name(self.table) if self.runtime.on_aws else "delivery stream",
+                self.runtime.stream_name(self.table) if kinesis else "delivery stream",
                 tuple(_planned(r) for r, _ in plan.convertible),
                 tuple(_planned(r, rejected) for r, rejected in changed),
             )
