@@ -14,9 +14,16 @@ class CatalogSync:
 
 
 def sync_catalog(runtime: Runtime) -> CatalogSync:
-    """Create or update the database and every declared table (idempotent)."""
+    """Create or update the database and every declared table (idempotent). A table whose declared
+    columns changed follows the declaration if the change is safe (see provisioning.schema_change);
+    an unsafe one is refused before any table is written (UnsafeSchemaChange)."""
+    from dw_platform.provisioning.schema_change import check_schema_change
+
     warehouse = runtime.warehouse
     created = runtime.catalog.ensure_database(runtime.database)
+    existing = {t.name: t for t in runtime.catalog.list_tables(runtime.database)}
+    for spec in warehouse.tables:
+        check_schema_change(existing.get(spec.name), table_definition(spec))
     changed = tuple(
         spec.name
         for spec in warehouse.tables

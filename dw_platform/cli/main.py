@@ -17,6 +17,7 @@ from dw_platform.cli import commands
 from dw_platform.cli.backfill import add_backfill
 from dw_platform.cli.catalog import add_catalog
 from dw_platform.cli.provision import add_provision
+from dw_platform.cli.replay import add_replay
 from dw_platform.errors import DwError, PreconditionError, UserInputError
 from dw_platform.runtime.settings import PLANNED_EVENTS_ENV
 from dw_platform.runtime.state_files import StateError
@@ -128,6 +129,7 @@ def build_parser() -> argparse.ArgumentParser:
         _add_demo,
         add_catalog,
         add_provision,
+        add_replay,
     )
     for add in adders:
         add(subparsers)

@@ -44,6 +44,14 @@ ERROR_RECORD_COLUMNS = (
     ("arrivaltimestamp", "bigint", "arrivalTimestamp"),  # epoch milliseconds
     ("attemptsmade", "int", "attemptsMade"),
     ("rawdata", "string", "rawData"),  # base64 of the record as sent: try(from_utf8(from_base64(rawdata)))
+    # Written by `dw replay` beside Firehose's fields (NULL for a record never replayed): `delivered`
+    # (converted with the current schema and delivered into arrival hour `replayedinto`) or
+    # `still_failing` (with the reason it fails now).
+    ("replaystatus", "string", "dwReplayStatus"),
+    ("replayedinto", "string", "dwReplayedInto"),
+    ("replayerrorcode", "string", "dwReplayErrorCode"),
+    ("replayerrormessage", "string", "dwReplayErrorMessage"),
+    ("replayid", "string", "dwReplayId"),
 )
 
 

@@ -36,8 +36,8 @@ def ledger_prefix(table: str, hour: str) -> str:
     return f"_delivery/{table}/{hour}/"
 
 
-def _object_name(stream: str, oldest: datetime) -> str:
-    return f"{stream}-{STREAM_VERSION}-{oldest.strftime('%Y-%m-%d-%H-%M-%S')}-{uuid.uuid4()}"
+def _object_name(stream: str, oldest: datetime, token: uuid.UUID | None = None) -> str:
+    return f"{stream}-{STREAM_VERSION}-{oldest.strftime('%Y-%m-%d-%H-%M-%S')}-{token or uuid.uuid4()}"
 
 
 def _utc(moment: datetime) -> datetime:
@@ -104,6 +104,12 @@ class LocalDeliveryStream:
         self._arrival_runs: list[tuple[datetime, int]] = []
         self._buffer_bytes = 0
         self._first_sequence = 1
+        # A re-delivery (dw replay) names its objects after this token, so delivering the same records
+        # again rewrites the same objects instead of adding copies; `ledger_note` goes into each of
+        # their ledger entries.
+        self.object_token: uuid.UUID | None = None
+        self.ledger_note: dict[str, object] = {}
+        self._flushes = 0
 
     def __enter__(self) -> "LocalDeliveryStream":
         return self
@@ -178,7 +184,9 @@ class LocalDeliveryStream:
             for i, reason in rejected
             for arrival in [runs[bisect.bisect_right(run_ends, i)][0]]
         ]
-        name = _object_name(self.stream_name, oldest)
+        token = uuid.uuid5(self.object_token, str(self._flushes)) if self.object_token else None
+        self._flushes += 1
+        name = _object_name(self.stream_name, oldest, token)
         if rows.num_rows:
             key = f"{hour_folder(self.table.name, hour)}{name}.parquet"
             size = self.lake.write_parquet(key, rows)
@@ -191,7 +199,7 @@ class LocalDeliveryStream:
             self.summary.error_objects.append(key)
             self.summary.bytes_written += len(payload)
         # The ledger entry comes last: one that exists vouches for the objects above.
-        entry = {"records": len(batch), "errors": len(failures), "rows": rows.num_rows}
+        entry = {"records": len(batch), "errors": len(failures), "rows": rows.num_rows, **self.ledger_note}
         self.lake.put_bytes(f"{ledger_prefix(self.table.name, hour)}{name}.json", json.dumps(entry).encode())
         self.summary.delivered += len(batch) - len(failures)
         self.summary.errors += len(failures)

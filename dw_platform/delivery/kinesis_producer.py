@@ -93,11 +93,17 @@ class KinesisProducer:
         *,
         events_per_record: int = 1,
         on_progress: Callable[[int], None] | None = None,
+        partition_keys: Sequence[str] | None = None,
     ) -> PutSummary:
-        """Put every event; `on_progress(n)` after each accepted batch, n its share of the events."""
+        """Put every event; `on_progress(n)` after each accepted batch, n its share of the events.
+        `partition_keys` (one per event, unpacked only): keys a reader of the stream can find the
+        records by again (dw replay's record ids); random ones by default."""
         records = pack_events(events, events_per_record) if events_per_record > 1 else list(events)
+        if partition_keys is not None and len(partition_keys) != len(records):
+            raise ValueError("partition_keys needs one key per record (and no packing)")
+        keys = partition_keys or [uuid.uuid4().hex for _ in records]
         summary = PutSummary(events=len(events), records=len(records))
-        entries = [{"Data": record, "PartitionKey": uuid.uuid4().hex} for record in records]
+        entries = [{"Data": record, "PartitionKey": key} for record, key in zip(records, keys, strict=True)]
         put = reported = 0  # records put, events reported (packed records: in proportion)
         for batch in _batches(entries):
             self._put_batch(batch, summary)

@@ -4,6 +4,7 @@
     errors/<table>/format-conversion-failed/YYYY/MM/DD/HH/  records that failed conversion
     compacted/<table>/YYYY/MM/DD/HH/v00001-<token>/      compacted versions of an hour
     _firehose/<stream>/checkpoints.json                  the emulator's Firehose checkpoints
+    _replay/<table>/<replay id>/                         dw replay's ledger (intent, commit, done)
 
 Compacted versions sit outside the table's raw prefix so that a raw hour folder (Firehose's) and a
 compacted version never overlap; the catalog says which one an hour is read from.
@@ -18,6 +19,7 @@ ERRORS_ROOT = "errors"
 COMPACTED_ROOT = "compacted"
 MANIFEST_NAME = "_manifest.json"
 FIREHOSE_CHECKPOINTS = "_firehose/{stream}/checkpoints.json"
+REPLAY_LEDGER_ROOT = "_replay"
 # Firehose's own expression for the arrival hour, spelled as the hour folders are.
 FIREHOSE_HOUR_EXPRESSION = "!{timestamp:yyyy/MM/dd/HH}/"
 _VERSION = re.compile(r"/v(\d{5})-[0-9a-f]{12}/$")
@@ -53,6 +55,11 @@ def firehose_prefixes(table: str) -> dict[str, str]:
 def delivery_write_prefixes(table: str) -> list[str]:
     """What a table's delivery stream may write: its raw folders and its error folders."""
     return [table_prefix(table), f"{ERRORS_ROOT}/{table}/"]
+
+
+def replay_ledger_prefix(table: str) -> str:
+    """Where `dw replay` records a table's replays (hidden from readers)."""
+    return f"{REPLAY_LEDGER_ROOT}/{table}/"
 
 
 def hour_root(table: str, hour: str) -> str:

@@ -7,6 +7,7 @@ from dw_platform.declaration.warehouse import TableKind
 from dw_platform.lake.layout import error_prefix
 from dw_platform.lake.stats import json_lines, parquet_rows
 from dw_platform.operations.registration import queried_hour_stats
+from dw_platform.operations.replay.run import replayed_per_hour
 from dw_platform.runtime.backends import Runtime
 
 
@@ -19,6 +20,7 @@ class TableStatus:
     bytes: int
     rows: int
     error_records: int | None
+    replayed_records: int | None = None  # isolated records `dw replay` delivered since
 
 
 @dataclasses.dataclass(frozen=True)
@@ -32,12 +34,16 @@ class HourReconciliation:
     error_records: int
     error_rate: float
     reconciled: bool | None
+    # Of the hour's error records: delivered by `dw replay` (into a later arrival hour), and the rest.
+    replayed: int = 0
+    still_isolated: int = 0
 
 
 def reconcile_hours(runtime: Runtime, hours: Sequence[str]) -> list[HourReconciliation]:
     """delivered + errors = sent, per hour, reading each hour from its registered location."""
     found = []
     for spec in runtime.warehouse.tables_of(TableKind.STREAMING):
+        replayed = replayed_per_hour(runtime, spec.name)
         for stats in queried_hour_stats(runtime, spec.name, hours):
             found.append(
                 HourReconciliation(
@@ -48,6 +54,8 @@ def reconcile_hours(runtime: Runtime, hours: Sequence[str]) -> list[HourReconcil
                     stats.error_records,
                     stats.error_rate,
                     stats.reconciled,
+                    replayed.get(stats.inserted_at, 0),
+                    stats.error_records - replayed.get(stats.inserted_at, 0),
                 )
             )
     return found
@@ -66,9 +74,10 @@ def warehouse_status(runtime: Runtime) -> list[TableStatus]:
         else:
             objects = [o for p in partitions for o in lake.list_objects(p.location)]
         rows = parquet_rows(lake, objects) if spec.data_format == "PARQUET" else json_lines(lake, objects)
-        errors = None
+        errors = replayed = None
         if spec.kind is TableKind.STREAMING:
             errors = json_lines(lake, lake.list_objects(error_prefix(spec.name)))
+            replayed = sum(replayed_per_hour(runtime, spec.name).values())
         statuses.append(
             TableStatus(
                 spec.name,
@@ -78,6 +87,7 @@ def warehouse_status(runtime: Runtime) -> list[TableStatus]:
                 sum(o.size for o in objects),
                 rows,
                 errors,
+                replayed,
             )
         )
     return statuses

@@ -14,6 +14,7 @@ from dw_platform.orchestration.compaction_assets import (
 from dw_platform.orchestration.generator import GeneratorConfig, event_generator
 from dw_platform.orchestration.partitions import closed_hours
 from dw_platform.orchestration.registration_assets import registration_asset, registration_sensor
+from dw_platform.orchestration.replay_job import replay_job
 from dw_platform.orchestration.resources import ProvisioningResource, WarehouseResource
 from dw_platform.orchestration.static_assets import infrastructure_asset, static_table_asset
 from dw_platform.runtime.settings import Settings
@@ -85,7 +86,7 @@ def build_definitions(warehouse: ServerlessDataWarehouse, settings: Settings) ->
     )
     return dg.Definitions(
         assets=assets,
-        jobs=[generator_job],
+        jobs=[generator_job, replay_job(warehouse)],
         schedules=[*schedules, generator_schedule],
         sensors=[*sensors, automation],
         resources=resources,

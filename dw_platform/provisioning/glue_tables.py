@@ -4,11 +4,12 @@ their database: a table in another stack's database is that stack's."""
 import contextlib
 from typing import Any
 
-from dw_platform.catalog import table_definition
+from dw_platform.catalog import TableDefinition, table_definition
 from dw_platform.catalog.glue import GlueCatalog
 from dw_platform.declaration.warehouse import TableSpec
-from dw_platform.provisioning.managed_resource import AwsClients, Observed, Resource
+from dw_platform.provisioning.managed_resource import AwsClients, Observed, ProvisioningError, Resource
 from dw_platform.provisioning.naming import StackNames
+from dw_platform.provisioning.schema_change import SchemaChange, UnsafeSchemaChange, check_schema_change
 
 
 def _catalog(names: StackNames, clients: AwsClients) -> GlueCatalog:
@@ -81,6 +82,17 @@ class GlueTable(Resource):
         location = raw.get("StorageDescriptor", {}).get("Location", "")
         bucket = location.removeprefix("s3://").split("/", 1)[0] if location.startswith("s3://") else None
         return Observed({"definition": current.to_json(), "bucket": bucket}, owner=owner)
+
+    def schema_change(self, observed: Observed | None) -> SchemaChange | None:
+        """The column changes the declaration asks of the existing table; an unsafe one (a column
+        removed or renamed, a type narrowed, another partition key) is a ProvisioningError."""
+        if observed is None or "definition" not in observed.config:
+            return None
+        current = TableDefinition.from_json(observed.config["definition"])
+        try:
+            return check_schema_change(current, table_definition(self.spec))
+        except UnsafeSchemaChange as error:
+            raise ProvisioningError(f"{error}; nothing was changed") from None
 
     def create(self) -> None:
         self.catalog.upsert_table(self.names.database, table_definition(self.spec))

@@ -151,6 +151,9 @@ def run_worker_policy(names: StackNames) -> Document:
                 "PutEvents",
                 [
                     "kinesis:DescribeStreamSummary",
+                    # dw replay reads the stream back to finish a replay that stopped after putting
+                    "kinesis:GetRecords",
+                    "kinesis:GetShardIterator",
                     "kinesis:ListShards",
                     "kinesis:PutRecord",
                     "kinesis:PutRecords",

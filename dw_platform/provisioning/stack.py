@@ -103,7 +103,9 @@ class Stack:
                 EXTERNAL, resource.kind, resource.name, reason=f"{_foreign(observed.owner)}, left as it is"
             )
         fields = tuple(differing_fields(resource.desired(), observed.config))
-        return Change(UPDATE if fields else UNCHANGED, resource.kind, resource.name, fields)
+        schema = resource.schema_change(observed) if isinstance(resource, GlueTable) else None
+        reason = f"{schema.describe()}; existing partitions follow" if schema and schema.changes else ""
+        return Change(UPDATE if fields else UNCHANGED, resource.kind, resource.name, fields, reason)
 
     def _check_lake_bucket(self, observed: list[tuple[Resource, Observed | None]]) -> None:
         """Refuse a configuration that names another data bucket than the one this stack's tables
@@ -124,6 +126,9 @@ class Stack:
     def _read_all(self, resources: list[Resource]) -> list[tuple[Resource, Observed | None]]:
         observed = [(resource, resource.read()) for resource in resources]
         self._check_lake_bucket(observed)
+        for resource, state in observed:  # an unsafe schema change refuses the whole plan
+            if isinstance(resource, GlueTable) and state is not None and state.owner == self.names.stack:
+                resource.schema_change(state)
         return observed
 
     def _observe(self) -> list[tuple[Resource, Observed | None]]:

@@ -162,7 +162,13 @@ class DuckDBEngine:
         keys_of = dict(definition.json_keys)  # column -> JSON key, as the SerDe's mapping
         duck = {c: tt.CATALOG_TYPES[t].duckdb() for c, t in [*columns, *keys]}
         if definition.data_format == "PARQUET":
-            reader = f"read_parquet({file_list}, filename='{_FILE_COLUMN}', union_by_name=true)"
+            # Objects written before a column was added lack it: unioned by name with a typed empty
+            # row, every declared column exists and reads as NULL where an object lacks it.
+            typed = ", ".join(f"CAST(NULL AS {duck[c]}) AS {quote(c)}" for c, _ in columns)
+            reader = (
+                f"(SELECT * FROM read_parquet({file_list}, filename='{_FILE_COLUMN}', union_by_name=true) "
+                f"UNION ALL BY NAME SELECT {typed}, CAST(NULL AS VARCHAR) AS {_FILE_COLUMN} WHERE false)"
+            )
         else:
             spec = ", ".join(f"{sql_string_literal(keys_of.get(c, c))}: '{duck[c]}'" for c, _ in columns)
             reader = (
