@@ -210,12 +210,12 @@ def test_dw_replay_command(
             last_hour="2026-03-01T11",
             arrival=REPLAY_ARRIVAL.isoformat(),
         )
-        result = defs.get_job_def("replay_isolated_records").execute_in_process(
-            run_config=dg.RunConfig(ops={"replay_isolated": config}),
+        result = defs.get_job_def("analytics_dw_replay_isolated_records").execute_in_process(
+            run_config=dg.RunConfig(ops={"analytics_dw_replay_isolated": config}),
             instance=instance,
             resources={"warehouse_resource": defs.resources["warehouse_resource"]},
         )
-    assert result.success and result.output_for_node("replay_isolated")["landed_hour"] == LANDED
+    assert result.success and result.output_for_node("analytics_dw_replay_isolated")["landed_hour"] == LANDED
     assert main(["replay", "impressions", *span, "--arrival", REPLAY_ARRIVAL.isoformat()]) == 0
     assert "delivered 0 (0 rows)" in capsys.readouterr().out, "replayed once, by the job"
     assert main(["status", "--json"]) == 0

@@ -1,12 +1,13 @@
-"""`replay_isolated_records`: `dw replay` as a Dagster job, launched from the UI's launchpad with the
-table and the hours as config. The run's metadata says what was delivered, what still fails and
-which hours' numbers were recomputed."""
+"""`<warehouse>_replay_isolated_records`: `dw replay` as a Dagster job, launched from the UI's
+launchpad with the table and the hours as config. The run's metadata says what was delivered,
+what still fails and which hours' numbers were recomputed."""
 
 import dagster as dg
 
 from dw_platform.declaration.warehouse import ServerlessDataWarehouse
 from dw_platform.lake.hours import parse_hour, parse_instant
 from dw_platform.operations.replay.run import replay
+from dw_platform.orchestration.asset_keys import definition_name
 from dw_platform.orchestration.resources import WarehouseResource
 
 
@@ -20,7 +21,10 @@ class ReplayConfig(dg.Config):
 
 
 def replay_job(warehouse: ServerlessDataWarehouse) -> dg.JobDefinition:
-    @dg.op(description="Convert isolated records again with the current schema; deliver those that fit once.")
+    @dg.op(
+        name=definition_name(warehouse, "replay_isolated"),
+        description="Convert isolated records again with the current schema; deliver those that fit once.",
+    )
     def replay_isolated(
         context: dg.OpExecutionContext, config: ReplayConfig, warehouse_resource: WarehouseResource
     ) -> dg.Output[dict]:
@@ -48,7 +52,7 @@ def replay_job(warehouse: ServerlessDataWarehouse) -> dg.JobDefinition:
         return dg.Output(summary, metadata=metadata)
 
     @dg.job(
-        name="replay_isolated_records",
+        name=definition_name(warehouse, "replay_isolated_records"),
         description="dw replay: a streaming table's isolated records of some arrival hours, converted "
         "again with its current schema and delivered once through its delivery path.",
     )
