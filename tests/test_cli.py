@@ -194,13 +194,14 @@ def test_status_and_errors_read_like_a_finished_tool(env: dict[str, str]) -> Non
     rows = {line.split()[0]: line.split() for line in status.splitlines()[1:]}
     # clicks: 1 partition, 1 object, bytes, 3 rows, 0 error records; facts has no partitions (blank).
     assert rows["clicks"][1:3] == ["streaming", "1"] and rows["clicks"][3] == "1"
-    assert rows["clicks"][-2:] == ["3", "0"]
+    assert rows["clicks"][-3:] == ["3", "0", "0"]  # rows, error records, replayed
     assert rows["clicks_errors"][-1] == "0" and len(rows["clicks_errors"]) == 6  # no error records
     assert rows["facts"][1:] == ["static", "0", "0", "0"]  # partitions and error records blank
     hourly = dw(env, "status", "--from", "2026-03-01T10", "--to", "2026-03-01T11").stdout.decode()
     assert "NaN" not in hourly and "None" not in hourly
-    assert re.search(r"clicks\s+2026/03/01/10\s+3\s+3\s+0\s+0\.00%\s+yes", hourly), hourly
-    assert re.search(r"clicks\s+2026/03/01/11\s+0\s+0\s+0\.00%\n", hourly), hourly  # nothing sent
+    assert re.search(r"clicks\s+2026/03/01/10\s+3\s+3\s+0\s+0\.00%\s+yes\s+0\s+0\n", hourly), hourly
+    # nothing sent: sent and reconciled blank
+    assert re.search(r"clicks\s+2026/03/01/11\s+0\s+0\s+0\.00%\s+0\s+0\n", hourly), hourly
 
     where = "WHERE inserted_at = '2026/03/01/10'"
     unknown_table = error_line(dw(env, "query", f"SELECT * FROM nosuch {where}", check=False), "query")

@@ -215,7 +215,13 @@ def _hours(first: str, last: str) -> list[str]:
 
 
 # Column titles of `dw status` (the JSON keeps the field names).
-STATUS_HEADERS = {"error_records": "error records", "error_rate": "error rate", "inserted_at": "hour"}
+STATUS_HEADERS = {
+    "error_records": "error records",
+    "error_rate": "error rate",
+    "inserted_at": "hour",
+    "replayed_records": "replayed",
+    "still_isolated": "still isolated",
+}
 
 
 def status(args: argparse.Namespace) -> int:

@@ -7,7 +7,6 @@ from dw_platform.declaration.warehouse import TableKind
 from dw_platform.lake.layout import error_prefix
 from dw_platform.lake.stats import json_lines, parquet_rows
 from dw_platform.operations.registration import queried_hour_stats
-from dw_platform.operations.replay.run import replayed_per_hour
 from dw_platform.runtime.backends import Runtime
 
 
@@ -43,7 +42,7 @@ def reconcile_hours(runtime: Runtime, hours: Sequence[str]) -> list[HourReconcil
     """delivered + errors = sent, per hour, reading each hour from its registered location."""
     found = []
     for spec in runtime.warehouse.tables_of(TableKind.STREAMING):
-        replayed = replayed_per_hour(runtime, spec.name)
+        replayed = _replayed_per_hour(runtime, spec.name)
         for stats in queried_hour_stats(runtime, spec.name, hours):
             found.append(
                 HourReconciliation(
@@ -77,7 +76,7 @@ def warehouse_status(runtime: Runtime) -> list[TableStatus]:
         errors = replayed = None
         if spec.kind is TableKind.STREAMING:
             errors = json_lines(lake, lake.list_objects(error_prefix(spec.name)))
-            replayed = sum(replayed_per_hour(runtime, spec.name).values())
+            replayed = sum(_replayed_per_hour(runtime, spec.name).values())
         statuses.append(
             TableStatus(
                 spec.name,
@@ -91,3 +90,10 @@ def warehouse_status(runtime: Runtime) -> list[TableStatus]:
             )
         )
     return statuses
+
+
+def _replayed_per_hour(runtime: Runtime, table: str) -> dict[str, int]:
+    # The replay machinery reaches compaction (and pandas): imported only when status needs it.
+    from dw_platform.operations.replay.run import replayed_per_hour
+
+    return replayed_per_hour(runtime, table)

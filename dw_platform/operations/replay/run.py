@@ -15,6 +15,7 @@ import uuid
 from collections import Counter
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from dw_platform.catalog import table_definition
 from dw_platform.catalog.sync import sync_catalog
@@ -35,9 +36,11 @@ from dw_platform.operations.replay.ledger import (
     ReplayLedger,
     outcomes,
 )
-from dw_platform.operations.replay.numbers import NumbersRefresh, refresh_numbers
 from dw_platform.operations.replay.records import IsolatedRecord, isolated_records
 from dw_platform.runtime.backends import Runtime
+
+if TYPE_CHECKING:  # numbers reach compaction (and pandas): imported when a replay refreshes them
+    from dw_platform.operations.replay.numbers import NumbersRefresh
 
 # Steps after which a fault can be injected (tests; DW_REPLAY_FAULT=<step> kills the process there).
 STEPS = ("intent", "delivered", "committed", "annotated")
@@ -94,7 +97,7 @@ class ReplayReport:
     landed_hour: str | None = None
     rows: int = 0
     resumed: tuple[str, ...] = ()  # stopped replays finished first
-    numbers: NumbersRefresh | None = None
+    numbers: "NumbersRefresh | None" = None
 
     def to_json(self) -> dict[str, object]:
         data = dataclasses.asdict(self)
@@ -284,7 +287,7 @@ class Replayer:
         self.fault("committed")
         return commit
 
-    def _settle(self, done: Sequence[Entry]) -> NumbersRefresh | None:
+    def _settle(self, done: Sequence[Entry]) -> "NumbersRefresh | None":
         """Annotate the error objects of committed replays and let the numbers follow, then mark them
         done. Both are derived from the ledger: repeating them after a crash changes nothing more."""
         if not done:
@@ -297,6 +300,8 @@ class Replayer:
         delivered = [e.commit for e in done if e.commit is not None and e.intent.deliver]
         if delivered:
             has_event_time = "event_time" in self.runtime.warehouse.table(self.table).column_names
+            from dw_platform.operations.replay.numbers import refresh_numbers
+
             numbers = refresh_numbers(
                 self.runtime,
                 self.table,
