@@ -4,7 +4,11 @@ import os
 from pathlib import Path
 
 from dw_platform.declaration.warehouse import Column, ServerlessDataWarehouse
-from dw_platform.defs.analytics_dw.jobs import count_events_per_event_hour, count_events_per_hour
+from dw_platform.defs.analytics_dw.jobs import (
+    click_through,
+    count_events_per_event_hour,
+    count_events_per_hour,
+)
 
 EVENT_COLUMNS = (Column("id"), Column("session_id"), Column("event_time"))
 FACTS_FILE = Path(__file__).parent / "facts.json"
@@ -14,7 +18,7 @@ _DEFAULT_IS_DEV = "true" if os.environ.get("DW_PROFILE", "local") == "local" els
 IS_DEV = os.environ.get("DW_IS_DEV", _DEFAULT_IS_DEV).lower() in ("1", "true", "yes")
 
 analytics_dw = (
-    ServerlessDataWarehouse("analytics_dw", is_dev=IS_DEV)
+    ServerlessDataWarehouse("analytics_dw", is_dev=IS_DEV, owners=("team:analytics",))
     .with_streaming_input_table("impressions", EVENT_COLUMNS)
     .with_streaming_input_table("clicks", EVENT_COLUMNS)
     .with_table("facts", [("thing", "string"), ("color", "string")], data_format="JSON", seed_file=FACTS_FILE)
@@ -25,6 +29,7 @@ analytics_dw = (
         schedule="3 * * * *" if IS_DEV else "17 * * * *",  # after the inputs' flush interval
         inputs=("impressions", "clicks"),
         data_format="JSON",
+        metrics=click_through,
     )
     # Counts by when events happened: an event hour is recomputed while events for it can still
     # arrive (24 hours), then final.
@@ -37,5 +42,6 @@ analytics_dw = (
         data_format="JSON",
         partition_keys=[("event_hour", "string")],
         lateness_hours=24,
+        metrics=click_through,
     )
 )
