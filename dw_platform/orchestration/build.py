@@ -91,6 +91,9 @@ def build_definitions(warehouse: ServerlessDataWarehouse, settings: Settings) ->
         default_status=sensor_status,
     )
     return dg.Definitions(
+        # Local profile: a run's steps in its own process, one after the other (a process per step
+        # costs seconds of CPU each, most of a dev instance's); `dw backfill` runs in-process too.
+        executor=dg.in_process_executor if local else None,
         assets=assets,
         jobs=[generator_job],
         schedules=schedules,

@@ -334,6 +334,7 @@ def seed_first_start(
         return None
     seeded = seed_history(runtime, hours, settings.seed_events_per_hour, settings.generator_malformed_ratio)
     counts: dict[str, dict[str, int]] = {}
-    for hour in seeded:
-        counts.setdefault(hour.table, {})[hour.inserted_at] = hour.objects
+    for hour in seeded:  # as hour_state counts them
+        objects = runtime.lake.list_objects(hour_folder(hour.table, hour.inserted_at))
+        counts.setdefault(hour.table, {})[hour.inserted_at] = len(objects)
     return hours, counts
