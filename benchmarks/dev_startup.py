@@ -96,7 +96,11 @@ def main() -> None:
             elapsed = time.monotonic() - start
         finally:
             os.killpg(process.pid, signal.SIGTERM)
-            process.wait(timeout=60)
+            try:
+                process.wait(timeout=90)
+            except subprocess.TimeoutExpired:  # a loaded machine: do not leave it behind
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
     state = "every hourly asset materialized, every check green" if done() else "not all there"
     filled = ", ".join(f"{name} {m}/{n}" for name, (m, n) in sorted(partitions.items()))
     print(
