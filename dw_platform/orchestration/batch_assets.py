@@ -38,9 +38,8 @@ def batch_asset(
         "bytes": "size of the hour's result object",
     }
     if batch.metrics is not None:
-        numbers["(declared metrics)"] = (
-            f"what `{batch.metrics.__name__}` computes from the hour's rows"
-            + (f": {batch.metrics.__doc__.strip()}" if batch.metrics.__doc__ else "")
+        numbers["(declared metrics)"] = f"what `{batch.metrics.__name__}` computes from the hour's rows" + (
+            f": {batch.metrics.__doc__.strip()}" if batch.metrics.__doc__ else ""
         )
 
     @dg.asset(

@@ -69,9 +69,7 @@ def hours_ahead(run_hours: list[str], now: datetime) -> list[str]:
 def registration_asset(
     warehouse: ServerlessDataWarehouse, spec: TableSpec, settings: Settings, upstream: dg.AssetKey
 ) -> dg.AssetsDefinition:
-    options = spec.streaming
-    if options is None:
-        raise ValueError(f"table {spec.name!r} is not a streaming table")
+    options = spec.streaming_options()
 
     @dg.asset(
         key=table_asset_key(warehouse, spec.name),
