@@ -164,3 +164,23 @@ def test_the_warehouse_assets_carry_schema_owners_tags_and_freshness() -> None:
     }
     assert "impressions" in (specs["analytics_dw/aggregates"].description or "")
     assert "`error_rate`" in (clicks.description or "")
+
+
+def test_one_dagster_yaml_with_tick_retention_upgrades_only_an_unedited_default(tmp_path: Path) -> None:
+    from dagster._core.definitions.run_request import InstigatorType
+    from dagster._core.scheduler.instigation import TickStatus
+
+    from dw_platform.runtime.settings import _EARLIER_DAGSTER_YAMLS, DAGSTER_YAML, ensure_dagster_home
+
+    old, edited = tmp_path / "old", tmp_path / "edited"
+    for home, text in ((old, _EARLIER_DAGSTER_YAMLS[0]), (edited, "telemetry:\n  enabled: false\n")):
+        home.mkdir()
+        (home / "dagster.yaml").write_text(text)
+        ensure_dagster_home(home)
+    assert (old / "dagster.yaml").read_text() == DAGSTER_YAML
+    assert (edited / "dagster.yaml").read_text() == "telemetry:\n  enabled: false\n"
+    makefile = (Path(__file__).parents[1] / "Makefile").read_text()
+    assert "-m dw_platform.runtime.settings $(DAGSTER_HOME)" in makefile  # the same source
+    with dg.DagsterInstance.from_config(str(old)) as instance:
+        sensors = instance.get_tick_retention_settings(InstigatorType.SENSOR)
+    assert (sensors[TickStatus.SKIPPED], sensors[TickStatus.SUCCESS]) == (1, 7)
