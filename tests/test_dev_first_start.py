@@ -26,9 +26,12 @@ def test_partitions_start_on_the_day_the_data_starts_and_are_remembered(tmp_path
     settings = Settings.from_env({"DW_HOME": str(home)})
     assert settings.partitions_start == datetime(2026, 1, 1, tzinfo=UTC)  # nothing remembered yet
     first_start = datetime(2026, 12, 2, 1, 30, tzinfo=UTC)  # seeds 22:00-00:00: starts the day before
-    started = start_dev_instance(analytics_dw, settings, {}, now=first_start)
+    loaded = start_dev_instance(analytics_dw, settings, {}, now=first_start)  # `dw`, not a dev instance
+    assert loaded.partitions_start == datetime(2026, 1, 1, tzinfo=UTC)
+    dev = {"DAGSTER_IS_DEV_CLI": "1"}
+    started = start_dev_instance(analytics_dw, settings, dev, now=first_start)
     assert started.partitions_start == datetime(2026, 12, 1, tzinfo=UTC)
-    later = start_dev_instance(analytics_dw, settings, {}, now=first_start + timedelta(days=3))
+    later = start_dev_instance(analytics_dw, settings, dev, now=first_start + timedelta(days=3))
     assert later.partitions_start == datetime(2026, 12, 1, tzinfo=UTC)
     assert Settings.from_env({"DW_HOME": str(home)}).partitions_start == datetime(2026, 12, 1, tzinfo=UTC)
     explicit = {"DW_HOME": str(home), "DW_PARTITIONS_START": "2026-06-01"}

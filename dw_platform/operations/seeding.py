@@ -18,6 +18,8 @@ from dw_platform.runtime.backends import Runtime
 from dw_platform.runtime.settings import PARTITIONS_START_FILE, Settings
 
 SEED_MARKER = "seeded.json"
+# Set by `dagster dev` and `dg` for the processes they start: the first start of a dev instance.
+DEV_INSTANCE_ENV = "DAGSTER_IS_DEV_CLI"
 FLUSHES_PER_HOUR = 6  # one object every 10 minutes, as a 60 s Firehose buffer of a quiet stream might
 
 
@@ -47,13 +49,16 @@ def start_dev_instance(
     environ: Mapping[str, str] | None = None,
     now: datetime | None = None,
 ) -> Settings:
-    """A local dev instance's partitions start where its data starts: on its first start, the day of
-    the first hour it seeds (or of now), remembered in DW_HOME so that later starts and `dw` agree.
+    """A local dev instance's partitions start where its data starts: on its first start (under
+    `dagster dev` / `dg dev`), the day of the first hour it seeds (or of now), remembered in DW_HOME
+    so that later starts and `dw` agree; before any, the configured start.
     An explicit DW_PARTITIONS_START wins; the AWS profile keeps the configured start."""
     env = os.environ if environ is None else environ
     if settings.profile != "local" or env.get("DW_PARTITIONS_START"):
         return settings
     path = settings.home / PARTITIONS_START_FILE
+    if not path.is_file() and not env.get(DEV_INSTANCE_ENV):
+        return settings  # `dw` or a test loading the definitions: only a dev instance's start counts
     if not path.is_file():
         moment = now or datetime.now(UTC)
         if settings.seed_hours:
