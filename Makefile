@@ -17,9 +17,10 @@ $(VENV)/.installed: pyproject.toml requirements.lock
 
 install: $(VENV)/.installed
 
-$(DAGSTER_HOME)/dagster.yaml:
-	mkdir -p $(DAGSTER_HOME)
-	printf 'telemetry:\n  enabled: false\nconcurrency:\n  pools:\n    default_limit: 1\n' > $@
+# Written from dw_platform/runtime/settings.py (DAGSTER_YAML: telemetry off, pools, tick retention),
+# the one source `dw` and the benchmarks use too; a file someone edited is left as it is.
+$(DAGSTER_HOME)/dagster.yaml: dw_platform/runtime/settings.py | $(VENV)/.installed
+	$(BIN)/python -m dw_platform.runtime.settings $(DAGSTER_HOME)
 
 # The UI on http://$(HOST):$(PORT) (make dev PORT=3001), with the daemon: the event generator,
 # sensors and schedules run.

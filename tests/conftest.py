@@ -15,7 +15,10 @@ pytest_plugins = ["tests.aws_emulator", "tests.postgres_server"]
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     return dataclasses.replace(
-        Settings.from_env({}), home=tmp_path / "dw", partitions_start=datetime(2026, 1, 1, tzinfo=UTC)
+        Settings.from_env({}),
+        home=tmp_path / "dw",
+        partitions_start=datetime(2026, 1, 1, tzinfo=UTC),
+        seed_hours=0,  # a test seeds history only when it asks to
     )
 
 

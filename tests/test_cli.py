@@ -245,6 +245,13 @@ def test_demo_runs_on_a_fresh_warehouse(env: dict[str, str], tmp_path: Path) -> 
     ).stdout.decode()
     assert "backfilled 2 hours" in out
     assert out.count(" 198\n") + out.count(" 198") >= 4  # 200 events, 1 % malformed, per table and hour
+    # its own Dagster home, telemetry off, so no banner; the printed query works as it is typed
+    assert "enabled: false" in (tmp_path / "demo" / "dagster" / "dagster.yaml").read_text()
+    assert "usage statistics" not in out.lower() and "telemetry" not in out.lower()
+    hint = out.strip().splitlines()[-1]
+    assert hint.startswith("Query it: DW_HOME=")
+    program = hint.split()[3]  # `dw` on the PATH, else the virtualenv's, relative to where dw ran
+    assert program == "dw" or os.access(Path.cwd() / program, os.X_OK), hint
 
 
 def test_dagster_definitions_validate(env: dict[str, str]) -> None:

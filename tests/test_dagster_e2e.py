@@ -17,6 +17,8 @@ from dw_platform.operations.batch_tables import run_batch_hours
 from dw_platform.operations.settling import HourNotClosedError
 from dw_platform.orchestration.backfill import run_backfill
 from dw_platform.orchestration.build import build_definitions
+from dw_platform.orchestration.generator import malformed_in_minute
+from dw_platform.orchestration.registration_assets import HourState, due_hours, hours_ahead
 from dw_platform.orchestration.resources import WarehouseResource
 from dw_platform.runtime.backends import Runtime
 from dw_platform.runtime.settings import Settings
@@ -158,39 +160,77 @@ def test_aggregates_schedule_targets_the_last_closed_and_settled_hour(defs: dg.D
 
 
 @BOTH_STORAGES
-def test_registration_sensor_registers_new_objects_as_they_land(
+def test_registration_sensor_registers_hours_ahead_so_objects_are_queryable_as_they_land(
     runtime: Runtime, defs: dg.Definitions, instance: dg.DagsterInstance, settings: Settings
 ) -> None:
     resources = {"warehouse_resource": WarehouseResource(home=str(settings.home))}
-    sensor = defs.get_sensor_def("analytics_dw_clicks_registration_sensor")
-    with dg.build_sensor_context(instance=instance, resources=resources) as context:
-        assert sensor(context).skip_reason is not None  # nothing has landed yet
-
+    sensor = defs.get_sensor_def("analytics_dw_registration_sensor")
     now = datetime.now(UTC)
-    records, _ = sample_events(30, now, seed=5)
-    deliver(runtime, "clicks", records, arrival=now)  # lands in the hour in progress
+    current = floor_hour(now)
     with dg.build_sensor_context(instance=instance, resources=resources) as context:
         result = sensor(context)
         cursor = result.cursor
-    [request] = result.run_requests or []
-    current = partition_key(floor_hour(now))
-    assert request.tags["dagster/asset_partition_range_start"] == current
-    assert request.tags["dagster/asset_partition_range_end"] == current
+    [request] = result.run_requests or []  # one run for every streaming table
+    assert set(request.asset_selection or []) == {dg.AssetKey(["analytics_dw", t]) for t in STREAMING}
+    assert request.tags["dagster/asset_partition_range_end"] == partition_key(current)
+    # the last closed hour's (empty) numbers may come with it
+    assert request.tags["dagster/asset_partition_range_start"] >= partition_key(current - timedelta(hours=1))
 
     job = defs.resolve_implicit_global_asset_job_def()
     assert job.execute_in_process(
         instance=instance, tags=request.tags, asset_selection=request.asset_selection
     ).success
-    hour = inserted_at(now)
+    hour, following = inserted_at(now), inserted_at(now + timedelta(hours=1))
+    for table in STREAMING:  # the hour in progress and the next, before any data
+        partitions = runtime.catalog.get_partitions("analytics_dw", table, [(hour,), (following,)])
+        assert sorted(p.values[0] for p in partitions) == [hour, following]
+
+    records, _ = sample_events(30, now, seed=5)
+    deliver(runtime, "clicks", records, arrival=now)  # lands in the hour in progress: no run needed
     assert runtime.engine.query(
         f"SELECT count(*) AS n FROM clicks WHERE inserted_at = '{hour}'"
     ).table.to_pylist() == [{"n": 30}]
+    deliver(runtime, "clicks", records[:5], arrival=now)
     with dg.build_sensor_context(instance=instance, resources=resources, cursor=cursor) as context:
-        assert sensor(context).skip_reason is not None  # registered, nothing new
+        assert sensor(context).skip_reason is not None  # no run per object
 
-    deliver(runtime, "clicks", records[:5], arrival=now)  # a later object in the same hour
-    with dg.build_sensor_context(instance=instance, resources=resources, cursor=cursor) as context:
-        assert len(sensor(context).run_requests or []) == 1  # refresh its metadata
+
+def test_registration_sensor_refreshes_closed_hours_once_and_again_for_late_objects() -> None:
+    hours = ["2026/03/01/08", "2026/03/01/09", "2026/03/01/10"]
+    current, ahead = "2026/03/01/11", "2026/03/01/12"
+    everything = {*hours, current, ahead}
+    state = HourState({"2026/03/01/08": 3, "2026/03/01/09": 0, "2026/03/01/10": 5}, everything, hours)
+    # closed with data and never asked for: refreshed; an empty hour only when it is the latest
+    assert due_hours(state, {"2026/03/01/08": 3}, current, ahead, close_due=True) == (
+        {"2026/03/01/10": 5},
+        False,
+    )
+    assert due_hours(state, {"2026/03/01/08": 3, "2026/03/01/10": 5}, current, ahead, True) == ({}, False)
+    late = HourState({**state.counts, "2026/03/01/08": 4}, everything, hours)
+    assert due_hours(late, {"2026/03/01/08": 3, "2026/03/01/10": 5}, current, ahead, True) == (
+        {"2026/03/01/08": 4},
+        False,
+    )
+    empty_last = HourState({"2026/03/01/10": 0}, everything, ["2026/03/01/10"])
+    assert due_hours(empty_last, {}, current, ahead, True) == ({"2026/03/01/10": 0}, False)
+    # the next hour is registered with the closing hour's refresh, not before it settles
+    no_ahead = HourState(state.counts, everything - {ahead}, hours)
+    asked = {"2026/03/01/08": 3, "2026/03/01/10": 5}
+    assert due_hours(no_ahead, asked, current, ahead, close_due=False) == ({}, False)
+    assert due_hours(no_ahead, asked, current, ahead, close_due=True) == ({current: -1}, False)
+    # the hour in progress missing (first start, a failed run): at once, retried
+    fresh = HourState(state.counts, set(hours), hours)
+    assert due_hours(fresh, asked, current, ahead, close_due=False) == ({current: -1}, True)
+    unregistered = HourState(state.counts, everything - {"2026/03/01/10"}, hours)
+    assert due_hours(unregistered, asked, current, ahead, False) == ({"2026/03/01/10": 5}, True)
+
+
+def test_hours_ahead_only_from_a_run_that_reaches_the_hour_in_progress() -> None:
+    now = datetime(2026, 3, 1, 11, 30, tzinfo=UTC)
+    assert hours_ahead(["2026/03/01/10", "2026/03/01/11"], now) == ["2026/03/01/12"]
+    assert hours_ahead(["2026/03/01/10"], now) == ["2026/03/01/11", "2026/03/01/12"]  # started at 10:59
+    assert hours_ahead(["2026/03/01/08", "2026/03/01/09"], now) == []  # a backfill of the past
+    assert hours_ahead([], now) == []
 
 
 def test_event_generator_sends_to_every_streaming_table(
@@ -205,6 +245,26 @@ def test_event_generator_sends_to_every_streaming_table(
     for table in STREAMING:
         stats = [hour_stats(runtime.lake, table, hour) for hour in hours]
         assert (sum(s.rows for s in stats), sum(s.error_records for s in stats)) == (36, 4)
+
+
+def test_event_generator_sensor_sends_without_a_run_and_stays_under_the_error_warning(
+    runtime: Runtime, defs: dg.Definitions, instance: dg.DagsterInstance, settings: Settings
+) -> None:
+    resources = {"warehouse_resource": WarehouseResource(home=str(settings.home))}
+    sensor = defs.get_sensor_def("analytics_dw_event_generator_sensor")
+    before = inserted_at(datetime.now(UTC))
+    with dg.build_sensor_context(instance=instance, resources=resources) as context:
+        result = sensor.evaluate_tick(context)
+    assert not result.run_requests and "sent 200" in (result.skip_message or "")
+    hours = {before, inserted_at(datetime.now(UTC))}
+    for table in STREAMING:
+        stats = [hour_stats(runtime.lake, table, hour) for hour in hours]
+        assert sum(s.rows + s.error_records for s in stats) == 100
+    # the default share, kept over time: 3 malformed an hour of 6,000 events, half the 0.1 % warning
+    malformed = [malformed_in_minute(m, 100, settings.generator_malformed_ratio) for m in range(60)]
+    assert sum(malformed) == 3 and set(malformed) == {0, 1}
+    assert sum(malformed) / 6000 < analytics_dw.table("clicks").streaming.error_rate_warn  # type: ignore[union-attr]
+    assert sum(malformed_in_minute(m, 100, 0.1) for m in range(60)) == 600
 
 
 def test_static_and_infrastructure_assets(
@@ -223,7 +283,10 @@ def test_lineage_and_one_line_per_streaming_table(settings: Settings) -> None:
     specs = {s.key: s for s in defs.resolve_all_asset_specs()}
     purchases = specs[dg.AssetKey(["analytics_dw", "purchases"])]
     assert purchases.partitions_def is not None
-    assert defs.get_sensor_def("analytics_dw_purchases_registration_sensor") is not None
+    registration = defs.get_sensor_def("analytics_dw_registration_sensor")
+    assert dg.AssetKey(["analytics_dw", "purchases"]) in registration.asset_selection.resolve(  # type: ignore[union-attr]
+        defs.resolve_asset_graph()
+    )
     aggregate_deps = {d.asset_key for d in specs[dg.AssetKey(["analytics_dw", "aggregates"])].deps}
     assert {
         dg.AssetKey(["analytics_dw", "impressions"]),
@@ -232,18 +295,12 @@ def test_lineage_and_one_line_per_streaming_table(settings: Settings) -> None:
 
 
 def test_local_profile_turns_automation_on_by_default(defs: dg.Definitions) -> None:
-    assert (
-        defs.get_schedule_def("analytics_dw_event_generator_schedule").default_status
-        == dg.DefaultScheduleStatus.RUNNING
-    )
-    assert (
-        defs.get_schedule_def("analytics_dw_aggregates_schedule").default_status
-        == dg.DefaultScheduleStatus.RUNNING
-    )
-    assert (
-        defs.get_sensor_def("analytics_dw_impressions_registration_sensor").default_status
-        == dg.DefaultSensorStatus.RUNNING
-    )
+    generator = defs.get_sensor_def("analytics_dw_event_generator_sensor")
+    assert generator.default_status == dg.DefaultSensorStatus.RUNNING
+    aggregates = defs.get_schedule_def("analytics_dw_aggregates_schedule")
+    assert aggregates.default_status == dg.DefaultScheduleStatus.RUNNING
+    registration = defs.get_sensor_def("analytics_dw_registration_sensor")
+    assert registration.default_status == dg.DefaultSensorStatus.RUNNING
 
 
 def test_materialization_metadata_is_numeric_for_plotting(

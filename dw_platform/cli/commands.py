@@ -4,6 +4,7 @@ import argparse
 import csv
 import dataclasses
 import json
+import os
 import shutil
 import sys
 from datetime import UTC, datetime, timedelta
@@ -308,7 +309,19 @@ def demo(args: argparse.Namespace) -> int:
     )
     _print_result(result, "table")
     print(
-        f'\nQuery it: DW_HOME={home} dw query "SELECT * FROM aggregates WHERE inserted_at = '
+        f'\nQuery it: DW_HOME={home} {_dw_command()} query "SELECT * FROM aggregates WHERE inserted_at = '
         f"'{last:%Y/%m/%d/%H}'\""
     )
     return 0
+
+
+def _dw_command() -> str:
+    """How to type `dw` here: `dw` when it is on the PATH, else the virtualenv's (e.g. `make demo`
+    without `. .venv/bin/activate`), so that the printed command works when copied."""
+    if shutil.which("dw"):
+        return "dw"
+    installed = Path(sys.executable).parent / "dw"
+    if not installed.exists():
+        return "dw"
+    relative = os.path.relpath(installed)
+    return relative if not relative.startswith("..") else str(installed)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -104,6 +105,9 @@ class BatchOptions:
     # How far a device's clock may run ahead of arrival: an event-time job reads arrival hours from
     # this (plus the inputs' flush interval) before an event hour on.
     clock_skew_minutes: int = 5
+    # The numbers a partition carries besides its size (plotted per hour in the UI): `metrics(rows)`
+    # gets the hour's rows and returns name -> number, e.g. impressions, clicks, click-through rate.
+    metrics: Callable[[Sequence[Mapping[str, Any]]], Mapping[str, float]] | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -182,11 +186,16 @@ class ServerlessDataWarehouse:
     # The Athena workgroup cancels any query scanning more (the backstop behind the query guard rail).
     query_cutoff_gib: int = 100
     tables: tuple[TableSpec, ...] = ()
+    # Who answers for the warehouse's assets (shown in the Dagster UI): e-mail addresses or `team:<name>`.
+    owners: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         validate_identifier(self.name, what="warehouse (Glue database)")
         if self.query_cutoff_gib < 1:
             raise DeclarationError(f"query_cutoff_gib must be at least 1, got {self.query_cutoff_gib}")
+        for owner in self.owners:
+            if not re.fullmatch(r"team:[A-Za-z0-9_-]+|[^@\s]+@[^@\s]+\.[^@\s]+", owner):
+                raise DeclarationError(f"owner {owner!r} is neither an e-mail address nor team:<name>")
 
     def deployed(self, *, is_dev: bool) -> ServerlessDataWarehouse:
         """The warehouse as a deployment runs it: development or production defaults (flush
@@ -296,12 +305,16 @@ class ServerlessDataWarehouse:
         partition_keys: ColumnsLike | None = (("inserted_at", "string"),),
         lateness_hours: int = 0,
         clock_skew_minutes: int = 5,
+        metrics: Callable[[Sequence[Mapping[str, Any]]], Mapping[str, float]] | None = None,
     ) -> ServerlessDataWarehouse:
         """A table written by `job` on `schedule` (cron; by default each hour as soon as its inputs
         have settled), reading the declared `inputs` tables. With
         `lateness_hours`, every scheduled run recomputes that many hours back as well.
         `clock_skew_minutes` bounds how far event times may run ahead of arrival times (event-time
-        jobs read that much, plus the inputs' flush interval, before each hour)."""
+        jobs read that much, plus the inputs' flush interval, before each hour). `metrics(rows)`:
+        numbers per hour for the UI (name -> number) computed from the hour's rows."""
+        if metrics is not None and not callable(metrics):
+            raise DeclarationError(f"table {name!r}: metrics must be callable, got {metrics!r}")
         if not callable(job):
             raise DeclarationError(f"table {name!r}: job must be callable, got {job!r}")
         if schedule is not None and len(schedule.split()) != 5:
@@ -325,7 +338,7 @@ class ServerlessDataWarehouse:
             raise DeclarationError(
                 f"table {name!r}: clock_skew_minutes must be within 0-1440, got {clock_skew_minutes}"
             )
-        options = BatchOptions(job, schedule, tuple(inputs), lateness_hours, clock_skew_minutes)
+        options = BatchOptions(job, schedule, tuple(inputs), lateness_hours, clock_skew_minutes, metrics)
         return self._add(dataclasses.replace(spec, batch=options))
 
     # ---- queries on the spec ------------------------------------------------------------------

@@ -43,6 +43,7 @@ class BatchHourResult:
     key: str
     rows: int
     bytes: int
+    metrics: Mapping[str, float] = dataclasses.field(default_factory=dict)  # the declared `metrics(rows)`
 
 
 class BatchJobError(DwError):
@@ -89,6 +90,7 @@ def run_batch_hours(
         key = f"{hour_folder(table, hour)}{RESULT_OBJECT}"
         data = _json_lines(produced[hour], spec.column_names)
         runtime.lake.put_bytes(key, data)
-        results.append(BatchHourResult(hour, key, len(produced[hour]), len(data)))
+        metrics = dict(spec.batch.metrics(produced[hour])) if spec.batch.metrics else {}
+        results.append(BatchHourResult(hour, key, len(produced[hour]), len(data), metrics))
     add_partitions(runtime, table, [hour_partition(table, h) for h in hours])
     return results

@@ -8,6 +8,14 @@ from dw_platform.declaration.warehouse import ServerlessDataWarehouse, TableSpec
 from dw_platform.lake.hours import ONE_HOUR, floor_hour, iter_hours, partition_key
 from dw_platform.operations.batch_tables import batch_cron, inputs_settle_delay, run_batch_hours
 from dw_platform.orchestration.asset_keys import definition_name, table_asset_key
+from dw_platform.orchestration.asset_metadata import (
+    PARTITION_ROW_COUNT,
+    asset_tags,
+    describe_numbers,
+    hourly_freshness,
+    owners,
+    table_metadata,
+)
 from dw_platform.orchestration.partitions import BACKFILL_POLICY, closed_hours, range_run_request, run_hours
 from dw_platform.orchestration.resources import WarehouseResource
 from dw_platform.runtime.settings import Settings
@@ -25,6 +33,14 @@ def batch_asset(
     batch = spec.batch_options()
     inputs = [table_asset_key(warehouse, name) for name in batch.inputs]
     inputs += [compacted[name] for name in batch.inputs if name in compacted]
+    numbers = {
+        "rows": "rows written for the hour (one per input table for the aggregates)",
+        "bytes": "size of the hour's result object",
+    }
+    if batch.metrics is not None:
+        numbers["(declared metrics)"] = f"what `{batch.metrics.__name__}` computes from the hour's rows" + (
+            f": {batch.metrics.__doc__.strip()}" if batch.metrics.__doc__ else ""
+        )
 
     @dg.asset(
         key=table_asset_key(warehouse, spec.name),
@@ -33,9 +49,14 @@ def batch_asset(
         deps=[upstream, *inputs],
         kinds={spec.data_format.lower(), "duckdb"},
         group_name=warehouse.name,
+        metadata=table_metadata(spec),
+        owners=owners(warehouse),
+        tags=asset_tags(warehouse, spec, "batch"),
+        freshness_policy=hourly_freshness(),
         description=(
             f"Batch table `{spec.name}` computed by `{batch.job.__name__}` for each closed hour "
             f"of {', '.join(batch.inputs) or 'its inputs'}; written to `{spec.prefix}YYYY/MM/DD/HH/`."
+            + describe_numbers(numbers)
         ),
     )
     def compute(
@@ -46,7 +67,13 @@ def batch_asset(
         for (key, _), result in zip(hours, results, strict=True):
             context.add_asset_metadata(
                 partition_key=key,
-                metadata={"inserted_at": result.inserted_at, "rows": result.rows, "bytes": result.bytes},
+                metadata={
+                    "inserted_at": result.inserted_at,
+                    "rows": result.rows,
+                    PARTITION_ROW_COUNT: result.rows,
+                    "bytes": result.bytes,
+                    **result.metrics,
+                },
             )
         return dg.MaterializeResult(metadata={"hours_in_run": len(hours)})
 
@@ -88,6 +115,6 @@ def batch_schedule(
             return dg.RunRequest(run_key=key, partition_key=key)
         # The hours whose rows late arrivals can still change, recomputed in one run.
         first = max(hour - lateness * ONE_HOUR, start)
-        return range_run_request(iter_hours(first, hour), run_key=key, asset_key=asset.key)
+        return range_run_request(iter_hours(first, hour), run_key=key, asset_keys=[asset.key])
 
     return schedule

@@ -27,7 +27,7 @@ def build_definitions(warehouse: ServerlessDataWarehouse, settings: Settings) ->
     local = settings.profile == "local"
     sensor_status = dg.DefaultSensorStatus.RUNNING
     schedule_status = dg.DefaultScheduleStatus.RUNNING
-    generator_status = dg.DefaultScheduleStatus.RUNNING if local else dg.DefaultScheduleStatus.STOPPED
+    generator_status = dg.DefaultSensorStatus.RUNNING if local else dg.DefaultSensorStatus.STOPPED
 
     infrastructure = infrastructure_asset(warehouse)
     assets: list[dg.AssetsDefinition] = [infrastructure]
@@ -35,14 +35,18 @@ def build_definitions(warehouse: ServerlessDataWarehouse, settings: Settings) ->
     schedules: list[dg.ScheduleDefinition] = []
     streaming = warehouse.tables_of(TableKind.STREAMING)
     compacted: dict[str, dg.AssetKey] = {}
+    registrations: dict[str, dg.AssetKey] = {}
+    hourly: list[dg.AssetKey] = []  # every hourly asset: what a dev instance's seeded history runs
     for spec in streaming:
         registration = registration_asset(warehouse, spec, settings, infrastructure.key)
-        sensors.append(registration_sensor(warehouse, spec, settings, registration, sensor_status))
+        registrations[spec.name] = registration.key
+        hourly.append(registration.key)
         assets.append(registration)
         if spec.streaming and spec.streaming.projection_start:
             continue  # Athena ignores registered locations under projection: nothing to switch to
         compaction = compaction_asset(warehouse, spec, settings, registration.key)
         assets.append(compaction)
+        hourly.append(compaction.key)
         compacted[spec.name] = compaction.key
     downstream_of_compaction: dict[str, list[dg.AssetKey]] = {}
     for spec in warehouse.tables:
@@ -50,6 +54,7 @@ def build_definitions(warehouse: ServerlessDataWarehouse, settings: Settings) ->
             continue
         if spec.kind is TableKind.BATCH:
             asset = batch_asset(warehouse, spec, settings, infrastructure.key, compacted)
+            hourly.append(asset.key)
             schedules.append(
                 batch_schedule(warehouse, spec, asset, schedule_status, settings.partitions_start)
             )
@@ -64,7 +69,11 @@ def build_definitions(warehouse: ServerlessDataWarehouse, settings: Settings) ->
             continue  # a plain table filled from outside: its catalog entry comes with the infrastructure
         assets.append(asset)
 
-    generator_job, generator_schedule = event_generator(
+    if streaming:
+        sensors.append(
+            registration_sensor(warehouse, streaming, settings, registrations, hourly, sensor_status)
+        )
+    generator_job, generator_sensor = event_generator(
         warehouse,
         GeneratorConfig(
             events_per_table=settings.generator_events_per_minute,
@@ -73,22 +82,28 @@ def build_definitions(warehouse: ServerlessDataWarehouse, settings: Settings) ->
         generator_status,
     )
     if compacted:
-        hourly = closed_hours(settings.partitions_start)  # the compaction assets' partitions
+        closed = closed_hours(settings.partitions_start)  # the compaction assets' partitions
         schedules.append(
-            compaction_schedule(warehouse, settings, list(compacted.values()), hourly, schedule_status)
+            compaction_schedule(warehouse, settings, list(compacted.values()), closed, schedule_status)
         )
         compactable = [spec for spec in streaming if spec.name in compacted]
         sensors.append(late_objects_sensor(warehouse, compactable, downstream_of_compaction, sensor_status))
+    # Only the assets that carry an automation condition (the catalog and the static tables): the
+    # hourly ones have their sensors and schedules, and evaluating them every tick costs CPU.
+    automated = [a.key for a in assets if any(a.automation_conditions_by_key.values())]
     automation = dg.AutomationConditionSensorDefinition(
         f"{warehouse.name}_automation",
-        target=dg.AssetSelection.assets(*(asset.key for asset in assets)),  # this warehouse's only
+        target=dg.AssetSelection.assets(*automated),
         default_status=sensor_status,
     )
     return dg.Definitions(
+        # Local profile: a run's steps in its own process, one after the other (a process per step
+        # costs seconds of CPU each, most of a dev instance's); `dw backfill` runs in-process too.
+        executor=dg.in_process_executor if local else None,
         assets=assets,
         jobs=[generator_job, replay_job(warehouse)],
-        schedules=[*schedules, generator_schedule],
-        sensors=[*sensors, automation],
+        schedules=schedules,
+        sensors=[*sensors, generator_sensor, automation],
         resources=resources,
     )
 

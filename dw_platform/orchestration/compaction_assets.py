@@ -25,6 +25,13 @@ from dw_platform.operations.compaction.compact import (
 from dw_platform.operations.compaction.rewrite import RewriteOptions
 from dw_platform.operations.settling import check_hours_settled, settle_delay
 from dw_platform.orchestration.asset_keys import compaction_key, definition_name
+from dw_platform.orchestration.asset_metadata import (
+    PARTITION_ROW_COUNT,
+    asset_tags,
+    describe_numbers,
+    owners,
+    table_metadata,
+)
 from dw_platform.orchestration.partitions import BACKFILL_POLICY, closed_hours, run_hours
 from dw_platform.orchestration.registration_assets import LATE_DATA_WINDOW
 from dw_platform.orchestration.resources import WarehouseResource
@@ -54,6 +61,19 @@ def compaction_pool(table: str) -> str:
     return f"compaction_{table}"
 
 
+COMPACTION_NUMBERS = {
+    "rows": "rows in the hour's current version (what queries read)",
+    "files_before": "files the hour was read from (Firehose's objects, the previous version's files)",
+    "files_after": "files of the new version",
+    "bytes_before": "bytes of those input files",
+    "bytes_after": "bytes of the new version's files",
+    "duplicates_removed": "rows dropped as repeats of an `id` (with dedupe_on_id)",
+    "late_objects": "raw objects that were not in a version yet",
+    "deleted_objects": "raw objects and old versions deleted after the grace period",
+    "version": "the hour's current version number",
+}
+
+
 def compaction_asset(
     warehouse: ServerlessDataWarehouse, spec: TableSpec, settings: Settings, registration: dg.AssetKey
 ) -> dg.AssetsDefinition:
@@ -65,9 +85,13 @@ def compaction_asset(
         pool=compaction_pool(spec.name),  # one compaction of a table at a time (the switch is conditional)
         kinds={"parquet", "pyarrow"},
         group_name=warehouse.name,
+        metadata=table_metadata(spec),
+        owners=owners(warehouse),
+        tags=asset_tags(warehouse, spec, "compaction"),
         description=(
             f"Closed hours of `{spec.name}` rewritten from Firehose's small objects into files near the "
             "target size; the partition is switched to the new version in one catalog write."
+            + describe_numbers(COMPACTION_NUMBERS)
         ),
     )
     def compact(
@@ -84,7 +108,9 @@ def compaction_asset(
         )
         refused = []
         for done, ((key, _), report) in enumerate(zip(hours, reports, strict=True), start=1):
-            context.add_asset_metadata(partition_key=key, metadata=report.metadata())
+            context.add_asset_metadata(
+                partition_key=key, metadata={**report.metadata(), PARTITION_ROW_COUNT: report.rows}
+            )
             if report.status in ("refused", "deferred"):
                 refused.append(report)
                 context.log.error(report.reason)

@@ -1,6 +1,6 @@
 """Hourly partitions over `inserted_at`: keys keep Dagster's default format, values come from the window."""
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 import dagster as dg
@@ -31,13 +31,13 @@ def run_hours(context: dg.AssetExecutionContext) -> list[tuple[str, str]]:
 
 
 def range_run_request(
-    hours: Iterable[datetime], *, run_key: str | None, asset_key: dg.AssetKey
+    hours: Iterable[datetime], *, run_key: str | None, asset_keys: Sequence[dg.AssetKey]
 ) -> dg.RunRequest:
-    """One run covering every hour from the first to the last given (single-run backfill)."""
+    """One run of the assets covering every hour from the first to the last given (single-run backfill)."""
     ordered = sorted(hours)
     return dg.RunRequest(
         run_key=run_key,
-        asset_selection=[asset_key],
+        asset_selection=list(asset_keys),
         tags={
             "dagster/asset_partition_range_start": partition_key(ordered[0]),
             "dagster/asset_partition_range_end": partition_key(ordered[-1]),

@@ -1,19 +1,32 @@
 """Per streaming table: the hourly registration asset and the sensor that registers hours as data lands."""
 
+import dataclasses
 import hashlib
 import json
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 import dagster as dg
 
 from dw_platform.declaration.warehouse import ServerlessDataWarehouse, TableSpec
-from dw_platform.lake.hours import floor_hour, inserted_at, iter_hours
+from dw_platform.lake.hours import ONE_HOUR, floor_hour, hour_of_inserted_at, inserted_at, iter_hours
 from dw_platform.lake.layout import hour_folder
 from dw_platform.operations.error_rates import ERROR, OK, ErrorRateVerdict, judge_error_rates
 from dw_platform.operations.registration import register_hours
+from dw_platform.operations.seeding import SEED_MARKER, claim_seed, first_seeded_hour, seed_history
+from dw_platform.operations.settling import settle_delay
 from dw_platform.orchestration.asset_keys import definition_name, table_asset_key
+from dw_platform.orchestration.asset_metadata import (
+    PARTITION_ROW_COUNT,
+    asset_tags,
+    describe_numbers,
+    hourly_freshness,
+    owners,
+    table_metadata,
+)
 from dw_platform.orchestration.partitions import BACKFILL_POLICY, open_hours, range_run_request, run_hours
 from dw_platform.orchestration.resources import WarehouseResource
+from dw_platform.runtime.backends import Runtime
 from dw_platform.runtime.settings import Settings
 
 # Firehose retries S3 delivery for up to 24 hours, so objects can land in an hour that long after it.
@@ -22,12 +35,38 @@ SENSOR_INTERVAL_S = 30
 ERROR_RATE_CHECK = "error_rate"
 
 
+REGISTRATION_NUMBERS = {
+    "rows": "rows delivered into the hour (from the Parquet footers of its objects, or of its "
+    "compacted version)",
+    "objects": "objects the hour's location holds (Firehose's flushes, or the compacted files)",
+    "bytes": "bytes of those objects",
+    "error_records": "records Firehose could not convert, isolated under the error prefix (the "
+    "`<table>_errors` table)",
+    "error_rate": "error records per record sent (the `error_rate` check judges it per closed hour)",
+    "sent, reconciled": "local profile: records the delivery stream was sent, and whether sent = "
+    "delivered + errors",
+}
+# Registered before data lands: the hour in progress and the next one, so an object is queryable the
+# moment it lands and no run is needed per object.
+HOURS_AHEAD = 1
+
+
+def hours_ahead(run_hours: list[str], now: datetime) -> list[str]:
+    """The hours after a run's last hour up to HOURS_AHEAD after the hour in progress, when the run
+    reaches the hour in progress (or the one before: the run may start as an hour ends)."""
+    if not run_hours:
+        return []
+    last = hour_of_inserted_at(max(run_hours))
+    current = floor_hour(now)
+    if last < current - ONE_HOUR:
+        return []
+    return [inserted_at(h) for h in iter_hours(last + ONE_HOUR, current + HOURS_AHEAD * ONE_HOUR)]
+
+
 def registration_asset(
     warehouse: ServerlessDataWarehouse, spec: TableSpec, settings: Settings, upstream: dg.AssetKey
 ) -> dg.AssetsDefinition:
-    options = spec.streaming
-    if options is None:
-        raise ValueError(f"table {spec.name!r} is not a streaming table")
+    options = spec.streaming_options()
 
     @dg.asset(
         key=table_asset_key(warehouse, spec.name),
@@ -35,8 +74,9 @@ def registration_asset(
             dg.AssetCheckSpec(
                 ERROR_RATE_CHECK,
                 asset=table_asset_key(warehouse, spec.name),
-                description="Share of records isolated as errors per hour of the run: WARN above "
-                f"{options.error_rate_warn:.2%}, ERROR above {options.error_rate_error:.2%}",
+                description="Share of records isolated as errors per closed hour of the run (an hour "
+                f"in progress is not judged): WARN above {options.error_rate_warn:.2%}, ERROR above "
+                f"{options.error_rate_error:.2%}",
             )
         ],
         partitions_def=open_hours(settings.partitions_start),
@@ -44,9 +84,16 @@ def registration_asset(
         deps=[upstream],
         kinds={"parquet", "firehose"},
         group_name=warehouse.name,
+        metadata=table_metadata(spec),
+        owners=owners(warehouse),
+        tags=asset_tags(warehouse, spec, "registration"),
+        freshness_policy=hourly_freshness(),
         description=(
             f"Streaming table `{spec.name}`: Firehose delivers Parquet objects into hourly folders "
-            f"`{spec.prefix}YYYY/MM/DD/HH/`; each partition registers that hour in the catalog."
+            f"`{spec.prefix}YYYY/MM/DD/HH/`; each partition registers that hour in the catalog. The "
+            "hour in progress and the next are registered before data lands (queryable at once); "
+            "an hour's numbers are refreshed when it closes and when late objects land in it."
+            + describe_numbers(REGISTRATION_NUMBERS)
         ),
     )
     def register(
@@ -54,11 +101,16 @@ def registration_asset(
     ) -> dg.MaterializeResult:
         hours = run_hours(context)
         runtime = warehouse_resource.runtime(warehouse)
+        now = datetime.now(UTC)
         report = register_hours(runtime, spec.name, [h for _, h in hours])
+        ahead = hours_ahead([h for _, h in hours], now)
+        if ahead:
+            register_hours(runtime, spec.name, ahead, with_stats=False)
         for (key, _), stats in zip(hours, report.hours, strict=True):
             metadata: dict[str, object] = {
                 "inserted_at": stats.inserted_at,
                 "rows": stats.rows,
+                PARTITION_ROW_COUNT: stats.rows,
                 "objects": stats.objects,
                 "bytes": stats.bytes,
                 "error_records": stats.error_records,
@@ -67,10 +119,18 @@ def registration_asset(
             if stats.ledger is not None:  # the local delivery's own count of what it was sent
                 metadata |= {"sent": stats.ledger.records, "reconciled": bool(stats.reconciled)}
             context.add_asset_metadata(partition_key=key, metadata=metadata)
-        context.log.info(f"registered {len(hours)} hours of {spec.name} ({report.created} new partitions)")
-        verdict = judge_error_rates(runtime.lake, spec, report.hours)
+        context.log.info(
+            f"registered {len(hours)} hours of {spec.name} ({report.created} new partitions)"
+            + (f", and {len(ahead)} ahead ({', '.join(ahead)})" if ahead else "")
+        )
+        closed = [s for s in report.hours if hour_of_inserted_at(s.inserted_at) + ONE_HOUR <= now]
+        verdict = judge_error_rates(runtime.lake, spec, closed)
         return dg.MaterializeResult(
-            metadata={"hours_in_run": len(hours), "partitions_created": report.created},
+            metadata={
+                "hours_in_run": len(hours),
+                "partitions_created": report.created,
+                "registered_ahead": len(ahead),
+            },
             check_results=[error_rate_check_result(verdict)],
         )
 
@@ -103,55 +163,173 @@ def error_rate_check_result(verdict: ErrorRateVerdict) -> dg.AssetCheckResult:
     )
 
 
-def hours_to_register(
-    object_counts: dict[str, int], registered: set[str], requested: dict[str, int]
-) -> list[str]:
-    """Hours with data that are unregistered or whose object count changed since last requested."""
-    return sorted(
-        hour
-        for hour, count in object_counts.items()
-        if count > 0 and (hour not in registered or requested.get(hour) != count)
-    )
+@dataclasses.dataclass(frozen=True)
+class HourState:
+    """What the sensor sees of one streaming table's recent hours."""
+
+    counts: dict[str, int]  # closed hours of the window -> objects in the hour's folder
+    registered: set[str]  # hours of the window (and ahead) in the catalog
+    settled: list[str]  # closed hours whose flushes are all in, oldest first
+
+
+def due_hours(
+    state: HourState, requested: dict[str, int], current: str, ahead: str, close_due: bool
+) -> tuple[dict[str, int], bool]:
+    """The hours to (re)register, with the object count asked for (-1: the hour in progress), and
+    whether any is a retry (an hour that should be in the catalog and is not).
+
+    - the hour in progress: at once if it is not registered; when the last hour has settled
+      (`close_due`) if the next one is not registered yet, in the same run as that hour's refresh;
+    - a settled closed hour: when its object count differs from the count last asked for (the hour's
+      final numbers when it closes, a late object after); an empty hour only if it is the latest."""
+    due: dict[str, int] = {}
+    retry = False
+    if current not in state.registered:
+        due[current], retry = -1, True
+    elif close_due and ahead not in state.registered:
+        due[current] = -1
+    latest = state.settled[-1] if state.settled else None
+    for hour in state.settled:
+        count = state.counts[hour]
+        if requested.get(hour) != count and (count > 0 or hour == latest):
+            due[hour] = count
+        elif hour not in state.registered and count > 0:
+            due[hour], retry = count, True  # asked for before, still missing: its run failed
+    return due, retry
 
 
 def registration_sensor(
     warehouse: ServerlessDataWarehouse,
-    spec: TableSpec,
+    specs: Sequence[TableSpec],
     settings: Settings,
-    asset: dg.AssetsDefinition,
+    assets: dict[str, dg.AssetKey],
+    seed_selection: Sequence[dg.AssetKey],
     default_status: dg.DefaultSensorStatus,
 ) -> dg.SensorDefinition:
+    """One sensor and at most one run per tick for every streaming table (plus, on a local dev
+    instance's first start, the seeded history's run of every hourly asset in `seed_selection`)."""
+    tables = [s.name for s in specs]
+    settle = settle_delay(warehouse, tables)
+    seeding = settings.profile == "local" and settings.seed_hours > 0
+
     @dg.sensor(
-        name=definition_name(warehouse, f"{spec.name}_registration_sensor"),
+        name=definition_name(warehouse, "registration_sensor"),
         minimum_interval_seconds=SENSOR_INTERVAL_S,
-        asset_selection=[asset.key],
+        asset_selection=sorted({*assets.values(), *seed_selection}),
         default_status=default_status,
         description=(
-            f"Registers hours of {spec.name} as objects land (including late objects up to "
-            f"{int(LATE_DATA_WINDOW.total_seconds() // 3600)} h old), refreshing their metadata."
+            f"Registers the hour in progress and the next of {', '.join(tables)} before data lands, and "
+            "refreshes an hour's numbers when it closes and when late objects land in it (up to "
+            f"{int(LATE_DATA_WINDOW.total_seconds() // 3600)} h old): at most one run per tick for "
+            "every table."
+            + (
+                f" On a dev instance's first start it seeds {settings.seed_hours} closed hours of "
+                "sample history and runs every hourly asset over them."
+                if seeding
+                else ""
+            )
         ),
     )
     def sensor(context: dg.SensorEvaluationContext, warehouse_resource: WarehouseResource) -> dg.SensorResult:
         runtime = warehouse_resource.runtime(warehouse)
         now = datetime.now(UTC)
-        first = max(floor_hour(now) - LATE_DATA_WINDOW, floor_hour(settings.partitions_start))
-        hours = {inserted_at(h): h for h in iter_hours(first, floor_hour(now))}
-        counts = {value: len(runtime.lake.list_objects(hour_folder(spec.name, value))) for value in hours}
-        registered = {
-            p.values[0]
-            for p in runtime.catalog.get_partitions(runtime.database, spec.name, [(v,) for v in hours])
-        }
-        requested: dict[str, int] = json.loads(context.cursor) if context.cursor else {}
-        due = hours_to_register(counts, registered, requested)
-        cursor = {h: c for h, c in {**requested, **counts}.items() if h in hours}
-        if not due:
-            return dg.SensorResult(skip_reason="no new objects", cursor=json.dumps(cursor))
-        # Run keys are de-duplicated forever: the same state is requested once, but an hour still
-        # unregistered (its run failed) is requested again every 10 minutes.
-        retry_bucket = int(now.timestamp() // 600) if any(h not in registered for h in due) else None
-        state = json.dumps({"hours": {h: counts[h] for h in due}, "retry": retry_bucket}, sort_keys=True)
-        run_key = hashlib.sha1(state.encode()).hexdigest()
-        request = range_run_request([hours[h] for h in due], run_key=run_key, asset_key=asset.key)
-        return dg.SensorResult(run_requests=[request], cursor=json.dumps(cursor))
+        requested: dict[str, dict[str, int]] = json.loads(context.cursor) if context.cursor else {}
+        requests: list[dg.RunRequest] = []
+        if seeding:
+            seed = seed_first_start(runtime, settings, settle, now)
+            if seed is not None:
+                hours, counts = seed
+                for table in tables:  # asked for by the seed run
+                    requested.setdefault(table, {}).update(counts.get(table, {}))
+                requests.append(
+                    range_run_request(
+                        hours, run_key=f"seed:{inserted_at(hours[0])}", asset_keys=seed_selection
+                    )
+                )
+        current = floor_hour(now)
+        first = max(current - LATE_DATA_WINDOW, floor_hour(settings.partitions_start))
+        window = list(iter_hours(first, current))
+        close_due = now >= current + settle
+        due: dict[str, dict[str, int]] = {}
+        retry = False
+        for spec in specs:
+            state = hour_state(runtime, spec, window, current, now, settle)
+            table_due, table_retry = due_hours(
+                state,
+                requested.get(spec.name, {}),
+                inserted_at(current),
+                inserted_at(current + ONE_HOUR),
+                close_due,
+            )
+            previous = requested.get(spec.name, {})
+            requested[spec.name] = {
+                h: c
+                for h, c in {**previous, **{h: c for h, c in table_due.items() if c >= 0}}.items()
+                if h in state.counts
+            }
+            if table_due:
+                due[spec.name] = table_due
+                retry = retry or table_retry
+        if due:
+            # Run keys are de-duplicated forever: the same state is asked for once, but an hour that
+            # should be registered and is not (its run failed) is asked for again every 10 minutes.
+            bucket = int(now.timestamp() // 600) if retry else None
+            key = json.dumps({"hours": due, "retry": bucket}, sort_keys=True)
+            hours = {hour_of_inserted_at(h) for table_due in due.values() for h in table_due}
+            requests.append(
+                range_run_request(
+                    hours,
+                    run_key=hashlib.sha1(key.encode()).hexdigest(),
+                    asset_keys=[assets[t] for t in due],
+                )
+            )
+        if not requests:
+            return dg.SensorResult(skip_reason="nothing to register", cursor=json.dumps(requested))
+        return dg.SensorResult(run_requests=requests, cursor=json.dumps(requested))
 
     return sensor
+
+
+def hour_state(
+    runtime: Runtime,
+    spec: TableSpec,
+    window: Sequence[datetime],
+    current: datetime,
+    now: datetime,
+    settle: timedelta,
+) -> HourState:
+    """Object counts of the window's closed hours (one listing per hour folder) and the hours the
+    catalog has (a projected table registers only its errors table's hours)."""
+    closed = [h for h in window if h < current]
+    counts = {
+        inserted_at(h): len(runtime.lake.list_objects(hour_folder(spec.name, inserted_at(h)))) for h in closed
+    }
+    projected = spec.streaming is not None and spec.streaming.projection_start is not None
+    errors = runtime.warehouse.errors_table(spec.name)
+    catalog_table = errors.name if projected and errors is not None else spec.name
+    wanted = [(inserted_at(h),) for h in [*window, current + ONE_HOUR]]
+    registered = {
+        p.values[0] for p in runtime.catalog.get_partitions(runtime.database, catalog_table, wanted)
+    }
+    settled = [inserted_at(h) for h in closed if h + ONE_HOUR + settle <= now]
+    return HourState(counts, registered, settled)
+
+
+def seed_first_start(
+    runtime: Runtime, settings: Settings, settle: timedelta, now: datetime
+) -> tuple[list[datetime], dict[str, dict[str, int]]] | None:
+    """On a local dev instance's first start: deliver the seeded history (once per DW_HOME) and
+    return its hours and each table's object counts per hour; None otherwise."""
+    if (settings.home / SEED_MARKER).exists():
+        return None
+    first = max(first_seeded_hour(now, settings.seed_hours, settle), floor_hour(settings.partitions_start))
+    last = first_seeded_hour(now, 1, settle)
+    hours = list(iter_hours(first, last))
+    if not hours or not claim_seed(settings.home, hours):
+        return None
+    seeded = seed_history(runtime, hours, settings.seed_events_per_hour, settings.generator_malformed_ratio)
+    counts: dict[str, dict[str, int]] = {}
+    for hour in seeded:  # as hour_state counts them
+        objects = runtime.lake.list_objects(hour_folder(hour.table, hour.inserted_at))
+        counts.setdefault(hour.table, {})[hour.inserted_at] = len(objects)
+    return hours, counts

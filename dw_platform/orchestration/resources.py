@@ -35,6 +35,8 @@ class WarehouseResource(dg.ConfigurableResource):
     results_bucket: str | None = None
     athena_workgroup: str | None = None
     query_engine: QueryEngineName = "duckdb"
+    seed_hours: int = 3
+    seed_events_per_hour: int = 2000
 
     @classmethod
     def from_settings(
@@ -72,6 +74,8 @@ class WarehouseResource(dg.ConfigurableResource):
             results_bucket=self.results_bucket,
             athena_workgroup=self.athena_workgroup,
             query_engine=self.query_engine,
+            seed_hours=self.seed_hours,
+            seed_events_per_hour=self.seed_events_per_hour,
         )
 
     def runtime(self, warehouse: ServerlessDataWarehouse) -> Runtime:

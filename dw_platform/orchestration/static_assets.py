@@ -9,6 +9,7 @@ from dw_platform.catalog import table_definition
 from dw_platform.catalog.sync import load_seed, sync_catalog
 from dw_platform.declaration.warehouse import ServerlessDataWarehouse, TableSpec
 from dw_platform.orchestration.asset_keys import infrastructure_key, table_asset_key
+from dw_platform.orchestration.asset_metadata import ROW_COUNT, asset_tags, owners, table_metadata
 from dw_platform.orchestration.resources import ProvisioningResource, WarehouseResource
 
 # Materialize once on a fresh install (on_missing() would only react to assets added later), again
@@ -32,6 +33,8 @@ def infrastructure_asset(warehouse: ServerlessDataWarehouse) -> dg.AssetsDefinit
         automation_condition=_ON_MISSING_OR_CHANGED,
         kinds={"glue", "s3", "kinesis", "firehose", "athena"},
         group_name=warehouse.name,
+        owners=owners(warehouse),
+        tags={"warehouse": warehouse.name, "role": "infrastructure"},
         description="The database (on AWS named after the stack) and its table definitions, derived from "
         "the declaration. On AWS, the rest of the stack comes from `dw provision apply`; its outputs are "
         "attached here.",
@@ -65,14 +68,24 @@ def static_table_asset(
         automation_condition=_ON_MISSING_OR_CHANGED,
         kinds={spec.data_format.lower()},
         group_name=warehouse.name,
-        description=f"Static table `{spec.name}` loaded from `{spec.seed_file.name}`.",
+        metadata=table_metadata(spec),
+        owners=owners(warehouse),
+        tags=asset_tags(warehouse, spec, "static"),
+        description=f"Static table `{spec.name}` loaded from `{spec.seed_file.name}` "
+        "(`rows`: its rows, `bytes`: its size).",
     )
     def static_table(warehouse_resource: WarehouseResource) -> dg.MaterializeResult:
         runtime = warehouse_resource.runtime(warehouse)
         sync_catalog(runtime)
         load = load_seed(runtime, spec)
         return dg.MaterializeResult(
-            metadata={"key": load.key, "rows": load.rows, "bytes": load.bytes, "rewritten": load.changed}
+            metadata={
+                "key": load.key,
+                "rows": load.rows,
+                ROW_COUNT: load.rows,
+                "bytes": load.bytes,
+                "rewritten": load.changed,
+            }
         )
 
     return static_table

@@ -24,6 +24,13 @@ class SettingsError(UserInputError):
     """An environment variable with a value the platform cannot use."""
 
 
+DEFAULT_PARTITIONS_START = "2026-01-01"
+# Below the streaming tables' error-rate warning (0.1 %) by default: a dev instance starts green.
+DEFAULT_MALFORMED_RATIO = 0.0005
+# The local profile's first start remembers here where its partitions start (the day its data starts).
+PARTITIONS_START_FILE = "partitions_start"
+
+
 @dataclasses.dataclass(frozen=True)
 class Settings:
     profile: Profile
@@ -43,6 +50,10 @@ class Settings:
     results_bucket: str | None = None
     athena_workgroup: str | None = None
     query_engine: QueryEngineName = "duckdb"
+    # Local profile: closed hours of sample history seeded (and run through every hourly asset) on the
+    # first start of a dev instance (DW_SEED_HOURS, 0 for none); events per table and seeded hour.
+    seed_hours: int = 3
+    seed_events_per_hour: int = 2000
 
     def __post_init__(self) -> None:
         if self.profile not in PROFILES:
@@ -73,10 +84,11 @@ class Settings:
                 raw = env.get("AWS_DEFAULT_REGION")
             if raw:
                 values[field] = _parsed(variable, raw, parse)
-        values.setdefault("home", Path(".dw").resolve())
-        values.setdefault("partitions_start", datetime(2026, 1, 1, tzinfo=UTC))
+        home = values.setdefault("home", Path(".dw").resolve())
+        values.setdefault("partitions_start", _instant(_remembered_start(profile, home)))
         values.setdefault("generator_events_per_minute", 100)
-        values.setdefault("generator_malformed_ratio", 0.01)
+        values.setdefault("generator_malformed_ratio", DEFAULT_MALFORMED_RATIO)
+        values.setdefault("seed_hours", 3 if profile == "local" else 0)
         values.setdefault("is_dev", profile == "local")
         values.setdefault("query_engine", "duckdb" if profile == "local" else "athena")
         return cls(**values)
@@ -119,12 +131,46 @@ ENVIRONMENT: dict[str, tuple[str, Callable[[str], Any]]] = {
     "results_bucket": ("DW_RESULTS_BUCKET", str),
     "athena_workgroup": ("DW_ATHENA_WORKGROUP", str),
     "query_engine": ("DW_QUERY_ENGINE", str),
+    "seed_hours": ("DW_SEED_HOURS", int),
+    "seed_events_per_hour": ("DW_SEED_EVENTS_PER_HOUR", int),
 }
 
 
+def _remembered_start(profile: str, home: Path) -> str:
+    """The partitions start a local dev instance recorded on its first start, else the default."""
+    path = home / PARTITIONS_START_FILE
+    if profile == "local" and path.is_file():
+        return path.read_text().strip() or DEFAULT_PARTITIONS_START
+    return DEFAULT_PARTITIONS_START
+
+
 # Telemetry off (nothing here may reach the network); each pool (one per table's compaction) runs
-# one step at a time.
-DAGSTER_YAML = "telemetry:\n  enabled: false\nconcurrency:\n  pools:\n    default_limit: 1\n"
+# one step at a time; ticks kept for a day when skipped (a dev instance's sensors skip about 250
+# times an hour) and a week otherwise. Runs are kept: their materializations are the assets' history.
+DAGSTER_YAML = """\
+telemetry:
+  enabled: false
+concurrency:
+  pools:
+    default_limit: 1
+retention:
+  schedule:
+    purge_after_days: 7
+  sensor:
+    purge_after_days:
+      skipped: 1
+      success: 7
+      failure: 7
+      started: 7
+  auto_materialize:
+    purge_after_days:
+      skipped: 1
+      success: 7
+      failure: 7
+      started: 7
+"""
+# What earlier versions wrote: a home still holding one of these gets the current configuration.
+_EARLIER_DAGSTER_YAMLS = ("telemetry:\n  enabled: false\nconcurrency:\n  pools:\n    default_limit: 1\n",)
 
 
 # A single-run backfill logs one "planned" event per asset for its whole partition range instead of
@@ -138,5 +184,16 @@ def ensure_dagster_home(path: Path) -> None:
     """Create a persistent Dagster home (telemetry off: nothing here may reach the network)."""
     path.mkdir(parents=True, exist_ok=True)
     config = path / "dagster.yaml"
-    if not config.exists():
+    if not config.exists() or config.read_text() in _EARLIER_DAGSTER_YAMLS:
         write_atomically(config, DAGSTER_YAML)  # never a half-written configuration
+
+
+def main() -> None:
+    """`python -m dw_platform.runtime.settings DAGSTER_HOME`: write its dagster.yaml (the Makefile's rule)."""
+    import sys
+
+    ensure_dagster_home(Path(sys.argv[1]))
+
+
+if __name__ == "__main__":
+    main()

@@ -31,6 +31,14 @@ def _counts_per_hour(
     return rows
 
 
+def click_through(rows: Sequence[Mapping[str, object]]) -> dict[str, float]:
+    """An hour's `impressions` and `clicks` (events of each table) and `ctr` = clicks / impressions
+    (0 for an hour without impressions)."""
+    counts = {str(r["event_type"]): int(r["count"] or 0) for r in rows}  # type: ignore[call-overload]
+    impressions, clicks = counts.get("impressions", 0), counts.get("clicks", 0)
+    return {"impressions": impressions, "clicks": clicks, "ctr": clicks / impressions if impressions else 0.0}
+
+
 def count_events_per_hour(context: BatchContext) -> Mapping[str, list[dict]]:
     """`event_type` (the table), `count`, `time` (the arrival hour)."""
     hours = list(context.hours)

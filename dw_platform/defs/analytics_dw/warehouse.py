@@ -5,13 +5,17 @@ development or production defaults, is the deployment's settings, not the declar
 from pathlib import Path
 
 from dw_platform.declaration.warehouse import Column, ServerlessDataWarehouse
-from dw_platform.defs.analytics_dw.jobs import count_events_per_event_hour, count_events_per_hour
+from dw_platform.defs.analytics_dw.jobs import (
+    click_through,
+    count_events_per_event_hour,
+    count_events_per_hour,
+)
 
 EVENT_COLUMNS = (Column("id"), Column("session_id"), Column("event_time"))
 FACTS_FILE = Path(__file__).parent / "facts.json"
 
 analytics_dw = (
-    ServerlessDataWarehouse("analytics_dw")
+    ServerlessDataWarehouse("analytics_dw", owners=("team:analytics",))
     .with_streaming_input_table("impressions", EVENT_COLUMNS)
     .with_streaming_input_table("clicks", EVENT_COLUMNS)
     .with_table("facts", [("thing", "string"), ("color", "string")], data_format="JSON", seed_file=FACTS_FILE)
@@ -23,6 +27,7 @@ analytics_dw = (
         job=count_events_per_hour,
         inputs=("impressions", "clicks"),
         data_format="JSON",
+        metrics=click_through,
     )
     # Counts by when events happened: an event hour is recomputed while events for it can still
     # arrive (24 hours), then final.
@@ -34,5 +39,6 @@ analytics_dw = (
         data_format="JSON",
         partition_keys=[("event_hour", "string")],
         lateness_hours=24,
+        metrics=click_through,
     )
 )
