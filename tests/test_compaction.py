@@ -13,6 +13,7 @@ import sqlglot
 from dw_platform.defs.analytics_dw.warehouse import analytics_dw
 from dw_platform.delivery.events import sample_events
 from dw_platform.delivery.sending import deliver
+from dw_platform.errors import PreconditionError
 from dw_platform.lake.layout import hour_folder, hour_root, version_of
 from dw_platform.operations.compaction.compact import (
     STEPS,
@@ -274,7 +275,7 @@ def test_unload_plan_issues_explicitly_compressed_athena_sql(runtime: Runtime) -
 
 def test_unload_engine_needs_athena(runtime: Runtime) -> None:
     fill_hour(runtime)
-    with pytest.raises(ValueError, match="needs Athena"):
+    with pytest.raises(PreconditionError, match="needs Athena"):
         compact_hour(runtime, "clicks", HOUR, CompactionOptions(engine="athena_unload"), now=T)
 
 

@@ -55,7 +55,7 @@ def test_projected_tables_get_no_compaction(settings: Settings) -> None:
     assert "projected_dw/impressions_compacted" in keys
     assert "projected_dw/clicks_compacted" not in keys
     assert "projected_dw/clicks" in keys
-    assert "analytics_dw_late_objects_sensor" in {sensor.name for sensor in defs.sensors or []}
+    assert "projected_dw_late_objects_sensor" in {sensor.name for sensor in defs.sensors or []}
 
 
 def test_glue_table_carries_the_projection_parameters(aws_endpoint: str) -> None:

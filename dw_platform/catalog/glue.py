@@ -119,11 +119,18 @@ class GlueCatalog:
         if current == table:
             return False
         if current is None:
-            self.glue.create_table(DatabaseName=database, TableInput=self.table_input(table))
-        else:
-            self.glue.update_table(DatabaseName=database, TableInput=self.table_input(table))
-            if current.columns != table.columns:
-                self._update_partition_columns(database, table)
+            try:
+                self.glue.create_table(DatabaseName=database, TableInput=self.table_input(table))
+                return True
+            except self.glue.exceptions.AlreadyExistsException:
+                # Created meanwhile, or by this very call, retried after its reply was lost: make
+                # sure it holds this definition.
+                current = self.get_table(database, table.name)
+                if current is None or current == table:
+                    return True
+        self.glue.update_table(DatabaseName=database, TableInput=self.table_input(table))
+        if current.columns != table.columns:
+            self._update_partition_columns(database, table)
         return True
 
     def _update_partition_columns(self, database: str, table: TableDefinition) -> int:
