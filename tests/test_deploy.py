@@ -144,3 +144,33 @@ def test_helm_values_mirror_the_instance_configuration() -> None:
     }
     [deployment] = values["dagster-user-deployments"]["deployments"]
     assert deployment["dagsterApiGrpcArgs"] == ["--module-name", "dw_platform.definitions"]
+
+
+def test_reused_connections_store_every_event_without_a_connection_per_event(
+    tmp_path: Path, postgres: PostgresServer, postgres_url: str
+) -> None:
+    """`dw backfill` pools the storage's connections (reuse_connections): storing materializations
+    must neither open a connection per event (the asset-event tags check did) nor lose the tags
+    Dagster indexes for them."""
+    from dw_platform.orchestration.instance import reuse_connections
+
+    database = postgres_url.rsplit("/", 1)[1]
+    sessions = f"SELECT sessions FROM pg_stat_database WHERE datname = '{database}'"
+    instance = deploy_instance(tmp_path, postgres_url)
+    try:
+        reuse_connections(instance)
+        instance.get_runs(limit=1)  # the pool's connection, opened once
+        opened_before = int(postgres.psql(sessions).strip())
+        events = 30
+        for index in range(events):
+            instance.report_runless_asset_event(
+                dg.AssetMaterialization("probe", tags={"dagster/data_version": str(index)})
+            )
+        opened = int(postgres.psql(sessions).strip()) - opened_before
+        stored_tags = postgres.psql(
+            "SELECT count(*) FROM asset_event_tags WHERE key = 'dagster/data_version'", database
+        )
+    finally:
+        instance.dispose()
+    assert int(stored_tags.strip()) == events
+    assert opened < events // 3, f"{opened} connections opened for {events} stored events"

@@ -235,3 +235,23 @@ def reuse_connections(instance: dg.DagsterInstance) -> None:
     and password check per stored event: measured, a one-hour backfill took 2.5x as long. Dagster's
     own long-lived processes (the webserver) pool the same way. A no-op on SQLite storage."""
     instance.optimize_for_webserver(statement_timeout=0, pool_recycle=3600, max_overflow=10)
+    _remember_tables(instance.event_log_storage)
+
+
+def _remember_tables(storage: object) -> None:
+    """dagster-postgres asks the database whether the asset-event tags table exists on every stored
+    materialization, on a second connection while the first holds the write: past the pool's one kept
+    connection, so each ask opened and closed a connection (half the event store's time in a year
+    backfill, profiled). Tables are never dropped under a running instance, so a table once seen is
+    remembered; one not (yet) there is asked again."""
+    ask = getattr(storage, "has_table", None)
+    if ask is None:
+        return
+    seen: set[str] = set()
+
+    def has_table(table_name: str) -> bool:
+        if table_name not in seen and ask(table_name):
+            seen.add(table_name)
+        return table_name in seen
+
+    storage.has_table = has_table  # type: ignore[attr-defined]

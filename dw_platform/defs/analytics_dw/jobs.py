@@ -6,7 +6,6 @@ from datetime import datetime, timedelta
 
 from dw_platform.declaration.identifiers import sql_string_literal, validate_identifier
 from dw_platform.lake.hours import (
-    ONE_HOUR,
     floor_hour,
     inserted_at,
     parse_hour,
@@ -71,10 +70,6 @@ def _inputs_flush_interval_s(context: BatchContext) -> int:
     return max((s.flush_interval_s for s in streaming if s is not None), default=0)
 
 
-def _instant(hour: datetime) -> str:
-    return f"from_iso8601_timestamp({sql_string_literal(f'{hour:%Y-%m-%dT%H:%M:%S}Z')})"
-
-
 def count_events_per_event_hour(context: BatchContext) -> Mapping[str, list[dict]]:
     """Per event hour H: events whose `event_time` (ISO-8601, any offset, compared as an instant)
     falls in H, read from H's own window of arrival hours (`event_time_window`) whatever other hours
@@ -82,21 +77,29 @@ def count_events_per_event_hour(context: BatchContext) -> Mapping[str, list[dict
     hours = sorted(context.hours)
     windows = {h: event_time_window(context, h) for h in hours}
     first, last = min(w[0] for w in windows.values()), max(w[1] for w in windows.values())
-    # One branch per event hour: its instants and its own arrival window (comparisons only, so the
-    # result is the same on Athena and the local engine).
-    branches = " ".join(
-        f"WHEN t >= {_instant(parse_hour(h))} AND t < {_instant(parse_hour(h) + ONE_HOUR)} "
-        f"AND inserted_at BETWEEN {sql_string_literal(lo)} AND {sql_string_literal(hi)} "
-        f"THEN {sql_string_literal(h)}"
+    # Each row's event hour as hours since the epoch (arithmetic on the instant, so the offset it was
+    # written in does not matter), joined on equality with one row per event hour and its window:
+    # the work grows with the rows, not with rows x hours as a CASE of per-hour branches would.
+    window_rows = ", ".join(
+        f"({_epoch_hour(parse_hour(h))}, {sql_string_literal(h)}, "
+        f"{sql_string_literal(lo)}, {sql_string_literal(hi)})"
         for h, (lo, hi) in windows.items()
     )
     return _counts_per_hour(
         context,
         hours,
         lambda table: (
-            f"SELECT hour_key, count(*) AS n FROM (SELECT CASE {branches} END AS hour_key FROM "
-            f"(SELECT inserted_at, try(from_iso8601_timestamp(event_time)) AS t FROM {table} "
+            "SELECT w.hour_key, count(*) AS n FROM "
+            "(SELECT inserted_at, floor(to_unixtime(try(from_iso8601_timestamp(event_time))) / 3600) "
+            f"AS epoch_hour FROM {table} "
             f"WHERE inserted_at BETWEEN {sql_string_literal(first)} AND {sql_string_literal(last)}) "
-            "AS arrived) AS placed WHERE hour_key IS NOT NULL GROUP BY hour_key"
+            "AS arrived "
+            f"JOIN (VALUES {window_rows}) AS w (epoch_hour, hour_key, lo, hi) "
+            "ON arrived.epoch_hour = w.epoch_hour AND arrived.inserted_at BETWEEN w.lo AND w.hi "
+            "GROUP BY w.hour_key"
         ),
     )
+
+
+def _epoch_hour(hour: datetime) -> int:
+    return int(hour.timestamp()) // 3600
