@@ -20,10 +20,14 @@ import threading
 import time
 from collections.abc import Callable, Collection, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import dagster as dg
 import sqlalchemy.exc
 from dagster._utils.interrupts import check_captured_interrupt
+
+if TYPE_CHECKING:
+    from dagster_postgres import PostgresEventLogStorage
 
 from dw_platform.runtime.state_files import StateError, ensure_writable_dir, sqlite_state_error
 
@@ -234,19 +238,20 @@ def reuse_connections(instance: dg.DagsterInstance) -> None:
     opens a connection per query by default (a pool that holds none), which costs a connection set-up
     and password check per stored event: measured, a one-hour backfill took 2.5x as long. Dagster's
     own long-lived processes (the webserver) pool the same way. A no-op on SQLite storage."""
+    from dagster_postgres import PostgresEventLogStorage  # only where a PostgreSQL instance is used
+
     instance.optimize_for_webserver(statement_timeout=0, pool_recycle=3600, max_overflow=10)
-    _remember_tables(instance.event_log_storage)
+    if isinstance(instance.event_log_storage, PostgresEventLogStorage):
+        _remember_tables(instance.event_log_storage)
 
 
-def _remember_tables(storage: object) -> None:
+def _remember_tables(storage: "PostgresEventLogStorage") -> None:
     """dagster-postgres asks the database whether the asset-event tags table exists on every stored
     materialization, on a second connection while the first holds the write: past the pool's one kept
     connection, so each ask opened and closed a connection (half the event store's time in a year
     backfill, profiled). Tables are never dropped under a running instance, so a table once seen is
     remembered; one not (yet) there is asked again."""
-    ask = getattr(storage, "has_table", None)
-    if ask is None:
-        return
+    ask = storage.has_table
     seen: set[str] = set()
 
     def has_table(table_name: str) -> bool:
@@ -254,4 +259,4 @@ def _remember_tables(storage: object) -> None:
             seen.add(table_name)
         return table_name in seen
 
-    storage.has_table = has_table  # type: ignore[attr-defined]
+    storage.has_table = has_table  # type: ignore[method-assign]

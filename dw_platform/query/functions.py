@@ -103,9 +103,6 @@ def call(tr: "Translator", node: exp.Expression, scope: Scope) -> Typed:
         return SCALARS["strpos"]([tr.expr(node.this, scope), tr.expr(node.args["substr"], scope)])
     if isinstance(node, exp.Trim):
         return _trim(tr, node, scope)
-    if isinstance(node, exp.Floor | exp.Ceil) and not node.args.get("decimals") and not node.args.get("to"):
-        # sqlglot reads these two with parsers of their own even in WrittenTrino: Trino's one-argument forms
-        return SCALARS[name]([tr.expr(node.this, scope)])
     if isinstance(node, exp.AtTimeZone):
         from dw_platform.query.datetime_ops import at_timezone
 

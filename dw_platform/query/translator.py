@@ -35,6 +35,11 @@ class WrittenTrino(Trino):
 
     class Parser(Trino.Parser):
         FUNCTIONS: dict = {}
+        # sqlglot parses these two with parsers of their own (for `FLOOR(x TO unit)`, not Trino's
+        # grammar), which would bypass the function table
+        FUNCTION_PARSERS: dict = {
+            k: v for k, v in Trino.Parser.FUNCTION_PARSERS.items() if k not in {"FLOOR", "CEIL"}
+        }
 
 
 HIDDEN_COLUMNS: Columns = [
