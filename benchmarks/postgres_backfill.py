@@ -9,12 +9,14 @@ the UI's partition-status query for one asset with a year of materializations.
 """
 
 import argparse
+import contextlib
 import os
 import shutil
 import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -179,6 +181,18 @@ def month(args: argparse.Namespace, server: PostgresServer, work: Path) -> tuple
     return rows, notes
 
 
+@contextlib.contextmanager
+def _stdout_to_stderr_for_children() -> Iterator[None]:
+    sys.stdout.flush()
+    saved = os.dup(1)
+    os.dup2(2, 1)
+    try:
+        yield
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
 def partition_status_seconds(work: Path, queries: int) -> tuple[float, list[float], int]:
     """The UI's partition-status query through dagster-graphql against a code server for the
     definitions (as the webserver runs it): the first answer, then `queries` more; and how many
@@ -190,7 +204,10 @@ def partition_status_seconds(work: Path, queries: int) -> tuple[float, list[floa
         location_name="dw_platform",
     )
     instance = dg.DagsterInstance.get()
-    with WorkspaceProcessContext(instance, target) as process:
+    # The code server is a child process that logs to the stdout it inherits, on its own clock (its
+    # shutdown line can come after this script's report): it gets stderr instead, so stdout carries
+    # the report alone (`--json` is read from the last line).
+    with _stdout_to_stderr_for_children(), WorkspaceProcessContext(instance, target) as process:
         times, materialized = [], 0
         for _ in range(queries + 1):
             start = time.perf_counter()
