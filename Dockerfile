@@ -20,4 +20,6 @@ COPY dw_platform ./dw_platform
 RUN pip install --no-deps -e .
 
 # Deployed code runs against AWS; the rest of the settings come per deployment (dagster_cloud.yaml).
-ENV DW_PROFILE=aws DW_QUERY_ENGINE=athena
+# Run workers store a run's per-partition materializations in batches (DAGSTER_ENV in
+# dw_platform/runtime/settings.py).
+ENV DW_PROFILE=aws DW_QUERY_ENGINE=athena DAGSTER_EVENT_BATCH_SIZE=1000

@@ -4,8 +4,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 export DW_HOME ?= $(CURDIR)/.dw
 export DAGSTER_HOME ?= $(DW_HOME)/dagster
-# One "planned" event per asset for a single-run backfill's range (see dw_platform/runtime/settings.py).
+# One "planned" event per asset for a single-run backfill's range, and its materializations stored
+# in batches (see DAGSTER_ENV in dw_platform/runtime/settings.py).
 export DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS ?= true
+export DAGSTER_EVENT_BATCH_SIZE ?= 1000
 
 .PHONY: install dev test lint demo lock clean policy bench conformance
 
@@ -34,7 +36,7 @@ lint: install
 	$(BIN)/ruff format --check dw_platform tests benchmarks
 
 # Two workers (one per core of the CI machine), each taking whole test files.
-test: install lint
+test: install lint $(DAGSTER_HOME)/dagster.yaml
 	$(BIN)/dg check defs
 	$(BIN)/pytest -q -n 2 --dist loadfile
 

@@ -29,7 +29,7 @@ from dw_platform.operations.registration import register_hours
 from dw_platform.orchestration.backfill import run_backfill
 from dw_platform.orchestration.build import build_definitions
 from dw_platform.runtime.backends import Runtime
-from dw_platform.runtime.settings import PLANNED_EVENTS_ENV, Settings, ensure_dagster_home
+from dw_platform.runtime.settings import Settings, ensure_dagster_home, set_dagster_env
 
 FIRST_HOUR = datetime(2026, 1, 1, tzinfo=UTC)
 LATE_SHARE = 50  # one event in 50 arrives 1 to 3 hours after it happened
@@ -114,7 +114,7 @@ def measure(args: argparse.Namespace) -> Section:
         plain = Runtime.from_settings(analytics_dw, Settings.from_env({"DW_HOME": str(home / "plain")}))
         platform_s = platform_seconds(plain, FIRST_HOUR, args.hours)
         defs = build_definitions(analytics_dw, settings)
-        os.environ.setdefault(PLANNED_EVENTS_ENV, "true")  # as `dw` and `make dev` set it
+        set_dagster_env(os.environ)  # as `dw` and `make dev` set it
         ensure_dagster_home(home / "dagster")
         instance = dg.DagsterInstance.from_config(str(home / "dagster"))
         last = FIRST_HOUR + (args.hours - 1) * ONE_HOUR

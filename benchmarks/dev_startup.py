@@ -19,7 +19,7 @@ from pathlib import Path
 from benchmarks.dev_steady_state import free_port
 from dw_platform.defs.analytics_dw.warehouse import analytics_dw
 from dw_platform.orchestration.backfill import hourly_asset_keys
-from dw_platform.runtime.settings import PLANNED_EVENTS_ENV, ensure_dagster_home
+from dw_platform.runtime.settings import DAGSTER_ENV, ensure_dagster_home
 
 QUERY = (
     "{ assetNodes { assetKey { path } partitionStats { numMaterialized numPartitions } "
@@ -68,7 +68,7 @@ def main() -> None:
             **os.environ,
             "DW_HOME": home,
             "DAGSTER_HOME": f"{home}/dagster",
-            PLANNED_EVENTS_ENV: "true",
+            **DAGSTER_ENV,
             "PYTHONPATH": os.pathsep.join(filter(None, [str(repo), os.environ.get("PYTHONPATH")])),
         }
         dagster = Path(sys.executable).parent / "dagster"

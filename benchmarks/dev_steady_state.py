@@ -31,7 +31,7 @@ from dw_platform.delivery.events import sample_events
 from dw_platform.delivery.sending import deliver
 from dw_platform.lake.hours import inserted_at
 from dw_platform.runtime.backends import Runtime
-from dw_platform.runtime.settings import PLANNED_EVENTS_ENV, Settings, ensure_dagster_home
+from dw_platform.runtime.settings import DAGSTER_ENV, Settings, ensure_dagster_home
 
 TICKS_PER_S = os.sysconf("SC_CLK_TCK")
 PAGE = os.sysconf("SC_PAGE_SIZE")
@@ -99,7 +99,7 @@ def dagster_dev(home: Path, port: int, repo: Path) -> Iterator[subprocess.Popen]
         **os.environ,
         "DW_HOME": str(home / "dw"),
         "DAGSTER_HOME": str(home / "dagster"),
-        PLANNED_EVENTS_ENV: "true",
+        **DAGSTER_ENV,
         "PYTHONPATH": os.pathsep.join(filter(None, [str(repo), os.environ.get("PYTHONPATH")])),
     }
     ensure_dagster_home(home / "dagster")

@@ -33,7 +33,7 @@ from dw_platform.orchestration.build import build_definitions
 from dw_platform.orchestration.chunked_backfill import run_chunked_backfill
 from dw_platform.orchestration.instance import reuse_connections
 from dw_platform.runtime.backends import Runtime
-from dw_platform.runtime.settings import PLANNED_EVENTS_ENV, Settings, ensure_dagster_home
+from dw_platform.runtime.settings import Settings, ensure_dagster_home, set_dagster_env
 from tests.postgres_server import PostgresServer, deploy_instance, postgres_server
 
 YEAR_FIRST = datetime(2025, 1, 1, tzinfo=UTC)
@@ -319,7 +319,7 @@ def year(args: argparse.Namespace, server: PostgresServer, work: Path) -> tuple[
 
 
 def measure(args: argparse.Namespace) -> Section:
-    os.environ.setdefault(PLANNED_EVENTS_ENV, "true")  # as `dw` and `make dev` set it
+    set_dagster_env(os.environ)  # as `dw` and `make dev` set it
     with tempfile.TemporaryDirectory() as directory, postgres_server(durable=True) as server:
         work = Path(directory)
         month_rows, month_notes = month(args, server, work) if args.hours else ([], [])

@@ -6,10 +6,20 @@ import pytest
 
 from dw_platform.defs.analytics_dw.warehouse import analytics_dw
 from dw_platform.runtime.backends import Runtime
-from dw_platform.runtime.settings import Settings
+from dw_platform.runtime.settings import Settings, set_dagster_env
 
 # The AWS emulator fixtures (moto_endpoint, aws_endpoint) and the PostgreSQL ones (postgres, postgres_url).
 pytest_plugins = ["tests.aws_emulator", "tests.postgres_server"]
+
+
+@pytest.fixture(autouse=True)
+def dagster_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The Dagster settings `dw` and the image set (planned events per range, batched materializations),
+    for runs a test executes in its own process."""
+    environ: dict[str, str] = {}
+    set_dagster_env(environ)
+    for name, value in environ.items():
+        monkeypatch.setenv(name, value)
 
 
 @pytest.fixture

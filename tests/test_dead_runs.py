@@ -6,11 +6,16 @@ import os
 import signal
 import subprocess
 import time
+import uuid
 from pathlib import Path
 
+import dagster as dg
 import pytest
+from dagster._core.storage.dagster_run import DagsterRun, DagsterRunStatus
 
+from dw_platform.orchestration.instance import reap_dead_runs
 from tests.dw_process import dw, dw_env, start_dw
+from tests.postgres_server import deploy_instance
 
 HOUR = "2026-03-01T10"
 COMPACT = ("backfill", "--from", HOUR, "--to", HOUR, "--only", "compact")
@@ -61,11 +66,6 @@ def env(tmp_path: Path) -> dict[str, str]:
     return env
 
 
-@pytest.mark.skip(
-    reason="open defect: since the chunked backfill and in-process dev runs landed, the re-run after "
-    "kill -9 sometimes spins in Dagster's in-process executor waiting for a compaction slot (seen once "
-    "in a clean-clone CI run, 300 s; passed in the full run before it); being fixed at its cause"
-)
 def test_a_killed_compaction_frees_its_slot_and_a_waiting_one_stops_on_sigterm(env: dict[str, str]) -> None:
     holder = start_dw(env, *COMPACT, prelude=STALL_IN_COMPACTION)
     waiting = None
@@ -105,3 +105,41 @@ def test_a_killed_compaction_frees_its_slot_and_a_waiting_one_stops_on_sigterm(e
         assert rows == [{"n": count}]
     compacted = Path(env["DW_HOME"]) / "lake" / "compacted" / "impressions" / "2026" / "03" / "01" / "10"
     assert compacted.is_dir()
+
+
+def _run(instance: dg.DagsterInstance, status: DagsterRunStatus) -> str:
+    run = instance.add_run(DagsterRun(job_name="compact", run_id=str(uuid.uuid4()), status=status))
+    return run.run_id
+
+
+@pytest.mark.parametrize("storage", ["sqlite", "postgres"])
+def test_a_claim_queued_by_a_canceled_run_does_not_keep_the_next_free_slot(
+    storage: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """The hang the kill -9 test found, step by step against Dagster's slot tables: a canceled run's
+    claim queued behind the holder gets the slot when the holder is freed, and the next run's claim
+    must still be given it once dead runs are reaped."""
+    if storage == "postgres":
+        instance = deploy_instance(tmp_path, request.getfixturevalue("postgres_url"))
+    else:
+        instance = dg.DagsterInstance.from_config(str(tmp_path))
+    try:
+        events = instance.event_log_storage
+        events.set_concurrency_slots("compaction_impressions", 1)
+        holder = _run(instance, DagsterRunStatus.STARTED)
+        canceled = _run(instance, DagsterRunStatus.STARTED)
+        rerun = _run(instance, DagsterRunStatus.STARTED)
+
+        assert events.claim_concurrency_slot("compaction_impressions", holder, "compact").is_claimed
+        assert not events.claim_concurrency_slot("compaction_impressions", canceled, "compact").is_claimed
+        instance.report_run_canceled(instance.get_run_by_id(canceled))
+        # The holder is killed and its slot freed: Dagster assigns it to the oldest queued claim.
+        instance.report_run_failed(instance.get_run_by_id(holder))
+        events.free_concurrency_slots_for_run(holder)
+        assert not events.claim_concurrency_slot("compaction_impressions", rerun, "compact").is_claimed
+
+        assert canceled in reap_dead_runs(instance)
+        assert events.claim_concurrency_slot("compaction_impressions", rerun, "compact").is_claimed
+        assert events.get_concurrency_info("compaction_impressions").active_run_ids == {rerun}
+    finally:
+        instance.dispose()

@@ -19,7 +19,7 @@ from dw_platform.cli.catalog import add_catalog
 from dw_platform.cli.provision import add_provision
 from dw_platform.cli.replay import add_replay
 from dw_platform.errors import DwError, PreconditionError, UserInputError
-from dw_platform.runtime.settings import PLANNED_EVENTS_ENV
+from dw_platform.runtime.settings import set_dagster_env
 from dw_platform.runtime.state_files import StateError
 
 # Exit statuses: 2 the command was refused (bad input, or a warehouse or stack not in a state to do
@@ -211,7 +211,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     warnings.filterwarnings("ignore", message=".*is currently in beta.*")
     home = Path(os.environ.get("DW_HOME", ".dw")).resolve()
     os.environ.setdefault("DAGSTER_HOME", str(home / "dagster"))
-    os.environ.setdefault(PLANNED_EVENTS_ENV, "true")
+    set_dagster_env(os.environ)
     try:
         with _deadline_scope(args):
             return args.handler(args)

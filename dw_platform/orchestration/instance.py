@@ -129,8 +129,12 @@ def open_instance(home: Path, ensure_home: Callable[[Path], None]) -> dg.Dagster
 
 
 def reap_dead_runs(instance: dg.DagsterInstance) -> list[str]:
-    """Fail the unfinished runs whose `dw` process is gone and free their slots, and free slots held
-    by runs that have ended; returns the run ids whose slots were freed."""
+    """Fail the unfinished runs whose `dw` process is gone and free their slots, and free the slots
+    and queued claims of runs that have ended; returns the run ids whose slots were freed.
+
+    Queued claims matter as much as claimed slots: a freed slot goes to the oldest queued claim
+    (Dagster's `assign_pending_steps`), and one left by a canceled or killed run keeps that slot
+    assigned to nobody for ever, so a later run waits without end."""
     storage = instance.event_log_storage
     freed = []
     for run in instance.get_runs(filters=dg.RunsFilter(statuses=_UNFINISHED)):
@@ -142,7 +146,9 @@ def reap_dead_runs(instance: dg.DagsterInstance) -> list[str]:
             storage.free_concurrency_slots_for_run(run.run_id)
             freed.append(run.run_id)
     for pool in storage.get_concurrency_keys():
-        for run_id in storage.get_concurrency_info(pool).active_run_ids - set(freed):
+        info = storage.get_concurrency_info(pool)
+        holders = info.active_run_ids | {step.run_id for step in info.pending_steps}
+        for run_id in holders - set(freed):
             run = instance.get_run_by_id(run_id)
             if run is None or run.is_finished:
                 storage.free_concurrency_slots_for_run(run_id)
@@ -225,10 +231,12 @@ class RunWatch(threading.Thread):
                     last_message = time.monotonic()
 
     def _cancel(self) -> None:
-        self.instance.event_log_storage.free_concurrency_slots_for_run(self.run_id)
+        # Canceled first, then freed: the main thread keeps re-queueing its claim until the exit, and a
+        # claim queued after the free is reaped (its run has ended) instead of taking the next slot.
         run = self.instance.get_run_by_id(self.run_id)
         if run is not None:
             self.instance.report_run_canceled(run, message="interrupted while waiting for a pool slot")
+        self.instance.event_log_storage.free_concurrency_slots_for_run(self.run_id)
         self.notify(f"interrupted while waiting for a pool slot: run {self.run_id} canceled, nothing changed")
         os._exit(130)  # the main thread sits in Dagster's wait, which ignores interrupts
 

@@ -6,7 +6,7 @@ variables to its resource's fields with `dg.EnvVar`, so the UI shows where each 
 
 import dataclasses
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, MutableMapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal, get_args
@@ -178,6 +178,21 @@ _EARLIER_DAGSTER_YAMLS = ("telemetry:\n  enabled: false\nconcurrency:\n  pools:\
 # if such a run fails, its partitions show as missing rather than failed (the run shows the failure).
 # Read by the process that creates runs: `dw`, the webserver and the daemon.
 PLANNED_EVENTS_ENV = "DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS"
+# A run over many partitions stores its per-partition materializations in batches of this many, one
+# insert each (dagster-postgres `store_event_batch`) rather than one write per event: a month's run
+# spent 14 s storing 4,320 materializations one by one on PostgreSQL, 4 s in batches. Read by the
+# process that executes the steps: `dw`, and the run workers (the image's environment). SQLite storage
+# stores a batch event by event, as before.
+EVENT_BATCH_ENV = "DAGSTER_EVENT_BATCH_SIZE"
+EVENT_BATCH_SIZE = 1000
+# Both, as `dw`, `make dev`, the image and the benchmarks set them.
+DAGSTER_ENV = {PLANNED_EVENTS_ENV: "true", EVENT_BATCH_ENV: str(EVENT_BATCH_SIZE)}
+
+
+def set_dagster_env(environ: MutableMapping[str, str]) -> None:
+    """The Dagster settings above, where the environment does not already set them."""
+    for name, value in DAGSTER_ENV.items():
+        environ.setdefault(name, value)
 
 
 def ensure_dagster_home(path: Path) -> None:
