@@ -5,8 +5,12 @@ replay stopped at; the errors table, dw status and the aggregates follow."""
 import dataclasses
 import hashlib
 import json
+import os
 import re
 import shutil
+import subprocess
+import sys
+import threading
 from pathlib import Path
 
 import dagster as dg
@@ -19,6 +23,8 @@ from dw_platform.delivery.sending import deliver
 from dw_platform.lake.hours import inserted_at
 from dw_platform.operations.batch_tables import run_batch_hours
 from dw_platform.operations.registration import register_hours
+from dw_platform.operations.replay.lease import ReplayInProgress
+from dw_platform.operations.replay.ledger import Intent, ReplayLedger
 from dw_platform.operations.replay.run import STEPS, replay
 from dw_platform.operations.status import reconcile_hours
 from dw_platform.orchestration.build import build_definitions
@@ -228,3 +234,76 @@ def test_dw_replay_command(
     )
     assert main(["replay", "impressions", *span]) == 2
     assert "removing column(s) ['quantity', 'price'] cannot be applied safely" in capsys.readouterr().err
+
+
+def test_a_replay_planned_while_another_delivers_is_refused_not_delivered_twice(
+    settings: Settings, isolated_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two replays of a table at once: the first has planned its records and is about to write its
+    intent when the second starts. Without a lease both would deliver the same records."""
+    runtime = isolate(settings, isolated_home)
+    planned, go_on = threading.Event(), threading.Event()
+    write_intent = ReplayLedger.write_intent
+
+    def paused_write_intent(self: ReplayLedger, intent: Intent) -> None:  # the real write, held back
+        planned.set()
+        assert go_on.wait(60)
+        write_intent(self, intent)
+
+    monkeypatch.setattr(ReplayLedger, "write_intent", paused_write_intent)
+    first: dict[str, object] = {}
+    worker = threading.Thread(
+        target=lambda: first.setdefault(
+            "report", replay(runtime, "impressions", HOURS[0], HOURS[1], arrival=REPLAY_ARRIVAL)
+        )
+    )
+    worker.start()
+    try:
+        assert planned.wait(60)
+        running = rf"another replay of impressions is running \(process {os.getpid()} on "
+        with pytest.raises(ReplayInProgress, match=running):
+            replay(runtime, "impressions", HOURS[0], HOURS[1], arrival=REPLAY_ARRIVAL)
+    finally:
+        go_on.set()
+        worker.join(60)
+    assert first["report"].converted == sum(expected()["replayable"].values())  # type: ignore[attr-defined]
+    check_exactly_once(runtime)
+
+
+KILLED_REPLAY = """
+import sys, time, dataclasses
+from pathlib import Path
+from dw_platform.operations.replay.run import replay
+from dw_platform.runtime.backends import Runtime
+from dw_platform.runtime.settings import Settings
+from tests.replay_scenario import AFTER, HOURS, REPLAY_ARRIVAL
+
+def stall(step):
+    if step == "intent":
+        print("holding", flush=True)
+        time.sleep(600)
+
+runtime = Runtime.from_settings(AFTER, dataclasses.replace(Settings.from_env({}), home=Path(sys.argv[1])))
+replay(runtime, "impressions", HOURS[0], HOURS[1], arrival=REPLAY_ARRIVAL, fault=stall)
+"""
+
+
+def test_a_killed_replay_leaves_no_lease_behind(settings: Settings, isolated_home: Path) -> None:
+    """The local lease is the kernel's: kill -9 of its holder frees it, and the next replay finishes the
+    killed one's intent."""
+    runtime = isolate(settings, isolated_home)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", KILLED_REPLAY, str(settings.home)],
+        stdout=subprocess.PIPE,
+        cwd=Path(__file__).resolve().parent.parent,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == b"holding\n"
+        with pytest.raises(ReplayInProgress, match=rf"\(process {holder.pid} on "):
+            replay(runtime, "impressions", HOURS[0], HOURS[1], arrival=REPLAY_ARRIVAL)
+    finally:
+        holder.kill()
+        holder.wait()
+    report = replay(runtime, "impressions", HOURS[0], HOURS[1], arrival=REPLAY_ARRIVAL)
+    assert len(report.resumed) == 1 and report.replay_id is None, "the killed replay's intent, finished"
+    check_exactly_once(runtime)

@@ -13,6 +13,7 @@ from dw_platform.delivery.sending import deliver, drain_streams
 from dw_platform.lake.hours import ONE_HOUR, floor_hour, hour_of_inserted_at, inserted_at
 from dw_platform.operations.batch_tables import run_batch_hours
 from dw_platform.operations.registration import register_hours
+from dw_platform.operations.replay.lease import ReplayInProgress
 from dw_platform.operations.replay.run import ReplayError, replay
 from dw_platform.operations.status import reconcile_hours
 from dw_platform.provisioning.managed_resource import ProvisioningError
@@ -104,6 +105,16 @@ def test_schema_change_and_replay_on_the_emulator(aws_endpoint: str, monkeypatch
     described = firehose.describe_delivery_stream(DeliveryStreamName="analytics_dw-impressions")
     assert described["DeliveryStreamDescription"]["VersionId"] != version, "Firehose re-reads the schema"
 
+    # A replay killed on AWS leaves its lease: the next one refuses, naming the holder, until it is deleted.
+    s3 = boto3.client("s3", region_name=REGION)
+    lease = "_replay/impressions/_lease.json"
+    held = b'{"host": "worker-7", "pid": 4242, "since": "2026-03-01T14:00:00+00:00"}'
+    s3.put_object(Bucket=BUCKET, Key=lease, Body=held)
+    with pytest.raises(ReplayInProgress, match="process 4242 on worker-7 since 2026-03-01T14:00:00"):
+        replay(after, "impressions", HOURS[0], HOURS[1])
+    assert s3.get_object(Bucket=BUCKET, Key=lease)["Body"].read() == held, "another's lease is left alone"
+    s3.delete_object(Bucket=BUCKET, Key=lease)
+
     want = expected()
     dry = replay(after, "impressions", HOURS[0], HOURS[1], dry_run=True)
     assert (dry.converted, dry.still_failing) == (20, 10)
@@ -112,6 +123,7 @@ def test_schema_change_and_replay_on_the_emulator(aws_endpoint: str, monkeypatch
     report = replay(after, "impressions", HOURS[0], HOURS[1])
     assert report.resumed and report.replay_id is None, "the stopped replay is finished, nothing re-put"
     assert snapshot()["kinesis_records"] == 20
+    assert "Contents" not in s3.list_objects_v2(Bucket=BUCKET, Prefix=lease), "each replay released its lease"
     (drained,) = drain_streams(after, ["impressions"]).values()
     assert (drained.records, drained.summary.errors) == (20, 0)
 

@@ -179,10 +179,10 @@ _EARLIER_DAGSTER_YAMLS = ("telemetry:\n  enabled: false\nconcurrency:\n  pools:\
 # Read by the process that creates runs: `dw`, the webserver and the daemon.
 PLANNED_EVENTS_ENV = "DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS"
 # A run over many partitions stores its per-partition materializations in batches of this many, one
-# insert each (dagster-postgres `store_event_batch`) rather than one write per event: a month's run
-# spent 14 s storing 4,320 materializations one by one on PostgreSQL, 4 s in batches. Read by the
-# process that executes the steps: `dw`, and the run workers (the image's environment). SQLite storage
-# stores a batch event by event, as before.
+# insert each (dagster-postgres `store_event_batch`) rather than one write per event: beyond the
+# platform's own work, a month's run spent 14 s on PostgreSQL storing events one by one, 3 s with its
+# 4,320 materializations in batches (docs/benchmarks.md). Read by the process that executes the
+# steps: `dw`, and the run workers (the image's environment). SQLite stores a batch event by event.
 EVENT_BATCH_ENV = "DAGSTER_EVENT_BATCH_SIZE"
 EVENT_BATCH_SIZE = 1000
 # Both, as `dw`, `make dev`, the image and the benchmarks set them.

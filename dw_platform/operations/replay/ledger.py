@@ -134,7 +134,7 @@ class ReplayLedger:
         for replay_id in sorted(files):
             names = files[replay_id]
             if INTENT not in names:
-                continue  # cannot happen: the intent is written first
+                continue  # the lease (`_lease`), not a replay: a replay writes its intent first
             intent = Intent.from_json(json.loads(self.lake.read_bytes(self._key(replay_id, INTENT))))
             commit = None
             if COMMIT in names:

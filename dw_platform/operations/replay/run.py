@@ -27,6 +27,7 @@ from dw_platform.errors import DwError
 from dw_platform.lake.hours import hours_between, inserted_at, parse_instant
 from dw_platform.operations.replay.annotate import annotate_objects
 from dw_platform.operations.replay.kinesis_lookup import keys_in_stream
+from dw_platform.operations.replay.lease import replay_lease
 from dw_platform.operations.replay.ledger import (
     Commit,
     Entry,
@@ -404,7 +405,8 @@ def replay(
     hours = [inserted_at(h) for h in hours_between(first, last)]
     replayer = Replayer(runtime, table, fault)
     if not dry_run:
-        return replayer.replay(hours, error_code=error_code, arrival=arrival)
+        with replay_lease(runtime, table):  # finishing, planning and delivering: one replay at a time
+            return replayer.replay(hours, error_code=error_code, arrival=arrival)
     plan = plan_replay(runtime, table, hours, error_code=error_code)
     return ReplayReport(
         table,
