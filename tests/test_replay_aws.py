@@ -13,7 +13,7 @@ from dw_platform.delivery.sending import deliver, drain_streams
 from dw_platform.lake.hours import ONE_HOUR, floor_hour, hour_of_inserted_at, inserted_at
 from dw_platform.operations.batch_tables import run_batch_hours
 from dw_platform.operations.registration import register_hours
-from dw_platform.operations.replay.lease import ReplayInProgress
+from dw_platform.operations.replay.lease import ReplayInProgress, replay_lease
 from dw_platform.operations.replay.run import ReplayError, replay
 from dw_platform.operations.status import reconcile_hours
 from dw_platform.provisioning.managed_resource import ProvisioningError
@@ -113,6 +113,11 @@ def test_schema_change_and_replay_on_the_emulator(aws_endpoint: str, monkeypatch
     with pytest.raises(ReplayInProgress, match="process 4242 on worker-7 since 2026-03-01T14:00:00"):
         replay(after, "impressions", HOURS[0], HOURS[1])
     assert s3.get_object(Bucket=BUCKET, Key=lease)["Body"].read() == held, "another's lease is left alone"
+    s3.delete_object(Bucket=BUCKET, Key=lease)
+    with replay_lease(after, "impressions"):  # its lease deleted by hand and taken by another replay
+        s3.delete_object(Bucket=BUCKET, Key=lease)
+        s3.put_object(Bucket=BUCKET, Key=lease, Body=held)
+    assert s3.get_object(Bucket=BUCKET, Key=lease)["Body"].read() == held, "a replay frees only its own lease"
     s3.delete_object(Bucket=BUCKET, Key=lease)
 
     want = expected()

@@ -3,12 +3,12 @@ neither sees delivered yet, and a replay finishing another's stopped intent whil
 delivering would put its records twice: the ledger's exactly-once holds only if its writers take
 turns.
 
-Locally the lease is an exclusive `flock` on `_replay/<table>/_lease`, which the kernel releases when
-its process ends however it ends (kill -9 included), so it never goes stale (`_lease.holder` beside it
-names the holder). On S3 it is the object
-`_replay/<table>/_lease.json`, created only if absent (`If-None-Match: *`) and deleted at the end; a
+Locally the lease is an exclusive `flock` on `_replay/<table>/_lease` (`_lease.holder` beside it
+names the holder), which the kernel releases when its process ends however it ends, kill -9
+included, so it never goes stale. On S3 it is the object `_replay/<table>/_lease.json`, created only
+if absent (`If-None-Match: *`) and deleted at the end if it is still this replay's (`If-Match`). A
 replay killed on AWS leaves it behind, and the next one refuses, naming the holder, until it is
-deleted by hand: whether the holder still delivers cannot be told from here."""
+deleted by hand: whether the holder still delivers cannot be told from another machine."""
 
 import contextlib
 import fcntl
@@ -91,7 +91,7 @@ def _s3_lease(runtime: Runtime, key: str, table: str) -> Iterator[None]:
     s3 = aws_client("s3", runtime.aws_region)
     bucket = runtime.lake.uri("").removeprefix("s3://").split("/", 1)[0]
     try:
-        s3.put_object(Bucket=bucket, Key=key, Body=json.dumps(_holder()).encode(), IfNoneMatch="*")
+        put = s3.put_object(Bucket=bucket, Key=key, Body=json.dumps(_holder()).encode(), IfNoneMatch="*")
     except ClientError as error:
         code = error.response.get("Error", {}).get("Code")
         if code not in ("PreconditionFailed", "ConditionalRequestConflict"):  # not "it exists"
@@ -107,4 +107,10 @@ def _s3_lease(runtime: Runtime, key: str, table: str) -> Iterator[None]:
     try:
         yield
     finally:
-        s3.delete_object(Bucket=bucket, Key=key)
+        # Only this lease: if it was deleted by hand meanwhile and another replay took the key, that
+        # replay's lease stays.
+        try:
+            s3.delete_object(Bucket=bucket, Key=key, IfMatch=put["ETag"])
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") not in ("PreconditionFailed", "NoSuchKey"):
+                raise
