@@ -9,7 +9,8 @@ import boto3
 import pytest
 
 from dw_platform.catalog import Partition, table_definition
-from dw_platform.catalog.glue import GlueCatalog
+from dw_platform.catalog.glue import UPSERT_ATTEMPTS, GlueCatalog, GlueTableRaceError
+from dw_platform.catalog.model import TableDefinition
 from dw_platform.catalog.sync import sync_catalog
 from dw_platform.declaration.warehouse import Column
 from dw_platform.defs.analytics_dw.warehouse import analytics_dw
@@ -139,3 +140,73 @@ def test_compaction_switches_the_glue_partition(runtime: Runtime, glue: CountedG
         runtime.catalog.switch_partition_location(DB, "clicks", (hour,), "x/", expected_location="clicks/")
         is False
     )
+
+
+@pytest.fixture
+def contested(runtime: Runtime, glue: CountedGlue) -> tuple[TableDefinition, TableDefinition, Any]:
+    """The `clicks` table as declared and as another writer would have it, and that writer's client
+    (its own, untouched by the hooks a test puts on the catalog's); the table starts absent."""
+    sync_catalog(runtime)
+    other = boto3.client("glue", region_name=REGION)
+    other.delete_table(DatabaseName=DB, Name="clicks")
+    ours = table_definition(analytics_dw.table("clicks"))
+    theirs = dataclasses.replace(ours, columns=ours.columns[:2])
+    return ours, theirs, other
+
+
+def _on(glue: CountedGlue, event: str, action: Any, times: int = 1) -> None:
+    """Do `action` before (or after) the catalog's next `times` calls of an operation."""
+    left = [times]
+
+    def hook(**_: Any) -> None:
+        if left[0] > 0:
+            left[0] -= 1
+            action()
+
+    glue.client.meta.events.register(event, hook)
+
+
+def _glue_table(other: Any) -> TableDefinition | None:
+    return GlueCatalog(BUCKET, REGION, other).get_table(DB, "clicks")
+
+
+def test_upsert_brings_a_table_created_meanwhile_to_its_declaration(
+    glue: CountedGlue, contested: tuple[TableDefinition, TableDefinition, Any]
+) -> None:
+    ours, theirs, other = contested
+    create = GlueCatalog(BUCKET, REGION, other).table_input(theirs)
+    _on(glue, "before-call.glue.CreateTable", lambda: other.create_table(DatabaseName=DB, TableInput=create))
+    assert glue.catalog.upsert_table(DB, ours)
+    assert _glue_table(other) == ours
+
+
+def test_upsert_creates_again_a_table_deleted_after_it_was_found_existing(
+    glue: CountedGlue, contested: tuple[TableDefinition, TableDefinition, Any]
+) -> None:
+    """Created by another writer as ours was about to be, then deleted before ours looked again: it
+    used to answer "done" with no table in Glue."""
+    ours, theirs, other = contested
+    create = GlueCatalog(BUCKET, REGION, other).table_input(theirs)
+    _on(glue, "before-call.glue.CreateTable", lambda: other.create_table(DatabaseName=DB, TableInput=create))
+    _on(glue, "after-call.glue.CreateTable", lambda: other.delete_table(DatabaseName=DB, Name="clicks"))
+    assert glue.catalog.upsert_table(DB, ours)
+    assert _glue_table(other) == ours
+
+
+def test_upsert_gives_up_on_a_table_that_keeps_changing(
+    glue: CountedGlue, contested: tuple[TableDefinition, TableDefinition, Any]
+) -> None:
+    ours, theirs, other = contested
+    create = GlueCatalog(BUCKET, REGION, other).table_input(theirs)
+    _on(
+        glue,
+        "before-call.glue.CreateTable",
+        lambda: other.create_table(DatabaseName=DB, TableInput=create),
+        9,
+    )
+    _on(glue, "before-call.glue.UpdateTable", lambda: other.delete_table(DatabaseName=DB, Name="clicks"), 9)
+    glue.calls.clear()
+    with pytest.raises(GlueTableRaceError, match="kept being created or deleted by someone else"):
+        glue.catalog.upsert_table(DB, ours)
+    writes = sum(n for (operation, _), n in glue.calls.items() if operation in ("CreateTable", "UpdateTable"))
+    assert writes == UPSERT_ATTEMPTS, "one write per attempt, then it gives up"

@@ -10,6 +10,7 @@ import boto3
 import pytest
 
 from dw_platform.delivery.sending import deliver, drain_streams
+from dw_platform.errors import UserInputError
 from dw_platform.lake.hours import ONE_HOUR, floor_hour, hour_of_inserted_at, inserted_at
 from dw_platform.operations.batch_tables import run_batch_hours
 from dw_platform.operations.registration import register_hours
@@ -105,6 +106,8 @@ def test_schema_change_and_replay_on_the_emulator(aws_endpoint: str, monkeypatch
     described = firehose.describe_delivery_stream(DeliveryStreamName="analytics_dw-impressions")
     assert described["DeliveryStreamDescription"]["VersionId"] != version, "Firehose re-reads the schema"
 
+    with pytest.raises(UserInputError, match="on AWS, Kinesis stamps it"):  # CLI and job alike
+        replay(after, "impressions", HOURS[0], HOURS[1], arrival=HOURS[1])
     # A replay killed on AWS leaves its lease: the next one refuses, naming the holder, until it is deleted.
     s3 = boto3.client("s3", region_name=REGION)
     lease = "_replay/impressions/_lease.json"

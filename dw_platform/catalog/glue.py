@@ -16,6 +16,7 @@ from dw_platform.errors import DwError
 
 CREATE_CHUNK = 100  # BatchCreatePartition's limit
 UPDATE_CHUNK = 100  # BatchUpdatePartition's limit
+UPSERT_ATTEMPTS = 3
 GET_CHUNK = 1000  # BatchGetPartition's limit
 
 STORAGE = {
@@ -43,6 +44,10 @@ STORAGE = {
 def _chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
+
+
+class GlueTableRaceError(DwError):
+    """A table kept changing under `upsert_table` (another writer creating or deleting it)."""
 
 
 class GlueRefusedError(DwError):
@@ -115,23 +120,33 @@ class GlueCatalog:
         return True
 
     def upsert_table(self, database: str, table: TableDefinition) -> bool:
-        current = self.get_table(database, table.name)
-        if current == table:
-            return False
-        if current is None:
+        """Create the table, or bring it to `table`; True if it may have changed. A table created or
+        deleted by someone else between the calls is looked at again (UPSERT_ATTEMPTS in all): the
+        answer is never "done" while no table holds this definition."""
+        wrote = False
+        for _ in range(UPSERT_ATTEMPTS):
+            current = self.get_table(database, table.name)
+            if current == table:
+                return wrote  # created meanwhile, or by a call of ours whose reply was lost
             try:
-                self.glue.create_table(DatabaseName=database, TableInput=self.table_input(table))
-                return True
-            except self.glue.exceptions.AlreadyExistsException:
-                # Created meanwhile, or by this very call, retried after its reply was lost: make
-                # sure it holds this definition.
-                current = self.get_table(database, table.name)
-                if current is None or current == table:
+                if current is None:
+                    self.glue.create_table(DatabaseName=database, TableInput=self.table_input(table))
                     return True
-        self.glue.update_table(DatabaseName=database, TableInput=self.table_input(table))
-        if current.columns != table.columns:
-            self._update_partition_columns(database, table)
-        return True
+                self.glue.update_table(DatabaseName=database, TableInput=self.table_input(table))
+            except (
+                self.glue.exceptions.AlreadyExistsException,
+                self.glue.exceptions.EntityNotFoundException,
+            ):
+                wrote = True  # created (perhaps by our own retried call) or deleted meanwhile: again
+                continue
+            if current.columns != table.columns:
+                self._update_partition_columns(database, table)
+            return True
+        raise GlueTableRaceError(
+            f"the Glue table {database}.{table.name} kept being created or deleted by someone else while "
+            f"it was brought to its declaration ({UPSERT_ATTEMPTS} attempts); is another `dw provision` "
+            "or sync running? Run this again once it has ended"
+        )
 
     def _update_partition_columns(self, database: str, table: TableDefinition) -> int:
         """Existing partitions keep the columns they were created with, and Athena then fails with

@@ -41,8 +41,6 @@ def run(args: argparse.Namespace) -> int:
     from dw_platform.runtime.backends import Runtime
 
     runtime = Runtime.from_settings(declared.analytics_dw, Settings.from_env())
-    if args.arrival and not runtime.events.controls_arrival:
-        raise ValueError("--arrival is for the local profile: on AWS, Kinesis stamps the arrival")
     report = replay(
         runtime,
         args.table,

@@ -23,7 +23,7 @@ from dw_platform.declaration.warehouse import TableKind
 from dw_platform.delivery.conversion import RecordConverter, RecordRejected
 from dw_platform.delivery.firehose import ledger_prefix as delivery_ledger_prefix
 from dw_platform.delivery.kinesis_producer import KinesisProducer
-from dw_platform.errors import DwError
+from dw_platform.errors import DwError, UserInputError
 from dw_platform.lake.hours import hours_between, inserted_at, parse_instant
 from dw_platform.operations.replay.annotate import annotate_objects
 from dw_platform.operations.replay.kinesis_lookup import keys_in_stream
@@ -402,6 +402,8 @@ def replay(
     """Replay the isolated records of arrival hours `first`..`last` (inclusive) of `table`."""
     if last < first:
         raise ReplayError(f"--to {last:%Y/%m/%d/%H} is before --from {first:%Y/%m/%d/%H}")
+    if arrival is not None and _through_kinesis(runtime):  # the CLI's --arrival, the job's `arrival`
+        raise UserInputError("setting a replay's arrival is for the local profile: on AWS, Kinesis stamps it")
     hours = [inserted_at(h) for h in hours_between(first, last)]
     replayer = Replayer(runtime, table, fault)
     if not dry_run:
