@@ -239,6 +239,42 @@ def test_every_subcommand_has_help(env: dict[str, str], command: str) -> None:
     assert b"usage: dw" in result.stdout
 
 
+LEAF_COMMANDS = [
+    ["send"],
+    ["drain"],
+    ["backfill"],
+    ["query"],
+    ["status"],
+    ["demo"],
+    ["catalog", "rebuild"],
+    *(["provision", action] for action in ("plan", "apply", "destroy", "outputs", "policy")),
+    ["replay"],
+]
+
+
+@pytest.mark.parametrize("command", LEAF_COMMANDS, ids=" ".join)
+def test_every_subcommand_offers_json(env: dict[str, str], command: list[str]) -> None:
+    assert b"--json" in dw(env, *command, "--help").stdout
+
+
+def test_demo_json_is_one_summary_with_exact_counts(env: dict[str, str], tmp_path: Path) -> None:
+    out = dw(
+        env, "demo", "--hours", "2", "--events-per-hour", "200", "--home", str(tmp_path / "demo"), "--json"
+    ).stdout
+    report = json.loads(out)  # nothing else on stdout
+    assert report["home"] == str(tmp_path / "demo") and report["backfill"]["hours"] == 2
+    deliveries = report["deliveries"]
+    assert len(deliveries) == 4 and all(d["sent"] == 200 for d in deliveries)
+    assert all(d["delivered"] + d["errors"] == 200 and d["errors"] == 2 for d in deliveries)  # 1 % malformed
+    counts = {(a["time"], a["event_type"]): a["count"] for a in report["aggregates"]}
+    assert counts == {(d["inserted_at"], d["table"]): 198 for d in deliveries}
+    sql = "SELECT time, event_type, count FROM aggregates WHERE inserted_at >= '2026/01/01/00' ORDER BY 1, 2"
+    demo_env = {**env, "DW_HOME": str(tmp_path / "demo")}
+    as_json = dw(demo_env, "query", sql, "--json", "--allow-full-scan").stdout
+    assert as_json == dw(demo_env, "query", sql, "--format", "json", "--allow-full-scan").stdout
+    assert json.loads(as_json) == report["aggregates"]
+
+
 def test_demo_runs_on_a_fresh_warehouse(env: dict[str, str], tmp_path: Path) -> None:
     out = dw(
         env, "demo", "--hours", "2", "--events-per-hour", "200", "--home", str(tmp_path / "demo")

@@ -172,7 +172,7 @@ def query(args: argparse.Namespace) -> int:
     if plan.scans:
         print(f"reads {'; '.join(plan.describe().splitlines())}", file=sys.stderr)
     result = engine.query(args.sql, allow_full_scan=args.allow_full_scan)
-    _print_result(result, args.format)
+    _print_result(result, "json" if args.json else args.format)
     return 0
 
 
@@ -287,6 +287,8 @@ def demo(args: argparse.Namespace) -> int:
     last = floor_hour(now - inputs_settle_delay(analytics_dw, analytics_dw.table("aggregates"))) - ONE_HOUR
     first = last - (args.hours - 1) * ONE_HOUR
     streaming = [t.name for t in analytics_dw.tables_of(TableKind.STREAMING)]
+    say = (lambda line: None) if args.json else print
+    deliveries = []
     for index in range(args.hours):
         hour = first + index * ONE_HOUR
         for number, table in enumerate(streaming):
@@ -295,18 +297,27 @@ def demo(args: argparse.Namespace) -> int:
             )
             arrival = hour + timedelta(minutes=5 + number)
             summary = deliver(runtime, table, records, arrival=arrival, batches=4)
-            print(f"{hour:%Y/%m/%d/%H} {table}: {summary.as_json()}")
+            deliveries.append({"inserted_at": f"{hour:%Y/%m/%d/%H}", **summary.as_json()})
+            say(f"{hour:%Y/%m/%d/%H} {table}: {summary.as_json()}")
     defs = build_definitions(analytics_dw, settings)
     ensure_dagster_home(home / "dagster")  # telemetry off, as for every instance dw makes
     with dg.DagsterInstance.local_temp(tempdir=str(home / "dagster")) as instance:
         outcome = run_backfill(defs, analytics_dw, instance, first, last, log_level="WARNING")
     if not outcome.success:
         raise DwError(f"backfill run {outcome.run_id} failed")  # exit 1: the work failed
-    print(f"backfilled {plural(outcome.hours, 'hour')} of {', '.join(outcome.assets)} in one run\n")
+    say(f"backfilled {plural(outcome.hours, 'hour')} of {', '.join(outcome.assets)} in one run\n")
     result = runtime.engine.query(
         "SELECT time, event_type, count FROM aggregates "
         f"WHERE inserted_at BETWEEN '{first:%Y/%m/%d/%H}' AND '{last:%Y/%m/%d/%H}' ORDER BY time, event_type"
     )
+    if args.json:
+        from dw_platform.query.rendering import json_rows
+
+        aggregates = json.loads(json_rows(result.table, result.types))  # as `dw query --json` prints them
+        backfill = {"run_id": outcome.run_id, "hours": outcome.hours, "assets": list(outcome.assets)}
+        report = {"home": str(home), "deliveries": deliveries, "backfill": backfill, "aggregates": aggregates}
+        print(json.dumps(report, indent=2))
+        return 0
     _print_result(result, "table")
     print(
         f'\nQuery it: DW_HOME={home} {_dw_command()} query "SELECT * FROM aggregates WHERE inserted_at = '

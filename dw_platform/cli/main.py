@@ -77,6 +77,7 @@ def _add_query(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("sql", help="one SELECT statement")
     parser.add_argument("--format", choices=["table", "json", "csv"], default="table")
+    parser.add_argument("--json", action="store_true", help="the same as --format json")
     parser.add_argument(
         "--allow-full-scan",
         action="store_true",
@@ -110,6 +111,9 @@ def _add_demo(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--hours", type=int, default=3, help="hours of events (default 3)")
     parser.add_argument("--events-per-hour", type=int, default=1000, help="events per hour per table")
     parser.add_argument("--home", default=".dw-demo", help="demo warehouse home (default ./.dw-demo)")
+    parser.add_argument(
+        "--json", action="store_true", help="print one JSON summary: deliveries, the backfill, the aggregates"
+    )
     parser.set_defaults(handler=commands.demo)
 
 
