@@ -7,6 +7,7 @@ import json
 import os
 import shutil
 import sys
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -287,8 +288,8 @@ def demo(args: argparse.Namespace) -> int:
     last = floor_hour(now - inputs_settle_delay(analytics_dw, analytics_dw.table("aggregates"))) - ONE_HOUR
     first = last - (args.hours - 1) * ONE_HOUR
     streaming = [t.name for t in analytics_dw.tables_of(TableKind.STREAMING)]
-    say = (lambda line: None) if args.json else print
-    deliveries = []
+    say: Callable[[str], None] = (lambda line: None) if args.json else print  # --json: the summary alone
+    deliveries: list[dict[str, object]] = []
     for index in range(args.hours):
         hour = first + index * ONE_HOUR
         for number, table in enumerate(streaming):
