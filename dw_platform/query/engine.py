@@ -72,8 +72,7 @@ class DuckDBEngine:
         self.lake = lake
         self.database = database
         self.planner = ScanPlanner(catalog, lake, database)
-        self._database: duckdb.DuckDBPyConnection | None = None
-        self._macros: Macros | None = None
+        self._databases: dict[bool, tuple[duckdb.DuckDBPyConnection, Macros]] = {}
         self._lock = threading.Lock()
 
     # ---- planning -----------------------------------------------------------------------------------
@@ -103,30 +102,45 @@ class DuckDBEngine:
         translation, definitions = self.translate(sql)
         scans = [(s.view, s.table, s.bound) for s in translation.scans]
         plan = self.planner.plan_scans(scans, definitions, allow_full_scan=allow_full_scan)
-        database, macros = self._open()
-        connection = database.cursor()
         try:
-            try:
-                # Macros the query calls, and dw_tstz, which every view's "$file_modified_time" calls.
-                macros.ensure(translation.sql, "dw_tstz")
-                for view, source in plan.sources.items():
-                    self._create_view(connection, view, source)
-                table = connection.sql(translation.sql).to_arrow_table()
-            except duckdb.Error as error:
+            table = self._run(translation.sql, plan)
+        except duckdb.Error as error:
+            if "TRY(" not in translation.sql:
                 raise _execution_error(error) from None
-        finally:
-            connection.close()
+            # DuckDB's expression rewriter folds a constant cast inside a macro's CASE before an
+            # enclosing TRY can catch its error: try(from_iso8601_timestamp('2026-02-30T00:00:00Z'))
+            # failed where Trino gives NULL. Without the rewriter the statement is answered, or fails
+            # again with the error that is really there.
+            try:
+                table = self._run(translation.sql, plan, unfolded=True)
+            except duckdb.Error as again:
+                raise _execution_error(again) from None
         types = tuple(t for _, t in translation.columns)
         return QueryResult(table, plan.scans, types=types)
+
+    def _run(self, sql: str, plan: ScanPlan, *, unfolded: bool = False) -> pa.Table:
+        database, macros = self._open(unfolded=unfolded)
+        connection = database.cursor()
+        try:
+            # Macros the query calls, and dw_tstz, which every view's "$file_modified_time" calls.
+            macros.ensure(sql, "dw_tstz")
+            for view, source in plan.sources.items():
+                self._create_view(connection, view, source)
+            return connection.sql(sql).to_arrow_table()
+        finally:
+            connection.close()
 
     def _connection(self) -> duckdb.DuckDBPyConnection:
         return self._open()[0]
 
-    def _open(self) -> tuple[duckdb.DuckDBPyConnection, Macros]:
-        """The engine's database, opened once, and its macros (created as queries call them)."""
+    def _open(self, *, unfolded: bool = False) -> tuple[duckdb.DuckDBPyConnection, Macros]:
+        """The engine's database, opened once, and its macros (created as queries call them);
+        `unfolded`: a second one without the expression rewriter, for statements with try()."""
         with self._lock:
-            if self._database is None or self._macros is None:
+            if unfolded not in self._databases:
                 config = {"autoinstall_known_extensions": "false", "autoload_known_extensions": "false"}
+                if unfolded:
+                    config["disabled_optimizers"] = "expression_rewriter"
                 database = duckdb.connect(":memory:", config=config)
                 database.execute("SET TimeZone = 'UTC'")  # Athena's session zone, whatever TZ says
                 macros = Macros(database)
@@ -136,8 +150,8 @@ class DuckDBEngine:
                     )
                 database.execute("SET enable_external_access = false")
                 database.execute("SET lock_configuration = true")
-                self._database, self._macros = database, macros
-            return self._database, self._macros
+                self._databases[unfolded] = (database, macros)
+            return self._databases[unfolded]
 
     # ---- views ------------------------------------------------------------------------------------------
     def _create_view(self, connection: duckdb.DuckDBPyConnection, name: str, source: TableSource) -> None:
