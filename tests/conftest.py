@@ -6,7 +6,7 @@ import pytest
 
 from dw_platform.defs.analytics_dw.warehouse import analytics_dw
 from dw_platform.runtime.backends import Runtime
-from dw_platform.runtime.settings import Settings, set_dagster_env
+from dw_platform.runtime.settings import DAGSTER_ENV, Settings
 
 # The AWS emulator fixtures (moto_endpoint, aws_endpoint) and the PostgreSQL ones (postgres, postgres_url).
 pytest_plugins = ["tests.aws_emulator", "tests.postgres_server"]
@@ -16,9 +16,7 @@ pytest_plugins = ["tests.aws_emulator", "tests.postgres_server"]
 def dagster_env(monkeypatch: pytest.MonkeyPatch) -> None:
     """The Dagster settings `dw` and the image set (planned events per range, batched materializations),
     for runs a test executes in its own process."""
-    environ: dict[str, str] = {}
-    set_dagster_env(environ)
-    for name, value in environ.items():
+    for name, value in DAGSTER_ENV.items():
         monkeypatch.setenv(name, value)
 
 

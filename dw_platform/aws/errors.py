@@ -8,6 +8,11 @@ NOT_FOUND_CODES = frozenset(
 )
 
 
+def error_code(error: Exception) -> str:
+    """The AWS error code of a failed call ("" for any other exception)."""
+    return getattr(error, "response", {}).get("Error", {}).get("Code", "")
+
+
 def describe_aws_error(error: ClientError | BotoCoreError) -> str:
     if isinstance(error, BotoCoreError):
         return str(error)  # no credentials, an endpoint that does not answer: already one line

@@ -5,12 +5,12 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from dw_platform.aws.errors import error_code
 from dw_platform.provisioning.managed_resource import (
     AwsClients,
     Observed,
     ProvisioningError,
     Resource,
-    error_code,
 )
 from dw_platform.provisioning.naming import StackNames
 from dw_platform.provisioning.policies import deny_insecure_transport

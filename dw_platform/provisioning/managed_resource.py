@@ -42,10 +42,6 @@ class AwsClients:
         return self.client("sts").get_caller_identity()["Account"]
 
 
-def error_code(error: Exception) -> str:
-    return getattr(error, "response", {}).get("Error", {}).get("Code", "")
-
-
 def differing_fields(desired: Mapping[str, Any], current: Mapping[str, Any]) -> list[str]:
     """Top-level fields whose desired value is not contained in the current one. Containment, not
     equality: AWS fills in defaults the stack never set, and those must not show as changes."""

@@ -4,7 +4,8 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from dw_platform.provisioning.managed_resource import AwsClients, Observed, Resource, error_code
+from dw_platform.aws.errors import error_code
+from dw_platform.provisioning.managed_resource import AwsClients, Observed, Resource
 from dw_platform.provisioning.naming import StackNames
 
 GIB = 1024**3

@@ -86,6 +86,7 @@ def _s3_lease(runtime: Runtime, key: str, table: str) -> Iterator[None]:
     from botocore.exceptions import ClientError  # AWS only: `dw status` imports this module
 
     from dw_platform.aws.clients import aws_client
+    from dw_platform.aws.errors import error_code
 
     assert runtime.aws_region is not None  # a lake on S3 is the AWS profile's
     s3 = aws_client("s3", runtime.aws_region)
@@ -93,8 +94,7 @@ def _s3_lease(runtime: Runtime, key: str, table: str) -> Iterator[None]:
     try:
         put = s3.put_object(Bucket=bucket, Key=key, Body=json.dumps(_holder()).encode(), IfNoneMatch="*")
     except ClientError as error:
-        code = error.response.get("Error", {}).get("Code")
-        if code not in ("PreconditionFailed", "ConditionalRequestConflict"):  # not "it exists"
+        if error_code(error) not in ("PreconditionFailed", "ConditionalRequestConflict"):  # not "it exists"
             raise
         try:
             holder = json.loads(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
@@ -112,5 +112,5 @@ def _s3_lease(runtime: Runtime, key: str, table: str) -> Iterator[None]:
         try:
             s3.delete_object(Bucket=bucket, Key=key, IfMatch=put["ETag"])
         except ClientError as error:
-            if error.response.get("Error", {}).get("Code") not in ("PreconditionFailed", "NoSuchKey"):
+            if error_code(error) not in ("PreconditionFailed", "NoSuchKey"):
                 raise
