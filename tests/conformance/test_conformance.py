@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 
-from dw_platform.catalog.sync import sync_catalog
 from dw_platform.defs.analytics_dw.warehouse import analytics_dw
 from dw_platform.runtime.backends import Runtime
 from dw_platform.runtime.settings import Settings
@@ -16,17 +15,6 @@ from tests.conformance import analyst
 from tests.conformance.runner import Case, judge, load_cases, local_query, report, same_rows
 
 CASES = load_cases()
-
-
-@pytest.fixture(scope="module")
-def empty_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Runtime:
-    home = tmp_path_factory.mktemp("conformance")
-    settings = dataclasses.replace(
-        Settings.from_env({}), home=Path(home) / "dw", partitions_start=datetime(2026, 1, 1, tzinfo=UTC)
-    )
-    runtime = Runtime.from_settings(analytics_dw, settings)
-    sync_catalog(runtime)
-    return runtime
 
 
 def test_the_suite_is_large_and_cites_its_sources() -> None:
