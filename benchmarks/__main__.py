@@ -24,6 +24,7 @@ SECTIONS = (
     "cost_growth",
     "freshness",
     "query",
+    "engine_speed",
     "cli_startup",
 )
 PACKAGES = ("dagster", "pyarrow", "duckdb", "boto3", "moto")

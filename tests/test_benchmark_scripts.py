@@ -25,6 +25,7 @@ TOY_SIZES = {
     "cost_growth": ["--events-per-hour", "8", "--repeats", "1"],
     "freshness": ["--events", "20", "--repeats", "1"],
     "query": ["--events-per-hour", "20", "--repeats", "1", "--baseline", "none"],
+    "engine_speed": ["--hours", "2", "--events-per-hour", "200", "--repeats", "1"],
     "cli_startup": ["--events-per-hour", "20", "--repeats", "1", "--baseline", "none"],
 }
 
