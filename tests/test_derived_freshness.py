@@ -1,0 +1,117 @@
+"""A command that changes a registered hour's data leaves the derived tables right (issue 23, finding
+4), and `dw catalog rebuild` makes every partition match the lake (finding 5): real `dw` processes
+over real files."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from dw_platform.catalog import Partition
+from dw_platform.defs.analytics_dw.warehouse import analytics_dw
+from dw_platform.lake.layout import hour_folder
+from dw_platform.runtime.backends import Runtime
+from dw_platform.runtime.settings import Settings
+
+DAY = "2026-03-01"
+
+
+def dw(env: dict[str, str], *args: str, input: bytes | None = None) -> str:
+    result = subprocess.run(
+        [sys.executable, "-m", "dw_platform.cli.main", *args],
+        env=env,
+        input=input,
+        capture_output=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, f"dw {' '.join(args)}: {result.stdout.decode()} {result.stderr.decode()}"
+    return result.stdout.decode()
+
+
+def environment(home: Path) -> dict[str, str]:
+    env = {**os.environ, "DW_HOME": str(home / "dw"), "DAGSTER_HOME": str(home / "dagster")}
+    env.pop("DW_PROFILE", None)
+    return env
+
+
+def send_clicks(env: dict[str, str], first_id: int, count: int, arrival: str, event_minute: int) -> None:
+    """`count` clicks whose event time is in hour 10, as an NDJSON file through `dw send`."""
+    records = [
+        {"id": f"c{n}", "session_id": f"s{n % 7}", "event_time": f"{DAY}T10:{event_minute:02d}:00Z"}
+        for n in range(first_id, first_id + count)
+    ]
+    data = "".join(json.dumps(r) + "\n" for r in records).encode()
+    dw(env, "send", "clicks", "--from-file", "-", "--arrival", arrival, input=data)
+
+
+def query(env: dict[str, str], sql: str) -> list[dict]:
+    return json.loads(dw(env, "query", sql, "--format", "json"))
+
+
+def clicks_counted(env: dict[str, str], table: str, key: str, hour: str) -> int | None:
+    rows = query(env, f"SELECT count FROM {table} WHERE {key} = '{hour}' AND event_type = 'clicks'")
+    return rows[0]["count"] if rows else None
+
+
+def clicks_rows(env: dict[str, str], hour: str) -> int:
+    return query(env, f"SELECT count(*) AS n FROM clicks WHERE inserted_at = '{hour}'")[0]["n"]
+
+
+def test_rebuild_folding_late_objects_in_recomputes_the_aggregates(tmp_path: Path) -> None:
+    env = environment(tmp_path)
+    hour = "2026/03/01/10"
+    send_clicks(env, 0, 1000, f"{DAY}T10:05:00Z", event_minute=4)
+    dw(env, "backfill", "--from", f"{DAY}T10", "--to", f"{DAY}T10")  # every hourly asset
+    assert clicks_counted(env, "aggregates", "inserted_at", hour) == 1000
+    assert clicks_counted(env, "aggregates_by_event_time", "event_hour", hour) == 1000
+
+    send_clicks(env, 1000, 500, f"{DAY}T10:50:00Z", event_minute=49)  # late, into the compacted hour
+    assert clicks_rows(env, hour) == 1000  # not visible until the hour is compacted again
+    report = json.loads(dw(env, "catalog", "rebuild", "--json"))
+    [rebuilt] = [h for h in report["hours"] if h["table"] == "clicks" and h["hour"] == hour]
+    assert rebuilt["late_objects_folded"] == 1
+    assert clicks_rows(env, hour) == 1500
+    # The derived numbers follow before the command returns: 1,000 + 500 sent, all in event hour 10.
+    assert clicks_counted(env, "aggregates", "inserted_at", hour) == 1500
+    assert clicks_counted(env, "aggregates_by_event_time", "event_hour", hour) == 1500
+    assert hour in report["recomputed"]["aggregates"]
+    assert hour in report["recomputed"]["aggregates_by_event_time"]
+
+    again = json.loads(dw(env, "catalog", "rebuild", "--json"))  # nothing changed: nothing recomputed
+    assert again["recomputed"] == {} and {h["action"] for h in again["hours"]} == {"unchanged"}
+
+
+def test_rebuild_points_a_partition_of_an_empty_hour_at_its_own_folder(tmp_path: Path) -> None:
+    """Hour 12 holds nothing, is registered ahead of its data, and its partition points at hour 10's
+    folder (300 rows where the lake holds none for it); the rebuild points it at its own folder,
+    keeps it registered, and the aggregates computed from the wrong rows follow."""
+    env = environment(tmp_path)
+    send_clicks(env, 0, 300, f"{DAY}T10:05:00Z", event_minute=4)
+    send_clicks(env, 300, 200, f"{DAY}T11:05:00Z", event_minute=4)
+    dw(env, "backfill", "--from", f"{DAY}T10", "--to", f"{DAY}T12", "--only", "register")
+    runtime = Runtime.from_settings(analytics_dw, Settings.from_env({"DW_HOME": env["DW_HOME"]}))
+    wrong, own = hour_folder("clicks", "2026/03/01/10"), hour_folder("clicks", "2026/03/01/12")
+    assert runtime.catalog.switch_partition_location(
+        runtime.database, "clicks", ("2026/03/01/12",), wrong, expected_location=own
+    )
+    dw(env, "backfill", "--from", f"{DAY}T12", "--to", f"{DAY}T12", "--only", "aggregate")
+    assert clicks_rows(env, "2026/03/01/12") == 300
+    assert clicks_counted(env, "aggregates", "inserted_at", "2026/03/01/12") == 300
+
+    report = json.loads(dw(env, "catalog", "rebuild", "--json"))
+    [rebuilt] = [h for h in report["hours"] if h["table"] == "clicks" and h["hour"] == "2026/03/01/12"]
+    assert (rebuilt["source"], rebuilt["action"], rebuilt["location"]) == ("empty", "switched", own)
+    assert runtime.catalog.get_partitions(runtime.database, "clicks", [("2026/03/01/12",)]) == [
+        Partition(("2026/03/01/12",), own)
+    ]
+    totals = query(
+        env,
+        "SELECT inserted_at, count(*) AS n FROM clicks WHERE inserted_at BETWEEN '2026/03/01/10' AND "
+        "'2026/03/01/12' GROUP BY 1 ORDER BY 1",
+    )
+    assert totals == [{"inserted_at": "2026/03/01/10", "n": 300}, {"inserted_at": "2026/03/01/11", "n": 200}]
+    assert clicks_counted(env, "aggregates", "inserted_at", "2026/03/01/12") == 0
+
+    send_clicks(env, 500, 40, f"{DAY}T12:30:00Z", event_minute=29)  # still registered: seen at once
+    assert clicks_rows(env, "2026/03/01/12") == 40
