@@ -8,9 +8,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+import dagster as dg
+import pytest
+
 from dw_platform.catalog import Partition
 from dw_platform.defs.analytics_dw.warehouse import analytics_dw
+from dw_platform.lake.hours import hour_of_inserted_at, partition_key
 from dw_platform.lake.layout import hour_folder
+from dw_platform.orchestration.outside_runs import RECOMPUTED_BY
 from dw_platform.runtime.backends import Runtime
 from dw_platform.runtime.settings import Settings
 
@@ -58,13 +63,35 @@ def clicks_rows(env: dict[str, str], hour: str) -> int:
     return query(env, f"SELECT count(*) AS n FROM clicks WHERE inserted_at = '{hour}'")[0]["n"]
 
 
-def test_rebuild_folding_late_objects_in_recomputes_the_aggregates(tmp_path: Path) -> None:
+def dagster_clicks(
+    env: dict[str, str], monkeypatch: pytest.MonkeyPatch, table: str, hour: str
+) -> tuple[int, str | None]:
+    """The clicks count of the partition's latest materialization on the instance at DAGSTER_HOME,
+    and which command recorded it outside a run (None for a run's)."""
+    monkeypatch.setenv("DAGSTER_HOME", env["DAGSTER_HOME"])
+    with dg.DagsterInstance.get() as instance:
+        records = instance.fetch_materializations(
+            dg.AssetRecordsFilter(
+                asset_key=dg.AssetKey(["analytics_dw", table]),
+                asset_partitions=[partition_key(hour_of_inserted_at(hour))],
+            ),
+            limit=1,
+        ).records
+    metadata = records[0].asset_materialization.metadata  # type: ignore[union-attr]
+    by = metadata.get(RECOMPUTED_BY)
+    return metadata["clicks"].value, by.value if by else None  # type: ignore[return-value]
+
+
+def test_rebuild_folding_late_objects_in_recomputes_the_aggregates(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     env = environment(tmp_path)
     hour = "2026/03/01/10"
     send_clicks(env, 0, 1000, f"{DAY}T10:05:00Z", event_minute=4)
     dw(env, "backfill", "--from", f"{DAY}T10", "--to", f"{DAY}T10")  # every hourly asset
     assert clicks_counted(env, "aggregates", "inserted_at", hour) == 1000
     assert clicks_counted(env, "aggregates_by_event_time", "event_hour", hour) == 1000
+    assert dagster_clicks(env, monkeypatch, "aggregates", hour) == (1000, None)
 
     send_clicks(env, 1000, 500, f"{DAY}T10:50:00Z", event_minute=49)  # late, into the compacted hour
     assert clicks_rows(env, hour) == 1000  # not visible until the hour is compacted again
@@ -77,6 +104,10 @@ def test_rebuild_folding_late_objects_in_recomputes_the_aggregates(tmp_path: Pat
     assert clicks_counted(env, "aggregates_by_event_time", "event_hour", hour) == 1500
     assert hour in report["recomputed"]["aggregates"]
     assert hour in report["recomputed"]["aggregates_by_event_time"]
+
+    # Dagster's record of the partitions follows too (no schedule would come back to a closed hour).
+    assert dagster_clicks(env, monkeypatch, "aggregates", hour) == (1500, "dw catalog rebuild")
+    assert dagster_clicks(env, monkeypatch, "aggregates_by_event_time", hour) == (1500, "dw catalog rebuild")
 
     again = json.loads(dw(env, "catalog", "rebuild", "--json"))  # nothing changed: nothing recomputed
     assert again["recomputed"] == {} and {h["action"] for h in again["hours"]} == {"unchanged"}

@@ -28,6 +28,7 @@ from dw_platform.errors import DwError
 from dw_platform.lake.hours import is_inserted_at
 from dw_platform.lake.layout import COMPACTED_ROOT, hour_folder, hour_root
 from dw_platform.lake.store import Lake
+from dw_platform.operations.batch_tables import BatchHourResult
 from dw_platform.operations.compaction.compact import CompactionOptions, compact_hour, unique_raw
 from dw_platform.operations.compaction.versions import VersionUndescribedError, hour_versions, newest_complete
 from dw_platform.operations.dependents import refresh_dependents
@@ -54,6 +55,8 @@ class RebuildReport:
     recomputed: dict[str, tuple[str, ...]] = dataclasses.field(default_factory=dict)  # batch table -> hours
     left_to_schedule: dict[str, tuple[str, ...]] = dataclasses.field(default_factory=dict)  # still filling
     numbers_problem: str = ""  # derived numbers that could not be recomputed: the hours to backfill
+    # The recomputed hours' results, for recording them on the Dagster instance.
+    results: dict[str, tuple[BatchHourResult, ...]] = dataclasses.field(default_factory=dict)
 
     @property
     def problems(self) -> list[HourRebuilt]:
@@ -201,5 +204,8 @@ def rebuild_catalog(
         problem = f"derived tables not recomputed ({error}); backfill them over {spans}"
         return dataclasses.replace(report, numbers_problem=problem)
     return dataclasses.replace(
-        report, recomputed=refreshed.recomputed, left_to_schedule=refreshed.left_to_schedule
+        report,
+        recomputed=refreshed.recomputed,
+        left_to_schedule=refreshed.left_to_schedule,
+        results=refreshed.results,
     )

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from dw_platform.cli.output import plural
+from dw_platform.cli.recording import record_recomputed_hours
 from dw_platform.runtime.settings import Settings
 from dw_platform.runtime.state_files import DamagedStateError
 
@@ -60,6 +61,7 @@ def rebuild_command(args: argparse.Namespace) -> int:
 
     runtime, note = _runtime(Settings.from_env())
     report = rebuild_catalog(runtime)
+    record_recomputed_hours(runtime.warehouse, report.results, "dw catalog rebuild")
     numbers = {
         "recomputed": {t: list(h) for t, h in report.recomputed.items()},
         "left_to_schedule": {t: list(h) for t, h in report.left_to_schedule.items()},

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 
 from dw_platform.declaration.warehouse import TableKind
 from dw_platform.lake.hours import ONE_HOUR, hour_of_inserted_at, inserted_at
-from dw_platform.operations.batch_tables import inputs_settle_delay, run_batch_hours
+from dw_platform.operations.batch_tables import BatchHourResult, inputs_settle_delay, run_batch_hours
 from dw_platform.runtime.backends import Runtime
 
 
@@ -24,6 +24,7 @@ from dw_platform.runtime.backends import Runtime
 class DependentsRefresh:
     recomputed: dict[str, tuple[str, ...]]  # batch table -> hours computed again now
     left_to_schedule: dict[str, tuple[str, ...]]  # batch table -> hours still filling
+    results: dict[str, tuple[BatchHourResult, ...]] = dataclasses.field(default_factory=dict)
 
 
 def reached_hours(changed: Sequence[str], lateness_hours: int) -> list[str]:
@@ -50,6 +51,7 @@ def refresh_dependents(
     warehouse = runtime.warehouse
     recomputed: dict[str, tuple[str, ...]] = {}
     pending: dict[str, tuple[str, ...]] = {}
+    results: dict[str, tuple[BatchHourResult, ...]] = {}
     for spec in warehouse.tables_of(TableKind.BATCH):
         if spec.batch is None:
             continue
@@ -62,7 +64,7 @@ def refresh_dependents(
         delay = inputs_settle_delay(warehouse, spec)
         settled = tuple(h for h in reached if hour_of_inserted_at(h) + ONE_HOUR + delay <= moment)
         if settled:
-            run_batch_hours(runtime, spec.name, settled, now=moment)
+            results[spec.name] = tuple(run_batch_hours(runtime, spec.name, settled, now=moment))
         recomputed[spec.name] = settled
         pending[spec.name] = tuple(h for h in reached if h not in settled)
-    return DependentsRefresh(recomputed, pending)
+    return DependentsRefresh(recomputed, pending, results)

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from dw_platform.lake.layout import version_of
+from dw_platform.operations.batch_tables import BatchHourResult
 from dw_platform.operations.compaction.compact import compact_hour
 from dw_platform.operations.dependents import refresh_dependents
 from dw_platform.operations.registration import register_hours
@@ -20,11 +21,14 @@ class NumbersRefresh:
     recompacted: tuple[str, ...]
     recomputed: dict[str, tuple[str, ...]]  # batch table -> hours computed again now
     left_to_schedule: dict[str, tuple[str, ...]]  # batch table -> hours still filling
+    # The recomputed hours' results, for recording them on the Dagster instance (not printed).
+    results: dict[str, tuple[BatchHourResult, ...]] = dataclasses.field(default_factory=dict)
 
     def to_json(self) -> dict[str, object]:
+        shown = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name != "results"}
         return {
             k: (list(v) if isinstance(v, tuple) else {t: list(h) for t, h in v.items()})
-            for k, v in dataclasses.asdict(self).items()
+            for k, v in shown.items()
         }
 
 
@@ -48,4 +52,6 @@ def refresh_numbers(
     for hour in recompacted:  # a compacted hour shows new raw objects only once compacted again
         compact_hour(runtime, table, hour)
     refreshed = refresh_dependents(runtime, {table: hours}, event_hours=event_hours, now=moment)
-    return NumbersRefresh(tuple(hours), recompacted, refreshed.recomputed, refreshed.left_to_schedule)
+    return NumbersRefresh(
+        tuple(hours), recompacted, refreshed.recomputed, refreshed.left_to_schedule, refreshed.results
+    )
