@@ -22,7 +22,7 @@ from dw_platform.runtime.settings import Settings
 DAY = "2026-03-01"
 
 
-def dw(env: dict[str, str], *args: str, input: bytes | None = None) -> str:
+def run_dw(env: dict[str, str], *args: str, input: bytes | None = None) -> subprocess.CompletedProcess:
     result = subprocess.run(
         [sys.executable, "-m", "dw_platform.cli.main", *args],
         env=env,
@@ -31,7 +31,11 @@ def dw(env: dict[str, str], *args: str, input: bytes | None = None) -> str:
         timeout=300,
     )
     assert result.returncode == 0, f"dw {' '.join(args)}: {result.stdout.decode()} {result.stderr.decode()}"
-    return result.stdout.decode()
+    return result
+
+
+def dw(env: dict[str, str], *args: str, input: bytes | None = None) -> str:
+    return run_dw(env, *args, input=input).stdout.decode()
 
 
 def environment(home: Path) -> dict[str, str]:
@@ -146,3 +150,23 @@ def test_rebuild_points_a_partition_of_an_empty_hour_at_its_own_folder(tmp_path:
 
     send_clicks(env, 500, 40, f"{DAY}T12:30:00Z", event_minute=29)  # still registered: seen at once
     assert clicks_rows(env, "2026/03/01/12") == 40
+
+
+def test_a_backfill_of_compaction_alone_says_which_aggregates_it_left_behind(tmp_path: Path) -> None:
+    """`dw backfill --only compact` folding late objects in leaves the aggregates out, as asked; it
+    says so, naming the hours and the command that refreshes them, instead of leaving them silently
+    stale."""
+    env = environment(tmp_path)
+    hour = "2026/03/01/10"
+    send_clicks(env, 0, 1000, f"{DAY}T10:05:00Z", event_minute=4)
+    dw(env, "backfill", "--from", f"{DAY}T10", "--to", f"{DAY}T10")
+    first = run_dw(env, "backfill", "--from", f"{DAY}T10", "--to", f"{DAY}T10", "--only", "compact")
+    assert "still count the old rows" not in first.stderr.decode()  # nothing changed
+    send_clicks(env, 1000, 500, f"{DAY}T10:50:00Z", event_minute=49)
+    result = run_dw(env, "backfill", "--from", f"{DAY}T10", "--to", f"{DAY}T10", "--only", "compact")
+    assert clicks_rows(env, hour) == 1500 and clicks_counted(env, "aggregates", "inserted_at", hour) == 1000
+    advice = "run dw backfill --only aggregate --from 2026-03-01T10 --to 2026-03-01T10"
+    assert f"changed the rows of clicks {hour}" in result.stderr.decode()
+    assert advice in result.stderr.decode()
+    dw(env, *advice.removeprefix("run dw ").split())
+    assert clicks_counted(env, "aggregates", "inserted_at", hour) == 1500
