@@ -11,12 +11,13 @@ from pathlib import Path
 import boto3
 import pytest
 
+from dw_platform.catalog import Partition
 from dw_platform.defs.analytics_dw.warehouse import analytics_dw
 from dw_platform.delivery.events import sample_events
 from dw_platform.delivery.sending import deliver
 from dw_platform.lake.layout import hour_folder
 from dw_platform.operations.compaction.compact import compact_hour
-from dw_platform.operations.registration import register_hours
+from dw_platform.operations.registration import add_partitions, register_hours
 from dw_platform.runtime.backends import Runtime
 from dw_platform.runtime.settings import Settings
 from tests.aws_emulator import REGION
@@ -84,3 +85,29 @@ def test_glue_partitions_are_rebuilt_from_the_lake_with_exact_counts(aws_setting
         )
     )
     assert {r["inserted_at"]: r["n"] for r in rows} == {"2026/03/01/10": 315, "2026/03/01/11": 120}
+
+    # An hour with nothing in the lake, registered ahead but on hour 11's folder: read through both
+    # partitions, hour 11's objects count once per partition; the rebuild gives hour 12 its own folder.
+    add_partitions(runtime, "clicks", [Partition(("2026/03/01/12",), hour_folder("clicks", "2026/03/01/11"))])
+    assert clicks_per_hour() == {"2026/03/01/11": 120, "2026/03/01/12": 120}
+    report = json.loads(dw("catalog", "rebuild", "--json"))
+    [empty] = [h for h in report["hours"] if h["table"] == "clicks" and h["hour"] == "2026/03/01/12"]
+    assert (empty["source"], empty["action"]) == ("empty", "switched")
+    [glued] = boto3.client("glue", region_name=REGION).get_partitions(
+        DatabaseName="analytics_dw", TableName="clicks", Expression="inserted_at = '2026/03/01/12'"
+    )["Partitions"]
+    assert glued["StorageDescriptor"]["Location"] == f"s3://{BUCKET}/clicks/2026/03/01/12/"
+    assert clicks_per_hour() == {"2026/03/01/11": 120}
+
+
+def clicks_per_hour() -> dict[str, int]:
+    rows = json.loads(
+        dw(
+            "query",
+            "SELECT inserted_at, count(*) AS n FROM clicks WHERE inserted_at IN ('2026/03/01/11', "
+            "'2026/03/01/12') GROUP BY inserted_at ORDER BY inserted_at",
+            "--format",
+            "json",
+        )
+    )
+    return {r["inserted_at"]: r["n"] for r in rows}

@@ -18,9 +18,11 @@ from dw_platform.lake.layout import hour_folder, hour_root, version_of
 from dw_platform.operations.compaction.compact import (
     STEPS,
     CompactionOptions,
+    HourRegisteredElsewhere,
     compact_hour,
     compact_hours,
     hours_with_late_objects,
+    late_objects,
 )
 from dw_platform.operations.compaction.manifest import read_manifest
 from dw_platform.operations.compaction.rewrite import RewriteOptions
@@ -337,3 +339,30 @@ def test_two_writers_share_an_hour_and_files_keep_the_objects_row_order(runtime:
         for i in pq.read_table(runtime.lake.path(f)).column("id").to_pylist()
     ]
     assert ids_in_files == ids_in_objects
+
+
+def test_an_hour_registered_at_another_hours_version_is_not_compacted_onto_it(runtime: Runtime) -> None:
+    """Issue 23, finding 5 (the same class): a partition pointing at another hour's version must not
+    make a compaction copy that hour's rows into this one (each row then counted in two hours)."""
+    other = "2026/03/01/09"
+    for hour, count in ((other, 300), (HOUR, 200)):
+        arrival = datetime.strptime(hour, "%Y/%m/%d/%H").replace(tzinfo=UTC) + timedelta(minutes=5)
+        records, _ = sample_events(count, arrival, seed=count)
+        deliver(runtime, "clicks", records, arrival=arrival, batches=2)
+        register_hours(runtime, "clicks", [hour], with_stats=False)
+        assert compact_hour(runtime, "clicks", hour, now=T).status == "compacted"
+    [elsewhere] = runtime.catalog.get_partitions(runtime.database, "clicks", [(other,)])
+    [own] = runtime.catalog.get_partitions(runtime.database, "clicks", [(HOUR,)])
+    assert runtime.catalog.switch_partition_location(
+        runtime.database, "clicks", (HOUR,), elsewhere.location, expected_location=own.location
+    )
+    late, _ = sample_events(10, ARRIVAL, seed=5)
+    deliver(runtime, "clicks", late, arrival=ARRIVAL + timedelta(minutes=40))
+    with pytest.raises(HourRegisteredElsewhere, match="a version of another hour"):
+        compact_hour(runtime, "clicks", HOUR, now=T)
+    [report] = compact_hours(runtime, "clicks", [HOUR])
+    assert report.status == "refused" and "dw catalog rebuild" in report.reason
+    problems: dict[str, str] = {}
+    assert late_objects(runtime, "clicks", [HOUR], problems) == {} and HOUR in problems
+    [kept] = runtime.catalog.get_partitions(runtime.database, "clicks", [(HOUR,)])
+    assert kept.location == elsewhere.location  # nothing switched

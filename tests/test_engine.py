@@ -1,3 +1,4 @@
+import json
 from datetime import UTC, datetime
 
 import pytest
@@ -6,6 +7,7 @@ from dw_platform.catalog import Partition
 from dw_platform.catalog.sync import load_seed, sync_catalog
 from dw_platform.delivery.events import sample_events
 from dw_platform.delivery.sending import deliver
+from dw_platform.lake.layout import hour_folder
 from dw_platform.operations.registration import add_partitions, register_hours
 from dw_platform.query.sql import QueryError
 from dw_platform.runtime.backends import Runtime
@@ -50,6 +52,33 @@ def test_rows_come_from_the_registered_location(loaded: Runtime) -> None:
         "SELECT inserted_at, count(*) AS n FROM impressions GROUP BY 1", allow_full_scan=True
     )
     assert result.table.to_pylist() == [{"inserted_at": "2026/03/01/12", "n": 100}]
+
+
+def test_two_partitions_on_one_location_each_read_it_once(loaded: Runtime) -> None:
+    """As in Athena, a partition reads its location's objects once, whichever other partition is
+    registered on the same location (issue 23, finding 5): never the rows times the partitions."""
+    register_hours(loaded, "impressions", HOURS[:1])  # hour 10: 100 rows in 3 objects
+    add_partitions(loaded, "impressions", [Partition((HOURS[2],), hour_folder("impressions", HOURS[0]))])
+    per_hour = loaded.engine.query(
+        "SELECT inserted_at, count(*) AS n FROM impressions GROUP BY 1 ORDER BY 1", allow_full_scan=True
+    )
+    assert per_hour.table.to_pylist() == [
+        {"inserted_at": HOURS[0], "n": 100},
+        {"inserted_at": HOURS[2], "n": 100},
+    ]
+    assert count(loaded, f"SELECT count(*) FROM impressions WHERE inserted_at = '{HOURS[0]}'") == 100
+    # A JSON table too: one object of 2 lines under two partitions.
+    folder = hour_folder("aggregates", HOURS[0])
+    lines = [{"event_type": e, "count": n, "time": "t"} for e, n in (("clicks", 5), ("views", 7))]
+    loaded.lake.put_bytes(f"{folder}results.json", "".join(json.dumps(r) + "\n" for r in lines).encode())
+    add_partitions(loaded, "aggregates", [Partition((hour,), folder) for hour in (HOURS[0], HOURS[1])])
+    totals = loaded.engine.query(
+        "SELECT inserted_at, sum(count) AS n FROM aggregates GROUP BY 1 ORDER BY 1", allow_full_scan=True
+    )
+    assert totals.table.to_pylist() == [
+        {"inserted_at": HOURS[0], "n": 12},
+        {"inserted_at": HOURS[1], "n": 12},
+    ]
 
 
 def test_a_query_reads_only_the_partitions_its_predicate_allows(loaded: Runtime) -> None:

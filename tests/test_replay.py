@@ -20,7 +20,7 @@ from dw_platform.catalog import table_definition
 from dw_platform.cli.main import main
 from dw_platform.declaration.warehouse import Column
 from dw_platform.delivery.sending import deliver
-from dw_platform.lake.hours import inserted_at
+from dw_platform.lake.hours import hour_of_inserted_at, inserted_at, partition_key
 from dw_platform.operations.batch_tables import run_batch_hours
 from dw_platform.operations.registration import register_hours
 from dw_platform.operations.replay.lease import ReplayInProgress
@@ -222,6 +222,13 @@ def test_dw_replay_command(
             resources={"warehouse_resource": defs.resources["warehouse_resource"]},
         )
     assert result.success and result.output_for_node("analytics_dw_replay_isolated")["landed_hour"] == LANDED
+    # The hours it recomputed are materialized in its run, so their partitions show the new numbers.
+    recomputed = result.output_for_node("analytics_dw_replay_isolated")["numbers"]["recomputed"]
+    logged = {
+        (e.asset_key.path[-1], e.partition) for e in result.get_asset_materialization_events() if e.asset_key
+    }
+    expected = {(t, partition_key(hour_of_inserted_at(h))) for t, hours in recomputed.items() for h in hours}
+    assert expected and logged == expected
     assert main(["replay", "impressions", *span, "--arrival", REPLAY_ARRIVAL.isoformat()]) == 0
     assert "delivered 0 (0 rows)" in capsys.readouterr().out, "replayed once, by the job"
     assert main(["status", "--json"]) == 0

@@ -6,19 +6,32 @@ arrived after that version are folded in by compacting the hour; an hour never c
 at its raw folder. Batch tables' hours are their result folders; an errors table's hours are its
 streaming table's plus any holding error records. Existing partitions are switched where they
 differ: the command is idempotent and also repairs a catalog that points at the wrong place.
+
+Every registered partition ends at its own hour: one of an hour with nothing in the lake (registered
+ahead of its data, as the registration sensor does) is kept, pointed at its own (empty) folder, as
+registration would have made it, so data landing there is seen at once; pointing elsewhere it read
+another hour's rows. A partition whose value is not an hour is reported and left alone.
+
+What is computed from a streaming hour whose rows the rebuild changed (late objects folded in, a
+partition switched) is recomputed before it returns (operations.dependents): no derived number is
+left stale.
 """
 
 import dataclasses
 from collections.abc import Iterable
+from datetime import datetime
 
 from dw_platform.catalog import Partition
 from dw_platform.catalog.sync import sync_catalog
 from dw_platform.declaration.warehouse import TableKind, TableSpec
+from dw_platform.errors import DwError
 from dw_platform.lake.hours import is_inserted_at
 from dw_platform.lake.layout import COMPACTED_ROOT, hour_folder, hour_root
 from dw_platform.lake.store import Lake
+from dw_platform.operations.batch_tables import BatchHourResult
 from dw_platform.operations.compaction.compact import CompactionOptions, compact_hour, unique_raw
 from dw_platform.operations.compaction.versions import VersionUndescribedError, hour_versions, newest_complete
+from dw_platform.operations.dependents import refresh_dependents
 from dw_platform.operations.registration import add_partitions, hour_partition
 from dw_platform.runtime.backends import Runtime
 from dw_platform.runtime.state_files import StateError
@@ -29,7 +42,7 @@ class HourRebuilt:
     table: str
     hour: str
     location: str
-    source: str  # version | raw | results | errors
+    source: str  # version | raw | results | errors | empty (nothing in the lake for the hour)
     action: str  # created | switched | unchanged | kept (left where it was: see problem)
     late_objects_folded: int = 0
     problem: str = ""  # an hour left for a person to look at (nothing was deleted)
@@ -39,10 +52,25 @@ class HourRebuilt:
 class RebuildReport:
     tables: tuple[str, ...]
     hours: tuple[HourRebuilt, ...]
+    recomputed: dict[str, tuple[str, ...]] = dataclasses.field(default_factory=dict)  # batch table -> hours
+    left_to_schedule: dict[str, tuple[str, ...]] = dataclasses.field(default_factory=dict)  # still filling
+    numbers_problem: str = ""  # derived numbers that could not be recomputed: the hours to backfill
+    # The recomputed hours' results, for recording them on the Dagster instance.
+    results: dict[str, tuple[BatchHourResult, ...]] = dataclasses.field(default_factory=dict)
 
     @property
     def problems(self) -> list[HourRebuilt]:
         return [h for h in self.hours if h.problem]
+
+    @property
+    def changed(self) -> dict[str, list[str]]:
+        """Per table, the hours whose rows queries see changed: late objects folded in, or the
+        partition moved to another location."""
+        found: dict[str, list[str]] = {}
+        for hour in self.hours:
+            if hour.late_objects_folded or hour.action == "switched":
+                found.setdefault(hour.table, []).append(hour.hour)
+        return found
 
 
 def _hours_under(lake: Lake, prefix: str, *, include_hidden: bool = False) -> list[str]:
@@ -124,9 +152,27 @@ def _simple_hours(runtime: Runtime, spec: TableSpec, hours: Iterable[str], sourc
     return rebuilt
 
 
-def rebuild_catalog(runtime: Runtime, options: CompactionOptions | None = None) -> RebuildReport:
+def _registered_elsewhere(runtime: Runtime, spec: TableSpec, seen: set[str]) -> list[HourRebuilt]:
+    """The table's registered partitions the lake has nothing for (not in `seen`): each pointed at
+    its own hour's folder, where registration puts it and its data will land."""
+    rebuilt = []
+    for partition in runtime.catalog.get_partitions(runtime.database, spec.name):
+        value = partition.values[0]
+        if value in seen:
+            continue
+        if len(partition.values) != 1 or not is_inserted_at(value):
+            problem = f"partition {partition.values} is not an hour of {spec.name}; left as it was"
+            rebuilt.append(HourRebuilt(spec.name, value, partition.location, "empty", "kept", 0, problem))
+            continue
+        rebuilt += _simple_hours(runtime, spec, [value], "empty")
+    return rebuilt
+
+
+def rebuild_catalog(
+    runtime: Runtime, options: CompactionOptions | None = None, *, now: datetime | None = None
+) -> RebuildReport:
     """Make the catalog say what the lake holds (see the module docstring); `options` for the
-    compactions that fold late raw objects in."""
+    compactions that fold late raw objects in; `now` decides which hours have settled."""
     options = options or CompactionOptions()
     warehouse = runtime.warehouse
     sync_catalog(runtime)
@@ -139,9 +185,27 @@ def rebuild_catalog(runtime: Runtime, options: CompactionOptions | None = None) 
             table_hours = sorted({*_hours_under(runtime.lake, spec.prefix), *versions})
             if not projected:
                 hours += [_streaming_hour(runtime, spec, h, options) for h in table_hours]
+                hours += _registered_elsewhere(runtime, spec, set(table_hours))
             if errors is not None:
-                error_hours = {*table_hours, *_hours_under(runtime.lake, errors.prefix)}
-                hours += _simple_hours(runtime, errors, sorted(error_hours), "errors")
+                error_hours = sorted({*table_hours, *_hours_under(runtime.lake, errors.prefix)})
+                hours += _simple_hours(runtime, errors, error_hours, "errors")
+                hours += _registered_elsewhere(runtime, errors, set(error_hours))
         elif spec.kind is TableKind.BATCH:
-            hours += _simple_hours(runtime, spec, _hours_under(runtime.lake, spec.prefix), "results")
-    return RebuildReport(tuple(t.name for t in warehouse.tables), tuple(hours))
+            result_hours = _hours_under(runtime.lake, spec.prefix)
+            hours += _simple_hours(runtime, spec, result_hours, "results")
+            hours += _registered_elsewhere(runtime, spec, set(result_hours))
+    report = RebuildReport(tuple(t.name for t in warehouse.tables), tuple(hours))
+    streaming = {s.name for s in warehouse.tables_of(TableKind.STREAMING)}
+    changed = {table: found for table, found in report.changed.items() if table in streaming}
+    try:
+        refreshed = refresh_dependents(runtime, changed, now=now)
+    except DwError as error:
+        spans = ", ".join(f"{table} {min(found)}..{max(found)}" for table, found in changed.items())
+        problem = f"derived tables not recomputed ({error}); backfill them over {spans}"
+        return dataclasses.replace(report, numbers_problem=problem)
+    return dataclasses.replace(
+        report,
+        recomputed=refreshed.recomputed,
+        left_to_schedule=refreshed.left_to_schedule,
+        results=refreshed.results,
+    )

@@ -18,6 +18,8 @@ from dw_platform.lake.hours import parse_hour
 from dw_platform.runtime.settings import Settings, ensure_dagster_home
 
 if TYPE_CHECKING:  # dagster is imported when the command runs, not to parse its arguments
+    import dagster as dg
+
     from dw_platform.orchestration.backfill import BackfillOutcome
     from dw_platform.orchestration.chunked_backfill import Chunk, ChunkedBackfill
 
@@ -188,4 +190,24 @@ def backfill(args: argparse.Namespace) -> int:
         on_run=display.run_ends,
     )
     print(json.dumps(_as_json(report)) if args.json else _summary(report))
+    if args.only and "compact" in args.only and "aggregate" not in args.only:
+        _say_what_was_left(instance, [run.run_id for run in report.runs])
     return 0 if report.success else 1
+
+
+def _say_what_was_left(instance: "dg.DagsterInstance", run_ids: list[str]) -> None:
+    """Never silently stale: hours whose rows the compaction changed keep aggregates computed from
+    the old rows when --only leaves the aggregates out; say which, and how to refresh them."""
+    from dw_platform.defs.analytics_dw.warehouse import analytics_dw
+    from dw_platform.orchestration.left_behind import rows_changed_by_compaction
+
+    changed = rows_changed_by_compaction(instance, analytics_dw, run_ids)
+    hours = sorted({h for found in changed.values() for h in found})
+    if hours:
+        spans = "; ".join(f"{table} {', '.join(found)}" for table, found in sorted(changed.items()))
+        print(
+            f"dw backfill: the compaction changed the rows of {spans}; their aggregates were not "
+            f"selected (--only) and still count the old rows: run dw backfill --only aggregate "
+            f"--from {parse_hour(hours[0]):%Y-%m-%dT%H} --to {parse_hour(hours[-1]):%Y-%m-%dT%H}",
+            file=sys.stderr,
+        )

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from dw_platform.cli.output import plural
+from dw_platform.cli.recording import record_recomputed_hours
 from dw_platform.runtime.settings import Settings
 from dw_platform.runtime.state_files import DamagedStateError
 
@@ -25,7 +26,9 @@ def add_catalog(subparsers: argparse._SubParsersAction) -> None:
         help="rebuild the catalog from the lake",
         description="The lake is the source of truth: `rebuild` recreates the database and table definitions "
         "from the declaration and points every hour at what the lake holds (its newest complete compacted "
-        "version, with raw objects that arrived after it folded in, or its raw folder); on AWS in Glue. "
+        "version, with raw objects that arrived after it folded in, or its raw folder; a registered hour "
+        "with nothing in the lake at its own empty folder); on AWS in Glue. Derived tables (aggregates) "
+        "of the hours whose rows changed are recomputed before it returns. "
         "Idempotent. A local catalog.sqlite that cannot be opened is kept aside, not deleted.",
     )
     actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
@@ -58,8 +61,15 @@ def rebuild_command(args: argparse.Namespace) -> int:
 
     runtime, note = _runtime(Settings.from_env())
     report = rebuild_catalog(runtime)
+    record_recomputed_hours(runtime.warehouse, report.results, "dw catalog rebuild")
+    numbers = {
+        "recomputed": {t: list(h) for t, h in report.recomputed.items()},
+        "left_to_schedule": {t: list(h) for t, h in report.left_to_schedule.items()},
+        "numbers_problem": report.numbers_problem,
+    }
     if args.json:
-        print(json.dumps({"note": note, "hours": [dataclasses.asdict(h) for h in report.hours]}, indent=1))
+        hours = [dataclasses.asdict(h) for h in report.hours]
+        print(json.dumps({"note": note, "hours": hours, **numbers}, indent=1))
     else:
         if note:
             print(note)
@@ -71,9 +81,17 @@ def rebuild_command(args: argparse.Namespace) -> int:
             counts[LATE_FOLDED] = counts.get(LATE_FOLDED, 0) + hour.late_objects_folded
         for table, counts in by_table.items():
             print(f"{table}: " + ", ".join(_count(n, what) for what, n in counts.items()))
+        for table, recomputed in report.recomputed.items():
+            if recomputed:
+                print(f"recomputed {table}: {', '.join(recomputed)}")
+        for table, pending in report.left_to_schedule.items():
+            if pending:
+                print(f"{table}: {', '.join(pending)} left to its schedule (still filling)")
         for hour in report.problems:
             print(f"PROBLEM {hour.table} {hour.hour}: {hour.problem}")
-    return 1 if report.problems else 0
+        if report.numbers_problem:
+            print(f"PROBLEM {report.numbers_problem}")
+    return 1 if report.problems or report.numbers_problem else 0
 
 
 def _count(count: int, what: str) -> str:

@@ -4,6 +4,7 @@ import argparse
 import json
 from typing import TYPE_CHECKING
 
+from dw_platform.cli.recording import record_recomputed_hours
 from dw_platform.lake.hours import parse_hour, parse_instant
 from dw_platform.runtime.settings import Settings
 
@@ -50,6 +51,8 @@ def run(args: argparse.Namespace) -> int:
         dry_run=args.dry_run,
         arrival=parse_instant(args.arrival) if args.arrival else None,
     )
+    if report.numbers is not None:
+        record_recomputed_hours(runtime.warehouse, report.numbers.results, "dw replay")
     if args.json:
         print(json.dumps(report.to_json(), indent=2))
     else:

@@ -9,13 +9,13 @@ from dw_platform.lake.hours import ONE_HOUR, floor_hour, iter_hours, partition_k
 from dw_platform.operations.batch_tables import batch_cron, inputs_settle_delay, run_batch_hours
 from dw_platform.orchestration.asset_keys import definition_name, table_asset_key
 from dw_platform.orchestration.asset_metadata import (
-    PARTITION_ROW_COUNT,
     asset_tags,
     describe_numbers,
     hourly_freshness,
     owners,
     table_metadata,
 )
+from dw_platform.orchestration.outside_runs import batch_hour_metadata
 from dw_platform.orchestration.partitions import BACKFILL_POLICY, closed_hours, range_run_request, run_hours
 from dw_platform.orchestration.resources import WarehouseResource
 from dw_platform.runtime.settings import Settings
@@ -65,16 +65,7 @@ def batch_asset(
         hours = run_hours(context)
         results = run_batch_hours(warehouse_resource.runtime(warehouse), spec.name, [h for _, h in hours])
         for (key, _), result in zip(hours, results, strict=True):
-            context.add_asset_metadata(
-                partition_key=key,
-                metadata={
-                    "inserted_at": result.inserted_at,
-                    "rows": result.rows,
-                    PARTITION_ROW_COUNT: result.rows,
-                    "bytes": result.bytes,
-                    **result.metrics,
-                },
-            )
+            context.add_asset_metadata(partition_key=key, metadata=batch_hour_metadata(result))
         return dg.MaterializeResult(metadata={"hours_in_run": len(hours)})
 
     return compute

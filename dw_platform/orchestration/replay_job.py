@@ -8,6 +8,7 @@ from dw_platform.declaration.warehouse import ServerlessDataWarehouse
 from dw_platform.lake.hours import parse_hour, parse_instant
 from dw_platform.operations.replay.run import replay
 from dw_platform.orchestration.asset_keys import definition_name
+from dw_platform.orchestration.outside_runs import recomputed_materializations
 from dw_platform.orchestration.resources import WarehouseResource
 
 
@@ -38,6 +39,9 @@ def replay_job(warehouse: ServerlessDataWarehouse) -> dg.JobDefinition:
             arrival=parse_instant(config.arrival) if config.arrival else None,
         )
         summary = report.to_json()
+        if report.numbers is not None:  # the hours it recomputed: their partitions show the new numbers
+            for event in recomputed_materializations(warehouse, report.numbers.results, "the replay job"):
+                context.log_event(event)
         verb = "would convert" if report.dry_run else "delivered"
         context.log.info(f"{report.table}: {verb} {report.converted}, still failing {report.still_failing}")
         metadata = {

@@ -168,11 +168,11 @@ class DuckDBEngine:
         if not self.lake.is_local:
             self._create_dataset_view(connection, name, source)
             return
-        file_list = (
-            "["
-            + ", ".join(sql_string_literal(exact_path(self.lake.uri(o.key))) for o, _ in source.files)
-            + "]"
-        )
+        # Each object once: two partitions registered on one location list its objects twice, and
+        # the join below gives each of them the object's rows once, as Athena reads each partition's
+        # location for that partition (a reader given a path twice reads it twice: rows squared).
+        paths = dict.fromkeys(exact_path(self.lake.uri(o.key)) for o, _ in source.files)
+        file_list = "[" + ", ".join(sql_string_literal(path) for path in paths) + "]"
         keys_of = dict(definition.json_keys)  # column -> JSON key, as the SerDe's mapping
         duck = {c: tt.CATALOG_TYPES[t].duckdb() for c, t in [*columns, *keys]}
         if definition.data_format == "PARQUET":

@@ -23,7 +23,7 @@ from dw_platform.catalog import Partition
 from dw_platform.declaration.column_types import ARROW_TYPES
 from dw_platform.declaration.identifiers import quoted_identifier, sql_string_literal
 from dw_platform.lake.hours import require_inserted_at
-from dw_platform.lake.layout import hour_folder, new_version_prefix, version_of
+from dw_platform.lake.layout import hour_folder, hour_root, new_version_prefix, version_of
 from dw_platform.lake.stats import parquet_rows
 from dw_platform.lake.store import Lake, LakeObject
 from dw_platform.operations.compaction.manifest import Manifest, write_manifest
@@ -147,6 +147,7 @@ def compact_hour(
     if options.dedupe_key is not None and options.dedupe_key not in spec.column_names:
         raise ValueError(f"table {table!r} has no column {options.dedupe_key!r} to de-duplicate on")
     current = _partition(runtime, table, hour).location
+    _check_own_version(table, hour, current)
     previous = _current_manifest(runtime.lake, current)
     raw = runtime.lake.list_objects(hour_folder(table, hour))
     _check_no_stranded_version(runtime.lake, table, hour, previous, raw)
@@ -291,6 +292,22 @@ def _unload(
     )
 
 
+class HourRegisteredElsewhere(VersionUndescribedError):
+    """An hour's partition points at a version of another hour: a compaction would build on that
+    version and copy its rows into this hour (each row then counted in two hours). Refused, like an
+    undescribable version, until `dw catalog rebuild` points the hour at its own data."""
+
+
+def _check_own_version(table: str, hour: str, location: str) -> None:
+    """A version location must be one of this hour's. (A raw folder elsewhere is harmless: a first
+    compaction reads only this hour's raw objects and switches the partition to them.)"""
+    if version_of(location) is not None and not location.startswith(hour_root(table, hour)):
+        raise HourRegisteredElsewhere(
+            f"{table} hour {hour} is registered at {location}, a version of another hour; not compacted "
+            "(it would copy that hour's rows into this one): run dw catalog rebuild"
+        )
+
+
 def _current_manifest(lake: Lake, location: str) -> Manifest | None:
     """The description of the version a partition points at (recovered from its files' footers if
     its manifest is lost, VersionUndescribedError if neither describes it); None for a raw hour."""
@@ -372,6 +389,7 @@ def late_objects(
     for partition in runtime.catalog.get_partitions(runtime.database, table, [(h,) for h in hours]):
         hour = partition.values[0]
         try:
+            _check_own_version(table, hour, partition.location)
             manifest = _current_manifest(runtime.lake, partition.location)
         except VersionUndescribedError as error:
             if problems is not None:

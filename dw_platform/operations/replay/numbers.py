@@ -1,20 +1,16 @@
 """After a replay, the numbers follow: the arrival hour that received the replayed records is
 registered (re-compacted if it already was, as the late-objects sensor does for a late object), and
-every batch table reading the table is recomputed over the hours whose rows the new records change:
-an arrival-hour table (`aggregates`) that hour, an event-time table (`lateness_hours` > 0) every
-event hour whose window of arrival hours reaches it (the hour itself, `lateness_hours` before it,
-and the next one, which can read a flush filed under it). Hours that have not settled yet are left
-to their schedules, which compute them once they close."""
+what is computed from it is recomputed (operations.dependents: the batch tables' hours the new
+records reach; hours that have not settled yet are left to their schedules)."""
 
 import dataclasses
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
-from dw_platform.declaration.warehouse import TableKind
-from dw_platform.lake.hours import ONE_HOUR, hour_of_inserted_at, inserted_at
 from dw_platform.lake.layout import version_of
-from dw_platform.operations.batch_tables import inputs_settle_delay, run_batch_hours
+from dw_platform.operations.batch_tables import BatchHourResult
 from dw_platform.operations.compaction.compact import compact_hour
+from dw_platform.operations.dependents import refresh_dependents
 from dw_platform.operations.registration import register_hours
 from dw_platform.runtime.backends import Runtime
 
@@ -25,21 +21,15 @@ class NumbersRefresh:
     recompacted: tuple[str, ...]
     recomputed: dict[str, tuple[str, ...]]  # batch table -> hours computed again now
     left_to_schedule: dict[str, tuple[str, ...]]  # batch table -> hours still filling
+    # The recomputed hours' results, for recording them on the Dagster instance (not printed).
+    results: dict[str, tuple[BatchHourResult, ...]] = dataclasses.field(default_factory=dict)
 
     def to_json(self) -> dict[str, object]:
+        shown = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name != "results"}
         return {
             k: (list(v) if isinstance(v, tuple) else {t: list(h) for t, h in v.items()})
-            for k, v in dataclasses.asdict(self).items()
+            for k, v in shown.items()
         }
-
-
-def _reached_hours(landed: Sequence[str], lateness_hours: int) -> list[str]:
-    hours = {
-        inserted_at(hour_of_inserted_at(h) + offset * ONE_HOUR)
-        for h in landed
-        for offset in range(-lateness_hours, 2 if lateness_hours else 1)
-    }
-    return sorted(hours)
 
 
 def refresh_numbers(
@@ -61,19 +51,7 @@ def refresh_numbers(
     recompacted = tuple(p.values[0] for p in partitions if version_of(p.location) is not None)
     for hour in recompacted:  # a compacted hour shows new raw objects only once compacted again
         compact_hour(runtime, table, hour)
-    recomputed: dict[str, tuple[str, ...]] = {}
-    pending: dict[str, tuple[str, ...]] = {}
-    warehouse = runtime.warehouse
-    for spec in warehouse.tables_of(TableKind.BATCH):
-        if spec.batch is None or table not in spec.batch.inputs:
-            continue
-        delay = inputs_settle_delay(warehouse, spec)
-        reached = _reached_hours(hours, spec.batch.lateness_hours)
-        if spec.batch.lateness_hours and event_hours is not None:
-            reached = [h for h in reached if h in set(event_hours)]
-        settled = tuple(h for h in reached if hour_of_inserted_at(h) + ONE_HOUR + delay <= moment)
-        if settled:
-            run_batch_hours(runtime, spec.name, settled, now=moment)
-        recomputed[spec.name] = settled
-        pending[spec.name] = tuple(h for h in reached if h not in settled)
-    return NumbersRefresh(tuple(hours), recompacted, recomputed, pending)
+    refreshed = refresh_dependents(runtime, {table: hours}, event_hours=event_hours, now=moment)
+    return NumbersRefresh(
+        tuple(hours), recompacted, refreshed.recomputed, refreshed.left_to_schedule, refreshed.results
+    )
