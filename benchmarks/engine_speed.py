@@ -156,6 +156,7 @@ DUCKDB_SCRIPT = (
     "import duckdb, json, sys\n"
     "connection = duckdb.connect()\n"
     "connection.execute(\"SET TimeZone = 'UTC'\")\n"
+    "connection.execute('SET enable_progress_bar = false')\n"
     "rows = connection.execute(sys.argv[1]).fetchall()\n"
     "print(json.dumps([[str(v) if not isinstance(v, int | float) else v for v in r] for r in rows]))\n"
 )
