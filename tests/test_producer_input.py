@@ -6,6 +6,7 @@ values cannot drive the operator's terminal. Expected values are plain Python ov
 import csv
 import io
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -163,3 +164,84 @@ def test_query_output_escapes_control_characters(env: dict[str, str], tmp_path: 
 def test_every_query_error_is_one_line(env: dict[str, str], sql: str) -> None:
     err = one_line_error(dw(env, "query", sql, check=False), "query")
     assert "Token" not in err and "COMMAND" not in err, err
+
+
+# `dw` run with the replay scenario's fixed declaration (quantity widened to bigint, price added).
+FIXED_DECLARATION = """
+import dw_platform.defs.analytics_dw.warehouse as declared
+from tests.replay_scenario import AFTER
+declared.analytics_dw = AFTER
+"""
+
+
+def test_a_replay_holding_a_lone_surrogate_is_not_stuck(tmp_path: Path) -> None:
+    from dw_platform.delivery.sending import deliver
+    from dw_platform.runtime.backends import Runtime
+    from dw_platform.runtime.settings import Settings
+    from tests.replay_scenario import BEFORE
+
+    env = dw_env(tmp_path)
+    settings = Settings.from_env(env)
+    # Isolated under the old declaration (a quantity no int holds), each with a cut emoji in its id.
+    records = [
+        json.dumps(event(i, quantity=2**40 + i)).replace(f'"e{i}"', f'"r{i}-\\ud83d"') for i in range(3)
+    ]
+    fitting = [json.dumps(event(i, quantity=i)) for i in range(5)]
+    sent = deliver(
+        Runtime.from_settings(BEFORE, settings),
+        "impressions",
+        [r.encode() for r in [*records, *fitting]],
+        arrival=datetime(2026, 3, 1, 10, 7, tzinfo=UTC),
+    )
+    assert (sent.delivered, sent.errors) == (5, 3)
+    replay = [
+        "replay",
+        "impressions",
+        "--from",
+        "2026-03-01T10",
+        "--to",
+        "2026-03-01T10",
+        "--arrival",
+        "2026-03-01T14:20:00Z",
+    ]
+    for attempt, delivered in ((1, 3), (2, 0)):  # a second replay finds nothing left to deliver
+        process = start_dw(env, *replay, "--json", prelude=FIXED_DECLARATION)
+        out, err = process.communicate(timeout=300)
+        assert process.returncode == 0, (attempt, err.decode())
+        report = json.loads(out)
+        assert (report["converted"], report["still_failing"]) == (delivered, 0), report
+    rows = lake_rows(env, hour="2026/03/01/14")
+    expected = [as_firehose_stores(json.loads(r)["id"]) for r in records]
+    assert sorted(r["id"] for r in rows) == expected == ["r0-?", "r1-?", "r2-?"]
+    assert sorted(r["quantity"] for r in rows) == [json.loads(r)["quantity"] for r in records]
+
+
+def test_drain_continues_past_a_lone_surrogate(aws_endpoint: str, tmp_path: Path) -> None:
+    import boto3
+
+    from tests.aws_emulator import REGION
+    from tests.test_provisioning import allow_plain_http_on_emulator
+
+    env = {**dw_env(tmp_path), "DW_PROFILE": "aws", "DW_IS_DEV": "true", "DW_QUERY_ENGINE": "duckdb"}
+    dw(env, "provision", "apply", "--yes")
+    allow_plain_http_on_emulator("analytics-dw-data")
+    path, lines = surrogate_file(tmp_path)
+    dw(env, "send", "impressions", "--from-file", str(path))
+    drained = dw(env, "drain", "impressions").stdout.decode()
+    assert "impressions: 30 Kinesis records, delivered 30 (30 rows), errors 0" in drained, drained
+    s3 = boto3.client("s3", region_name=REGION)
+    keys = [
+        o["Key"]
+        for o in s3.list_objects_v2(Bucket="analytics-dw-data", Prefix="impressions/")["Contents"]
+        if o["Key"].endswith(".parquet")
+    ]
+    rows = [
+        row
+        for key in keys
+        for row in pq.read_table(
+            io.BytesIO(s3.get_object(Bucket="analytics-dw-data", Key=key)["Body"].read())
+        ).to_pylist()
+    ]
+    expected = [{k: as_firehose_stores(v) for k, v in json.loads(line).items()} for line in lines]
+    assert sorted(rows, key=lambda r: r["id"]) == sorted(expected, key=lambda r: r["id"])
+    assert "impressions: 0 Kinesis records" in dw(env, "drain", "impressions").stdout.decode()
