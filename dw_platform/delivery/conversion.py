@@ -35,7 +35,9 @@ _INTEGER_RANGES = {
     "bigint": (-(2**63), 2**63 - 1),
 }
 _INTEGER_TEXT = re.compile(r"^[+-]?\d{1,20}$")
-_WHITESPACE = re.compile(r"\s*")
+# JSON's whitespace (RFC 8259 section 2), as inside a document: Python's `\s` would also skip form
+# feeds, NEL and no-break spaces, which no JSON parser takes between documents.
+_WHITESPACE = re.compile(r"[ \t\n\r]*")
 
 
 class RecordRejected(Exception):
