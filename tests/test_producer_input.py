@@ -245,3 +245,8 @@ def test_drain_continues_past_a_lone_surrogate(aws_endpoint: str, tmp_path: Path
     expected = [{k: as_firehose_stores(v) for k, v in json.loads(line).items()} for line in lines]
     assert sorted(rows, key=lambda r: r["id"]) == sorted(expected, key=lambda r: r["id"])
     assert "impressions: 0 Kinesis records" in dw(env, "drain", "impressions").stdout.decode()
+
+
+def test_error_lines_escape_what_a_terminal_would_act_on(env: dict[str, str]) -> None:
+    err = one_line_error(dw(env, "query", 'SELECT * FROM "x\x1b]0;owned\x07\x1b[2J"', check=False), "query")
+    assert "\x1b" not in err and "\x07" not in err and "\\x1b]0;owned\\x07" in err, repr(err)
