@@ -114,7 +114,9 @@ VALUE = st.one_of(
     st.sampled_from(["true", "false", "null", '{"a": 1}', "[1, 2]", "[]", "{}"]),
     NOT_JSON_VALUES,
 )
-KEY = st.one_of(st.sampled_from(COLUMNS), st.sampled_from(["extra", "nested", "ID\ud800"]), TEXT)
+KEY = st.one_of(
+    st.sampled_from(COLUMNS), st.sampled_from(["extra", "nested", "ID", "Event_Time", "ID\ud800"]), TEXT
+)
 
 
 def json_object(fields: list[tuple[str, str]], before: str, after: str) -> str:
