@@ -71,3 +71,19 @@ def test_records_at_fault_scattered_through_a_large_flush_keep_their_order() -> 
     rows, rejected = one_by_one(records)
     assert table.to_pylist() == rows
     assert [index for index, _ in failures] == rejected
+
+
+def test_a_value_parquet_cannot_hold_isolates_its_record_not_the_flush() -> None:
+    # The converter admits any bigint; the Parquet schema (narrower here) cannot hold 2**40: that
+    # record alone is rejected, the rows of the others are kept in their order.
+    from dw_platform.declaration.warehouse import Column
+    from dw_platform.delivery.conversion import TYPE_MISMATCH
+
+    converter = BatchConverter(RecordConverter((Column("n", "bigint"),)), pa.schema([("n", pa.int32())]))
+    rows, failures = converter.convert([b'{"n": 1}', b'{"n": 1099511627776}', b'{"n": "2"}', b'{"n": []}'])
+    assert rows.column("n").to_pylist() == [1, 2]
+    assert [(index, rejected.code) for index, rejected in failures] == [
+        (1, TYPE_MISMATCH),
+        (3, TYPE_MISMATCH),
+    ]
+    assert "a value Parquet cannot hold" in failures[0][1].message

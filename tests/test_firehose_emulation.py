@@ -1,16 +1,23 @@
 """Kinesis -> (Firehose emulation: the local delivery code) -> S3 -> Glue -> query, on moto's server."""
 
+import errno
+import json
 from datetime import UTC, datetime
+from pathlib import Path
 
 import boto3
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from dw_platform.defs.analytics_dw.warehouse import analytics_dw
 from dw_platform.delivery.conversion import RecordConverter, RecordRejected
 from dw_platform.delivery.events import sample_events
+from dw_platform.delivery.firehose import LocalDeliveryStream
 from dw_platform.delivery.firehose_emulation import drain_stream
 from dw_platform.delivery.kinesis_producer import KinesisProducer, pack_events
 from dw_platform.lake.stats import hour_stats
+from dw_platform.lake.store import Lake
 from dw_platform.operations.registration import register_hours
 from dw_platform.runtime.backends import Runtime
 from dw_platform.runtime.settings import Settings
@@ -78,3 +85,43 @@ def test_blank_events_are_never_packed_away() -> None:
     records = pack_events([b'{"id": "1"}', b"", b'{"id": "2"}', b"  "], 10)
     assert records == [b"", b"  ", b'{"id": "1"}\n{"id": "2"}']
     assert expected_outcome(records) == (2, 2)
+
+
+class DiskFullAt(Lake):
+    """A local lake whose `fail_at`-th Parquet write finds the disk full (then works again)."""
+
+    def __init__(self, directory: Path, fail_at: int) -> None:
+        base = Lake.local(directory)
+        super().__init__(base.filesystem, base.base, base.uri_base)
+        self.fail_at, self.writes = fail_at, 0
+
+    def write_parquet(self, key: str, table: pa.Table, **options: object) -> int:
+        self.writes += 1
+        if self.writes == self.fail_at:
+            raise OSError(errno.ENOSPC, "No space left on device", key)
+        return super().write_parquet(key, table, **options)  # type: ignore[arg-type]
+
+
+def test_a_drain_failing_part_way_does_not_deliver_its_earlier_flushes_again(
+    aws_endpoint: str, tmp_path: Path
+) -> None:
+    kinesis = boto3.client("kinesis", region_name=REGION)
+    stream = "analytics_dw-partway"
+    kinesis.create_stream(StreamName=stream, ShardCount=1)
+    events = [json.dumps({"id": f"e{i}", "session_id": "s", "event_time": "t"}).encode() for i in range(40)]
+    KinesisProducer(kinesis, stream).put_events(events)
+    table = analytics_dw.table("impressions")
+
+    def delivery(lake: Lake) -> LocalDeliveryStream:
+        stream_ = LocalDeliveryStream(analytics_dw, table, lake)
+        stream_.buffer_limit = 10 * len(events[0])  # a flush about every 10 records
+        return stream_
+
+    with pytest.raises(OSError, match="No space left"):
+        drain_stream(kinesis, stream, delivery(DiskFullAt(tmp_path / "lake", fail_at=3)))
+    second = drain_stream(kinesis, stream, delivery(Lake.local(tmp_path / "lake")))
+    assert 0 < second.records < len(events), "the second drain starts after the flushes the first wrote"
+    rows = [
+        r["id"] for p in sorted((tmp_path / "lake").rglob("*.parquet")) for r in pq.read_table(p).to_pylist()
+    ]
+    assert sorted(rows) == sorted(json.loads(e)["id"] for e in events), "every event exactly once"

@@ -16,6 +16,7 @@ from dw_platform.delivery.kinesis_producer import (
     MAX_RECORDS,
     KinesisProducer,
     KinesisPutError,
+    PartialPut,
     _batches,
     pack_events,
 )
@@ -86,3 +87,17 @@ def test_batches_respect_the_record_count_and_byte_limits() -> None:
     assert all(sum(len(e["Data"]) + 1 for e in b) <= MAX_BATCH_BYTES for b in batches)
     assert sum(len(b) for b in batches) == 11
     assert len(pack_events([b"a" * 600_000, b"b" * 600_000], 10)) == 2  # never past 1 MiB per record
+
+
+def test_a_put_failing_part_way_says_which_records_kinesis_stored(stream, aws_endpoint: str) -> None:  # type: ignore[no-untyped-def]
+    events = [json.dumps({"id": str(i)}).encode() for i in range(600)]  # batches of 500 and 100
+    with FaultProxy(aws_endpoint, entry_failure_ratio=0.5, seed=3) as proxy:
+        client = boto3.client("kinesis", region_name=REGION, endpoint_url=proxy.endpoint)
+        with pytest.raises(PartialPut) as raised:
+            KinesisProducer(client, STREAM, max_attempts=1, sleep=lambda _: None).put_events(events)
+    stored = stored_records(stream)
+    assert 0 < len(stored) < 500 and set(stored) <= set(events[:500]) and max(stored.values()) == 1
+    assert str(raised.value).startswith(
+        f"stream {STREAM}: Kinesis stored {len(stored)} of 600 records ({len(stored)} of records 1-500); "
+        "records 501-600 were not sent, then: "
+    ), str(raised.value)

@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from dw_platform.cli.output import format_table, plural, progress
+from dw_platform.cli.output import format_table, plural, printable, progress
 from dw_platform.errors import DwError, UserInputError
 from dw_platform.lake.hours import ONE_HOUR, floor_hour, parse_hour, parse_instant
 from dw_platform.runtime.settings import Settings, ensure_dagster_home
@@ -21,6 +21,7 @@ from dw_platform.runtime.state_files import ensure_writable_dir
 # Start-up stays short (`dw --help` imports this module): the runtime, the query engine, Dagster and
 # boto3 are imported inside the commands that use them.
 if TYPE_CHECKING:
+    from dw_platform.delivery.sending import PartialDelivery
     from dw_platform.query.engine import QueryResult
     from dw_platform.runtime.backends import Runtime
 
@@ -50,7 +51,15 @@ def _streaming_table(name: str) -> None:
         raise CommandError(f"table {name!r} {what}; the streaming tables are {', '.join(streaming)}")
 
 
-def _read_records(path: str) -> list[bytes]:
+@dataclasses.dataclass(frozen=True)
+class FileRecords:
+    """The records of an NDJSON file and the line number of each (blank lines are skipped)."""
+
+    records: list[bytes]
+    lines: list[int]
+
+
+def _read_records(path: str) -> FileRecords:
     try:
         if path == "-":
             if sys.stdin is None:  # started with its standard input closed
@@ -64,10 +73,24 @@ def _read_records(path: str) -> list[bytes]:
         raise CommandError(f"--from-file {path} is a directory, not a file of records") from None
     except OSError as error:
         raise CommandError(f"--from-file {path}: cannot read it ({error.strerror or error})") from None
-    lines = data.split(b"\n")
-    if lines and lines[-1] == b"":
-        lines.pop()  # the newline ending the last record does not start another one
-    return lines
+    return ndjson_records(data)
+
+
+# A UTF-8 byte-order mark: RFC 8259 section 8.1 lets a parser ignore one at the start of a text.
+_BOM = b"\xef\xbb\xbf"
+
+
+def ndjson_records(data: bytes) -> FileRecords:
+    """One record per line; a leading byte-order mark and blank (whitespace-only) lines are not
+    records (NDJSON parsers skip them), so they are neither sent nor isolated."""
+    data = data.removeprefix(_BOM)
+    records: list[bytes] = []
+    numbers: list[int] = []
+    for number, line in enumerate(data.split(b"\n"), start=1):
+        if line.strip(b" \t\r"):  # JSON's whitespace; \n already split on
+            records.append(line)
+            numbers.append(number)
+    return FileRecords(records, numbers)
 
 
 def _check_send(args: argparse.Namespace, settings: Settings, arrival: datetime | None) -> None:
@@ -86,13 +109,13 @@ def _check_send(args: argparse.Namespace, settings: Settings, arrival: datetime 
         )
 
 
-def _check_record_sizes(records: list[bytes], path: str) -> None:
+def _check_record_sizes(records: list[bytes], lines: list[int], path: str) -> None:
     """Firehose takes at most MAX_RECORD_BYTES per record; a larger one is refused here, before
     anything is sent, rather than written as an error record too large to query."""
     from dw_platform.delivery.conversion import MAX_RECORD_BYTES
 
     source = "standard input" if path == "-" else path
-    for number, record in enumerate(records, start=1):
+    for number, record in zip(lines, records, strict=True):
         if len(record) > MAX_RECORD_BYTES:
             raise CommandError(
                 f"line {number} of {source} is {len(record):,} bytes, over Firehose's limit of "
@@ -114,6 +137,7 @@ def _arrival(text: str | None) -> datetime | None:
 
 def send(args: argparse.Namespace) -> int:
     from dw_platform.delivery.events import sample_events
+    from dw_platform.delivery.sending import PartialDelivery
 
     _streaming_table(args.table)
     settings = Settings.from_env()
@@ -124,25 +148,42 @@ def send(args: argparse.Namespace) -> int:
         )
     arrival = _arrival(args.arrival)
     _check_send(args, settings, arrival)
+    lines: list[int] | None = None
     if args.from_file:
-        records = _read_records(args.from_file)
-        _check_record_sizes(records, args.from_file)
+        found = _read_records(args.from_file)
+        records, lines = found.records, found.lines
+        _check_record_sizes(records, lines, args.from_file)
     else:
         records, _ = sample_events(
             args.count, arrival or datetime.now(UTC), malformed_ratio=args.malformed_ratio, seed=args.seed
         )
     shown = not args.json and len(records) >= PROGRESS_MIN_EVENTS
     with progress(len(records), "event", enabled=shown, desc=f"send {args.table}") as bar:
-        report = runtime.events.send(
-            args.table,
-            records,
-            arrival=arrival,
-            batches=args.batches,
-            events_per_record=args.events_per_record,
-            on_progress=bar.update,
-        )
+        try:
+            report = runtime.events.send(
+                args.table,
+                records,
+                arrival=arrival,
+                batches=args.batches,
+                events_per_record=args.events_per_record,
+                on_progress=bar.update,
+            )
+        except PartialDelivery as partial:
+            raise _partial_send(partial, lines, args.from_file) from partial
     print(json.dumps(report.details) if args.json else report.line)
     return 0
+
+
+def _partial_send(partial: "PartialDelivery", lines: list[int] | None, path: str | None) -> DwError:
+    """A send that failed part-way: what reached the lake, in the file's lines when it came from one."""
+    if not lines or not partial.handled:
+        return partial
+    source = "standard input" if path == "-" else path
+    done = f"lines 1-{lines[partial.handled - 1]} of {source} reached the lake"
+    rest = (
+        f"lines {lines[partial.handled]}-{lines[-1]} did not" if partial.handled < len(lines) else "all did"
+    )
+    return DwError(f"{partial} ({done}; {rest})")
 
 
 def drain(args: argparse.Namespace) -> int:
@@ -188,10 +229,16 @@ def _print_result(result: "QueryResult", output_format: str) -> None:
     names = result.table.column_names
     cells = [[text(v) for v in row] for row in _typed_rows(result)]
     if output_format == "csv":
+        # CSV keeps values exact for the program reading it (quoting keeps a newline inside its
+        # field); shown on a terminal, characters the terminal would act on are escaped, as `ls` does.
+        shown = printable if sys.stdout.isatty() else str
         writer = csv.writer(sys.stdout, lineterminator="\n")
-        writer.writerow(names)
-        writer.writerows([["" if v == "NULL" else v for v in row] for row in cells])
+        writer.writerow([shown(n) for n in names])
+        writer.writerows([["" if v == "NULL" else shown(v) for v in row] for row in cells])
         return
+    # The table is for a person: every value on one line, nothing a terminal would act on.
+    names = [printable(n) for n in names]
+    cells = [[printable(v) for v in row] for row in cells]
     if not cells:
         print("(no rows)")
         return

@@ -16,6 +16,7 @@ from pathlib import Path
 from dw_platform.cli import commands
 from dw_platform.cli.backfill import add_backfill
 from dw_platform.cli.catalog import add_catalog
+from dw_platform.cli.output import printable
 from dw_platform.cli.provision import add_provision
 from dw_platform.cli.replay import add_replay
 from dw_platform.errors import DwError, PreconditionError, UserInputError
@@ -27,6 +28,7 @@ from dw_platform.runtime.state_files import StateError
 EXIT_REFUSED, EXIT_FAILED, EXIT_INTERRUPTED = 2, 1, 130
 # Terminal colour and cursor codes some libraries put in messages: not for a log or a pipe.
 ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+COLOUR = re.compile(r"\x1b\[[0-9;]*m")  # of those, the ones that only set colours (SGR)
 
 
 def _add_send(subparsers: argparse._SubParsersAction) -> None:
@@ -224,11 +226,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         if failure is None:
             raise
         status, line = failure
-        line = " ".join(line.split())  # one line, whatever the message held
-        if not sys.stderr.isatty():
-            line = ANSI_ESCAPE.sub("", line)
-        print(f"dw {args.command}: {line}", file=sys.stderr)
+        print(f"dw {args.command}: {one_line(line, colour=sys.stderr.isatty())}", file=sys.stderr)
         return status
+
+
+def one_line(message: str, *, colour: bool) -> str:
+    """A message as one line of plain text: runs of whitespace (line breaks too) become one space;
+    colour codes some libraries put in messages are kept on a terminal only; any other character a
+    terminal would act on (a message can quote a producer's value) is shown escaped."""
+    line = " ".join(message.split())
+    if not colour:
+        return printable(ANSI_ESCAPE.sub("", line))
+    parts = COLOUR.split(line)
+    codes = COLOUR.findall(line)
+    return "".join(printable(part) + code for part, code in zip(parts, [*codes, ""], strict=True))
 
 
 if __name__ == "__main__":

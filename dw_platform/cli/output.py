@@ -1,6 +1,7 @@
 """How `dw` prints: counts with their nouns, tables of integers with blanks for what is unknown, and
 progress bars on a terminal only. Imports nothing heavy (the CLI's start-up)."""
 
+import re
 import sys
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
@@ -10,6 +11,25 @@ if TYPE_CHECKING:
 
 # Nouns whose plural is not the noun + "s".
 _PLURALS = {"entry": "entries", "was": "were"}
+
+
+# Characters a terminal acts on rather than shows, in text a producer or a query chose: C0 and C1
+# controls and DEL (ESC starts sequences that retitle or clear a terminal, a newline forges a line),
+# and the bidirectional and line-separator marks that reorder or break what is shown.
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]")
+_NAMED_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def printable(text: str) -> str:
+    """`text` with every character a terminal would act on written as an escape (`\\n`, `\\x1b`,
+    `\\u202e`), so a value shows as itself on one line and cannot drive the terminal."""
+    return _UNPRINTABLE.sub(
+        lambda m: (
+            _NAMED_ESCAPES.get(m.group())
+            or (f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100 else f"\\u{ord(m.group()):04x}")
+        ),
+        text,
+    )
 
 
 def plural(count: int, noun: str) -> str:
@@ -28,7 +48,7 @@ def cell(value: Any) -> str:
         return f"{value:,}"
     if isinstance(value, float):
         return f"{value:.2%}"
-    return str(value)
+    return printable(str(value))
 
 
 def format_table(rows: Sequence[Mapping[str, Any]], headers: Mapping[str, str] | None = None) -> str:

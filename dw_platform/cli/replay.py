@@ -4,6 +4,7 @@ import argparse
 import json
 from typing import TYPE_CHECKING
 
+from dw_platform.cli.output import printable
 from dw_platform.cli.recording import record_recomputed_hours
 from dw_platform.lake.hours import parse_hour, parse_instant
 from dw_platform.runtime.settings import Settings
@@ -25,7 +26,7 @@ def _text(report: "ReplayReport") -> list[str]:
     if report.landed_hour:
         lines.append(f"landed in arrival hour {report.landed_hour} (replay {report.replay_id})")
     for reason in report.top_reasons:
-        lines.append(f"  {reason.records:>6}  {reason.code}: {reason.message}")
+        lines.append(f"  {reason.records:>6}  {printable(reason.code)}: {printable(reason.message)}")
     if report.numbers:
         for table, hours in report.numbers.recomputed.items():
             if hours:

@@ -23,9 +23,11 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.json as pajson
 
-from dw_platform.delivery.conversion import MAX_RECORD_BYTES, RecordConverter, RecordRejected
+from dw_platform.delivery.conversion import MAX_RECORD_BYTES, TYPE_MISMATCH, RecordConverter, RecordRejected
 
 Failure = tuple[int, RecordRejected]  # (index of the record in the batch, why it was rejected)
+# What Arrow raises for a Python value its column cannot hold.
+_UNSTORABLE = (pa.ArrowException, ValueError, TypeError, OverflowError)
 
 
 # Bytes that send a record (or, checked on a whole flush, the flush) to the careful path: control
@@ -127,7 +129,46 @@ class BatchConverter:
                 continue
             slow_rows += rows
             slow_positions += [index] * len(rows)
-        return self._in_record_order(groups, slow_rows, slow_positions), failures
+        try:
+            slow_table = self._slow_table(slow_rows)
+        except _UNSTORABLE:  # some record's value: find it, isolate it, keep every other one
+            slow_rows, slow_positions = self._storable(slow_rows, slow_positions, failures)
+            slow_table = self._slow_table(slow_rows)
+        return self._in_record_order(groups, slow_table, slow_positions), failures
+
+    def _slow_table(self, rows: list[dict[str, Any]]) -> pa.Table | None:
+        if not rows:
+            return None
+        return pa.Table.from_pydict(
+            {name: [row[name] for row in rows] for name in self.schema.names}, self.schema
+        )
+
+    def _storable(
+        self,
+        rows: list[dict[str, Any]],
+        positions: list[int],
+        failures: list[Failure],
+    ) -> tuple[list[dict[str, Any]], list[int]]:
+        """The rows of records whose every row Arrow accepts; the others join `failures`: a value the
+        converter let through that Parquet cannot hold isolates its record, not the whole flush."""
+        by_record: dict[int, list[dict[str, Any]]] = {}
+        for row, index in zip(rows, positions, strict=True):
+            by_record.setdefault(index, []).append(row)
+        kept_rows: list[dict[str, Any]] = []
+        kept_positions: list[int] = []
+        for index, record_rows in by_record.items():
+            try:
+                self._slow_table(record_rows)
+            except _UNSTORABLE as error:
+                reason = " ".join(str(error).split())[:200]
+                failures.append(
+                    (index, RecordRejected(TYPE_MISMATCH, f"a value Parquet cannot hold: {reason}"))
+                )
+                continue
+            kept_rows += record_rows
+            kept_positions += [index] * len(record_rows)
+        failures.sort(key=lambda failure: failure[0])
+        return kept_rows, kept_positions
 
     def _parse(
         self,
@@ -150,13 +191,12 @@ class BatchConverter:
     def _in_record_order(
         self,
         groups: list[tuple[list[int], pa.Table]],
-        slow_rows: list[dict[str, Any]],
+        slow_table: pa.Table | None,
         slow_positions: list[int],
     ) -> pa.Table:
         tables = [table for _, table in groups]
-        if slow_rows:
-            columns = {name: [row[name] for row in slow_rows] for name in self.schema.names}
-            tables.append(pa.Table.from_pydict(columns, schema=self.schema))
+        if slow_table is not None:
+            tables.append(slow_table)
         if not tables:
             return self.schema.empty_table()
         if len(tables) == 1:

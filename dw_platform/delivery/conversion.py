@@ -3,6 +3,11 @@
 - Fields not in the schema are dropped, missing fields are null, names match case-insensitively.
 - Several concatenated JSON objects in one record become several rows; a JSON array, a scalar,
   unparseable JSON, or a value that cannot be converted to its column's type rejects the whole record.
+- A string holding a lone UTF-16 surrogate escape (`"\\ud800"`, what JavaScript's JSON.stringify
+  writes for a string cut inside an emoji) is stored with `?` in place of each lone surrogate, as
+  Firehose stores it: the OpenX SerDe's tokenizer appends each `\\uXXXX` escape as one Java `char`,
+  and the Parquet writer encodes the Java String with `String.getBytes(UTF_8)`, which replaces
+  each unpaired surrogate with the encoder's replacement byte `?` (Python's `errors="replace"`).
 """
 
 import dataclasses
@@ -30,7 +35,9 @@ _INTEGER_RANGES = {
     "bigint": (-(2**63), 2**63 - 1),
 }
 _INTEGER_TEXT = re.compile(r"^[+-]?\d{1,20}$")
-_WHITESPACE = re.compile(r"\s*")
+# JSON's whitespace (RFC 8259 section 2), as inside a document: Python's `\s` would also skip form
+# feeds, NEL and no-break spaces, which no JSON parser takes between documents.
+_WHITESPACE = re.compile(r"[ \t\n\r]*")
 
 
 class RecordRejected(Exception):
@@ -52,9 +59,16 @@ def _json_type(value: object) -> str:
     )
 
 
+def storable_text(text: str) -> str:
+    """`text` as a Parquet UTF-8 column can hold it: each lone surrogate becomes `?` (see above)."""
+    if text.isascii():
+        return text
+    return text.encode("utf-8", "replace").decode("utf-8")
+
+
 def _to_string(value: object) -> str:
     if isinstance(value, str):
-        return value
+        return storable_text(value)
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int | float):
@@ -84,15 +98,15 @@ def _integer_converter(type_name: str) -> Callable[[object], int]:
 def _to_float(value: object) -> float:
     if isinstance(value, bool):
         raise _Unconvertible
-    if isinstance(value, int | float):
-        number = float(value)
-    elif isinstance(value, str):
-        try:
+    try:
+        if isinstance(value, int | float):
+            number = float(value)  # an integer beyond a double's range overflows
+        elif isinstance(value, str):
             number = float(value.strip())
-        except ValueError:
-            raise _Unconvertible from None
-    else:
-        raise _Unconvertible
+        else:
+            raise _Unconvertible
+    except (ValueError, OverflowError):
+        raise _Unconvertible from None
     if not math.isfinite(number):
         raise _Unconvertible
     return number
@@ -107,14 +121,15 @@ def _to_boolean(value: object) -> bool:
 
 
 def _to_timestamp(value: object) -> datetime:
-    if isinstance(value, int) and not isinstance(value, bool):
-        return datetime.fromtimestamp(value / 1000, UTC).replace(tzinfo=None)  # epoch milliseconds
-    if isinstance(value, str):
-        try:
+    # Out of datetime's range (an epoch far away, a zone pushing year 9999 over) is not a timestamp.
+    try:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return datetime.fromtimestamp(value / 1000, UTC).replace(tzinfo=None)  # epoch milliseconds
+        if isinstance(value, str):
             moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-        except ValueError:
-            raise _Unconvertible from None
-        return moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo else moment
+            return moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo else moment
+    except (ValueError, OverflowError, OSError):
+        raise _Unconvertible from None
     raise _Unconvertible
 
 

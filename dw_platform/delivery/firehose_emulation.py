@@ -3,8 +3,9 @@ shards into the lake through the same delivery code as the local profile.
 
 Each record's Kinesis `ApproximateArrivalTimestamp` is its arrival time, so folders are decided as
 Firehose decides them. Per-shard checkpoints (the last sequence number delivered) are written to
-the lake under a hidden key only after the objects holding those records are written: a crash in
-between re-delivers records (at-least-once, as Firehose is), never loses them.
+the lake under a hidden key after each flush, once the objects holding those records are written: a
+crash in between re-delivers that flush's records (at-least-once, as Firehose is), never loses them,
+and a drain failing part-way does not deliver its earlier flushes again.
 """
 
 import dataclasses
@@ -59,7 +60,12 @@ def drain_stream(
             while iterator:
                 page = kinesis.get_records(ShardIterator=iterator, Limit=page_limit)
                 for record in page["Records"]:
+                    handled = delivery.summary.delivered + delivery.summary.errors
                     delivery.put(record["Data"], record["ApproximateArrivalTimestamp"].astimezone(UTC))
+                    if delivery.summary.delivered + delivery.summary.errors != handled:
+                        # The put flushed every record before this one: remember how far that is, so
+                        # that a drain failing later does not deliver those again.
+                        _save(lake, stream_name, checkpoints)
                     checkpoints[shard_id] = record["SequenceNumber"]
                     records += 1
                 if on_progress and page["Records"]:
@@ -68,5 +74,9 @@ def drain_stream(
                     break
                 iterator = page.get("NextShardIterator")
     # The `with` block flushed every buffered record: only now is the position safe to remember.
-    lake.put_bytes(CHECKPOINTS.format(stream=stream_name), json.dumps(checkpoints, sort_keys=True).encode())
+    _save(lake, stream_name, checkpoints)
     return DrainReport(records, delivery.summary)
+
+
+def _save(lake: Lake, stream: str, checkpoints: dict[str, str]) -> None:
+    lake.put_bytes(CHECKPOINTS.format(stream=stream), json.dumps(checkpoints, sort_keys=True).encode())

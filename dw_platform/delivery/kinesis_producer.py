@@ -33,6 +33,31 @@ RETRYABLE_CALL_ERRORS = ("ProvisionedThroughputExceededException", "ThrottlingEx
 class KinesisPutError(DwError):
     """Some events were still refused after every attempt."""
 
+    def __init__(self, message: str, accepted: int = 0) -> None:
+        super().__init__(message)
+        self.accepted = accepted  # entries of the failing batch Kinesis did store
+
+
+class PartialPut(DwError):
+    """A put that failed after Kinesis stored some of the records: says exactly which, so that only
+    the others are sent again (sending them all again would store the first ones twice)."""
+
+    def __init__(
+        self, stream: str, records: int, before: int, batch: int, in_batch: int, cause: BaseException
+    ) -> None:
+        self.before, self.batch, self.in_batch = before, batch, in_batch
+        stored = before + in_batch
+        parts = [f"records 1-{before:,}"] if before else []
+        parts.append(f"{in_batch:,} of records {before + 1:,}-{before + batch:,}")
+        which = " and ".join(parts)
+        rest = (
+            f"; records {before + batch + 1:,}-{records:,} were not sent" if before + batch < records else ""
+        )
+        super().__init__(
+            f"stream {stream}: Kinesis stored {stored:,} of {records:,} records ({which}){rest}, "
+            f"then: {cause}"
+        )
+
 
 @dataclasses.dataclass
 class PutSummary:
@@ -106,7 +131,13 @@ class KinesisProducer:
         entries = [{"Data": record, "PartitionKey": key} for record, key in zip(records, keys, strict=True)]
         put = reported = 0  # records put, events reported (packed records: in proportion)
         for batch in _batches(entries):
-            self._put_batch(batch, summary)
+            try:
+                self._put_batch(batch, summary)
+            except Exception as error:
+                in_batch = error.accepted if isinstance(error, KinesisPutError) else 0
+                if not put and not in_batch:
+                    raise  # nothing was stored: the error as it is
+                raise PartialPut(self.stream_name, len(records), put, len(batch), in_batch, error) from error
             put += len(batch)
             if on_progress:
                 done = len(events) * put // len(records)
@@ -128,6 +159,8 @@ class KinesisProducer:
                 response = self.client.put_records(StreamName=self.stream_name, Records=pending)
             except ClientError as error:
                 if error.response["Error"]["Code"] not in RETRYABLE_CALL_ERRORS:
+                    if len(pending) < len(batch):  # some of the batch is stored already
+                        raise KinesisPutError(str(error), len(batch) - len(pending)) from error
                     raise
                 self._backoff(attempt)
                 continue
@@ -143,5 +176,6 @@ class KinesisProducer:
             self._backoff(attempt)
         raise KinesisPutError(
             f"{len(pending)} records were not accepted by stream {self.stream_name!r} "
-            f"after {self.max_attempts} attempts"
+            f"after {self.max_attempts} attempts",
+            len(batch) - len(pending),
         )

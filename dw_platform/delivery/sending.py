@@ -11,7 +11,7 @@ from typing import Any, Protocol
 from dw_platform.delivery.firehose import DeliverySummary, LocalDeliveryStream
 from dw_platform.delivery.firehose_emulation import DrainReport, drain_stream
 from dw_platform.delivery.kinesis_producer import KinesisProducer, PutSummary
-from dw_platform.errors import PreconditionError, UserInputError
+from dw_platform.errors import DwError, PreconditionError, UserInputError
 
 
 def _count(count: int, noun: str, nouns: str | None = None) -> str:
@@ -157,18 +157,43 @@ def deliver_to(
     limit splits them further); returns what was sent, delivered and isolated as errors."""
     if batches < 1:
         raise UserInputError(f"batches must be at least 1, got {batches}")
-    with stream:
-        for index in range(batches):
-            chunk = (
-                records
-                if batches == 1
-                else records[index * len(records) // batches : (index + 1) * len(records) // batches]
-            )
-            stream.put_records(chunk, arrival)
-            stream.flush()
-            if on_progress:
-                on_progress(len(chunk))
+    try:
+        with stream:
+            for index in range(batches):
+                chunk = (
+                    records
+                    if batches == 1
+                    else records[index * len(records) // batches : (index + 1) * len(records) // batches]
+                )
+                stream.put_records(chunk, arrival)
+                stream.flush()
+                if on_progress:
+                    on_progress(len(chunk))
+    except Exception as error:
+        summary = stream.summary
+        if summary.delivered + summary.errors == 0:
+            raise  # nothing was delivered: the error as it is
+        raise PartialDelivery(summary, len(records), error) from error
     return stream.summary
+
+
+class PartialDelivery(DwError):
+    """A delivery that failed after some of its flushes were written: says exactly which records
+    reached the lake (the first `handled`, delivered or isolated) and which did not, so that only
+    those are sent again (a send is new events, as a PutRecords is: sending them all again would
+    deliver the first ones twice)."""
+
+    def __init__(self, summary: DeliverySummary, total: int, cause: BaseException) -> None:
+        self.summary = summary
+        self.total = total
+        self.handled = summary.delivered + summary.errors
+        reason = str(cause) or type(cause).__name__
+        super().__init__(
+            f"{summary.table}: delivered {summary.delivered:,} and isolated {summary.errors:,} of "
+            f"{total:,} records (the first {self.handled:,}) in {_count(len(summary.objects), 'object')}, "
+            f"then failed: {reason}; the last {total - self.handled:,} were not delivered: "
+            "send only those again"
+        )
 
 
 def deliver(

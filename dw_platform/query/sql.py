@@ -1,5 +1,6 @@
 """Athena (Trino) SQL parsing with sqlglot, and the errors a query can end in."""
 
+import logging
 import re
 
 import sqlglot
@@ -11,6 +12,18 @@ from dw_platform.errors import UserInputError
 ATHENA = "athena"
 # Deeper nesting than this is refused before sqlglot's recursive parser could overflow the stack.
 MAX_NESTING = 200
+
+
+class _CommandFallback(logging.Filter):
+    """Drops sqlglot's warning that it parsed a statement as an opaque Command (EXPLAIN, CALL, ...):
+    such a statement is refused in the platform's one line, and the warning would be a second line
+    before it."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "Falling back to parsing as a 'Command'" not in record.getMessage()
+
+
+logging.getLogger("sqlglot").addFilter(_CommandFallback())
 
 
 class QueryError(UserInputError):
@@ -57,11 +70,20 @@ def parse_statement(sql: str, dialect: DialectType = ATHENA) -> exp.Expression:
     return statements[0]
 
 
+def statement_kind(statement: exp.Expression) -> str:
+    """What a statement is, as its author wrote it: EXPLAIN, CALL, ... rather than sqlglot's COMMAND."""
+    if isinstance(statement, exp.Command):
+        return str(statement.this).upper()
+    return statement.key.upper()
+
+
 def parse_query(sql: str) -> exp.Query:
     """Parse one read-only Athena query (SELECT, WITH, VALUES, set operations)."""
     statement = parse_statement(sql)
     if not isinstance(statement, exp.Query):
-        raise QueryError(f"only queries (SELECT, WITH, UNION, ...) are accepted, got {statement.key.upper()}")
+        raise QueryError(
+            f"only queries (SELECT, WITH, UNION, ...) are accepted, got {statement_kind(statement)}"
+        )
     return statement
 
 
@@ -90,6 +112,12 @@ def describe_parse_error(error: sqlglot.errors.ParseError | sqlglot.errors.Token
     elif description.startswith("Invalid expression / Unexpected token"):
         description = "unexpected"
     description = re.sub(r"\x1b\[[0-9;]*m", "", description)
+    # A token in sqlglot's repr (`<Token token_type: TokenType.VAR, text: DATA, ...>`): its text.
+    description = re.sub(
+        r"<Token token_type: TokenType\.(\w+), text: (.*?), line: .*?>",
+        lambda m: "the end of the query" if m.group(1) == "SENTINEL" else repr(m.group(2)),
+        description,
+    )
     highlight = " ".join(str(details.get("highlight") or "").split())
     where = f"line {details.get('line', '?')}, column {details.get('col', '?')}"
     near = f" {highlight!r}" if highlight else ""

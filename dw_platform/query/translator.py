@@ -25,7 +25,13 @@ from dw_platform.query import trino_types as tt
 from dw_platform.query.operators import Typed, cast
 from dw_platform.query.partition_filter import KeyBound, find_scans
 from dw_platform.query.scopes import Columns, Scope, columns_hint, tables_hint
-from dw_platform.query.sql import QueryError, UnsupportedQuery, describe_parse_error, parse_statement
+from dw_platform.query.sql import (
+    QueryError,
+    UnsupportedQuery,
+    describe_parse_error,
+    parse_statement,
+    statement_kind,
+)
 from dw_platform.query.trino_types import TrinoType
 
 
@@ -136,7 +142,9 @@ class Translator:
     # ---- entry ------------------------------------------------------------------------------------
     def translate(self, tree: exp.Expression) -> Translation:
         if not isinstance(tree, exp.Query | exp.Values):
-            raise QueryError(f"only queries (SELECT, WITH, VALUES, ...) are accepted, got {tree.key.upper()}")
+            raise QueryError(
+                f"only queries (SELECT, WITH, VALUES, ...) are accepted, got {statement_kind(tree)}"
+            )
         _mark_unnamed_projections(tree)
         self._refuse_unknown_tables(tree)
         tree = self._qualify(tree)
