@@ -6,6 +6,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import time
 import urllib.request
 from collections.abc import Callable
@@ -99,3 +100,35 @@ def test_make_dev_stops_with_every_process_it_started(
             os.kill(int(line.split()[0]), signal.SIGKILL)
         make.wait(timeout=30)
         log.close()
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="needs /proc")
+def test_the_supervisor_kills_what_does_not_stop_on_sigint(tmp_path: Path) -> None:
+    """A command that ignores SIGINT, with a child of its own: both are gone within the bound anyway."""
+    stubborn = (
+        "import signal, subprocess, sys, time; signal.signal(signal.SIGINT, signal.SIG_IGN); "
+        "subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(120)']); "
+        f"open({str(tmp_path / 'started')!r}, 'w').close(); time.sleep(120)"
+    )
+    supervisor = subprocess.Popen(
+        [sys.executable, "-m", "dw_platform.runtime.supervise", sys.executable, "-c", stubborn],
+        cwd=ROOT,
+        start_new_session=True,
+        stderr=subprocess.PIPE,
+    )
+    session = supervisor.pid
+    try:
+        deadline = time.monotonic() + 30
+        while not (tmp_path / "started").exists():
+            assert time.monotonic() < deadline and supervisor.poll() is None
+            time.sleep(0.1)
+        assert len(session_processes(session)) == 3
+        os.killpg(supervisor.pid, signal.SIGTERM)
+        assert supervisor.wait(timeout=STOP_WITHIN_S) == 0  # a requested stop is a clean exit
+        assert "SIGTERM received" in supervisor.stderr.read().decode()
+        assert session_processes(session) == []
+    finally:
+        for line in session_processes(session):
+            os.kill(int(line.split()[0]), signal.SIGKILL)
+        supervisor.wait(timeout=30)
