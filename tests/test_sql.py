@@ -102,3 +102,17 @@ def test_outer_join_on_bounds_only_the_side_whose_unmatched_rows_it_drops() -> N
         "impressions": None,
     }
     assert dict(bounds(f"SELECT * FROM clicks c JOIN impressions i {on}")) == h
+    # A parenthesized join on the right: its tables are the right side; the left is still preserved.
+    nested = bounds(
+        "SELECT * FROM clicks c LEFT JOIN (impressions i JOIN impressions j ON i.id = j.id) "
+        "ON c.session_id = i.session_id AND c.inserted_at = 'c' AND i.inserted_at = 'i' "
+        "AND j.inserted_at = 'j'"
+    )
+    assert sorted(nested, key=str) == sorted(
+        [
+            ("clicks", None),
+            ("impressions", h["impressions"]),
+            ("impressions", KeyBound(values=frozenset({"j"}))),
+        ],
+        key=str,
+    )

@@ -148,35 +148,42 @@ def find_scans(
     found: list[ScanReference] = []
     for scope in traverse_scope(tree):
         select = scope.expression
-        conditions = _conditions_by_source(select) if isinstance(select, exp.Select) else {}
-        shared = conditions.pop("", [])
+        where, by_source = _conditions(select) if isinstance(select, exp.Select) else ([], {})
         for alias, source in scope.sources.items():
             if not isinstance(source, exp.Table) or source.name not in partition_keys:
                 continue
             if source.db not in ("", database):
                 continue
             key = partition_keys[source.name]
-            own = [*shared, *conditions.get(alias, [])]
+            own = [*where, *by_source.get(alias, [])]
             bound = bound_of_conjuncts(own, alias, key) if key else None
             found.append(ScanReference(source.name, source, bound))
     return found
 
 
-def _conditions_by_source(select: exp.Select) -> dict[str, list[exp.Expression]]:
-    """The conditions that may prune each source of `select`, by alias ("": every source): the WHERE,
-    and each join's ON for the sources on its sides whose unmatched rows it drops."""
-    found: dict[str, list[exp.Expression]] = {"": []}
-    if select.args.get("where"):
-        found[""].append(select.args["where"].this)
+def _conditions(select: exp.Select) -> tuple[list[exp.Expression], dict[str, list[exp.Expression]]]:
+    """The conditions that may prune the sources of `select`: its WHERE (every source), and by alias
+    each join's ON, for the sources on the sides whose unmatched rows it drops."""
+    where = [select.args["where"].this] if select.args.get("where") else []
+    by_source: dict[str, list[exp.Expression]] = {}
     origin = select.args.get("from_")
-    left = [origin.this.alias_or_name] if origin is not None else []
+    left = _aliases(origin.this) if origin is not None else []
     for join in select.args.get("joins") or []:
-        right = join.this.alias_or_name
+        right = _aliases(join.this)
         on = join.args.get("on")
         if on is not None:
             side = (join.side or "").upper()
-            pruned = {"": [*left, right], "LEFT": [right], "RIGHT": left}.get(side, [])
+            pruned = {"": [*left, *right], "LEFT": right, "RIGHT": left}.get(side, [])
             for alias in pruned:
-                found.setdefault(alias, []).append(on)
-        left = [*left, right]
-    return found
+                by_source.setdefault(alias, []).append(on)
+        left = [*left, *right]
+    return where, by_source
+
+
+def _aliases(source: exp.Expression) -> list[str]:
+    """The aliases a join side brings into the SELECT: a table's, a derived table's, or every table
+    of a parenthesized join (`LEFT JOIN (a JOIN b ON ...) ON ...`)."""
+    if isinstance(source, exp.Subquery) and not source.alias and isinstance(source.this, exp.Table):
+        return _aliases(source.this)
+    nested = [a for join in source.args.get("joins") or [] for a in _aliases(join.this)]
+    return [a for a in [source.alias_or_name, *nested] if a]
