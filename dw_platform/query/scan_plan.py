@@ -148,12 +148,12 @@ class ScanPlanner:
         if (widest is None or widest.partitions <= self.budget.hours) and total <= self.budget.bytes:
             return
         reads = "; ".join(plan.describe().splitlines())
-        key = widest.definition.partition_keys[0][0] if widest is not None else "the partition key"
+        narrow = f"narrow its {widest.definition.partition_keys[0][0]} range" if widest else "read less"
         raise FullScanRefused(
             f"the query would read {reads} ({_size(total)} in all), over the per-query budget of "
             f"{self.budget.hours} partition{'s' * (self.budget.hours != 1)} (hours) per table and "
             f"{_size(self.budget.bytes)} "
-            f"(query_budget_hours, query_budget_gib in the declaration): narrow its {key} range, "
+            f"(query_budget_hours, query_budget_gib in the declaration): {narrow}, "
             "or allow a full scan (dw query --allow-full-scan)"
         )
 
