@@ -84,7 +84,8 @@ class StreamingOptions:
     # Partition projection from this `YYYY/MM/DD/HH` hour on: Athena computes the hourly partitions,
     # nothing is registered, and the table is not compacted (see README: partition projection).
     projection_start: str | None = None
-    # The error-rate check: WARN above the first share of isolated records, ERROR above the second.
+    # The error-rate check: WARN above the first share of isolated records, ERROR above the second
+    # (an hour's rate judged by its 95 % lower bound: see operations/error_rates).
     error_rate_warn: float = 0.001
     error_rate_error: float = 0.05
     # The interval as declared; None: the deployment's default (60 s in development, 900 s else).
