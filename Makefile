@@ -25,11 +25,12 @@ $(DAGSTER_HOME)/dagster.yaml: dw_platform/runtime/settings.py | $(VENV)/.install
 	$(BIN)/python -m dw_platform.runtime.settings $(DAGSTER_HOME)
 
 # The UI on http://$(HOST):$(PORT) (make dev PORT=3001), with the daemon: the event generator,
-# sensors and schedules run.
+# sensors and schedules run. SIGTERM or Ctrl-C stops it and every process it started within 10 s
+# (dw_platform/runtime/supervise.py: dg dev alone ignores SIGTERM when started with SIGINT ignored).
 HOST ?= 127.0.0.1
 PORT ?= 3000
 dev: install $(DAGSTER_HOME)/dagster.yaml
-	$(BIN)/dg dev --host $(HOST) --port $(PORT)
+	$(BIN)/python -m dw_platform.runtime.supervise $(BIN)/dg dev --host $(HOST) --port $(PORT)
 
 lint: install
 	$(BIN)/ruff check dw_platform tests benchmarks

@@ -118,11 +118,11 @@ def dagster_dev(home: Path, port: int, repo: Path) -> Iterator[subprocess.Popen]
         finally:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(process.pid, signal.SIGTERM)
-            try:
+            with contextlib.suppress(subprocess.TimeoutExpired):
                 process.wait(timeout=90)
-            except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):  # what it left behind (code servers, runs)
                 os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
+            process.wait()
 
 
 def seconds_until_queryable(home: Path, events: int = 50, limit_s: float = 120.0) -> float | None:

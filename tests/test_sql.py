@@ -84,3 +84,35 @@ def test_ctes_shadow_tables_and_other_databases_are_ignored() -> None:
     sql = "WITH clicks AS (SELECT * FROM impressions WHERE inserted_at = 'a') SELECT * FROM clicks"
     assert bounds(sql) == [("impressions", KeyBound(values=frozenset({"a"})))]
     assert bounds("SELECT * FROM other_db.clicks") == []
+
+
+def test_outer_join_on_bounds_only_the_side_whose_unmatched_rows_it_drops() -> None:
+    on = "ON c.session_id = i.session_id AND c.inserted_at = 'c' AND i.inserted_at = 'i'"
+    h = {"clicks": KeyBound(values=frozenset({"c"})), "impressions": KeyBound(values=frozenset({"i"}))}
+    assert dict(bounds(f"SELECT * FROM clicks c LEFT JOIN impressions i {on}")) == {
+        "clicks": None,
+        "impressions": h["impressions"],
+    }
+    assert dict(bounds(f"SELECT * FROM clicks c RIGHT OUTER JOIN impressions i {on}")) == {
+        "clicks": h["clicks"],
+        "impressions": None,
+    }
+    assert dict(bounds(f"SELECT * FROM clicks c FULL JOIN impressions i {on}")) == {
+        "clicks": None,
+        "impressions": None,
+    }
+    assert dict(bounds(f"SELECT * FROM clicks c JOIN impressions i {on}")) == h
+    # A parenthesized join on the right: its tables are the right side; the left is still preserved.
+    nested = bounds(
+        "SELECT * FROM clicks c LEFT JOIN (impressions i JOIN impressions j ON i.id = j.id) "
+        "ON c.session_id = i.session_id AND c.inserted_at = 'c' AND i.inserted_at = 'i' "
+        "AND j.inserted_at = 'j'"
+    )
+    assert sorted(nested, key=str) == sorted(
+        [
+            ("clicks", None),
+            ("impressions", h["impressions"]),
+            ("impressions", KeyBound(values=frozenset({"j"}))),
+        ],
+        key=str,
+    )

@@ -75,7 +75,9 @@ def _add_query(subparsers: argparse._SubParsersAction) -> None:
         help="run Athena SQL against the warehouse",
         description="Athena (Trino) SQL; tables bare or qualified with the database (analytics_dw.clicks). "
         "Every partitioned table must be restricted by its partition key (=, IN, or a range bounded at both "
-        "ends) unless --allow-full-scan; what the query will read is printed to stderr first.",
+        "ends), and what the query reads must fit the declaration's per-query budget (query_budget_hours per "
+        "table, query_budget_gib in all), unless --allow-full-scan; what the query will read is printed to "
+        "stderr first.",
     )
     parser.add_argument("sql", help="one SELECT statement")
     parser.add_argument("--format", choices=["table", "json", "csv"], default="table")
@@ -83,7 +85,7 @@ def _add_query(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--allow-full-scan",
         action="store_true",
-        help="run even if a partitioned table is read without bounding its partition key",
+        help="run even if a partitioned table is read without bounding its partition key, or over the budget",
     )
     parser.set_defaults(handler=commands.query)
 

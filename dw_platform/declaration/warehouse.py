@@ -84,7 +84,8 @@ class StreamingOptions:
     # Partition projection from this `YYYY/MM/DD/HH` hour on: Athena computes the hourly partitions,
     # nothing is registered, and the table is not compacted (see README: partition projection).
     projection_start: str | None = None
-    # The error-rate check: WARN above the first share of isolated records, ERROR above the second.
+    # The error-rate check: WARN above the first share of isolated records, ERROR above the second
+    # (an hour's rate judged by its 95 % lower bound: see operations/error_rates).
     error_rate_warn: float = 0.001
     error_rate_error: float = 0.05
     # The interval as declared; None: the deployment's default (60 s in development, 900 s else).
@@ -185,6 +186,12 @@ class ServerlessDataWarehouse:
     is_dev: bool | None = None
     # The Athena workgroup cancels any query scanning more (the backstop behind the query guard rail).
     query_cutoff_gib: int = 100
+    # The query guard rail's per-query budget, checked on the plan before a query runs: the most
+    # partitions (hours) one scan of a partitioned table may read, and the most bytes in all (whole
+    # objects). A month, and 10 GiB ($0.05 on Athena; None: 10 GiB or the cutoff if lower); the bytes
+    # at most the workgroup's cutoff, which would stop the query after billing what it read.
+    query_budget_hours: int = 744
+    query_budget_gib: float | None = None
     tables: tuple[TableSpec, ...] = ()
     # Who answers for the warehouse's assets (shown in the Dagster UI): e-mail addresses or `team:<name>`.
     owners: tuple[str, ...] = ()
@@ -193,9 +200,22 @@ class ServerlessDataWarehouse:
         validate_identifier(self.name, what="warehouse (Glue database)")
         if self.query_cutoff_gib < 1:
             raise DeclarationError(f"query_cutoff_gib must be at least 1, got {self.query_cutoff_gib}")
+        if self.query_budget_hours < 1:
+            raise DeclarationError(f"query_budget_hours must be at least 1, got {self.query_budget_hours}")
+        if self.query_budget_gib is not None and not 0 < self.query_budget_gib <= self.query_cutoff_gib:
+            raise DeclarationError(
+                f"query_budget_gib must be above 0 and at most query_cutoff_gib ({self.query_cutoff_gib}), "
+                f"got {self.query_budget_gib}"
+            )
         for owner in self.owners:
             if not re.fullmatch(r"team:[A-Za-z0-9_-]+|[^@\s]+@[^@\s]+\.[^@\s]+", owner):
                 raise DeclarationError(f"owner {owner!r} is neither an e-mail address nor team:<name>")
+
+    @property
+    def query_budget(self) -> tuple[int, float]:
+        """The per-query budget the guard rail applies: hours per scan, GiB in all."""
+        gib = self.query_budget_gib if self.query_budget_gib is not None else min(10.0, self.query_cutoff_gib)
+        return self.query_budget_hours, gib
 
     def deployed(self, *, is_dev: bool) -> ServerlessDataWarehouse:
         """The warehouse as a deployment runs it: development or production defaults (flush

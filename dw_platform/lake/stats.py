@@ -44,10 +44,14 @@ class HourStats:
         return self.ledger.rows == self.rows and self.ledger.errors == self.error_records
 
     @property
+    def records(self) -> int:
+        """Records sent (delivered or isolated, without a ledger)."""
+        return self.sent if self.sent is not None else self.rows + self.error_records
+
+    @property
     def error_rate(self) -> float:
         """Error records per record sent (per record delivered or isolated, without a ledger)."""
-        total = self.sent if self.sent is not None else self.rows + self.error_records
-        return self.error_records / total if total else 0.0
+        return self.error_records / self.records if self.records else 0.0
 
 
 def read_ledger(lake: Lake, table: str, inserted_at: str) -> Ledger | None:

@@ -76,7 +76,8 @@ def registration_asset(
                 asset=table_asset_key(warehouse, spec.name),
                 description="Share of records isolated as errors per closed hour of the run (an hour "
                 f"in progress is not judged): WARN above {options.error_rate_warn:.2%}, ERROR above "
-                f"{options.error_rate_error:.2%}",
+                f"{options.error_rate_error:.2%}, when the hour's records show it: the 95 % lower "
+                "bound (Wilson score) of its rate is above the threshold",
             )
         ],
         partitions_def=open_hours(settings.partitions_start),
@@ -131,36 +132,86 @@ def registration_asset(
                 "partitions_created": report.created,
                 "registered_ahead": len(ahead),
             },
-            check_results=[error_rate_check_result(verdict)],
+            check_results=[
+                error_rate_check_result(verdict, options.error_rate_warn, options.error_rate_error)
+            ],
         )
 
     return register
 
 
-def error_rate_check_result(verdict: ErrorRateVerdict) -> dg.AssetCheckResult:
+def error_rate_check_result(verdict: ErrorRateVerdict, warn: float, error: float) -> dg.AssetCheckResult:
     """One result per run, judged by its worst hour; every hour's rate is also in the partition's
-    materialization metadata (`error_rate`), where the UI plots it."""
+    materialization metadata (`error_rate`), where the UI plots it. Rates are percentages; an hour
+    is over a threshold when the 95 % lower bound of its rate is (see operations/error_rates)."""
+    worst = verdict.worst
+    metadata: dict[str, object] = {
+        "worst_hour": verdict.worst_hour or "",
+        "worst_hour_records": worst.records if worst else 0,
+        "worst_hour_errors": worst.errors if worst else 0,
+        "worst_error_rate_pct": _pct(worst.rate if worst else 0.0),
+        "worst_error_rate_lower_bound_pct": _pct(worst.lower_bound if worst else 0.0),
+        "warn_above_pct": _pct(warn),
+        "error_above_pct": _pct(error),
+        "hours_over_warn": len(verdict.hours_over_warn),
+        "hours_over_error": len(verdict.hours_over_error),
+        "hours_over_error_list": dg.MetadataValue.json(list(verdict.hours_over_error)),
+        "hours_with_too_few_records": len(verdict.too_few_records),
+        "judgement": _judgement(verdict, warn),
+        "top_errors": dg.MetadataValue.md(
+            "\n".join(
+                ["| code | message | records |", "|---|---|---|"]
+                + [
+                    f"| {code} | {message.replace('|', '/')} | {count} |"
+                    for code, message, count in verdict.top_errors
+                ]
+            )
+        ),
+    }
+    if verdict.too_few_records:
+        metadata["too_few_records"] = dg.MetadataValue.json(
+            [
+                {
+                    "hour": r.inserted_at,
+                    "records": r.records,
+                    "errors": r.errors,
+                    "error_rate_pct": _pct(r.rate),
+                    "lower_bound_pct": _pct(r.lower_bound),
+                }
+                for r in verdict.too_few_records
+            ]
+        )
     return dg.AssetCheckResult(
         check_name=ERROR_RATE_CHECK,
         passed=verdict.level == OK,
         severity=dg.AssetCheckSeverity.ERROR if verdict.level == ERROR else dg.AssetCheckSeverity.WARN,
-        metadata={
-            "worst_hour": verdict.worst_hour or "",
-            "worst_error_rate": verdict.worst_rate,
-            "hours_over_warn": len(verdict.hours_over_warn),
-            "hours_over_error": len(verdict.hours_over_error),
-            "hours_over_error_list": dg.MetadataValue.json(list(verdict.hours_over_error)),
-            "top_errors": dg.MetadataValue.md(
-                "\n".join(
-                    ["| code | message | records |", "|---|---|---|"]
-                    + [
-                        f"| {code} | {message.replace('|', '/')} | {count} |"
-                        for code, message, count in verdict.top_errors
-                    ]
-                )
-            ),
-        },
+        metadata=metadata,
     )
+
+
+def _pct(rate: float) -> float:
+    return round(rate * 100, 4)
+
+
+def _judgement(verdict: ErrorRateVerdict, warn: float) -> str:
+    """Why the check passed or failed, in one sentence."""
+    worst = verdict.worst
+    if worst is None:
+        return "no closed hour in the run"
+    described = (
+        f"{worst.inserted_at}: {worst.errors:,} errors in {worst.records:,} records ({_pct(worst.rate)} %), "
+        f"95 % lower bound {_pct(worst.lower_bound)} %"
+    )
+    if verdict.level != OK:
+        return f"{verdict.level}: {described}"
+    if verdict.too_few_records:
+        small = verdict.too_few_records[0]
+        return (
+            f"passed: {len(verdict.too_few_records)} hour(s) above {_pct(warn)} % with too few records to "
+            f"tell, e.g. {small.inserted_at}: {small.errors:,} errors in {small.records:,} records "
+            f"({_pct(small.rate)} %), 95 % lower bound {_pct(small.lower_bound)} %, not above {_pct(warn)} %"
+        )
+    return f"passed: worst {described}"
 
 
 @dataclasses.dataclass(frozen=True)

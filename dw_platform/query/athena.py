@@ -137,19 +137,23 @@ class AthenaEngine:
         guard(connection.client)  # an unanswered endpoint and the deadline, as for every client
         self._cursor = connection.cursor()
 
-    def plan(self, sql: str, *, allow_full_scan: bool = False) -> ScanPlan:
-        """What the query would read (raises FullScanRefused for an unbounded scan), without running it."""
+    def plan(self, sql: str, *, allow_full_scan: bool = False, budgeted: bool = True) -> ScanPlan:
+        """What the query would read (raises FullScanRefused for an unbounded scan or one over the
+        budget), without running it."""
         if is_metadata_statement(sql):
             return ScanPlan({})
-        return self.planner.plan(sql, allow_full_scan=allow_full_scan)
+        return self.planner.plan(sql, allow_full_scan=allow_full_scan, budgeted=budgeted)
 
-    def submit(self, sql: str, *, allow_full_scan: bool = False) -> "concurrent.futures.Future[QueryResult]":
+    def submit(
+        self, sql: str, *, allow_full_scan: bool = False, budgeted: bool = True
+    ) -> "concurrent.futures.Future[QueryResult]":
         """Start a read-only query; the future resolves when Athena has finished it."""
-        self.plan(sql, allow_full_scan=allow_full_scan)  # one read-only statement, partitions bounded
+        # One read-only statement, partitions bounded, within the budget.
+        self.plan(sql, allow_full_scan=allow_full_scan, budgeted=budgeted)
         return self._submit(sql)
 
-    def query(self, sql: str, *, allow_full_scan: bool = False) -> QueryResult:
-        return self.submit(sql, allow_full_scan=allow_full_scan).result()
+    def query(self, sql: str, *, allow_full_scan: bool = False, budgeted: bool = True) -> QueryResult:
+        return self.submit(sql, allow_full_scan=allow_full_scan, budgeted=budgeted).result()
 
     def execute(self, statement: str) -> None:
         """Run any statement (UNLOAD, DDL) to completion; the platform's own, never user SQL."""

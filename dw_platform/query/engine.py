@@ -4,9 +4,10 @@ semantics or a refusal (see translator.py).
 As in Athena, a partitioned table shows only its registered partitions, and each partition's rows
 come from the objects under its registered location. Every scan of a table reads through a view of
 its own over just the partitions its own predicates can touch, so an hourly query reads one hour's
-objects however old the table is. A query that does not bound a partitioned table's key is refused
-unless the caller allows a full scan (see scan_plan). The session is UTC whatever the machine's TZ,
-and DuckDB may read files under the lake only: no extension is loaded or installed at run time.
+objects however old the table is. A query that does not bound a partitioned table's key, or would
+read more than the per-query budget, is refused unless the caller allows a full scan (see
+scan_plan). The session is UTC whatever the machine's TZ, and DuckDB may read files under the lake
+only: no extension is loaded or installed at run time.
 """
 
 import dataclasses
@@ -23,7 +24,7 @@ from dw_platform.lake.store import Lake
 from dw_platform.query import trino_types as tt
 from dw_platform.query.macros import FAILURE_MARK, Macros
 from dw_platform.query.metadata import answer_metadata
-from dw_platform.query.scan_plan import ScanPlan, ScanPlanner, TableScan, TableSource
+from dw_platform.query.scan_plan import ScanBudget, ScanPlan, ScanPlanner, TableScan, TableSource
 from dw_platform.query.scopes import Columns
 from dw_platform.query.sql import QueryError, QueryExecutionError, UnsupportedQuery
 from dw_platform.query.translator import (
@@ -67,11 +68,11 @@ def table_shape(definition: TableDefinition) -> TableShape:
 
 
 class DuckDBEngine:
-    def __init__(self, catalog: Catalog, lake: Lake, database: str) -> None:
+    def __init__(self, catalog: Catalog, lake: Lake, database: str, budget: ScanBudget) -> None:
         self.catalog = catalog
         self.lake = lake
         self.database = database
-        self.planner = ScanPlanner(catalog, lake, database)
+        self.planner = ScanPlanner(catalog, lake, database, budget)
         self._databases: dict[bool, tuple[duckdb.DuckDBPyConnection, Macros]] = {}
         self._lock = threading.Lock()
 
@@ -85,23 +86,23 @@ class DuckDBEngine:
             raise QueryError("the query is nested too deeply") from None
         return translation, definitions
 
-    def plan(self, sql: str, *, allow_full_scan: bool = False) -> ScanPlan:
+    def plan(self, sql: str, *, allow_full_scan: bool = False, budgeted: bool = True) -> ScanPlan:
         """What `query` would read (raises FullScanRefused like it), without running anything."""
         if answer_metadata(sql, self.catalog, self.database) is not None:
             return ScanPlan({})
         translation, definitions = self.translate(sql)
         scans = [(s.view, s.table, s.bound) for s in translation.scans]
-        return self.planner.plan_scans(scans, definitions, allow_full_scan=allow_full_scan)
+        return self.planner.plan_scans(scans, definitions, allow_full_scan=allow_full_scan, budgeted=budgeted)
 
     # ---- running --------------------------------------------------------------------------------------
-    def query(self, sql: str, *, allow_full_scan: bool = False) -> QueryResult:
+    def query(self, sql: str, *, allow_full_scan: bool = False, budgeted: bool = True) -> QueryResult:
         metadata = answer_metadata(sql, self.catalog, self.database)
         if metadata is not None:
             table, types = metadata
             return QueryResult(table, (), types=types)
         translation, definitions = self.translate(sql)
         scans = [(s.view, s.table, s.bound) for s in translation.scans]
-        plan = self.planner.plan_scans(scans, definitions, allow_full_scan=allow_full_scan)
+        plan = self.planner.plan_scans(scans, definitions, allow_full_scan=allow_full_scan, budgeted=budgeted)
         try:
             table = self._run(translation.sql, plan)
         except duckdb.Error as error:

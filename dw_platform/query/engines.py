@@ -9,10 +9,11 @@ if TYPE_CHECKING:
 
 
 class QueryEngine(Protocol):
-    def plan(self, sql: str, *, allow_full_scan: bool = False) -> "ScanPlan":
-        """What the query would read; refuses an unbounded scan of a partitioned table."""
+    def plan(self, sql: str, *, allow_full_scan: bool = False, budgeted: bool = True) -> "ScanPlan":
+        """What the query would read; refuses an unbounded scan of a partitioned table, and (if
+        `budgeted`) a plan over the per-query budget."""
         ...
 
-    def query(self, sql: str, *, allow_full_scan: bool = False) -> "QueryResult":
+    def query(self, sql: str, *, allow_full_scan: bool = False, budgeted: bool = True) -> "QueryResult":
         """Run one read-only statement and return its rows with the Trino type of each column."""
         ...

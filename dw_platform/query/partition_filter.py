@@ -1,10 +1,14 @@
 """Which partitions each scan of a query can touch, from its partition-key predicates.
 
-For every scan of a partitioned table, the top-level AND-ed conditions of its own SELECT's WHERE
-(and inner-join ON) that compare that scan's partition key column with literals (=, IN, BETWEEN,
-<, <=, >, >=) bound the partitions it reads. A scan without such a bound needs every partition.
+For every scan of a partitioned table, the top-level AND-ed conditions that compare that scan's
+partition key column with literals (=, IN, BETWEEN, <, <=, >, >=) bound the partitions it reads,
+wherever they bound the scan: its own SELECT's WHERE, and the ON clause of a join on whose side
+unmatched rows are dropped (both sides of an inner join, the right side of a LEFT JOIN, the left
+side of a RIGHT JOIN, neither side of a FULL JOIN). A row such a condition rejects never reaches
+the result, so pruning it changes nothing; a LEFT JOIN's ON bound on its left table would (the left
+row is kept, with NULLs), so it bounds nothing there. A scan without a bound needs every partition.
 Columns are qualified first, so a predicate binds to exactly one scan. The query itself is still
-executed with its full WHERE, so pruning only skips files that cannot match.
+executed with its full conditions, so pruning only skips files that cannot match.
 """
 
 import dataclasses
@@ -138,25 +142,48 @@ class ScanReference:
 def find_scans(
     tree: exp.Expression, database: str, partition_keys: Mapping[str, str | None]
 ) -> list[ScanReference]:
-    """Every scan of a catalog table in a qualified `tree`, each with the bound that its own SELECT's
-    WHERE (and inner-join ON conditions) put on the partition key. CTE references are not scans: the
-    CTE's own SELECT is."""
+    """Every scan of a catalog table in a qualified `tree`, each with the bound that the conditions
+    of its own SELECT put on the partition key (see the module's docstring for which do). CTE
+    references are not scans: the CTE's own SELECT is."""
     found: list[ScanReference] = []
     for scope in traverse_scope(tree):
         select = scope.expression
-        conditions: list[exp.Expression] = []
-        if isinstance(select, exp.Select):
-            if select.args.get("where"):
-                conditions.append(select.args["where"].this)
-            for join in select.args.get("joins") or []:
-                if join.args.get("on") and not join.args.get("side"):
-                    conditions.append(join.args["on"])
+        where, by_source = _conditions(select) if isinstance(select, exp.Select) else ([], {})
         for alias, source in scope.sources.items():
             if not isinstance(source, exp.Table) or source.name not in partition_keys:
                 continue
             if source.db not in ("", database):
                 continue
             key = partition_keys[source.name]
-            bound = bound_of_conjuncts(conditions, alias, key) if key else None
+            own = [*where, *by_source.get(alias, [])]
+            bound = bound_of_conjuncts(own, alias, key) if key else None
             found.append(ScanReference(source.name, source, bound))
     return found
+
+
+def _conditions(select: exp.Select) -> tuple[list[exp.Expression], dict[str, list[exp.Expression]]]:
+    """The conditions that may prune the sources of `select`: its WHERE (every source), and by alias
+    each join's ON, for the sources on the sides whose unmatched rows it drops."""
+    where = [select.args["where"].this] if select.args.get("where") else []
+    by_source: dict[str, list[exp.Expression]] = {}
+    origin = select.args.get("from_")
+    left = _aliases(origin.this) if origin is not None else []
+    for join in select.args.get("joins") or []:
+        right = _aliases(join.this)
+        on = join.args.get("on")
+        if on is not None:
+            side = (join.side or "").upper()
+            pruned = {"": [*left, *right], "LEFT": right, "RIGHT": left}.get(side, [])
+            for alias in pruned:
+                by_source.setdefault(alias, []).append(on)
+        left = [*left, *right]
+    return where, by_source
+
+
+def _aliases(source: exp.Expression) -> list[str]:
+    """The aliases a join side brings into the SELECT: a table's, a derived table's, or every table
+    of a parenthesized join (`LEFT JOIN (a JOIN b ON ...) ON ...`)."""
+    if isinstance(source, exp.Subquery) and not source.alias and isinstance(source.this, exp.Table):
+        return _aliases(source.this)
+    nested = [a for join in source.args.get("joins") or [] for a in _aliases(join.this)]
+    return [a for a in [source.alias_or_name, *nested] if a]

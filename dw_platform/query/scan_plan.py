@@ -2,9 +2,13 @@
 partitions its partition-key predicates allow and the objects (with sizes) under them.
 
 Both engines use it: DuckDB builds its views from it, and both apply the cost guard rail with it.
-The guard rail: every scan of a partitioned table must restrict the partition key with an equality,
-an `IN` list or a bounded range (both ends), or the query is refused naming the table and the key,
-unless the caller allows a full scan. Athena's workgroup cutoff stays as the backstop.
+The guard rail judges the scan, in two lines. First the shape: every scan of a partitioned table
+must restrict the partition key with an equality, an `IN` list or a bounded range (both ends), or
+the query is refused naming the table and the key. Then what the plan reads: no scan may read more
+partitions (hours) than the budget's `hours`, and the query no more bytes than its `bytes` (whole
+objects: an upper bound), so `inserted_at BETWEEN '' AND 'zzzz'` is refused on a lake older than the
+budget. The caller can allow a full scan (both lines); the platform's own jobs, which read the hours
+their run was given, are held to the shape only. Athena's workgroup cutoff stays as the backstop.
 """
 
 import dataclasses
@@ -21,7 +25,20 @@ from dw_platform.query.sql import QueryError, parse_query
 
 
 class FullScanRefused(QueryError):
-    """A query would read a partitioned table without bounding its partition key."""
+    """A query would read a partitioned table without bounding its partition key, or more than the
+    per-query budget."""
+
+
+GIB = 1024**3
+
+
+@dataclasses.dataclass(frozen=True)
+class ScanBudget:
+    """The most one query may read: partitions (hours) per scan, and bytes in all (the declaration's
+    `ServerlessDataWarehouse.query_budget`)."""
+
+    hours: int
+    bytes: int
 
 
 @dataclasses.dataclass(frozen=True)
@@ -78,21 +95,22 @@ class ScanPlanner:
     rail. A scan is one reference to a table: two references read through two sources, each pruned
     by its own predicates only."""
 
-    def __init__(self, catalog: Catalog, lake: Lake, database: str) -> None:
+    def __init__(self, catalog: Catalog, lake: Lake, database: str, budget: ScanBudget) -> None:
         self.catalog = catalog
         self.lake = lake
         self.database = database
+        self.budget = budget
 
     def definitions(self) -> dict[str, TableDefinition]:
         return {t.name: t for t in self.catalog.list_tables(self.database)}
 
-    def plan(self, sql: str, *, allow_full_scan: bool = False) -> ScanPlan:
+    def plan(self, sql: str, *, allow_full_scan: bool = False, budgeted: bool = True) -> ScanPlan:
         """The scans of an Athena query (used for the Athena engine: nothing is translated)."""
         definitions = self.definitions()
         tree = qualify_for_scans(parse_query(sql), self.database, definitions)
         keys = {n: (d.partition_keys[0][0] if d.partition_keys else None) for n, d in definitions.items()}
         scans = [(f"scan{i}", r.table, r.bound) for i, r in enumerate(find_scans(tree, self.database, keys))]
-        return self.plan_scans(scans, definitions, allow_full_scan=allow_full_scan)
+        return self.plan_scans(scans, definitions, allow_full_scan=allow_full_scan, budgeted=budgeted)
 
     def plan_scans(
         self,
@@ -100,7 +118,10 @@ class ScanPlanner:
         definitions: dict[str, TableDefinition],
         *,
         allow_full_scan: bool = False,
+        budgeted: bool = True,
     ) -> ScanPlan:
+        """The sources of `scans`, refused by the guard rail unless `allow_full_scan`; `budgeted`
+        False: the shape is checked, not the budget (the platform's own jobs)."""
         if not allow_full_scan:
             for _, table, bound in scans:
                 definition = definitions[table]
@@ -109,10 +130,32 @@ class ScanPlanner:
                     raise FullScanRefused(
                         f"the query reads table {table!r} without bounding its partition key "
                         f"{key!r}: add {key} = '...', {key} IN (...) or {key} BETWEEN '...' AND '...' "
-                        f"(both ends) to its WHERE clause, or allow a full scan (dw query --allow-full-scan)"
+                        f"(both ends) to its WHERE clause (or its join's ON), "
+                        "or allow a full scan (dw query --allow-full-scan)"
                     )
-        sources = {view: self._source(definitions[table], bound) for view, table, bound in scans}
-        return ScanPlan(sources)
+        plan = ScanPlan({view: self._source(definitions[table], bound) for view, table, bound in scans})
+        if budgeted and not allow_full_scan:
+            self._check_budget(plan)
+        return plan
+
+    def _check_budget(self, plan: ScanPlan) -> None:
+        widest = max(
+            (s for s in plan.sources.values() if s.definition.partition_keys),
+            key=lambda s: s.partitions,
+            default=None,
+        )
+        total = sum(s.bytes for s in plan.scans)
+        if (widest is None or widest.partitions <= self.budget.hours) and total <= self.budget.bytes:
+            return
+        reads = "; ".join(plan.describe().splitlines())
+        narrow = f"narrow its {widest.definition.partition_keys[0][0]} range" if widest else "read less"
+        raise FullScanRefused(
+            f"the query would read {reads} ({_size(total)} in all), over the per-query budget of "
+            f"{self.budget.hours} partition{'s' * (self.budget.hours != 1)} (hours) per table and "
+            f"{_size(self.budget.bytes)} "
+            f"(query_budget_hours, query_budget_gib in the declaration): {narrow}, "
+            "or allow a full scan (dw query --allow-full-scan)"
+        )
 
     def _source(self, definition: TableDefinition, bound: KeyBound | None) -> TableSource:
         if not definition.partition_keys:

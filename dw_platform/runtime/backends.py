@@ -13,7 +13,7 @@ from dw_platform.delivery.sending import DeliveryStreamSink, EventSink, KinesisS
 from dw_platform.errors import PreconditionError
 from dw_platform.lake.store import Lake
 from dw_platform.query.engines import QueryEngine
-from dw_platform.query.scan_plan import ScanPlanner
+from dw_platform.query.scan_plan import GIB, ScanBudget, ScanPlanner
 from dw_platform.runtime.settings import QueryEngineName, Settings
 from dw_platform.runtime.stacks import default_data_bucket, stack_name, stream_name
 
@@ -71,7 +71,7 @@ class Runtime:
         from dw_platform.query.athena import AthenaEngine
 
         name = self.database
-        planner = ScanPlanner(self.catalog, self.lake, name)
+        planner = ScanPlanner(self.catalog, self.lake, name, self.query_budget)
         return AthenaEngine(self.aws_region, self.athena_workgroup or name, name, planner)
 
     @cached_property
@@ -81,7 +81,13 @@ class Runtime:
             return self.athena
         from dw_platform.query.engine import DuckDBEngine
 
-        return DuckDBEngine(self.catalog, self.lake, self.database)
+        return DuckDBEngine(self.catalog, self.lake, self.database, self.query_budget)
+
+    @property
+    def query_budget(self) -> ScanBudget:
+        """The declaration's per-query budget, which both engines' guard rail holds queries to."""
+        hours, gib = self.warehouse.query_budget
+        return ScanBudget(hours, round(gib * GIB))
 
     @cached_property
     def events(self) -> EventSink:

@@ -271,7 +271,8 @@ def _unload(
     key = runtime.warehouse.table(table).partition_key or "inserted_at"
     hour_rows = athena.query(
         f"SELECT count(*) AS n FROM {quoted_identifier(table)} "
-        f"WHERE {quoted_identifier(key)} = {sql_string_literal(hour)}"
+        f"WHERE {quoted_identifier(key)} = {sql_string_literal(hour)}",
+        budgeted=False,  # the platform's own: one hour, whatever its size
     ).table
     before = hour_rows.column("n")[0].as_py() + parquet_rows(lake, late)
     plan = unload_plan(
