@@ -156,7 +156,12 @@ def _between(tr: "Translator", node: exp.Between, scope: Scope) -> Typed:
         nulls = f"({low.sql}) IS NULL OR ({high.sql}) IS NULL OR ({value.sql}) IS NULL"
         text = f"CASE WHEN {nulls} THEN NULL ELSE {text} END"
         return Typed(text, tt.BOOLEAN)
-    return Typed(f"(({value.sql}) BETWEEN ({low.sql}) AND ({high.sql}))", tt.BOOLEAN)
+    text = f"(({value.sql}) BETWEEN ({low.sql}) AND ({high.sql}))"
+    if common.name in ("double", "real"):
+        # IEEE: nothing is between NaN and anything; DuckDB orders NaN above every number.
+        nan = f"isnan({value.sql}) OR isnan({low.sql}) OR isnan({high.sql})"
+        text = f"(CASE WHEN {nan} THEN false ELSE {text} END)"
+    return Typed(text, tt.BOOLEAN)
 
 
 def _in(tr: "Translator", node: exp.In, scope: Scope) -> Typed:
@@ -181,7 +186,12 @@ def _in(tr: "Translator", node: exp.In, scope: Scope) -> Typed:
     values, common = coerce_all([value, *members], "IN")
     if common.name in ("timestamptz", "json", "map"):
         raise UnsupportedQuery(f"IN over values of type {common.trino()}")
-    return Typed(f"(({values[0].sql}) IN ({', '.join(v.sql for v in values[1:])}))", tt.BOOLEAN)
+    text = f"(({values[0].sql}) IN ({', '.join(v.sql for v in values[1:])}))"
+    if any(e.find(exp.Div, exp.Mod, exp.Anonymous) for e in node.expressions):
+        # Trino evaluates every member, so `3 IN (3, 5 / 0)` fails; DuckDB stops at the first match.
+        members = ", ".join(v.sql for v in values[1:])
+        text = f"(CASE WHEN len([{members}]) IS NULL THEN NULL ELSE {text} END)"
+    return Typed(text, tt.BOOLEAN)
 
 
 def _like(tr: "Translator", node: exp.Like, scope: Scope, escape: exp.Expression | None) -> Typed:

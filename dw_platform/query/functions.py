@@ -9,7 +9,7 @@ from sqlglot import exp
 
 from dw_platform.query import trino_types as tt
 from dw_platform.query.operators import Typed, arithmetic, cast, coerce, coerce_all
-from dw_platform.query.regex import java_regex
+from dw_platform.query.regex import java_regex, shape
 from dw_platform.query.scopes import Scope
 from dw_platform.query.sql import QueryError, UnsupportedQuery
 from dw_platform.query.trino_types import TrinoType
@@ -342,10 +342,11 @@ def _typeof(args: list[Typed]) -> Typed:
 
 # ---- strings -------------------------------------------------------------------------------------
 def concat_values(values: list[Typed]) -> Typed:
+    if len(values) < 2:
+        raise QueryError("There must be two or more concatenation arguments")
     if all(v.type.is_string or v.type.is_unknown for v in values):
-        lengths = [v.type.length for v in values if not v.type.is_unknown]
-        length = sum(lengths) if lengths and None not in lengths else None  # type: ignore[arg-type]
-        return Typed("(" + " || ".join(f"({v.sql})" for v in values) + ")", tt.varchar(length))
+        # Trino's concat (and ||) of varchar values is an unbounded varchar whatever the lengths.
+        return Typed("(" + " || ".join(f"({v.sql})" for v in values) + ")", tt.VARCHAR)
     if all(v.type.name == "array" or v.type.is_unknown for v in values):
         coerced, common = coerce_all(values, "concat")
         # Trino: any NULL array makes the result NULL.
@@ -385,8 +386,22 @@ def _same_string(name: str, duck: str) -> None:
 
 
 _same_string("lower", "lower")
-_same_string("upper", "upper")
 _same_string("reverse", "reverse")
+
+
+@scalar("upper")
+def _upper(args: list[Typed]) -> Typed:
+    _arity("upper", args, 1)
+    x = _str("upper", args[0])
+    # Java maps each code point alone and keeps ß (it has no one-letter capital); DuckDB gives ẞ.
+    text = (
+        f"(CASE WHEN strpos({x.sql}, 'ß') > 0 THEN array_to_string("
+        f"list_transform(string_split({x.sql}, 'ß'), "
+        f"lambda __dw_p: upper(__dw_p)), 'ß') ELSE upper({x.sql}) END)"
+    )
+    return Typed(text, x.type if not x.type.is_unknown else tt.VARCHAR)
+
+
 # Java's whitespace (Character.isWhitespace), which Trino's trim functions remove.
 _WHITESPACE = (
     "' \t\n\u000b\f\r\u001c\u001d\u001e\u001f\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006"
@@ -443,13 +458,19 @@ def _starts_with(args: list[Typed]) -> Typed:
 def _replace(args: list[Typed]) -> Typed:
     _arity("replace", args, 2, 3)
     x, search = _str("replace", args[0]), _str("replace", args[1])
-    replacement = _str("replace", args[2]).sql if len(args) == 3 else "''"
-    # An empty search string inserts the replacement between characters in Trino; DuckDB does not.
-    return Typed(
-        f"(CASE WHEN ({search.sql}) = '' THEN error('not supported by the local engine: replace() with an "
-        f"empty search string') ELSE replace({x.sql}, {search.sql}, {replacement}) END)",
-        tt.varchar(x.type.length) if len(args) == 2 else tt.VARCHAR,
+    if len(args) == 2:
+        return Typed(f"replace({x.sql}, {search.sql}, '')", tt.varchar(x.type.length))
+    replacement = _str("replace", args[2])
+    # An empty search string puts the replacement before each character and at the end in Trino.
+    text = (
+        f"(CASE WHEN ({search.sql}) <> '' THEN replace({x.sql}, {search.sql}, {replacement.sql}) "
+        f"WHEN ({x.sql}) = '' THEN {replacement.sql} ELSE ({replacement.sql}) || array_to_string("
+        f"list_transform(string_split({x.sql}, ''), lambda __dw_c: __dw_c || ({replacement.sql})), '') END)"
     )
+    # Trino: varchar(x + z * (x + 1)), the longest an empty search string can make it.
+    n, z = x.type.length, replacement.type.length
+    length = None if n is None or z is None else min(2147483647, n + z * (n + 1))
+    return Typed(text, tt.varchar(length))
 
 
 def _pad(name: str) -> Scalar:
@@ -510,7 +531,7 @@ def _codepoint(args: list[Typed]) -> Typed:
 def _levenshtein(args: list[Typed]) -> Typed:
     _arity("levenshtein_distance", args, 2)
     a, b = (_str("levenshtein_distance", x) for x in args)
-    return Typed(f"CAST(levenshtein({a.sql}, {b.sql}) AS BIGINT)", tt.BIGINT)
+    return Typed(f"CAST(dw_levenshtein({a.sql}, {b.sql}) AS BIGINT)", tt.BIGINT)
 
 
 @scalar("hamming_distance")
@@ -520,7 +541,7 @@ def _hamming(args: list[Typed]) -> Typed:
     return Typed(
         f"(CASE WHEN length({a.sql}) <> length({b.sql}) THEN dw_fail('The input strings to hamming_distance "
         f"function must have the same length') WHEN length({a.sql}) = 0 THEN CAST(0 AS BIGINT) "
-        f"ELSE CAST(hamming({a.sql}, {b.sql}) AS BIGINT) END)",
+        f"ELSE CAST(dw_hamming({a.sql}, {b.sql}) AS BIGINT) END)",
         tt.BIGINT,
     )
 
@@ -585,7 +606,7 @@ def _regexp_like(args: list[Typed], literals: list[str | None]) -> Typed:
 
 
 def _group_count(pattern: str) -> int:
-    return len(re.findall(r"(?<!\\)\((?!\?)", pattern))
+    return shape(pattern).groups
 
 
 def _regexp_extract(args: list[Typed], literals: list[str | None]) -> Typed:
@@ -622,21 +643,34 @@ def _regexp_extract_all(args: list[Typed], literals: list[str | None]) -> Typed:
     return Typed(_guarded(value, guard, body, "regexp_extract_all"), tt.array(tt.varchar(value.type.length)))
 
 
-def _java_replacement(replacement: str) -> str:
-    """Trino's `$g` / `\\$` replacement syntax as RE2's `\\g`."""
+def _java_replacement(replacement: str, groups: int) -> str:
+    """Trino's replacement syntax as RE2's: `$g` names the longest group number that exists
+    (`$10` is group 1 then `0` with fewer than ten groups), `\\c` is a literal c."""
     out, i = [], 0
     while i < len(replacement):
         char = replacement[i]
-        if char == "\\" and i + 1 < len(replacement):
-            nxt = replacement[i + 1]
-            out.append("\\\\" if nxt == "\\" else nxt)
+        if char == "\\":
+            if i + 1 == len(replacement):
+                raise QueryError(f"Illegal replacement sequence: {replacement}")
+            out.append("\\\\" if replacement[i + 1] == "\\" else replacement[i + 1])
             i += 2
         elif char == "$":
-            digits = re.match(r"\d", replacement[i + 1 :])
-            if not digits:
-                raise UnsupportedQuery("regexp_replace() with a named group or a lone $ in the replacement")
-            out.append("\\" + digits.group(0))
-            i += 2
+            found = re.match(r"\d+", replacement[i + 1 :])
+            if not found:
+                if replacement[i + 1 : i + 2] == "{":
+                    raise QueryError(f"Illegal replacement sequence: unknown group in {replacement}")
+                raise QueryError(f"Illegal replacement sequence: {replacement}")
+            digits = found.group(0)
+            if int(digits[0]) > groups:
+                raise QueryError(f"Illegal replacement sequence: unknown group {digits[0]}")
+            used = 1
+            while used < len(digits) and int(digits[: used + 1]) <= groups:
+                used += 1
+            group = int(digits[:used])
+            if group > 9:
+                raise UnsupportedQuery("regexp_replace() with a reference to group 10 or above")
+            out.append("\\" + str(group))
+            i += 1 + used
         else:
             out.append(char)
             i += 1
@@ -647,14 +681,23 @@ def _regexp_replace(args: list[Typed], literals: list[str | None]) -> Typed:
     _arity("regexp_replace", args, 2, 3)
     value = _str("regexp_replace", args[0])
     pattern, guard = _pattern("regexp_replace", literals[1])
+    form = shape(literals[1] or "")
+    if form.may_match_empty and not form.only_empty:
+        # After a non-empty match Java also replaces an empty match at the same place; RE2 does not.
+        raise UnsupportedQuery("regexp_replace() with a pattern that can match both empty and non-empty text")
+    n = value.type.length
     if len(args) == 3:
         if literals[2] is None:
             raise UnsupportedQuery("regexp_replace() with a replacement that is not a literal")
-        replacement = _java_replacement(literals[2])
+        replacement = _java_replacement(literals[2], form.groups)
+        y = args[2].type.length
+        # Trino: varchar(x + max(x * y / 2, y) * (x + 1)), its bound for any pattern.
+        result = tt.varchar(
+            None if n is None or y is None else min(2147483647, n + max(n * y // 2, y) * (n + 1))
+        )
     else:
-        replacement = ""
+        replacement, result = "", tt.varchar(n)
     body = f"regexp_replace({value.sql}, '{pattern}', '{replacement}', 'g')"
-    result = tt.varchar(value.type.length) if len(args) == 2 else tt.VARCHAR
     return Typed(_guarded(value, guard, body, "regexp_replace"), result)
 
 
@@ -662,7 +705,15 @@ def _regexp_split(args: list[Typed], literals: list[str | None]) -> Typed:
     _arity("regexp_split", args, 2)
     value = _str("regexp_split", args[0])
     pattern, guard = _pattern("regexp_split", literals[1])
-    body = f"regexp_split_to_array({value.sql}, '{pattern}')"
+    if literals[1] == "":
+        # Java splits around every empty match: an empty piece first and last, one per character between.
+        pieces = f"CASE WHEN ({value.sql}) = '' THEN [] ELSE string_split({value.sql}, '') END"
+        body = f"list_concat([''], {pieces}, [''])"
+        body = f"(CASE WHEN ({value.sql}) IS NULL THEN NULL ELSE {body} END)"
+    elif shape(literals[1] or "").may_match_empty:
+        raise UnsupportedQuery("regexp_split() with a pattern that can match empty text")
+    else:
+        body = f"regexp_split_to_array({value.sql}, '{pattern}')"
     return Typed(_guarded(value, guard, body, "regexp_split"), tt.array(tt.varchar(value.type.length)))
 
 

@@ -31,10 +31,13 @@ MACROS = [
     r"dw_decimal_text(s) AS CASE WHEN s IS NULL THEN NULL WHEN regexp_full_match(s, '\s*[+-]?(\d+\.?\d*|\.\d+)\s*') "
     r"THEN trim(s) ELSE dw_fail_text('Cannot cast VARCHAR ''' || s || ''' to DECIMAL') END",
     r"dw_double_text(s) AS CASE WHEN s IS NULL THEN NULL WHEN regexp_full_match(s, "
-    r"'\s*([+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?|NaN|[+-]?Infinity)\s*') THEN trim(s) "
+    r"'\s*([+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?|[+-]?NaN|[+-]?Infinity)\s*') "
+    r"THEN CASE WHEN contains(s, 'NaN') THEN 'NaN' ELSE trim(s) END "  # Java reads -NaN as NaN
     r"ELSE dw_fail_text('Cannot cast ''' || s || ''' to DOUBLE') END",
-    "dw_boolean_text(s) AS CASE WHEN s IS NULL THEN NULL WHEN lower(s) = 'true' THEN true "
-    "WHEN lower(s) = 'false' THEN false ELSE error('Cannot cast ''' || s || ''' to BOOLEAN') END",
+    # Trino also reads t, f, 1 and 0 (any case), and nothing else.
+    "dw_boolean_text(s) AS CASE WHEN s IS NULL THEN NULL WHEN lower(s) IN ('true', 't', '1') THEN true "
+    "WHEN lower(s) IN ('false', 'f', '0') THEN false "
+    "ELSE CAST(dw_fail('Cannot cast ''' || s || ''' to BOOLEAN') AS BOOLEAN) END",
     # Half-up rounding of a timestamp to `unit` microseconds (floor-based, so also before 1970).
     "dw_round_timestamp(ts, unit) AS make_timestamp((epoch_us(ts) + unit // 2) - "
     "(((epoch_us(ts) + unit // 2) % unit) + unit) % unit)",
@@ -101,7 +104,20 @@ MACROS = [
     "|| CAST(abs(m) % 12 AS VARCHAR)",
     # ---- numbers ----
     "dw_decimal_quotient(n, d) AS CASE WHEN d = 0 THEN dw_fail('Division by zero') ELSE "
-    "sign(n) * sign(d) * ((2 * abs(n) + abs(d)) // (2 * abs(d))) END",
+    "sign(n) * sign(d) * (abs(n) // abs(d) + CASE WHEN abs(n) % abs(d) >= abs(d) - abs(n) % abs(d) "
+    "THEN 1 ELSE 0 END) END",  # half up, without doubling n (which may be near the 128-bit limit)
+    "dw_binary_exponent(a) AS CASE WHEN a < 1 THEN 0 WHEN pow(2.0, floor(log2(a))) > a "
+    "THEN CAST(floor(log2(a)) AS INTEGER) - 1 ELSE CAST(floor(log2(a)) AS INTEGER) END",
+    "dw_insignificant_digits(p2) AS CASE WHEN p2 > 1 AND p2 < 64 THEN "
+    "[0, 0, 0, 0, 1, 1, 1, 2, 2, 2, 3, 3, 3, 3, 4, 4, 4, 5, 5, 5, 6, 6, 6, 6, 7, 7, 7, 8, 8, 8, 9, 9, 9, 9, 10, 10, 10, 11, 11, 11, 12, 12, 12, 12, 13, 13, 13, 14, 14, 14, 15, 15, 15, 15, 16, 16, 16, 17, 17, 17, 18, 18, 18, 19][p2 + 1] ELSE 0 END",
+    "dw_drop_digits(n, k) AS list_transform([CAST(pow(10, k) AS HUGEINT)], lambda p: "
+    "sign(n) * ((abs(n) + p // 2) // p) * p)[1]",
+    # Java's text of a float or double (Float/Double.toString, which Trino's casts to decimal read):
+    # the shortest digits that read back, except for an integer of 2^nsig or more below 2^63, where
+    # Java keeps the integer's digits and rounds away only as many as its binary exponent allows.
+    "dw_java_float_text(x, nsig) AS CASE WHEN x IS NULL THEN NULL WHEN isfinite(x) AND x = trunc(x) "
+    "AND abs(x) < 9.223372036854775807e18 THEN CAST(dw_drop_digits(CAST(x AS HUGEINT), "
+    "dw_insignificant_digits(dw_binary_exponent(abs(x)) - nsig - 1)) AS VARCHAR) ELSE CAST(x AS VARCHAR) END",
     "dw_remainder(n, d) AS CASE WHEN d = 0 THEN dw_fail('Division by zero') ELSE n % d END",
     "dw_ln(x) AS CASE WHEN x = 0 THEN CAST('-Infinity' AS DOUBLE) WHEN x < 0 OR isnan(x) "
     "THEN CAST('NaN' AS DOUBLE) ELSE ln(x) END",
@@ -115,6 +131,18 @@ MACROS = [
     "(s, p, n) AS CASE WHEN s IS NULL OR p IS NULL OR n IS NULL THEN NULL WHEN p = 0 OR n <= 0 "
     "OR p > length(s) OR -p > length(s) THEN '' WHEN p > 0 THEN substring(s, p, n) "
     "ELSE substring(s, length(s) + p + 1, n) END",
+    # DuckDB's levenshtein and hamming count bytes, Trino's code points: the strings' distinct
+    # characters are mapped one to one onto ASCII first (refused past 127 distinct characters).
+    "dw_as_ascii(s, cs) AS translate(s, array_to_string(cs, ''), "
+    "array_to_string(list_transform(range(1, len(cs) + 1), lambda i: chr(CAST(i AS INTEGER))), ''))",
+    "dw_levenshtein(a, b) AS CASE WHEN octet_length(encode(a || b)) = length(a || b) THEN levenshtein(a, b) "
+    "ELSE list_transform([list_distinct(string_split(a || b, ''))], lambda cs: CASE WHEN len(cs) > 127 THEN "
+    f"error({_REFUSE}levenshtein_distance() of strings with more than 127 distinct characters') "
+    "ELSE levenshtein(dw_as_ascii(a, cs), dw_as_ascii(b, cs)) END)[1] END",
+    "dw_hamming(a, b) AS CASE WHEN octet_length(encode(a || b)) = length(a || b) THEN hamming(a, b) "
+    "ELSE list_transform([list_distinct(string_split(a || b, ''))], lambda cs: CASE WHEN len(cs) > 127 THEN "
+    f"error({_REFUSE}hamming_distance() of strings with more than 127 distinct characters') "
+    "ELSE hamming(dw_as_ascii(a, cs), dw_as_ascii(b, cs)) END)[1] END",
     "dw_split_part(s, d, n) AS CASE WHEN s IS NULL OR d IS NULL OR n IS NULL THEN NULL "
     "WHEN n <= 0 THEN dw_fail_text('Index must be greater than zero') "
     f"WHEN d = '' THEN error({_REFUSE}split_part() on an empty delimiter') "

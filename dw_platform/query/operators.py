@@ -33,7 +33,7 @@ def literal_number(text: str) -> Typed:
     decimal = re.fullmatch(r"(\d*)\.(\d*)", text)
     if decimal:
         whole, fraction = decimal.groups()
-        precision, scale = max(1, len(whole + fraction)), len(fraction)
+        precision, scale = max(1, len(whole.lstrip("0") + fraction)), len(fraction)  # 0.3: decimal(1,1)
         t = tt.decimal(precision, scale)
         return Typed(f"CAST('{text}' AS {t.duckdb()})", t)
     if re.fullmatch(r"(\d+\.?\d*|\.\d+)[eE][-+]?\d+", text):
@@ -72,6 +72,17 @@ def _cast_text(value: Typed, source: TrinoType, target: TrinoType) -> str:
         if source.is_string:
             return f"CAST(dw_integer_text({v}) AS {d})"
     if target.name == "decimal":
+        if source.name in ("double", "real"):
+            # Trino reads the value's Java text (REAL 1234567940 is 1.23456794E9), not its binary value.
+            nsig = 53 if source.name == "double" else 24
+            # DuckDB does not check the precision of text with an exponent (1e+20 fits decimal(20,0)).
+            wide = f"CAST(dw_java_float_text({v}, {nsig}) AS DECIMAL(38,{target.scale}))"
+            limit = f"1e{(target.precision or 38) - (target.scale or 0)}"
+            return (
+                f"list_transform([{wide}], lambda __dw_d: CASE WHEN abs(__dw_d) >= {limit} THEN "
+                f"CAST(dw_fail('Cannot cast {source.name.upper()} to {target.trino()}') AS {d}) "
+                f"ELSE CAST(__dw_d AS {d}) END)[1]"
+            )
         if source.is_numeric:
             return f"CAST({v} AS {d})"
         if source.is_string:
@@ -237,7 +248,14 @@ def _decimal_arithmetic(op: str, left: Typed, right: Typed) -> Typed:
         scale = max(xs, ys)
         t = tt.decimal(min(38, xp + ys + max(0, ys - xs)), scale)
         # Exact: the unscaled integers, one integer division rounded half up (away from zero).
-        numerator = f"({unscaled(lx, xs)} * {10 ** (ys + scale - xs)})"
+        k = ys + scale - xs
+        numerator = f"({unscaled(lx, xs)} * {10**k})"
+        if xp + k > 38:
+            # The exact numerator needs more than 128 bits for the largest dividends: refuse those.
+            numerator = (
+                f"(CASE WHEN abs({unscaled(lx, xs)}) >= {10 ** (38 - k)} THEN error('not supported by the "
+                f"local engine: decimal division of a dividend this large') ELSE {numerator} END)"
+            )
         quotient = f"dw_decimal_quotient({numerator}, {unscaled(ry, ys)})"
         return Typed(f"CAST({scaled(quotient, scale)} AS {t.duckdb()})", t)
     if op == "%":
@@ -252,7 +270,14 @@ def unscaled(decimal_sql: str, scale: int) -> str:
     """The unscaled integer of a decimal (42.85 at scale 2 -> 4285), exactly, as HUGEINT."""
     if scale > 18:
         raise UnsupportedQuery("decimal division or modulus at a scale above 18")
-    return f"CAST(CAST({decimal_sql} AS DECIMAL(38,{scale})) * {10**scale} AS HUGEINT)"
+    wide = f"CAST({decimal_sql} AS DECIMAL(38,{scale}))"
+    if scale == 0:
+        return f"CAST({wide} AS HUGEINT)"
+    # Whole and fractional parts apart: DuckDB multiplies a decimal's 38-digit unscaled value itself.
+    return (
+        f"list_transform([{wide}], lambda __dw_u: CAST(trunc(__dw_u) AS HUGEINT) * {10**scale} "
+        f"+ CAST((__dw_u - trunc(__dw_u)) * {10**scale} AS HUGEINT))[1]"
+    )
 
 
 def scaled(hugeint_sql: str, scale: int) -> str:

@@ -6,6 +6,7 @@ case folding) the translation returns a guard: a pattern of inputs on which the 
 refusal instead of answering.
 """
 
+import dataclasses
 import re
 
 from dw_platform.query.sql import QueryError, UnsupportedQuery
@@ -16,8 +17,28 @@ _UNSUPPORTED = [
     (r"\(\?<[A-Za-z]", "named groups"),
     (r"[*+?}][+]", "possessive quantifiers"),
     (r"\\[QEGZhHvVRXkK]", "this escape"),
-    (r"\(\?[a-z]*[dux]", "this flag"),
+    (r"\(\?[a-zA-Z]*[duxU]", "this flag"),
 ]
+# Python's own parser (re's) reads the Java syntax the translation accepts; it gives the group count
+# and the widths a pattern's matches can have.
+_INLINE_FLAGS = re.compile(r"(?<!\\)\(\?[a-zA-Z]+\)")
+# Python's messages for patterns Java rejects too; any other complaint may be Java syntax Python lacks.
+_INVALID_IN_JAVA = (
+    "unbalanced parenthesis",
+    "missing )",
+    "nothing to repeat",
+    "unterminated",
+    "multiple repeat",
+)
+
+
+@dataclasses.dataclass(frozen=True)
+class Shape:
+    groups: int  # capturing groups
+    may_match_empty: bool  # some match can be the empty string
+    only_empty: bool  # every match is the empty string
+
+
 _LINE_TERMINATORS = r"[\r\x{85}\x{2028}\x{2029}]"
 _NON_ASCII = r"[^\x00-\x7F]"
 
@@ -27,10 +48,7 @@ def java_regex(pattern: str) -> tuple[str, str]:
     for found, feature in _UNSUPPORTED:
         if re.search(found, pattern):
             raise UnsupportedQuery(f"regular expressions with {feature} ({pattern!r})")
-    try:
-        re.compile(pattern)
-    except re.error as error:
-        raise QueryError(f"invalid regular expression {pattern!r}: {error}") from None
+    shape(pattern)
     guards = []
     if "." in pattern or "$" in pattern or "(?m" in pattern or "(?s" in pattern:
         guards.append(_LINE_TERMINATORS)
@@ -42,3 +60,18 @@ def java_regex(pattern: str) -> tuple[str, str]:
         guards.append(r"\x0B")  # Java's \s includes the vertical tab; RE2's does not
     guard = "|".join(guards)
     return pattern.replace("'", "''"), guard.replace("'", "''")
+
+
+def shape(pattern: str) -> Shape:
+    """The pattern's groups and match widths; a clear error if the pattern is invalid."""
+    # Java applies an inline flag group such as (?i) from where it stands, as RE2 does; Python only
+    # accepts one at the start, so the check reads it as an empty group.
+    python_form = _INLINE_FLAGS.sub("(?:)", pattern)
+    try:
+        parsed = re._parser.parse(python_form)  # the stdlib parser: group count, widths
+    except re.error as error:
+        if any(message in str(error) for message in _INVALID_IN_JAVA):
+            raise QueryError(f"invalid regular expression {pattern!r}: {error}") from None
+        raise UnsupportedQuery(f"this regular expression syntax ({pattern!r}: {error})") from None
+    low, high = parsed.getwidth()
+    return Shape(groups=parsed.state.groups - 1, may_match_empty=low == 0, only_empty=high == 0)

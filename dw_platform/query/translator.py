@@ -97,7 +97,8 @@ def _decimal_literals(sql: str) -> str:
             if not found or not (found.group(2) or found.group(3)):
                 raise QueryError(f"invalid decimal literal {text!r}")
             sign, whole, fraction = found.group(1), found.group(2), found.group(3) or ""
-            precision, scale = max(1, len(whole + fraction)), len(fraction)
+            # Trino ignores leading zeros: DECIMAL '-0.3' is decimal(1,1), DECIMAL '007' decimal(1,0).
+            precision, scale = max(1, len(whole.lstrip("0") + fraction)), len(fraction)
             value = f"{sign}{whole or '0'}.{fraction or '0'}"
             pieces += [sql[last : token.start], f"CAST({value} AS DECIMAL({precision}, {scale}))"]
             last = following.end + 1  # past the closing quote
