@@ -36,9 +36,11 @@ def quote(identifier: str) -> str:
 
 
 def translate_expression(tr: "Translator", node: exp.Expression, scope: Scope) -> Typed:
-    from dw_platform.query import functions
+    from dw_platform.query import binary_functions, bitwise_functions, functions, number_functions  # noqa: F401
 
     kind = type(node)
+    if kind is exp.HexString:
+        return binary_functions.hex_literal(node.this)
     if kind is exp.Paren:
         inner = tr.expr(node.this, scope)
         return Typed(f"({inner.sql})", inner.type)
@@ -113,7 +115,9 @@ def translate_expression(tr: "Translator", node: exp.Expression, scope: Scope) -
     if kind is exp.Bracket:
         # sqlglot stores an integer literal subscript 0-based (Trino's index minus one): undo that.
         keys = [
-            exp.Literal.number(int(e.name) + 1) if isinstance(e, exp.Literal) and not e.is_string else e
+            exp.Literal.number(int(e.name) + 1)
+            if isinstance(e, exp.Literal) and not e.is_string and e.name.isdigit()
+            else e
             for e in node.expressions
         ]
         return functions.subscript(tr.expr(node.this, scope), [tr.expr(e, scope) for e in keys])

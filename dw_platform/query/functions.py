@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from sqlglot import exp
 
 from dw_platform.query import trino_types as tt
-from dw_platform.query.operators import Typed, arithmetic, cast, coerce, coerce_all
+from dw_platform.query.operators import Typed, arithmetic, cast, coerce, coerce_all, scaled, unscaled
 from dw_platform.query.regex import java_regex, shape
 from dw_platform.query.scopes import Scope
 from dw_platform.query.sql import QueryError, UnsupportedQuery
@@ -67,6 +67,27 @@ def _str(name: str, arg: Typed) -> Typed:
 def _int(name: str, arg: Typed) -> Typed:
     _expect(name, arg, lambda t: t.is_integer, "an integer")
     return arg
+
+
+_CONSTANT_INTEGER = [
+    re.compile(r"(\d+)"),
+    re.compile(r"CAST\((-)\((\d+)\) AS [A-Z]+\)"),
+    re.compile(r"CAST\((-)\(CAST\((\d+) AS BIGINT\)\) AS BIGINT\)"),
+    re.compile(r"CAST\(dw_integer_text\('([+-]?\d+)'\) AS [A-Z]+\)"),
+]
+
+
+def constant_integer(arg: Typed) -> int | None:
+    """The value of an integer argument written as a literal (`-1`, `TINYINT '3'`), else None."""
+    for pattern in _CONSTANT_INTEGER:
+        found = pattern.fullmatch(arg.sql)
+        if found:
+            return int("".join(found.groups()))
+    return None
+
+
+def is_null_constant(arg: Typed) -> bool:
+    return arg.type.is_unknown or re.fullmatch(r"CAST\(NULL AS [A-Z]+\)", arg.sql) is not None
 
 
 def _double(arg: Typed) -> str:
@@ -174,9 +195,9 @@ SCALARS["floor"] = _rounding("floor", "floor")
 
 @scalar("truncate")
 def _truncate(args: list[Typed]) -> Typed:
+    _arity("truncate", args, 1, 2)
     if len(args) == 2:
-        raise UnsupportedQuery("truncate(x, d)")
-    _arity("truncate", args, 1)
+        return _truncate_digits(args[0], args[1])
     [x] = args
     if x.type.name == "decimal":
         p, s = x.type.precision or 0, x.type.scale or 0
@@ -187,23 +208,59 @@ def _truncate(args: list[Typed]) -> Typed:
     raise UnsupportedQuery(f"truncate() of {x.type.trino()}")
 
 
+def _truncate_digits(x: Typed, n: Typed) -> Typed:
+    """truncate(decimal(p,s), n): toward zero at n fractional digits, typed decimal(p,s)."""
+    t = x.type if not x.type.is_unknown else tt.decimal(1, 0)
+    _int("truncate", n)
+    if t.name != "decimal":
+        raise UnsupportedQuery(f"truncate(x, d) of {t.trino()}")
+    if is_null_constant(n) or x.type.is_unknown:
+        return Typed(f"CAST(NULL AS {t.duckdb()})", t)
+    digits = constant_integer(n)
+    if digits is None:
+        raise UnsupportedQuery("truncate(x, d) with d that is not a literal")
+    s = t.scale or 0
+    if digits >= s:
+        return Typed(x.sql, t)
+    if s - digits > 38:
+        return Typed(f"CAST(CASE WHEN ({x.sql}) IS NOT NULL THEN 0 END AS {t.duckdb()})", t)
+    unit = 10 ** (s - digits)
+    # HUGEINT division truncates toward zero, as Trino's truncate does.
+    truncated = f"(({unscaled(x.sql, s)} // {unit}) * {unit})"
+    return Typed(f"CAST({scaled(truncated, s)} AS {t.duckdb()})", t)
+
+
 @scalar("round")
 def _round(args: list[Typed]) -> Typed:
     _arity("round", args, 1, 2)
     x, t = args[0], args[0].type
+    digits = 0
     if len(args) == 2:
         _int("round", args[1])
-        if not re.fullmatch(r"\d+", args[1].sql):
-            raise UnsupportedQuery("round(x, d) with d that is not a literal of 0 or more")
-    digits = args[1].sql if len(args) == 2 else "0"
+        if is_null_constant(args[1]):
+            if t.name == "decimal":
+                t = tt.decimal(min(38, (t.precision or 0) + 1), t.scale or 0)
+            return Typed(f"CAST(NULL AS {t.duckdb()})", t) if not t.is_unknown else x
+        found = constant_integer(args[1])
+        if found is None:
+            raise UnsupportedQuery("round(x, d) with d that is not a literal")
+        digits = found
     if t.is_unknown:
         return x
     if t.is_integer:
-        if len(args) == 1:
+        if digits >= 0:
             return x
-        # Round half away from zero at a negative digit count, exactly, in the integer's type.
+        if digits < -18:  # Trino: 10^-d overflows a long
+            return Typed(
+                f"CAST(CASE WHEN ({x.sql}) IS NOT NULL THEN dw_fail('numerical overflow') END "
+                f"AS {t.duckdb()})",
+                t,
+            )
+        # Round half away from zero at a negative digit count, exactly; out of the type's range fails.
         return Typed(f"CAST(round(CAST({x.sql} AS DECIMAL(38,0)), {digits}) AS {t.duckdb()})", t)
     if t.name in ("double", "real"):
+        if digits < 0:
+            raise UnsupportedQuery("round() of a floating-point value to a negative number of digits")
         # DuckDB's round(double) is half away from zero, as Trino's.
         return Typed(f"CAST(round({x.sql}, {digits}) AS {t.duckdb()})", t)
     if t.name == "decimal":
@@ -290,15 +347,16 @@ def _extreme(name: str) -> Scalar:
         if not args:
             raise QueryError(f"{name}() needs arguments")
         values, common = coerce_all(args, name)
-        if common.name in ("double", "real"):
-            raise UnsupportedQuery(f"{name}() over floating-point values (NaN ordering)")
         if common.name in ("timestamptz", "map", "json", "array", "row"):
             raise UnsupportedQuery(f"{name}() over {common.trino()}")
         nulls = " OR ".join(f"({v.sql}) IS NULL" for v in values)
         # Trino returns NULL when any argument is NULL; DuckDB skips NULLs.
-        return Typed(
-            f"(CASE WHEN {nulls} THEN NULL ELSE {name}({', '.join(v.sql for v in values)}) END)", common
-        )
+        text = f"{name}({', '.join(v.sql for v in values)})"
+        if common.name in ("double", "real"):
+            # Trino skips NaN unless every value is NaN; DuckDB orders NaN above every number.
+            numbers = ", ".join(f"(CASE WHEN isnan({v.sql}) THEN NULL ELSE {v.sql} END)" for v in values)
+            text = f"coalesce({name}({numbers}), CAST('NaN' AS {common.duckdb()}))"
+        return Typed(f"(CASE WHEN {nulls} THEN NULL ELSE {text} END)", common)
 
     return translate
 
@@ -347,6 +405,8 @@ def concat_values(values: list[Typed]) -> Typed:
     if all(v.type.is_string or v.type.is_unknown for v in values):
         # Trino's concat (and ||) of varchar values is an unbounded varchar whatever the lengths.
         return Typed("(" + " || ".join(f"({v.sql})" for v in values) + ")", tt.VARCHAR)
+    if all(v.type.name == "varbinary" or v.type.is_unknown for v in values):
+        return Typed("(" + " || ".join(f"({v.sql})" for v in values) + ")", tt.VARBINARY)
     if all(v.type.name == "array" or v.type.is_unknown for v in values):
         coerced, common = coerce_all(values, "concat")
         # Trino: any NULL array makes the result NULL.

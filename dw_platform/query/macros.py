@@ -19,6 +19,18 @@ _ISO = r"'^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2})(?::(\d{2})(?::(\d{2})(?:[.,](\d{1,
 _REFUSE = "'not supported by the local engine: "
 FAILURE_MARK = "dw-failure: "
 
+
+def _crc32_table() -> list[int]:
+    """The CRC-32 (IEEE 802.3, reflected) table Java's java.util.zip.CRC32 uses."""
+    table = []
+    for n in range(256):
+        c = n
+        for _ in range(8):
+            c = (0xEDB88320 ^ (c >> 1)) if c & 1 else c >> 1
+        table.append(c)
+    return table
+
+
 MACROS = [
     # A failure Trino's try() catches (a bad argument, a division by zero): a cast that cannot succeed,
     # which DuckDB's TRY catches too. error() is kept for refusals: DuckDB will not put a volatile
@@ -147,6 +159,32 @@ MACROS = [
     "WHEN n <= 0 THEN dw_fail_text('Index must be greater than zero') "
     f"WHEN d = '' THEN error({_REFUSE}split_part() on an empty delimiter') "
     "WHEN n > len(string_split(s, d)) THEN NULL ELSE string_split(s, d)[n] END",
+    # ---- varbinary ----
+    # A BLOB as text with one character per byte (U+0100 + byte), so string functions work bytewise.
+    "dw_bytes_text(b) AS array_to_string(list_transform(regexp_extract_all(hex(b), '..'), "
+    "lambda h: chr(256 + CAST('0x' || h AS INTEGER))), '')",
+    "dw_text_bytes(s) AS CASE WHEN s IS NULL THEN NULL WHEN s = '' THEN CAST('' AS BLOB) ELSE "
+    "unhex(array_to_string(list_transform(string_split(s, ''), lambda c: lpad(hex(unicode(c) - 256), 2, '0')), '')) END",
+    "dw_crc32(b) AS CAST(xor(list_reduce(list_transform(regexp_extract_all(hex(b), '..'), "
+    f"lambda h: CAST('0x' || h AS BIGINT)), lambda c, x: xor({_crc32_table()}[(xor(c, x) & 255) + 1], c >> 8), "
+    "CAST(4294967295 AS BIGINT)), 4294967295) AS BIGINT)",
+    # IEEE 754 bits of a double (eb exponent and fb fraction bits: 11/52, or 8/23 for a real's value).
+    "dw_log2_floor(a) AS CASE WHEN pow(2.0, floor(log2(a))) > a THEN floor(log2(a)) - 1 "
+    "WHEN pow(2.0, floor(log2(a)) + 1) <= a THEN floor(log2(a)) + 1 ELSE floor(log2(a)) END",
+    "dw_ieee754_bits(x, eb, fb) AS CASE WHEN x IS NULL THEN NULL "
+    "WHEN isnan(x) THEN CAST((pow(2, eb) - 1) * pow(2, fb) + pow(2, fb - 1) AS UBIGINT) "
+    "ELSE CAST((CASE WHEN signbit(x) THEN CAST(pow(2, eb + fb) AS HUGEINT) ELSE CAST(0 AS HUGEINT) END) "
+    "+ list_transform([abs(x)], lambda a: CASE WHEN isinf(a) THEN CAST((pow(2, eb) - 1) * pow(2, fb) AS HUGEINT) "
+    "WHEN a = 0 THEN CAST(0 AS HUGEINT) "
+    "WHEN a < pow(2.0, 2 - pow(2, eb - 1)) THEN CAST(a / pow(2.0, 2 - pow(2, eb - 1) - fb) AS HUGEINT) "
+    "ELSE list_transform([dw_log2_floor(a)], lambda e: CAST(e + pow(2, eb - 1) - 1 AS HUGEINT) "
+    "* CAST(pow(2, fb) AS HUGEINT) + CAST((a / pow(2.0, e) - 1) * pow(2.0, fb) AS HUGEINT))[1] END)[1] AS UBIGINT) END",
+    "dw_ieee754_value(u, eb, fb) AS list_transform([{'s': u >> (eb + fb), "
+    "'e': (u >> fb) & CAST(pow(2, eb) - 1 AS UBIGINT), 'm': u & CAST(pow(2, fb) - 1 AS UBIGINT)}], lambda p: "
+    "(CASE WHEN p.s = 1 THEN -1.0 ELSE 1.0 END) * CASE "
+    "WHEN p.e = pow(2, eb) - 1 THEN (CASE WHEN p.m = 0 THEN CAST('Infinity' AS DOUBLE) ELSE CAST('NaN' AS DOUBLE) END) "
+    "WHEN p.e = 0 THEN p.m * pow(2.0, 2 - pow(2, eb - 1) - fb) "
+    "ELSE (1 + p.m / pow(2.0, fb)) * pow(2.0, p.e - (pow(2, eb - 1) - 1)) END)[1]",
     # ---- JSON ----
     f"dw_json_checked(j) AS CASE WHEN j IS NULL OR json_valid(j) THEN j ELSE error({_REFUSE}JSON functions "
     "over text that is not valid JSON') END",

@@ -137,6 +137,8 @@ def _cast_text(value: Typed, source: TrinoType, target: TrinoType) -> str:
             return f"dw_tstz(timezone('UTC', CAST({v} AS TIMESTAMP)), 'UTC')"
         if source.name == "timestamptz":
             return v
+    if target.name == "varbinary" and source.is_string:
+        return f"encode({v})"  # the text's UTF-8 bytes
     if target.name == "json" and source.is_string:
         raise UnsupportedQuery("CAST of varchar to json (use json_parse)")
     if target.name == "array" and source.name == "array":
@@ -261,7 +263,12 @@ def _decimal_arithmetic(op: str, left: Typed, right: Typed) -> Typed:
     if op == "%":
         scale = max(xs, ys)
         t = tt.decimal(min(38, min(xp - xs, yp - ys) + scale), scale)
-        remainder = f"dw_remainder({unscaled(lx, scale)}, {unscaled(ry, scale)})"
+        k = scale - xs
+        if yp - ys + scale + k > 38:
+            raise UnsupportedQuery(f"decimal modulus beyond 38 digits ({x.trino()} % {y.trino()})")
+        # (a * 10^k) mod m as ((a mod m) * 10^k) mod m: the dividend is never rescaled past 38 digits.
+        modulus = unscaled(ry, scale)
+        remainder = f"dw_remainder(dw_remainder({unscaled(lx, xs)}, {modulus}) * {10**k}, {modulus})"
         return Typed(f"CAST({scaled(remainder, scale)} AS {t.duckdb()})", t)
     raise QueryError(f"unknown operator {op}")
 

@@ -11,7 +11,7 @@ import re
 
 from sqlglot import exp
 
-from dw_platform.query.sql import UnsupportedQuery
+from dw_platform.query.sql import QueryError, UnsupportedQuery
 
 MAX_DECIMAL_PRECISION = 38
 INTEGER_KINDS = ("tinyint", "smallint", "integer", "bigint")
@@ -152,8 +152,11 @@ INTERVAL_YM = TrinoType("interval_ym")
 
 
 def decimal(precision: int, scale: int) -> TrinoType:
-    if precision > MAX_DECIMAL_PRECISION:
-        raise UnsupportedQuery(f"decimal precision {precision} (Trino's maximum is 38)")
+    if precision > MAX_DECIMAL_PRECISION or precision < 1 or not 0 <= scale <= precision:
+        # Trino rejects these types (and literals that would need them) too.
+        raise QueryError(
+            f"DECIMAL precision must be in range [1, 38] and scale in [0, precision]: {precision}, {scale}"
+        )
     return TrinoType("decimal", precision=precision, scale=scale)
 
 
@@ -258,7 +261,10 @@ def from_sqlglot(data_type: exp.DataType) -> TrinoType:
     """The Trino type a CAST target written in a query names."""
     kind = data_type.this
     params = [p for p in data_type.expressions if isinstance(p, exp.DataTypeParam)]
-    numbers = [int(p.this.this) for p in params if isinstance(p.this, exp.Literal)]
+    texts = [str(p.this.this) for p in params if isinstance(p.this, exp.Literal)]
+    if not all(text.isdigit() for text in texts):
+        raise QueryError(f"invalid type parameters in {data_type.sql('trino')}: integers expected")
+    numbers = [int(text) for text in texts]
     t = exp.DataType.Type
     mapping = {
         t.TINYINT: TINYINT,
