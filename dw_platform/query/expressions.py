@@ -36,7 +36,13 @@ def quote(identifier: str) -> str:
 
 
 def translate_expression(tr: "Translator", node: exp.Expression, scope: Scope) -> Typed:
-    from dw_platform.query import binary_functions, bitwise_functions, functions, number_functions  # noqa: F401
+    from dw_platform.query import (  # noqa: F401 (the function families register themselves)
+        binary_functions,
+        bitwise_functions,
+        functions,
+        number_functions,
+        text_functions,
+    )
 
     kind = type(node)
     if kind is exp.HexString:

@@ -124,6 +124,14 @@ def call(tr: "Translator", node: exp.Expression, scope: Scope) -> Typed:
         return SCALARS["strpos"]([tr.expr(node.this, scope), tr.expr(node.args["substr"], scope)])
     if isinstance(node, exp.Trim):
         return _trim(tr, node, scope)
+    if isinstance(node, exp.Chr):
+        return SCALARS["chr"]([tr.expr(a, scope) for a in node.expressions])
+    if isinstance(node, exp.Normalize):
+        form = node.args.get("form")
+        if form and form.name.upper() != "NFC":
+            raise UnsupportedQuery(f"normalize() to {form.name.upper()}")
+        value = _str("normalize", tr.expr(node.this, scope))
+        return Typed(f"nfc_normalize({value.sql})", tt.VARCHAR)
     if isinstance(node, exp.AtTimeZone):
         from dw_platform.query.datetime_ops import at_timezone
 
@@ -425,8 +433,13 @@ SCALARS["concat"] = concat_values
 def _concat_ws(args: list[Typed]) -> Typed:
     if len(args) < 2:
         raise QueryError("concat_ws() needs a separator and at least one value")
-    for a in args:
-        _str("concat_ws", a)
+    separator = _str("concat_ws", args[0])
+    if len(args) == 2 and args[1].type.name == "array" and args[1].type.element.is_string:
+        # The array form skips NULL elements too; a NULL array or separator gives NULL.
+        return Typed(f"array_to_string({args[1].sql}, {separator.sql})", tt.VARCHAR)
+    for a in args[1:]:
+        if not (a.type.is_string or a.type.is_unknown):
+            raise QueryError(f"concat_ws() takes varchar values or one array(varchar), got {a.type.trino()}")
     return Typed(f"concat_ws({', '.join(a.sql for a in args)})", tt.VARCHAR)
 
 
@@ -500,7 +513,10 @@ def _substr(args: list[Typed]) -> Typed:
 
 @scalar("strpos")
 def _strpos(args: list[Typed]) -> Typed:
-    _arity("strpos", args, 2)
+    _arity("strpos", args, 2, 3)
+    if len(args) == 3:
+        value, part, instance = _str("strpos", args[0]), _str("strpos", args[1]), _int("strpos", args[2])
+        return Typed(f"dw_strpos({value.sql}, {part.sql}, CAST({instance.sql} AS BIGINT))", tt.BIGINT)
     return Typed(
         f"CAST(strpos({_str('strpos', args[0]).sql}, {_str('strpos', args[1]).sql}) AS BIGINT)", tt.BIGINT
     )
@@ -553,12 +569,11 @@ SCALARS["rpad"] = _pad("rpad")
 
 @scalar("split")
 def _split(args: list[Typed]) -> Typed:
-    _arity("split", args, 2)
+    _arity("split", args, 2, 3)
     x, delimiter = _str("split", args[0]), _str("split", args[1])
+    limit = f"CAST({_int('split', args[2]).sql} AS BIGINT)" if len(args) == 3 else "NULL"
     return Typed(
-        f"(CASE WHEN ({delimiter.sql}) = '' THEN error('not supported by the local engine: split() on an "
-        f"empty delimiter') ELSE string_split({x.sql}, {delimiter.sql}) END)",
-        tt.array(tt.varchar(x.type.length)),
+        f"dw_split({x.sql}, {delimiter.sql}, {limit}, {len(args) == 3})", tt.array(tt.varchar(x.type.length))
     )
 
 
@@ -575,7 +590,13 @@ def _split_part(args: list[Typed], literals: list[str | None]) -> Typed:
 @scalar("chr")
 def _chr(args: list[Typed]) -> Typed:
     _arity("chr", args, 1)
-    return Typed(f"chr(CAST({_int('chr', args[0]).sql} AS INTEGER))", tt.varchar(1))
+    code = f"CAST({_int('chr', args[0]).sql} AS BIGINT)"
+    return Typed(
+        f"list_transform([{code}], lambda __dw_n: CASE WHEN __dw_n < 0 OR __dw_n > 1114111 "
+        "THEN dw_fail_text('Not a valid Unicode code point: ' || __dw_n) "
+        "ELSE chr(CAST(__dw_n AS INTEGER)) END)[1]",
+        tt.varchar(1),
+    )
 
 
 @scalar("codepoint")

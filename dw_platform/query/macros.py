@@ -128,8 +128,28 @@ MACROS = [
     # the shortest digits that read back, except for an integer of 2^nsig or more below 2^63, where
     # Java keeps the integer's digits and rounds away only as many as its binary exponent allows.
     "dw_java_float_text(x, nsig) AS CASE WHEN x IS NULL THEN NULL WHEN isfinite(x) AND x = trunc(x) "
-    "AND abs(x) < 9.223372036854775807e18 THEN CAST(dw_drop_digits(CAST(x AS HUGEINT), "
-    "dw_insignificant_digits(dw_binary_exponent(abs(x)) - nsig - 1)) AS VARCHAR) ELSE CAST(x AS VARCHAR) END",
+    "AND abs(x) < 9.223372036854775807e18 THEN list_transform([CASE WHEN isfinite(x) AND abs(x) < 1e38 "
+    "THEN x ELSE 0 END], lambda f: CAST(dw_drop_digits(CAST(f AS HUGEINT), "  # safe when folded
+    "dw_insignificant_digits(dw_binary_exponent(abs(f)) - nsig - 1)) AS VARCHAR))[1] ELSE CAST(x AS VARCHAR) END",
+    # Trino's text of a double (real): java.text.DecimalFormat "0.0##############E0" ("0.0#####E0")
+    # over Java's digits: at most n significant digits, rounded half even; an exact tie is refused.
+    "dw_sci_parts(t) AS list_transform([{'m': regexp_extract(t, '^-?([0-9.]+)', 1), "
+    "'e': coalesce(TRY_CAST(regexp_extract(t, '[eE]([+-]?[0-9]+)$', 1) AS INTEGER), 0)}], lambda p: "
+    "list_transform([{'i': split_part(p.m, '.', 1), 'd': replace(p.m, '.', '')}], lambda q: "
+    "{'digits': rtrim(ltrim(q.d, '0'), '0'), 'exp': length(q.i) - 1 + p.e - (length(q.d) - length(ltrim(q.d, '0')))})[1])[1]",
+    "dw_sci_round(d, e, n) AS CASE WHEN length(d) <= n THEN {'digits': d, 'exp': e} "
+    "WHEN substr(d, n + 1, 1) = '5' AND ltrim(substr(d, n + 2), '0') = '' THEN "
+    f"error({_REFUSE}a double or real whose text ends in a rounding tie') "
+    "WHEN substr(d, n + 1, 1) < '5' THEN {'digits': rtrim(left(d, n), '0'), 'exp': e} "
+    "ELSE list_transform([CAST(CAST(left(d, n) AS HUGEINT) + 1 AS VARCHAR)], lambda u: "
+    "{'digits': rtrim(u, '0'), 'exp': e + length(u) - n})[1] END",
+    "dw_java_sci(t, n) AS CASE WHEN t IS NULL THEN NULL ELSE list_transform([dw_sci_parts(t)], lambda p: "
+    "list_transform([dw_sci_round(p.digits, p.exp, n)], lambda r: (CASE WHEN t[1] = '-' THEN '-' ELSE '' END) "
+    "|| CASE WHEN r.digits = '' THEN '0.0E0' ELSE r.digits[1] || '.' || coalesce(nullif(substr(r.digits, 2), ''), '0') "
+    "|| 'E' || CAST(r.exp AS VARCHAR) END)[1])[1] END",
+    "dw_double_varchar(x, n) AS CASE WHEN x IS NULL THEN NULL WHEN isnan(x) THEN 'NaN' "
+    "WHEN isinf(x) THEN (CASE WHEN x > 0 THEN 'Infinity' ELSE '-Infinity' END) "
+    "ELSE (CASE WHEN signbit(x) THEN '-' ELSE '' END) || dw_java_sci(dw_java_float_text(abs(x), 53), n) END",
     "dw_remainder(n, d) AS CASE WHEN d = 0 THEN dw_fail('Division by zero') ELSE n % d END",
     "dw_ln(x) AS CASE WHEN x = 0 THEN CAST('-Infinity' AS DOUBLE) WHEN x < 0 OR isnan(x) "
     "THEN CAST('NaN' AS DOUBLE) ELSE ln(x) END",
@@ -155,9 +175,22 @@ MACROS = [
     "ELSE list_transform([list_distinct(string_split(a || b, ''))], lambda cs: CASE WHEN len(cs) > 127 THEN "
     f"error({_REFUSE}hamming_distance() of strings with more than 127 distinct characters') "
     "ELSE hamming(dw_as_ascii(a, cs), dw_as_ascii(b, cs)) END)[1] END",
+    # strpos(s, sub, n): the n-th (overlapping) occurrence, counted from the end when n < 0.
+    "dw_strpos(s, sub, n) AS CASE WHEN s IS NULL OR sub IS NULL OR n IS NULL THEN NULL "
+    "WHEN n = 0 THEN CAST(dw_fail('instance must be a positive or negative number.') AS BIGINT) "
+    "WHEN sub = '' THEN CAST(1 AS BIGINT) ELSE list_transform([list_filter(range(1, length(s) - length(sub) + 2), "
+    "lambda i: substr(s, i, length(sub)) = sub)], lambda p: CAST(coalesce(CASE WHEN n > 0 THEN p[n] "
+    "WHEN len(p) + n + 1 >= 1 THEN p[len(p) + n + 1] END, 0) AS BIGINT))[1] END",
+    # split(s, d[, limit]): at most `limit` pieces, the last one holding the rest.
+    "dw_split(s, d, lim, limited) AS CASE WHEN s IS NULL OR d IS NULL OR (limited AND lim IS NULL) THEN NULL "
+    "WHEN d = '' THEN CAST(dw_fail_text('The delimiter may not be the empty string') AS VARCHAR[]) "
+    "WHEN limited AND lim <= 0 THEN CAST(dw_fail_text('Limit must be positive') AS VARCHAR[]) "
+    "WHEN limited AND lim > 2147483647 THEN CAST(dw_fail_text('Limit is too large') AS VARCHAR[]) "
+    "ELSE list_transform([string_split(s, d)], lambda p: CASE WHEN NOT limited OR len(p) <= lim THEN p "
+    "ELSE list_concat(p[1:lim - 1], [array_to_string(p[lim:], d)]) END)[1] END",
     "dw_split_part(s, d, n) AS CASE WHEN s IS NULL OR d IS NULL OR n IS NULL THEN NULL "
     "WHEN n <= 0 THEN dw_fail_text('Index must be greater than zero') "
-    f"WHEN d = '' THEN error({_REFUSE}split_part() on an empty delimiter') "
+    "WHEN d = '' THEN (CASE WHEN n > length(s) THEN NULL ELSE substr(s, CAST(n AS BIGINT), 1) END) "
     "WHEN n > len(string_split(s, d)) THEN NULL ELSE string_split(s, d)[n] END",
     # ---- varbinary ----
     # A BLOB as text with one character per byte (U+0100 + byte), so string functions work bytewise.

@@ -87,11 +87,15 @@ def _cast_text(value: Typed, source: TrinoType, target: TrinoType) -> str:
             return f"CAST({v} AS {d})"
         if source.is_string:
             return f"CAST(dw_decimal_text({v}) AS {d})"
+        if source.name == "boolean":  # true is 1, false 0
+            return f"CAST(CAST({v} AS INTEGER) AS {d})"
     if target.name in ("double", "real"):
         if source.is_numeric:
             return f"CAST({v} AS {d})"
         if source.is_string:
             return f"CAST(dw_double_text({v}) AS {d})"
+        if source.name == "boolean":
+            return f"CAST(CAST({v} AS INTEGER) AS {d})"
     if target.is_string:
         text = to_varchar(value)
         if target.length is not None:
@@ -174,6 +178,9 @@ def to_varchar(value: Typed) -> str:
         return f"dw_tstz_text({v}, {t.precision})"
     if t.name == "json":
         return f"CAST({v} AS VARCHAR)"
+    if t.name in ("double", "real"):
+        # 3.77E1: Java's DecimalFormat in scientific form, 16 significant digits (a real's: 7).
+        return f"dw_double_varchar(CAST({v} AS DOUBLE), {16 if t.name == 'double' else 7})"
     raise UnsupportedQuery(f"CAST from {t.trino()} to varchar")
 
 
@@ -242,9 +249,10 @@ def _decimal_arithmetic(op: str, left: Typed, right: Typed) -> Typed:
             f"CAST(CAST({lx} AS {_wide(scale)}) {op} CAST({ry} AS {_wide(scale)}) AS {t.duckdb()})", t
         )
     if op == "*":
-        if xp + yp > 38:
-            raise UnsupportedQuery(f"decimal multiplication beyond precision 38 ({x.trino()} * {y.trino()})")
-        t = tt.decimal(xp + yp, xs + ys)
+        if xs + ys > 38:
+            raise UnsupportedQuery(f"decimal multiplication beyond scale 38 ({x.trino()} * {y.trino()})")
+        # Trino: decimal(min(38, xp + yp), xs + ys), failing where the product overflows; so does DuckDB.
+        t = tt.decimal(min(38, xp + yp), xs + ys)
         return Typed(f"CAST({lx} * {ry} AS {t.duckdb()})", t)
     if op == "/":
         scale = max(xs, ys)

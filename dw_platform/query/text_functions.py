@@ -1,0 +1,52 @@
+"""Trino's luhn_check and url_extract_parameter as DuckDB text.
+
+url_extract_parameter reads the query of a URL as java.net.URI does only for URLs of plain URI
+characters whose value needs no decoding; any other input is refused while the query runs.
+"""
+
+from dw_platform.query import trino_types as tt
+from dw_platform.query.functions import _arity, _str, scalar
+from dw_platform.query.operators import Typed
+
+_REFUSE = "error('not supported by the local engine: {}')"
+# Characters java.net.URI accepts unescaped (its query and fragment grammar) plus escapes.
+_URI_TEXT = r"[A-Za-z0-9\-._~:/?#\[\]@!$&''()*+,;=%]*"
+
+
+@scalar("luhn_check")
+def _luhn_check(args: list[Typed]) -> Typed:
+    _arity("luhn_check", args, 1)
+    value = _str("luhn_check", args[0])
+    digit = "CAST(substr(__dw_s, length(__dw_s) - __dw_i + 1, 1) AS INTEGER)"
+    doubled = f"(CASE WHEN 2 * {digit} > 9 THEN 2 * {digit} - 9 ELSE 2 * {digit} END)"
+    weighted = f"CASE WHEN __dw_i % 2 = 0 THEN {doubled} ELSE {digit} END"
+    text = (
+        f"list_transform([{value.sql}], lambda __dw_s: CASE WHEN __dw_s IS NULL THEN NULL "
+        "WHEN __dw_s = '' THEN false "
+        "WHEN NOT regexp_full_match(__dw_s, '[0-9]+') THEN "
+        "CAST(dw_fail('Input contains characters that are not digits') AS BOOLEAN) "
+        "ELSE list_sum(list_transform(range(1, length(__dw_s) + 1), "
+        f"lambda __dw_i: {weighted})) % 10 = 0 END)[1]"
+    )
+    return Typed(text, tt.BOOLEAN)
+
+
+@scalar("url_extract_parameter")
+def _url_extract_parameter(args: list[Typed]) -> Typed:
+    _arity("url_extract_parameter", args, 2)
+    url, name = _str("url_extract_parameter", args[0]), _str("url_extract_parameter", args[1])
+    refuse = _REFUSE.format("url_extract_parameter() of a URL or value that needs decoding")
+    # The first `name` or `name=value` argument of the query (between ? and #).
+    pairs = "list_transform(string_split(regexp_extract(__dw_u, '\\?([^#]*)', 1), '&'), lambda __dw_p: "
+    pairs += "{'k': split_part(__dw_p, '=', 1), 'v': CASE WHEN contains(__dw_p, '=') "
+    pairs += "THEN substr(__dw_p, strpos(__dw_p, '=') + 1) ELSE '' END})"
+    text = (
+        f"list_transform([{{'u': {url.sql}, 'n': {name.sql}}}], lambda __dw_a: "
+        "list_transform([__dw_a.u], lambda __dw_u: CASE WHEN __dw_u IS NULL OR __dw_a.n IS NULL THEN NULL "
+        f"WHEN NOT regexp_full_match(__dw_u, '{_URI_TEXT}') THEN {refuse} "
+        "WHEN NOT contains(__dw_u, '?') THEN NULL "
+        f"ELSE list_transform([list_filter({pairs}, lambda __dw_q: __dw_q.k = __dw_a.n)], lambda __dw_m: "
+        f"CASE WHEN len(__dw_m) = 0 THEN NULL WHEN regexp_matches(__dw_m[1].v, '[%+]') THEN {refuse} "
+        "ELSE __dw_m[1].v END)[1] END)[1])[1]"
+    )
+    return Typed(text, tt.varchar(url.type.length))
