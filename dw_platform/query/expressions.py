@@ -207,7 +207,7 @@ def _in(tr: "Translator", node: exp.In, scope: Scope) -> Typed:
 def _like(tr: "Translator", node: exp.Like, scope: Scope, escape: exp.Expression | None) -> Typed:
     value, pattern = tr.expr(node.this, scope), tr.expr(node.expression, scope)
     for operand in (value, pattern):
-        if not (operand.type.is_string or operand.type.is_unknown):
+        if not (operand.type.is_string or operand.type.is_char or operand.type.is_unknown):
             raise QueryError(f"LIKE needs varchar operands, got {operand.type.trino()}")
     negate = "NOT " if node.args.get("negate") else ""
     if escape is None:

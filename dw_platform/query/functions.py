@@ -147,6 +147,8 @@ def call(tr: "Translator", node: exp.Expression, scope: Scope) -> Typed:
         return LAMBDA_FUNCTIONS[name](tr, raw, scope)
     if name == "try":
         return _try(tr, raw, scope)
+    if name == "regexp_replace" and len(raw) == 3 and isinstance(raw[2], exp.Lambda):
+        return _regexp_replace_lambda(tr, raw, scope)
     if name in LITERAL_ARG_FUNCTIONS:
         # These need some arguments as literals (patterns, paths) to be translated exactly.
         literals = [_literal_string(a) for a in raw]
@@ -438,15 +440,22 @@ def _concat_ws(args: list[Typed]) -> Typed:
         # The array form skips NULL elements too; a NULL array or separator gives NULL.
         return Typed(f"array_to_string({args[1].sql}, {separator.sql})", tt.VARCHAR)
     for a in args[1:]:
+        if a.type.is_char:
+            raise UnsupportedQuery("concat_ws() of char(n) values")
         if not (a.type.is_string or a.type.is_unknown):
             raise QueryError(f"concat_ws() takes varchar values or one array(varchar), got {a.type.trino()}")
     return Typed(f"concat_ws({', '.join(a.sql for a in args)})", tt.VARCHAR)
 
 
+def _padded(arg: Typed) -> Typed:
+    """A char(n) argument read as its padded text (Trino's length and substr of a char see it)."""
+    return Typed(arg.sql, tt.varchar(arg.type.length)) if arg.type.is_char else arg
+
+
 @scalar("length")
 def _length(args: list[Typed]) -> Typed:
     _arity("length", args, 1)
-    return Typed(f"CAST(length({_str('length', args[0]).sql}) AS BIGINT)", tt.BIGINT)
+    return Typed(f"CAST(length({_str('length', _padded(args[0])).sql}) AS BIGINT)", tt.BIGINT)
 
 
 def _same_string(name: str, duck: str) -> None:
@@ -504,7 +513,7 @@ def _trim(tr: "Translator", node: exp.Trim, scope: Scope) -> Typed:
 @scalar("substr", "substring")
 def _substr(args: list[Typed]) -> Typed:
     _arity("substr", args, 2, 3)
-    x = _str("substr", args[0])
+    x = _str("substr", _padded(args[0]))
     start = _int("substr", args[1]).sql
     if len(args) == 2:
         return Typed(f"dw_substr({x.sql}, {start})", tt.varchar(x.type.length))
@@ -724,7 +733,7 @@ def _regexp_extract_all(args: list[Typed], literals: list[str | None]) -> Typed:
     return Typed(_guarded(value, guard, body, "regexp_extract_all"), tt.array(tt.varchar(value.type.length)))
 
 
-def _java_replacement(replacement: str, groups: int) -> str:
+def _java_replacement(replacement: str, groups: int, names: dict[str, int]) -> str:
     """Trino's replacement syntax as RE2's: `$g` names the longest group number that exists
     (`$10` is group 1 then `0` with fewer than ten groups), `\\c` is a literal c."""
     out, i = [], 0
@@ -737,9 +746,16 @@ def _java_replacement(replacement: str, groups: int) -> str:
             i += 2
         elif char == "$":
             found = re.match(r"\d+", replacement[i + 1 :])
+            named = re.match(r"\{([^}]*)\}", replacement[i + 1 :])
+            if named:
+                if named.group(1) not in names:
+                    raise QueryError(f"Illegal replacement sequence: unknown group {{ {named.group(1)} }}")
+                if names[named.group(1)] > 9:
+                    raise UnsupportedQuery("regexp_replace() with a reference to group 10 or above")
+                out.append("\\" + str(names[named.group(1)]))
+                i += 1 + len(named.group(0))
+                continue
             if not found:
-                if replacement[i + 1 : i + 2] == "{":
-                    raise QueryError(f"Illegal replacement sequence: unknown group in {replacement}")
                 raise QueryError(f"Illegal replacement sequence: {replacement}")
             digits = found.group(0)
             if int(digits[0]) > groups:
@@ -770,7 +786,7 @@ def _regexp_replace(args: list[Typed], literals: list[str | None]) -> Typed:
     if len(args) == 3:
         if literals[2] is None:
             raise UnsupportedQuery("regexp_replace() with a replacement that is not a literal")
-        replacement = _java_replacement(literals[2], form.groups)
+        replacement = _java_replacement(literals[2], form.groups, form.names)
         y = args[2].type.length
         # Trino: varchar(x + max(x * y / 2, y) * (x + 1)), its bound for any pattern.
         result = tt.varchar(
@@ -780,6 +796,41 @@ def _regexp_replace(args: list[Typed], literals: list[str | None]) -> Typed:
         replacement, result = "", tt.varchar(n)
     body = f"regexp_replace({value.sql}, '{pattern}', '{replacement}', 'g')"
     return Typed(_guarded(value, guard, body, "regexp_replace"), result)
+
+
+def _regexp_replace_lambda(tr: "Translator", raw: list[exp.Expression], scope: Scope) -> Typed:
+    """regexp_replace(s, pattern, x -> ...): each match replaced by the lambda of its groups (x[1]
+    is group 1); a NULL from the lambda makes the whole result NULL."""
+    value = _str("regexp_replace", tr.expr(raw[0], scope))
+    literal = _literal_string(raw[1])
+    pattern, guard = _pattern("regexp_replace", literal)
+    form = shape(literal or "")
+    if form.may_match_empty:
+        raise UnsupportedQuery("regexp_replace() with a lambda and a pattern that can match empty text")
+    if "|" in (literal or "") or re.search(r"\)[?*]|\)\{0", literal or ""):
+        raise UnsupportedQuery("regexp_replace() with a lambda over groups that may not take part in a match")
+    names, body = _lambda(tr, raw[2], scope, [tt.array(tt.VARCHAR)])
+    if not (body.type.is_string or body.type.is_unknown):
+        raise QueryError(f"regexp_replace()'s lambda must return varchar, got {body.type.trino()}")
+    # Between the pieces regexp_split leaves, the i-th match's groups, as regexp_extract_all finds them.
+    groups = ", ".join(
+        f"regexp_extract_all(__dw_s, '{pattern}', {k})[__dw_i]" for k in range(1, form.groups + 1)
+    )
+    x = f"[{groups}]" if groups else "CAST([] AS VARCHAR[])"
+    lambda_ = _lambda_text(names, body)
+    replaced = f"list_transform(range(1, len(__dw_p)), lambda __dw_i: list_transform([{x}], {lambda_})[1])"
+    joined = (
+        "array_to_string(list_transform(range(1, len(__dw_p)), "
+        "lambda __dw_i: __dw_p[__dw_i] || __dw_r[__dw_i]), '') || __dw_p[len(__dw_p)]"
+    )
+    text = (
+        f"list_transform([{value.sql}], lambda __dw_s: "
+        f"list_transform([regexp_split_to_array(__dw_s, '{pattern}')], "
+        f"lambda __dw_p: list_transform([{replaced}], lambda __dw_r: CASE WHEN __dw_s IS NULL OR "
+        f"list_bool_or(list_transform(__dw_r, lambda __dw_v: __dw_v IS NULL)) THEN NULL ELSE {joined} "
+        "END)[1])[1])[1]"
+    )
+    return Typed(_guarded(value, guard, text, "regexp_replace"), tt.VARCHAR)
 
 
 def _regexp_split(args: list[Typed], literals: list[str | None]) -> Typed:

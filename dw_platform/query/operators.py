@@ -96,10 +96,14 @@ def _cast_text(value: Typed, source: TrinoType, target: TrinoType) -> str:
             return f"CAST(dw_double_text({v}) AS {d})"
         if source.name == "boolean":
             return f"CAST(CAST({v} AS INTEGER) AS {d})"
+    if target.is_char:
+        if not (source.is_string or source.is_char):
+            raise UnsupportedQuery(f"CAST from {source.trino()} to {target.trino()}")
+        return f"rpad(left({v}, {target.length}), {target.length}, ' ')"  # truncated, then padded
     if target.is_string:
         text = to_varchar(value)
         if target.length is not None:
-            if source.is_string:
+            if source.is_string or source.is_char:
                 return f"left({text}, {target.length})"  # an explicit cast of a string truncates
             return (
                 f"(CASE WHEN length({text}) > {target.length} THEN error('Value cannot be represented as "
@@ -162,7 +166,7 @@ def round_timestamp(sql: str, precision: int) -> str:
 def to_varchar(value: Typed) -> str:
     """Trino's text of a value (CAST(x AS varchar))."""
     t, v = value.type, value.sql
-    if t.is_string:
+    if t.is_string or t.is_char:  # a char(n) keeps its padding
         return v
     if t.is_integer:
         return f"CAST({v} AS VARCHAR)"
@@ -195,6 +199,8 @@ def coerce(value: Typed, target: TrinoType) -> Typed:
     if value.type == target:
         return value
     if value.type.is_string and target.is_string:
+        return Typed(value.sql, target)
+    if value.type.is_char and target.is_char and value.type.length == target.length:
         return Typed(value.sql, target)
     return cast(value, target)
 

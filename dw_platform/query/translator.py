@@ -91,6 +91,11 @@ def _decimal_literals(sql: str) -> str:
     tokens = sqlglot.tokenize(sql, read=WrittenTrino)
     pieces, last = [], 0
     for token, following in itertools.pairwise(tokens):
+        if token.token_type.name == "CHAR" and following.token_type.name == "STRING":
+            # CHAR 'abc' is a char(3); CAST(x AS CHAR) a char(1).
+            text = following.text.replace("'", "''")
+            pieces += [sql[last : token.start], f"CAST('{text}' AS CHAR({len(following.text)}))"]
+            last = following.end + 1
         if token.token_type.name == "DECIMAL" and following.token_type.name == "STRING":
             text = following.text.strip()
             found = re.fullmatch(r"([+-]?)(\d*)(?:\.(\d*))?", text)

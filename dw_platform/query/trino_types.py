@@ -47,7 +47,12 @@ class TrinoType:
 
     @property
     def is_string(self) -> bool:
-        return self.name in ("varchar", "char")
+        """varchar; char(n) has its own semantics (padding) and is handled only where named."""
+        return self.name == "varchar"
+
+    @property
+    def is_char(self) -> bool:
+        return self.name == "char"
 
     @property
     def is_unknown(self) -> bool:
@@ -69,6 +74,8 @@ class TrinoType:
             return f"decimal({self.precision},{self.scale})"
         if self.name == "varchar":
             return "varchar" if self.length is None else f"varchar({self.length})"
+        if self.name == "char":
+            return f"char({self.length})"
         if self.name == "timestamp":
             return f"timestamp({self.precision})"
         if self.name == "timestamptz":
@@ -164,6 +171,12 @@ def varchar(length: int | None = None) -> TrinoType:
     return TrinoType("varchar", length=length)
 
 
+def char(length: int) -> TrinoType:
+    """char(n): held padded with spaces to n characters, so comparisons, LIKE and printing see
+    Trino's padded value."""
+    return TrinoType("char", length=length)
+
+
 def timestamp(precision: int = 3) -> TrinoType:
     return TrinoType("timestamp", precision=precision)
 
@@ -232,6 +245,11 @@ def common_super_type(a: TrinoType, b: TrinoType) -> TrinoType | None:
         if a.length is None or b.length is None:
             return VARCHAR
         return varchar(max(a.length, b.length))
+    if (a.is_char or a.is_string) and (b.is_char or b.is_string):
+        # char(x) with char(y) or varchar(y): char(max(x, y)), the shorter padded.
+        if a.length is None or b.length is None:
+            raise UnsupportedQuery("char(n) together with an unbounded varchar")
+        return char(max(a.length, b.length))
     if a.name == b.name == "timestamp":
         return timestamp(max(a.precision or 0, b.precision or 0))
     if a.name == b.name == "timestamptz":
@@ -282,7 +300,7 @@ def from_sqlglot(data_type: exp.DataType) -> TrinoType:
         return mapping[kind]
     if kind in (t.VARCHAR, t.TEXT, t.CHAR):
         if kind is t.CHAR:
-            raise UnsupportedQuery("the char(n) type")
+            return char(numbers[0] if numbers else 1)
         return varchar(numbers[0] if numbers else None)
     if kind in (t.DECIMAL,):
         precision = numbers[0] if numbers else 38
