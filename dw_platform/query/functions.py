@@ -236,7 +236,7 @@ def _truncate_digits(x: Typed, n: Typed) -> Typed:
         return Typed(f"CAST(CASE WHEN ({x.sql}) IS NOT NULL THEN 0 END AS {t.duckdb()})", t)
     unit = 10 ** (s - digits)
     # HUGEINT division truncates toward zero, as Trino's truncate does.
-    truncated = f"(({unscaled(x.sql, s)} // {unit}) * {unit})"
+    truncated = f"(({unscaled(x.sql, s, (t.precision or 38) - s)} // {unit}) * {unit})"
     return Typed(f"CAST({scaled(truncated, s)} AS {t.duckdb()})", t)
 
 

@@ -265,14 +265,14 @@ def _decimal_arithmetic(op: str, left: Typed, right: Typed) -> Typed:
         t = tt.decimal(min(38, xp + ys + max(0, ys - xs)), scale)
         # Exact: the unscaled integers, one integer division rounded half up (away from zero).
         k = ys + scale - xs
-        numerator = f"({unscaled(lx, xs)} * {10**k})"
+        numerator = f"({unscaled(lx, xs, xp - xs)} * {10**k})"
         if xp + k > 38:
             # The exact numerator needs more than 128 bits for the largest dividends: refuse those.
             numerator = (
-                f"(CASE WHEN abs({unscaled(lx, xs)}) >= {10 ** (38 - k)} THEN error('not supported by the "
+                f"(CASE WHEN abs({unscaled(lx, xs, xp - xs)}) >= {10 ** (38 - k)} THEN error('not supported by the "
                 f"local engine: decimal division of a dividend this large') ELSE {numerator} END)"
             )
-        quotient = f"dw_decimal_quotient({numerator}, {unscaled(ry, ys)})"
+        quotient = f"dw_decimal_quotient({numerator}, {unscaled(ry, ys, yp - ys)})"
         return Typed(f"CAST({scaled(quotient, scale)} AS {t.duckdb()})", t)
     if op == "%":
         scale = max(xs, ys)
@@ -281,19 +281,22 @@ def _decimal_arithmetic(op: str, left: Typed, right: Typed) -> Typed:
         if yp - ys + scale + k > 38:
             raise UnsupportedQuery(f"decimal modulus beyond 38 digits ({x.trino()} % {y.trino()})")
         # (a * 10^k) mod m as ((a mod m) * 10^k) mod m: the dividend is never rescaled past 38 digits.
-        modulus = unscaled(ry, scale)
-        remainder = f"dw_remainder(dw_remainder({unscaled(lx, xs)}, {modulus}) * {10**k}, {modulus})"
+        modulus = unscaled(ry, scale, yp - ys)
+        remainder = f"dw_remainder(dw_remainder({unscaled(lx, xs, xp - xs)}, {modulus}) * {10**k}, {modulus})"
         return Typed(f"CAST({scaled(remainder, scale)} AS {t.duckdb()})", t)
     raise QueryError(f"unknown operator {op}")
 
 
-def unscaled(decimal_sql: str, scale: int) -> str:
+def unscaled(decimal_sql: str, scale: int, integral: int | None = None) -> str:
     """The unscaled integer of a decimal (42.85 at scale 2 -> 4285), exactly, as HUGEINT."""
     if scale > 18:
         raise UnsupportedQuery("decimal division or modulus at a scale above 18")
     wide = f"CAST({decimal_sql} AS DECIMAL(38,{scale}))"
     if scale == 0:
         return f"CAST({wide} AS HUGEINT)"
+    if integral is not None and integral + 2 * scale <= 38:
+        # `integral` integer digits at most: DuckDB's multiplication by 10^scale cannot overflow.
+        return f"CAST({wide} * {10**scale} AS HUGEINT)"
     # Whole and fractional parts apart: DuckDB multiplies a decimal's 38-digit unscaled value itself.
     return (
         f"list_transform([{wide}], lambda __dw_u: CAST(trunc(__dw_u) AS HUGEINT) * {10**scale} "
