@@ -269,8 +269,8 @@ def _decimal_arithmetic(op: str, left: Typed, right: Typed) -> Typed:
         if xp + k > 38:
             # The exact numerator needs more than 128 bits for the largest dividends: refuse those.
             numerator = (
-                f"(CASE WHEN abs({unscaled(lx, xs, xp - xs)}) >= {10 ** (38 - k)} THEN error('not supported by the "
-                f"local engine: decimal division of a dividend this large') ELSE {numerator} END)"
+                f"(CASE WHEN abs({unscaled(lx, xs, xp - xs)}) >= {10 ** (38 - k)} THEN error('not supported "
+                f"by the local engine: decimal division of a dividend this large') ELSE {numerator} END)"
             )
         quotient = f"dw_decimal_quotient({numerator}, {unscaled(ry, ys, yp - ys)})"
         return Typed(f"CAST({scaled(quotient, scale)} AS {t.duckdb()})", t)
