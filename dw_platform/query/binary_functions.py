@@ -151,6 +151,18 @@ _digest("sha1", "sha1")
 _digest("sha256", "sha256")
 
 
+@scalar("to_base32")
+def _to_base32(args: list[Typed]) -> Typed:
+    _arity("to_base32", args, 1)
+    return Typed(f"dw_to_base32({_bin('to_base32', args[0]).sql})", tt.VARCHAR)
+
+
+@scalar("from_base32")
+def _from_base32(args: list[Typed]) -> Typed:
+    _arity("from_base32", args, 1)
+    return Typed(f"dw_from_base32({_text_of('from_base32', args[0])})", tt.VARBINARY)
+
+
 @scalar("crc32")
 def _crc32(args: list[Typed]) -> Typed:
     _arity("crc32", args, 1)

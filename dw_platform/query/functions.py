@@ -664,10 +664,38 @@ def _to_utf8(args: list[Typed]) -> Typed:
 
 @scalar("from_utf8")
 def _from_utf8(args: list[Typed]) -> Typed:
-    _arity("from_utf8", args, 1)
+    _arity("from_utf8", args, 1, 2)
     _expect("from_utf8", args[0], lambda t: t.name == "varbinary", "varbinary")
     # Invalid sequences become U+FFFD exactly as Trino's decoder splits them (query/utf8.py).
-    return Typed(f"dw_from_utf8({args[0].sql})", tt.VARCHAR)
+    decoded = f"dw_from_utf8({args[0].sql})"
+    if len(args) == 1:
+        return Typed(decoded, tt.VARCHAR)
+    replacement = _utf8_replacement(args[1]).replace("'", "''")
+    # Another replacement is put in U+FFFD's place: exact unless the input holds U+FFFD itself.
+    return Typed(
+        f"(CASE WHEN contains(hex({args[0].sql}), 'EFBFBD') THEN error('not supported by the local engine: "
+        f"from_utf8() with a replacement of input holding U+FFFD') "
+        f"ELSE replace({decoded}, '\ufffd', '{replacement}') END)",
+        tt.VARCHAR,
+    )
+
+
+def _utf8_replacement(arg: Typed) -> str:
+    """from_utf8's replacement argument: one character, none, or a code point, as a literal."""
+    if arg.type.is_string:
+        found = re.fullmatch(r"'((?:[^']|'')*)'", arg.sql)
+        if found is None:
+            raise UnsupportedQuery("from_utf8() with a replacement that is not a literal")
+        text = found.group(1).replace("''", "'")
+        if len(text) > 1:
+            raise QueryError("Replacement character string must empty or a single character")
+        return text
+    code = constant_integer(arg) if arg.type.is_integer else None
+    if code is None:
+        raise UnsupportedQuery("from_utf8() with a replacement that is not a literal")
+    if not 0 <= code <= 0x10FFFF or 0xD800 <= code <= 0xDFFF:
+        raise QueryError(f"Invalid replacement character: {code}")
+    return chr(code)
 
 
 # ---- regular expressions -------------------------------------------------------------------------

@@ -198,6 +198,21 @@ MACROS = [
     "lambda h: chr(256 + CAST('0x' || h AS INTEGER))), '')",
     "dw_text_bytes(s) AS CASE WHEN s IS NULL THEN NULL WHEN s = '' THEN CAST('' AS BLOB) ELSE "
     "unhex(array_to_string(list_transform(string_split(s, ''), lambda c: lpad(hex(unicode(c) - 256), 2, '0')), '')) END",
+    # RFC 4648 base32 (Guava's BaseEncoding.base32(), Trino's): 5 bits a character, '=' padding.
+    "dw_bits(b) AS array_to_string(list_transform(regexp_extract_all(hex(b), '..'), "
+    "lambda h: lpad(bin(CAST('0x' || h AS INTEGER)), 8, '0')), '')",
+    "dw_bits_value(bits) AS list_reduce(string_split(bits, ''), lambda v, d: v * 2 + CAST(d AS INTEGER), 0)",
+    "dw_to_base32(b) AS CASE WHEN b IS NULL THEN NULL ELSE list_transform([array_to_string(list_transform("
+    "regexp_extract_all(dw_bits(b), '.{1,5}'), lambda c: substr('ABCDEFGHIJKLMNOPQRSTUVWXYZ234567', "
+    "dw_bits_value(rpad(c, 5, '0')) + 1, 1)), '')], lambda t: t || repeat('=', (8 - length(t) % 8) % 8))[1] END",
+    "dw_from_base32(s) AS CASE WHEN s IS NULL THEN NULL ELSE list_transform([rtrim(s, '=')], lambda t: CASE "
+    "WHEN regexp_matches(t, '[^A-Z2-7]') THEN unhex(dw_fail_text('Unrecognized character: ' "
+    "|| regexp_extract(t, '[^A-Z2-7]'))) "
+    "WHEN length(t) % 8 IN (1, 3, 6) THEN unhex(dw_fail_text('Invalid input length ' || length(t))) "
+    "ELSE list_transform([array_to_string(list_transform(string_split(t, ''), lambda c: "
+    "lpad(bin(strpos('ABCDEFGHIJKLMNOPQRSTUVWXYZ234567', c) - 1), 5, '0')), '')], lambda bits: "
+    "unhex(array_to_string(list_transform(regexp_extract_all(left(bits, length(bits) // 8 * 8), '.{8}'), "
+    "lambda o: lpad(hex(dw_bits_value(o)), 2, '0')), '')))[1] END)[1] END",
     "dw_crc32(b) AS CAST(xor(list_reduce(list_transform(regexp_extract_all(hex(b), '..'), "
     f"lambda h: CAST('0x' || h AS BIGINT)), lambda c, x: xor({_crc32_table()}[(xor(c, x) & 255) + 1], c >> 8), "
     "CAST(4294967295 AS BIGINT)), 4294967295) AS BIGINT)",

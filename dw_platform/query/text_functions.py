@@ -50,3 +50,31 @@ def _url_extract_parameter(args: list[Typed]) -> Typed:
         "ELSE __dw_m[1].v END)[1] END)[1])[1]"
     )
     return Typed(text, tt.varchar(url.type.length))
+
+
+# Apache commons-codec's US English Soundex (Trino's): the digit of each letter A..Z.
+_SOUNDEX = "'01230120022455012623010202'"
+
+
+@scalar("soundex")
+def _soundex(args: list[Typed]) -> Typed:
+    _arity("soundex", args, 1)
+    value = _str("soundex", args[0])
+    digit = f"substr({_SOUNDEX}, ascii({{c}}) - 64, 1)"
+    # After the first letter: H and W are skipped; a digit is kept unless it is 0 (a vowel) or
+    # repeats the previous letter's.
+    step = (
+        "CASE WHEN __dw_c IN ('H', 'W') THEN __dw_a "
+        f"ELSE {{'o': __dw_a.o || CASE WHEN {digit.format(c='__dw_c')} <> '0' "
+        f"AND {digit.format(c='__dw_c')} <> __dw_a.l THEN {digit.format(c='__dw_c')} ELSE '' END, "
+        f"'l': {digit.format(c='__dw_c')}}} END"
+    )
+    text = (
+        f"list_transform([upper(regexp_replace({value.sql}, '[^\\p{{L}}]', '', 'g'))], lambda __dw_s: "
+        "CASE WHEN __dw_s IS NULL THEN NULL WHEN __dw_s = '' THEN '' "
+        "WHEN regexp_matches(__dw_s, '[^A-Z]') THEN "
+        f"{_REFUSE.format('soundex() of letters other than A to Z')} "
+        "ELSE left(rpad(list_reduce(string_split(substr(__dw_s, 2), ''), lambda __dw_a, __dw_c: "
+        f"{step}, {{'o': __dw_s[1], 'l': {digit.format(c='__dw_s[1]')}}}).o, 4, '0'), 4) END)[1]"
+    )
+    return Typed(text, tt.varchar(4))
