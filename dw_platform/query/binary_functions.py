@@ -63,7 +63,7 @@ def _substr(args: list[Typed]) -> Typed:
 
 def _reverse(args: list[Typed]) -> Typed:
     _arity("reverse", args, 1)
-    return Typed(f"dw_text_bytes(reverse(dw_bytes_text({args[0].sql})))", tt.VARBINARY)
+    return Typed(f"dw_text_bytes(dw_reverse(dw_bytes_text({args[0].sql})))", tt.VARBINARY)
 
 
 def _pad(name: str) -> Scalar:

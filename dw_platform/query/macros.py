@@ -188,6 +188,7 @@ MACROS = [
     "WHEN limited AND lim > 2147483647 THEN CAST(dw_fail_text('Limit is too large') AS VARCHAR[]) "
     "ELSE list_transform([string_split(s, d)], lambda p: CASE WHEN NOT limited OR len(p) <= lim THEN p "
     "ELSE list_concat(p[1:lim - 1], [array_to_string(p[lim:], d)]) END)[1] END",
+    "dw_reverse(s) AS array_to_string(list_reverse(string_split(s, '')), '')",
     "dw_split_part(s, d, n) AS CASE WHEN s IS NULL OR d IS NULL OR n IS NULL THEN NULL "
     "WHEN n <= 0 THEN dw_fail_text('Index must be greater than zero') "
     "WHEN d = '' THEN (CASE WHEN n > length(s) THEN NULL ELSE substr(s, CAST(n AS BIGINT), 1) END) "

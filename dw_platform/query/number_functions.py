@@ -96,3 +96,32 @@ def _width_bucket_bins(x: str, bins: Typed) -> Typed:
         "ELSE CAST(len(list_filter(w.b, lambda e: e <= w.x)) AS BIGINT) END)[1]"
     )
     return Typed(text, tt.BIGINT)
+
+
+def _wilson(name: str, sign: str) -> None:
+    def translate(args: list[Typed]) -> Typed:
+        _arity(name, args, 3)
+        successes, trials, z = _int(name, args[0]), _int(name, args[1]), _double(args[2])
+        fail = "CAST(dw_fail('{}') AS DOUBLE)"
+        # The Wilson score interval's bound: (p + z²/2n ± z·sqrt(p(1-p)/n + z²/4n²)) / (1 + z²/n).
+        bound = (
+            f"(w.s / w.n + w.z * w.z / (2 * w.n) {sign} w.z * sqrt(w.s / w.n * (1 - w.s / w.n) / w.n "
+            "+ w.z * w.z / (4 * w.n * w.n))) / (1 + w.z * w.z / w.n)"
+        )
+        text = (
+            f"list_transform([{{'s': CAST({successes.sql} AS DOUBLE), 'n': CAST({trials.sql} AS DOUBLE), "
+            f"'z': {z}}}], lambda w: CASE WHEN w.s IS NULL OR w.n IS NULL OR w.z IS NULL THEN NULL "
+            f"WHEN w.s < 0 THEN {fail.format('number of successes must not be negative')} "
+            f"WHEN w.n <= 0 THEN {fail.format('number of trials must be positive')} "
+            "WHEN w.s > w.n THEN "
+            f"{fail.format('number of successes must not be larger than number of trials')} "
+            f"WHEN w.z < 0 THEN {fail.format('z-score must not be negative')} "
+            f"ELSE {bound} END)[1]"
+        )
+        return Typed(text, tt.DOUBLE)
+
+    scalar(name)(translate)
+
+
+_wilson("wilson_interval_lower", "-")
+_wilson("wilson_interval_upper", "+")
