@@ -125,3 +125,28 @@ def _wilson(name: str, sign: str) -> None:
 
 _wilson("wilson_interval_lower", "-")
 _wilson("wilson_interval_upper", "+")
+
+
+_DATA_SIZE = r"^[ \t\n\x0B\f\r]*([0-9]+)(?:\.([0-9]+))?[ \t\n\x0B\f\r]*([a-zA-Z]+)[ \t\n\x0B\f\r]*$"
+_UNITS = "['B', 'kB', 'MB', 'GB', 'TB', 'PB', 'EB', 'ZB', 'YB']"
+
+
+@scalar("parse_data_size")
+def _parse_data_size(args: list[Typed]) -> Typed:
+    _arity("parse_data_size", args, 1)
+    value = _str("parse_data_size", args[0])
+    invalid = "CAST(dw_fail('Invalid data size: ''' || __dw_s || '''') AS DECIMAL(38,0))"
+    # integer * 1024^k + fraction * 1024^k // 10^digits: BigDecimal's product, truncated.
+    text = (
+        f"list_transform([{value.sql}], lambda __dw_s: "
+        f"list_transform([regexp_extract(__dw_s, '{_DATA_SIZE}', "
+        "['i', 'f', 'u'])], lambda p: list_transform([list_position("
+        f"{_UNITS}, p.u) - 1], lambda k: CASE WHEN __dw_s IS NULL THEN NULL "
+        f"WHEN p.i = '' OR k IS NULL THEN {invalid} "
+        "WHEN length(p.f) > 14 THEN error('not supported by the local engine: parse_data_size() with more "
+        "than 14 fractional digits') "
+        "ELSE CAST(CAST(p.i AS HUGEINT) * CAST(pow(1024, k) AS HUGEINT) + CASE WHEN p.f = '' THEN 0 ELSE "
+        "CAST(p.f AS HUGEINT) * CAST(pow(1024, k) AS HUGEINT) // CAST(pow(10, length(p.f)) AS HUGEINT) END "
+        "AS DECIMAL(38,0)) END)[1])[1])[1]"
+    )
+    return Typed(text, tt.decimal(38, 0))
