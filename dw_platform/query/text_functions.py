@@ -78,3 +78,62 @@ def _soundex(args: list[Typed]) -> Typed:
         f"{step}, {{'o': __dw_s[1], 'l': {digit.format(c='__dw_s[1]')}}}).o, 4, '0'), 4) END)[1]"
     )
     return Typed(text, tt.varchar(4))
+
+
+def _split_entries(name: str, args: list[Typed]) -> tuple[str, str]:
+    """(entries as a list of {'k', 'v'} structs, the checks' failure or '') for split_to_map and
+    split_to_multimap: each entry must hold the key-value delimiter exactly once, as in Trino."""
+    _arity(name, args, 3)
+    text, entry, pair = (_str(name, a).sql for a in args)
+    fail = "dw_fail_text('{}')"
+    checks = (
+        f"CASE WHEN ({entry}) = '' THEN {fail.format('entryDelimiter is empty')} "
+        f"WHEN ({pair}) = '' THEN {fail.format('keyValueDelimiter is empty')} "
+        f"WHEN ({entry}) = ({pair}) THEN "
+        f"{fail.format('entryDelimiter and keyValueDelimiter must not be the same')} "
+        "END"
+    )
+    # string_split leaves an empty last entry after a trailing delimiter, which Trino does not read.
+    entries = (
+        f"list_transform([CASE WHEN ({text}) = '' THEN [] WHEN ends_with({text}, {entry}) "
+        f"THEN string_split({text}, {entry})[1:-2] ELSE string_split({text}, {entry}) END], lambda __dw_l: "
+        f"list_transform(__dw_l, lambda __dw_e: CASE WHEN len(string_split(__dw_e, {pair})) <> 2 THEN "
+        "{'k': dw_fail_text('Key-value delimiter must appear exactly once in each entry. Bad input: ''' "
+        f"|| __dw_e || ''''), 'v': NULL}} ELSE {{'k': string_split(__dw_e, {pair})[1], "
+        f"'v': string_split(__dw_e, {pair})[2]}} END))[1]"
+    )
+    return entries, checks
+
+
+@scalar("split_to_map")
+def _split_to_map(args: list[Typed]) -> Typed:
+    entries, checks = _split_entries("split_to_map", args)
+    text = (
+        f"list_transform([{entries}], lambda __dw_m: CASE WHEN {checks} IS NOT NULL THEN NULL "
+        "WHEN len(list_distinct(list_transform(__dw_m, lambda __dw_p: __dw_p.k))) < len(__dw_m) THEN "
+        "map(CAST(dw_fail_text('Duplicate keys are not allowed') AS VARCHAR[]), CAST([] AS VARCHAR[])) "
+        "ELSE map(list_transform(__dw_m, lambda __dw_p: __dw_p.k), "
+        "list_transform(__dw_m, lambda __dw_p: __dw_p.v)) "
+        "END)[1]"
+    )
+    return Typed(text, tt.map_of(tt.VARCHAR, tt.VARCHAR))
+
+
+@scalar("split_to_multimap")
+def _split_to_multimap(args: list[Typed]) -> Typed:
+    entries, checks = _split_entries("split_to_multimap", args)
+    # Each key once, in order of first appearance, with all its values in order.
+    keys = (
+        "list_transform(list_filter(range(1, len(__dw_m) + 1), lambda __dw_i: NOT list_contains("
+        "list_transform(__dw_m[1:__dw_i - 1], lambda __dw_p: __dw_p.k), __dw_m[__dw_i].k)), "
+        "lambda __dw_i: __dw_m[__dw_i].k)"
+    )
+    values = (
+        "list_transform(__dw_ks, lambda __dw_k: list_transform(list_filter(__dw_m, "
+        "lambda __dw_p: __dw_p.k = __dw_k), lambda __dw_p: __dw_p.v))"
+    )
+    text = (
+        f"list_transform([{entries}], lambda __dw_m: CASE WHEN {checks} IS NOT NULL THEN NULL "
+        f"ELSE list_transform([{keys}], lambda __dw_ks: map(__dw_ks, {values}))[1] END)[1]"
+    )
+    return Typed(text, tt.map_of(tt.VARCHAR, tt.array(tt.VARCHAR)))
