@@ -36,9 +36,17 @@ def quote(identifier: str) -> str:
 
 
 def translate_expression(tr: "Translator", node: exp.Expression, scope: Scope) -> Typed:
-    from dw_platform.query import functions
+    from dw_platform.query import (  # noqa: F401 (the function families register themselves)
+        binary_functions,
+        bitwise_functions,
+        functions,
+        number_functions,
+        text_functions,
+    )
 
     kind = type(node)
+    if kind is exp.HexString:
+        return binary_functions.hex_literal(node.this)
     if kind is exp.Paren:
         inner = tr.expr(node.this, scope)
         return Typed(f"({inner.sql})", inner.type)
@@ -113,7 +121,9 @@ def translate_expression(tr: "Translator", node: exp.Expression, scope: Scope) -
     if kind is exp.Bracket:
         # sqlglot stores an integer literal subscript 0-based (Trino's index minus one): undo that.
         keys = [
-            exp.Literal.number(int(e.name) + 1) if isinstance(e, exp.Literal) and not e.is_string else e
+            exp.Literal.number(int(e.name) + 1)
+            if isinstance(e, exp.Literal) and not e.is_string and e.name.isdigit()
+            else e
             for e in node.expressions
         ]
         return functions.subscript(tr.expr(node.this, scope), [tr.expr(e, scope) for e in keys])
@@ -156,7 +166,12 @@ def _between(tr: "Translator", node: exp.Between, scope: Scope) -> Typed:
         nulls = f"({low.sql}) IS NULL OR ({high.sql}) IS NULL OR ({value.sql}) IS NULL"
         text = f"CASE WHEN {nulls} THEN NULL ELSE {text} END"
         return Typed(text, tt.BOOLEAN)
-    return Typed(f"(({value.sql}) BETWEEN ({low.sql}) AND ({high.sql}))", tt.BOOLEAN)
+    text = f"(({value.sql}) BETWEEN ({low.sql}) AND ({high.sql}))"
+    if common.name in ("double", "real"):
+        # IEEE: nothing is between NaN and anything; DuckDB orders NaN above every number.
+        nan = f"isnan({value.sql}) OR isnan({low.sql}) OR isnan({high.sql})"
+        text = f"(CASE WHEN {nan} THEN false ELSE {text} END)"
+    return Typed(text, tt.BOOLEAN)
 
 
 def _in(tr: "Translator", node: exp.In, scope: Scope) -> Typed:
@@ -181,13 +196,18 @@ def _in(tr: "Translator", node: exp.In, scope: Scope) -> Typed:
     values, common = coerce_all([value, *members], "IN")
     if common.name in ("timestamptz", "json", "map"):
         raise UnsupportedQuery(f"IN over values of type {common.trino()}")
-    return Typed(f"(({values[0].sql}) IN ({', '.join(v.sql for v in values[1:])}))", tt.BOOLEAN)
+    text = f"(({values[0].sql}) IN ({', '.join(v.sql for v in values[1:])}))"
+    if any(e.find(exp.Div, exp.Mod, exp.Anonymous) for e in node.expressions):
+        # Trino evaluates every member, so `3 IN (3, 5 / 0)` fails; DuckDB stops at the first match.
+        members = ", ".join(v.sql for v in values[1:])
+        text = f"(CASE WHEN len([{members}]) IS NULL THEN NULL ELSE {text} END)"
+    return Typed(text, tt.BOOLEAN)
 
 
 def _like(tr: "Translator", node: exp.Like, scope: Scope, escape: exp.Expression | None) -> Typed:
     value, pattern = tr.expr(node.this, scope), tr.expr(node.expression, scope)
     for operand in (value, pattern):
-        if not (operand.type.is_string or operand.type.is_unknown):
+        if not (operand.type.is_string or operand.type.is_char or operand.type.is_unknown):
             raise QueryError(f"LIKE needs varchar operands, got {operand.type.trino()}")
     negate = "NOT " if node.args.get("negate") else ""
     if escape is None:

@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING
 from sqlglot import exp
 
 from dw_platform.query import trino_types as tt
-from dw_platform.query.operators import Typed, arithmetic, cast, coerce, coerce_all
-from dw_platform.query.regex import java_regex
+from dw_platform.query.operators import Typed, arithmetic, cast, coerce, coerce_all, scaled, unscaled
+from dw_platform.query.regex import java_regex, shape
 from dw_platform.query.scopes import Scope
 from dw_platform.query.sql import QueryError, UnsupportedQuery
 from dw_platform.query.trino_types import TrinoType
@@ -69,6 +69,27 @@ def _int(name: str, arg: Typed) -> Typed:
     return arg
 
 
+_CONSTANT_INTEGER = [
+    re.compile(r"(\d+)"),
+    re.compile(r"CAST\((-)\((\d+)\) AS [A-Z]+\)"),
+    re.compile(r"CAST\((-)\(CAST\((\d+) AS BIGINT\)\) AS BIGINT\)"),
+    re.compile(r"CAST\(dw_integer_text\('([+-]?\d+)'\) AS [A-Z]+\)"),
+]
+
+
+def constant_integer(arg: Typed) -> int | None:
+    """The value of an integer argument written as a literal (`-1`, `TINYINT '3'`), else None."""
+    for pattern in _CONSTANT_INTEGER:
+        found = pattern.fullmatch(arg.sql)
+        if found:
+            return int("".join(found.groups()))
+    return None
+
+
+def is_null_constant(arg: Typed) -> bool:
+    return arg.type.is_unknown or re.fullmatch(r"CAST\(NULL AS [A-Z]+\)", arg.sql) is not None
+
+
 def _double(arg: Typed) -> str:
     if not (arg.type.is_numeric or arg.type.is_unknown):
         raise QueryError(f"expected a number, got {arg.type.trino()}")
@@ -103,6 +124,14 @@ def call(tr: "Translator", node: exp.Expression, scope: Scope) -> Typed:
         return SCALARS["strpos"]([tr.expr(node.this, scope), tr.expr(node.args["substr"], scope)])
     if isinstance(node, exp.Trim):
         return _trim(tr, node, scope)
+    if isinstance(node, exp.Chr):
+        return SCALARS["chr"]([tr.expr(a, scope) for a in node.expressions])
+    if isinstance(node, exp.Normalize):
+        form = node.args.get("form")
+        if form and form.name.upper() != "NFC":
+            raise UnsupportedQuery(f"normalize() to {form.name.upper()}")
+        value = _str("normalize", tr.expr(node.this, scope))
+        return Typed(f"nfc_normalize({value.sql})", tt.VARCHAR)
     if isinstance(node, exp.AtTimeZone):
         from dw_platform.query.datetime_ops import at_timezone
 
@@ -118,6 +147,8 @@ def call(tr: "Translator", node: exp.Expression, scope: Scope) -> Typed:
         return LAMBDA_FUNCTIONS[name](tr, raw, scope)
     if name == "try":
         return _try(tr, raw, scope)
+    if name == "regexp_replace" and len(raw) == 3 and isinstance(raw[2], exp.Lambda):
+        return _regexp_replace_lambda(tr, raw, scope)
     if name in LITERAL_ARG_FUNCTIONS:
         # These need some arguments as literals (patterns, paths) to be translated exactly.
         literals = [_literal_string(a) for a in raw]
@@ -174,9 +205,9 @@ SCALARS["floor"] = _rounding("floor", "floor")
 
 @scalar("truncate")
 def _truncate(args: list[Typed]) -> Typed:
+    _arity("truncate", args, 1, 2)
     if len(args) == 2:
-        raise UnsupportedQuery("truncate(x, d)")
-    _arity("truncate", args, 1)
+        return _truncate_digits(args[0], args[1])
     [x] = args
     if x.type.name == "decimal":
         p, s = x.type.precision or 0, x.type.scale or 0
@@ -187,23 +218,59 @@ def _truncate(args: list[Typed]) -> Typed:
     raise UnsupportedQuery(f"truncate() of {x.type.trino()}")
 
 
+def _truncate_digits(x: Typed, n: Typed) -> Typed:
+    """truncate(decimal(p,s), n): toward zero at n fractional digits, typed decimal(p,s)."""
+    t = x.type if not x.type.is_unknown else tt.decimal(1, 0)
+    _int("truncate", n)
+    if t.name != "decimal":
+        raise UnsupportedQuery(f"truncate(x, d) of {t.trino()}")
+    if is_null_constant(n) or x.type.is_unknown:
+        return Typed(f"CAST(NULL AS {t.duckdb()})", t)
+    digits = constant_integer(n)
+    if digits is None:
+        raise UnsupportedQuery("truncate(x, d) with d that is not a literal")
+    s = t.scale or 0
+    if digits >= s:
+        return Typed(x.sql, t)
+    if s - digits > 38:
+        return Typed(f"CAST(CASE WHEN ({x.sql}) IS NOT NULL THEN 0 END AS {t.duckdb()})", t)
+    unit = 10 ** (s - digits)
+    # HUGEINT division truncates toward zero, as Trino's truncate does.
+    truncated = f"(({unscaled(x.sql, s, (t.precision or 38) - s)} // {unit}) * {unit})"
+    return Typed(f"CAST({scaled(truncated, s)} AS {t.duckdb()})", t)
+
+
 @scalar("round")
 def _round(args: list[Typed]) -> Typed:
     _arity("round", args, 1, 2)
     x, t = args[0], args[0].type
+    digits = 0
     if len(args) == 2:
         _int("round", args[1])
-        if not re.fullmatch(r"\d+", args[1].sql):
-            raise UnsupportedQuery("round(x, d) with d that is not a literal of 0 or more")
-    digits = args[1].sql if len(args) == 2 else "0"
+        if is_null_constant(args[1]):
+            if t.name == "decimal":
+                t = tt.decimal(min(38, (t.precision or 0) + 1), t.scale or 0)
+            return Typed(f"CAST(NULL AS {t.duckdb()})", t) if not t.is_unknown else x
+        found = constant_integer(args[1])
+        if found is None:
+            raise UnsupportedQuery("round(x, d) with d that is not a literal")
+        digits = found
     if t.is_unknown:
         return x
     if t.is_integer:
-        if len(args) == 1:
+        if digits >= 0:
             return x
-        # Round half away from zero at a negative digit count, exactly, in the integer's type.
+        if digits < -18:  # Trino: 10^-d overflows a long
+            return Typed(
+                f"CAST(CASE WHEN ({x.sql}) IS NOT NULL THEN dw_fail('numerical overflow') END "
+                f"AS {t.duckdb()})",
+                t,
+            )
+        # Round half away from zero at a negative digit count, exactly; out of the type's range fails.
         return Typed(f"CAST(round(CAST({x.sql} AS DECIMAL(38,0)), {digits}) AS {t.duckdb()})", t)
     if t.name in ("double", "real"):
+        if digits < 0:
+            raise UnsupportedQuery("round() of a floating-point value to a negative number of digits")
         # DuckDB's round(double) is half away from zero, as Trino's.
         return Typed(f"CAST(round({x.sql}, {digits}) AS {t.duckdb()})", t)
     if t.name == "decimal":
@@ -290,15 +357,16 @@ def _extreme(name: str) -> Scalar:
         if not args:
             raise QueryError(f"{name}() needs arguments")
         values, common = coerce_all(args, name)
-        if common.name in ("double", "real"):
-            raise UnsupportedQuery(f"{name}() over floating-point values (NaN ordering)")
         if common.name in ("timestamptz", "map", "json", "array", "row"):
             raise UnsupportedQuery(f"{name}() over {common.trino()}")
         nulls = " OR ".join(f"({v.sql}) IS NULL" for v in values)
         # Trino returns NULL when any argument is NULL; DuckDB skips NULLs.
-        return Typed(
-            f"(CASE WHEN {nulls} THEN NULL ELSE {name}({', '.join(v.sql for v in values)}) END)", common
-        )
+        text = f"{name}({', '.join(v.sql for v in values)})"
+        if common.name in ("double", "real"):
+            # Trino skips NaN unless every value is NaN; DuckDB orders NaN above every number.
+            numbers = ", ".join(f"(CASE WHEN isnan({v.sql}) THEN NULL ELSE {v.sql} END)" for v in values)
+            text = f"coalesce({name}({numbers}), CAST('NaN' AS {common.duckdb()}))"
+        return Typed(f"(CASE WHEN {nulls} THEN NULL ELSE {text} END)", common)
 
     return translate
 
@@ -342,10 +410,13 @@ def _typeof(args: list[Typed]) -> Typed:
 
 # ---- strings -------------------------------------------------------------------------------------
 def concat_values(values: list[Typed]) -> Typed:
+    if len(values) < 2:
+        raise QueryError("There must be two or more concatenation arguments")
     if all(v.type.is_string or v.type.is_unknown for v in values):
-        lengths = [v.type.length for v in values if not v.type.is_unknown]
-        length = sum(lengths) if lengths and None not in lengths else None  # type: ignore[arg-type]
-        return Typed("(" + " || ".join(f"({v.sql})" for v in values) + ")", tt.varchar(length))
+        # Trino's concat (and ||) of varchar values is an unbounded varchar whatever the lengths.
+        return Typed("(" + " || ".join(f"({v.sql})" for v in values) + ")", tt.VARCHAR)
+    if all(v.type.name == "varbinary" or v.type.is_unknown for v in values):
+        return Typed("(" + " || ".join(f"({v.sql})" for v in values) + ")", tt.VARBINARY)
     if all(v.type.name == "array" or v.type.is_unknown for v in values):
         coerced, common = coerce_all(values, "concat")
         # Trino: any NULL array makes the result NULL.
@@ -364,15 +435,27 @@ SCALARS["concat"] = concat_values
 def _concat_ws(args: list[Typed]) -> Typed:
     if len(args) < 2:
         raise QueryError("concat_ws() needs a separator and at least one value")
-    for a in args:
-        _str("concat_ws", a)
+    separator = _str("concat_ws", args[0])
+    if len(args) == 2 and args[1].type.name == "array" and args[1].type.element.is_string:
+        # The array form skips NULL elements too; a NULL array or separator gives NULL.
+        return Typed(f"array_to_string({args[1].sql}, {separator.sql})", tt.VARCHAR)
+    for a in args[1:]:
+        if a.type.is_char:
+            raise UnsupportedQuery("concat_ws() of char(n) values")
+        if not (a.type.is_string or a.type.is_unknown):
+            raise QueryError(f"concat_ws() takes varchar values or one array(varchar), got {a.type.trino()}")
     return Typed(f"concat_ws({', '.join(a.sql for a in args)})", tt.VARCHAR)
+
+
+def _padded(arg: Typed) -> Typed:
+    """A char(n) argument read as its padded text (Trino's length and substr of a char see it)."""
+    return Typed(arg.sql, tt.varchar(arg.type.length)) if arg.type.is_char else arg
 
 
 @scalar("length")
 def _length(args: list[Typed]) -> Typed:
     _arity("length", args, 1)
-    return Typed(f"CAST(length({_str('length', args[0]).sql}) AS BIGINT)", tt.BIGINT)
+    return Typed(f"CAST(length({_str('length', _padded(args[0])).sql}) AS BIGINT)", tt.BIGINT)
 
 
 def _same_string(name: str, duck: str) -> None:
@@ -385,8 +468,24 @@ def _same_string(name: str, duck: str) -> None:
 
 
 _same_string("lower", "lower")
-_same_string("upper", "upper")
-_same_string("reverse", "reverse")
+# DuckDB's reverse() keeps grapheme clusters together ('e' + U+0301 stays in order); Trino
+# reverses code points, as string_split(x, '') lists them.
+_same_string("reverse", "dw_reverse")
+
+
+@scalar("upper")
+def _upper(args: list[Typed]) -> Typed:
+    _arity("upper", args, 1)
+    x = _str("upper", args[0])
+    # Java maps each code point alone and keeps ß (it has no one-letter capital); DuckDB gives ẞ.
+    text = (
+        f"(CASE WHEN strpos({x.sql}, 'ß') > 0 THEN array_to_string("
+        f"list_transform(string_split({x.sql}, 'ß'), "
+        f"lambda __dw_p: upper(__dw_p)), 'ß') ELSE upper({x.sql}) END)"
+    )
+    return Typed(text, x.type if not x.type.is_unknown else tt.VARCHAR)
+
+
 # Java's whitespace (Character.isWhitespace), which Trino's trim functions remove.
 _WHITESPACE = (
     "' \t\n\u000b\f\r\u001c\u001d\u001e\u001f\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006"
@@ -416,7 +515,7 @@ def _trim(tr: "Translator", node: exp.Trim, scope: Scope) -> Typed:
 @scalar("substr", "substring")
 def _substr(args: list[Typed]) -> Typed:
     _arity("substr", args, 2, 3)
-    x = _str("substr", args[0])
+    x = _str("substr", _padded(args[0]))
     start = _int("substr", args[1]).sql
     if len(args) == 2:
         return Typed(f"dw_substr({x.sql}, {start})", tt.varchar(x.type.length))
@@ -425,7 +524,10 @@ def _substr(args: list[Typed]) -> Typed:
 
 @scalar("strpos")
 def _strpos(args: list[Typed]) -> Typed:
-    _arity("strpos", args, 2)
+    _arity("strpos", args, 2, 3)
+    if len(args) == 3:
+        value, part, instance = _str("strpos", args[0]), _str("strpos", args[1]), _int("strpos", args[2])
+        return Typed(f"dw_strpos({value.sql}, {part.sql}, CAST({instance.sql} AS BIGINT))", tt.BIGINT)
     return Typed(
         f"CAST(strpos({_str('strpos', args[0]).sql}, {_str('strpos', args[1]).sql}) AS BIGINT)", tt.BIGINT
     )
@@ -443,13 +545,19 @@ def _starts_with(args: list[Typed]) -> Typed:
 def _replace(args: list[Typed]) -> Typed:
     _arity("replace", args, 2, 3)
     x, search = _str("replace", args[0]), _str("replace", args[1])
-    replacement = _str("replace", args[2]).sql if len(args) == 3 else "''"
-    # An empty search string inserts the replacement between characters in Trino; DuckDB does not.
-    return Typed(
-        f"(CASE WHEN ({search.sql}) = '' THEN error('not supported by the local engine: replace() with an "
-        f"empty search string') ELSE replace({x.sql}, {search.sql}, {replacement}) END)",
-        tt.varchar(x.type.length) if len(args) == 2 else tt.VARCHAR,
+    if len(args) == 2:
+        return Typed(f"replace({x.sql}, {search.sql}, '')", tt.varchar(x.type.length))
+    replacement = _str("replace", args[2])
+    # An empty search string puts the replacement before each character and at the end in Trino.
+    text = (
+        f"(CASE WHEN ({search.sql}) <> '' THEN replace({x.sql}, {search.sql}, {replacement.sql}) "
+        f"WHEN ({x.sql}) = '' THEN {replacement.sql} ELSE ({replacement.sql}) || array_to_string("
+        f"list_transform(string_split({x.sql}, ''), lambda __dw_c: __dw_c || ({replacement.sql})), '') END)"
     )
+    # Trino: varchar(x + z * (x + 1)), the longest an empty search string can make it.
+    n, z = x.type.length, replacement.type.length
+    length = None if n is None or z is None else min(2147483647, n + z * (n + 1))
+    return Typed(text, tt.varchar(length))
 
 
 def _pad(name: str) -> Scalar:
@@ -472,12 +580,11 @@ SCALARS["rpad"] = _pad("rpad")
 
 @scalar("split")
 def _split(args: list[Typed]) -> Typed:
-    _arity("split", args, 2)
+    _arity("split", args, 2, 3)
     x, delimiter = _str("split", args[0]), _str("split", args[1])
+    limit = f"CAST({_int('split', args[2]).sql} AS BIGINT)" if len(args) == 3 else "NULL"
     return Typed(
-        f"(CASE WHEN ({delimiter.sql}) = '' THEN error('not supported by the local engine: split() on an "
-        f"empty delimiter') ELSE string_split({x.sql}, {delimiter.sql}) END)",
-        tt.array(tt.varchar(x.type.length)),
+        f"dw_split({x.sql}, {delimiter.sql}, {limit}, {len(args) == 3})", tt.array(tt.varchar(x.type.length))
     )
 
 
@@ -494,7 +601,13 @@ def _split_part(args: list[Typed], literals: list[str | None]) -> Typed:
 @scalar("chr")
 def _chr(args: list[Typed]) -> Typed:
     _arity("chr", args, 1)
-    return Typed(f"chr(CAST({_int('chr', args[0]).sql} AS INTEGER))", tt.varchar(1))
+    code = f"CAST({_int('chr', args[0]).sql} AS BIGINT)"
+    return Typed(
+        f"list_transform([{code}], lambda __dw_n: CASE WHEN __dw_n < 0 OR __dw_n > 1114111 "
+        "THEN dw_fail_text('Not a valid Unicode code point: ' || __dw_n) "
+        "ELSE chr(CAST(__dw_n AS INTEGER)) END)[1]",
+        tt.varchar(1),
+    )
 
 
 @scalar("codepoint")
@@ -510,7 +623,7 @@ def _codepoint(args: list[Typed]) -> Typed:
 def _levenshtein(args: list[Typed]) -> Typed:
     _arity("levenshtein_distance", args, 2)
     a, b = (_str("levenshtein_distance", x) for x in args)
-    return Typed(f"CAST(levenshtein({a.sql}, {b.sql}) AS BIGINT)", tt.BIGINT)
+    return Typed(f"CAST(dw_levenshtein({a.sql}, {b.sql}) AS BIGINT)", tt.BIGINT)
 
 
 @scalar("hamming_distance")
@@ -520,7 +633,7 @@ def _hamming(args: list[Typed]) -> Typed:
     return Typed(
         f"(CASE WHEN length({a.sql}) <> length({b.sql}) THEN dw_fail('The input strings to hamming_distance "
         f"function must have the same length') WHEN length({a.sql}) = 0 THEN CAST(0 AS BIGINT) "
-        f"ELSE CAST(hamming({a.sql}, {b.sql}) AS BIGINT) END)",
+        f"ELSE CAST(dw_hamming({a.sql}, {b.sql}) AS BIGINT) END)",
         tt.BIGINT,
     )
 
@@ -553,10 +666,38 @@ def _to_utf8(args: list[Typed]) -> Typed:
 
 @scalar("from_utf8")
 def _from_utf8(args: list[Typed]) -> Typed:
-    _arity("from_utf8", args, 1)
+    _arity("from_utf8", args, 1, 2)
     _expect("from_utf8", args[0], lambda t: t.name == "varbinary", "varbinary")
     # Invalid sequences become U+FFFD exactly as Trino's decoder splits them (query/utf8.py).
-    return Typed(f"dw_from_utf8({args[0].sql})", tt.VARCHAR)
+    decoded = f"dw_from_utf8({args[0].sql})"
+    if len(args) == 1:
+        return Typed(decoded, tt.VARCHAR)
+    replacement = _utf8_replacement(args[1]).replace("'", "''")
+    # Another replacement is put in U+FFFD's place: exact unless the input holds U+FFFD itself.
+    return Typed(
+        f"(CASE WHEN contains(hex({args[0].sql}), 'EFBFBD') THEN error('not supported by the local engine: "
+        f"from_utf8() with a replacement of input holding U+FFFD') "
+        f"ELSE replace({decoded}, '\ufffd', '{replacement}') END)",
+        tt.VARCHAR,
+    )
+
+
+def _utf8_replacement(arg: Typed) -> str:
+    """from_utf8's replacement argument: one character, none, or a code point, as a literal."""
+    if arg.type.is_string:
+        found = re.fullmatch(r"'((?:[^']|'')*)'", arg.sql)
+        if found is None:
+            raise UnsupportedQuery("from_utf8() with a replacement that is not a literal")
+        text = found.group(1).replace("''", "'")
+        if len(text) > 1:
+            raise QueryError("Replacement character string must empty or a single character")
+        return text
+    code = constant_integer(arg) if arg.type.is_integer else None
+    if code is None:
+        raise UnsupportedQuery("from_utf8() with a replacement that is not a literal")
+    if not 0 <= code <= 0x10FFFF or 0xD800 <= code <= 0xDFFF:
+        raise QueryError(f"Invalid replacement character: {code}")
+    return chr(code)
 
 
 # ---- regular expressions -------------------------------------------------------------------------
@@ -585,7 +726,7 @@ def _regexp_like(args: list[Typed], literals: list[str | None]) -> Typed:
 
 
 def _group_count(pattern: str) -> int:
-    return len(re.findall(r"(?<!\\)\((?!\?)", pattern))
+    return shape(pattern).groups
 
 
 def _regexp_extract(args: list[Typed], literals: list[str | None]) -> Typed:
@@ -622,21 +763,41 @@ def _regexp_extract_all(args: list[Typed], literals: list[str | None]) -> Typed:
     return Typed(_guarded(value, guard, body, "regexp_extract_all"), tt.array(tt.varchar(value.type.length)))
 
 
-def _java_replacement(replacement: str) -> str:
-    """Trino's `$g` / `\\$` replacement syntax as RE2's `\\g`."""
+def _java_replacement(replacement: str, groups: int, names: dict[str, int]) -> str:
+    """Trino's replacement syntax as RE2's: `$g` names the longest group number that exists
+    (`$10` is group 1 then `0` with fewer than ten groups), `\\c` is a literal c."""
     out, i = [], 0
     while i < len(replacement):
         char = replacement[i]
-        if char == "\\" and i + 1 < len(replacement):
-            nxt = replacement[i + 1]
-            out.append("\\\\" if nxt == "\\" else nxt)
+        if char == "\\":
+            if i + 1 == len(replacement):
+                raise QueryError(f"Illegal replacement sequence: {replacement}")
+            out.append("\\\\" if replacement[i + 1] == "\\" else replacement[i + 1])
             i += 2
         elif char == "$":
-            digits = re.match(r"\d", replacement[i + 1 :])
-            if not digits:
-                raise UnsupportedQuery("regexp_replace() with a named group or a lone $ in the replacement")
-            out.append("\\" + digits.group(0))
-            i += 2
+            found = re.match(r"\d+", replacement[i + 1 :])
+            named = re.match(r"\{([^}]*)\}", replacement[i + 1 :])
+            if named:
+                if named.group(1) not in names:
+                    raise QueryError(f"Illegal replacement sequence: unknown group {{ {named.group(1)} }}")
+                if names[named.group(1)] > 9:
+                    raise UnsupportedQuery("regexp_replace() with a reference to group 10 or above")
+                out.append("\\" + str(names[named.group(1)]))
+                i += 1 + len(named.group(0))
+                continue
+            if not found:
+                raise QueryError(f"Illegal replacement sequence: {replacement}")
+            digits = found.group(0)
+            if int(digits[0]) > groups:
+                raise QueryError(f"Illegal replacement sequence: unknown group {digits[0]}")
+            used = 1
+            while used < len(digits) and int(digits[: used + 1]) <= groups:
+                used += 1
+            group = int(digits[:used])
+            if group > 9:
+                raise UnsupportedQuery("regexp_replace() with a reference to group 10 or above")
+            out.append("\\" + str(group))
+            i += 1 + used
         else:
             out.append(char)
             i += 1
@@ -647,22 +808,74 @@ def _regexp_replace(args: list[Typed], literals: list[str | None]) -> Typed:
     _arity("regexp_replace", args, 2, 3)
     value = _str("regexp_replace", args[0])
     pattern, guard = _pattern("regexp_replace", literals[1])
+    form = shape(literals[1] or "")
+    if form.may_match_empty and not form.only_empty:
+        # After a non-empty match Java also replaces an empty match at the same place; RE2 does not.
+        raise UnsupportedQuery("regexp_replace() with a pattern that can match both empty and non-empty text")
+    n = value.type.length
     if len(args) == 3:
         if literals[2] is None:
             raise UnsupportedQuery("regexp_replace() with a replacement that is not a literal")
-        replacement = _java_replacement(literals[2])
+        replacement = _java_replacement(literals[2], form.groups, form.names)
+        y = args[2].type.length
+        # Trino: varchar(x + max(x * y / 2, y) * (x + 1)), its bound for any pattern.
+        result = tt.varchar(
+            None if n is None or y is None else min(2147483647, n + max(n * y // 2, y) * (n + 1))
+        )
     else:
-        replacement = ""
+        replacement, result = "", tt.varchar(n)
     body = f"regexp_replace({value.sql}, '{pattern}', '{replacement}', 'g')"
-    result = tt.varchar(value.type.length) if len(args) == 2 else tt.VARCHAR
     return Typed(_guarded(value, guard, body, "regexp_replace"), result)
+
+
+def _regexp_replace_lambda(tr: "Translator", raw: list[exp.Expression], scope: Scope) -> Typed:
+    """regexp_replace(s, pattern, x -> ...): each match replaced by the lambda of its groups (x[1]
+    is group 1); a NULL from the lambda makes the whole result NULL."""
+    value = _str("regexp_replace", tr.expr(raw[0], scope))
+    literal = _literal_string(raw[1])
+    pattern, guard = _pattern("regexp_replace", literal)
+    form = shape(literal or "")
+    if form.may_match_empty:
+        raise UnsupportedQuery("regexp_replace() with a lambda and a pattern that can match empty text")
+    if "|" in (literal or "") or re.search(r"\)[?*]|\)\{0", literal or ""):
+        raise UnsupportedQuery("regexp_replace() with a lambda over groups that may not take part in a match")
+    names, body = _lambda(tr, raw[2], scope, [tt.array(tt.VARCHAR)])
+    if not (body.type.is_string or body.type.is_unknown):
+        raise QueryError(f"regexp_replace()'s lambda must return varchar, got {body.type.trino()}")
+    # Between the pieces regexp_split leaves, the i-th match's groups, as regexp_extract_all finds them.
+    groups = ", ".join(
+        f"regexp_extract_all(__dw_s, '{pattern}', {k})[__dw_i]" for k in range(1, form.groups + 1)
+    )
+    x = f"[{groups}]" if groups else "CAST([] AS VARCHAR[])"
+    lambda_ = _lambda_text(names, body)
+    replaced = f"list_transform(range(1, len(__dw_p)), lambda __dw_i: list_transform([{x}], {lambda_})[1])"
+    joined = (
+        "array_to_string(list_transform(range(1, len(__dw_p)), "
+        "lambda __dw_i: __dw_p[__dw_i] || __dw_r[__dw_i]), '') || __dw_p[len(__dw_p)]"
+    )
+    text = (
+        f"list_transform([{value.sql}], lambda __dw_s: "
+        f"list_transform([regexp_split_to_array(__dw_s, '{pattern}')], "
+        f"lambda __dw_p: list_transform([{replaced}], lambda __dw_r: CASE WHEN __dw_s IS NULL OR "
+        f"list_bool_or(list_transform(__dw_r, lambda __dw_v: __dw_v IS NULL)) THEN NULL ELSE {joined} "
+        "END)[1])[1])[1]"
+    )
+    return Typed(_guarded(value, guard, text, "regexp_replace"), tt.VARCHAR)
 
 
 def _regexp_split(args: list[Typed], literals: list[str | None]) -> Typed:
     _arity("regexp_split", args, 2)
     value = _str("regexp_split", args[0])
     pattern, guard = _pattern("regexp_split", literals[1])
-    body = f"regexp_split_to_array({value.sql}, '{pattern}')"
+    if literals[1] == "":
+        # Java splits around every empty match: an empty piece first and last, one per character between.
+        pieces = f"CASE WHEN ({value.sql}) = '' THEN [] ELSE string_split({value.sql}, '') END"
+        body = f"list_concat([''], {pieces}, [''])"
+        body = f"(CASE WHEN ({value.sql}) IS NULL THEN NULL ELSE {body} END)"
+    elif shape(literals[1] or "").may_match_empty:
+        raise UnsupportedQuery("regexp_split() with a pattern that can match empty text")
+    else:
+        body = f"regexp_split_to_array({value.sql}, '{pattern}')"
     return Typed(_guarded(value, guard, body, "regexp_split"), tt.array(tt.varchar(value.type.length)))
 
 

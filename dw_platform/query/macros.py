@@ -19,6 +19,18 @@ _ISO = r"'^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2})(?::(\d{2})(?::(\d{2})(?:[.,](\d{1,
 _REFUSE = "'not supported by the local engine: "
 FAILURE_MARK = "dw-failure: "
 
+
+def _crc32_table() -> list[int]:
+    """The CRC-32 (IEEE 802.3, reflected) table Java's java.util.zip.CRC32 uses."""
+    table = []
+    for n in range(256):
+        c = n
+        for _ in range(8):
+            c = (0xEDB88320 ^ (c >> 1)) if c & 1 else c >> 1
+        table.append(c)
+    return table
+
+
 MACROS = [
     # A failure Trino's try() catches (a bad argument, a division by zero): a cast that cannot succeed,
     # which DuckDB's TRY catches too. error() is kept for refusals: DuckDB will not put a volatile
@@ -31,10 +43,13 @@ MACROS = [
     r"dw_decimal_text(s) AS CASE WHEN s IS NULL THEN NULL WHEN regexp_full_match(s, '\s*[+-]?(\d+\.?\d*|\.\d+)\s*') "
     r"THEN trim(s) ELSE dw_fail_text('Cannot cast VARCHAR ''' || s || ''' to DECIMAL') END",
     r"dw_double_text(s) AS CASE WHEN s IS NULL THEN NULL WHEN regexp_full_match(s, "
-    r"'\s*([+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?|NaN|[+-]?Infinity)\s*') THEN trim(s) "
+    r"'\s*([+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?|[+-]?NaN|[+-]?Infinity)\s*') "
+    r"THEN CASE WHEN contains(s, 'NaN') THEN 'NaN' ELSE trim(s) END "  # Java reads -NaN as NaN
     r"ELSE dw_fail_text('Cannot cast ''' || s || ''' to DOUBLE') END",
-    "dw_boolean_text(s) AS CASE WHEN s IS NULL THEN NULL WHEN lower(s) = 'true' THEN true "
-    "WHEN lower(s) = 'false' THEN false ELSE error('Cannot cast ''' || s || ''' to BOOLEAN') END",
+    # Trino also reads t, f, 1 and 0 (any case), and nothing else.
+    "dw_boolean_text(s) AS CASE WHEN s IS NULL THEN NULL WHEN lower(s) IN ('true', 't', '1') THEN true "
+    "WHEN lower(s) IN ('false', 'f', '0') THEN false "
+    "ELSE CAST(dw_fail('Cannot cast ''' || s || ''' to BOOLEAN') AS BOOLEAN) END",
     # Half-up rounding of a timestamp to `unit` microseconds (floor-based, so also before 1970).
     "dw_round_timestamp(ts, unit) AS make_timestamp((epoch_us(ts) + unit // 2) - "
     "(((epoch_us(ts) + unit // 2) % unit) + unit) % unit)",
@@ -101,7 +116,40 @@ MACROS = [
     "|| CAST(abs(m) % 12 AS VARCHAR)",
     # ---- numbers ----
     "dw_decimal_quotient(n, d) AS CASE WHEN d = 0 THEN dw_fail('Division by zero') ELSE "
-    "sign(n) * sign(d) * ((2 * abs(n) + abs(d)) // (2 * abs(d))) END",
+    "sign(n) * sign(d) * (abs(n) // abs(d) + CASE WHEN abs(n) % abs(d) >= abs(d) - abs(n) % abs(d) "
+    "THEN 1 ELSE 0 END) END",  # half up, without doubling n (which may be near the 128-bit limit)
+    "dw_binary_exponent(a) AS CASE WHEN a < 1 THEN 0 WHEN pow(2.0, floor(log2(a))) > a "
+    "THEN CAST(floor(log2(a)) AS INTEGER) - 1 ELSE CAST(floor(log2(a)) AS INTEGER) END",
+    "dw_insignificant_digits(p2) AS CASE WHEN p2 > 1 AND p2 < 64 THEN "
+    "[0, 0, 0, 0, 1, 1, 1, 2, 2, 2, 3, 3, 3, 3, 4, 4, 4, 5, 5, 5, 6, 6, 6, 6, 7, 7, 7, 8, 8, 8, 9, 9, 9, 9, 10, 10, 10, 11, 11, 11, 12, 12, 12, 12, 13, 13, 13, 14, 14, 14, 15, 15, 15, 15, 16, 16, 16, 17, 17, 17, 18, 18, 18, 19][p2 + 1] ELSE 0 END",
+    "dw_drop_digits(n, k) AS list_transform([CAST(pow(10, k) AS HUGEINT)], lambda p: "
+    "sign(n) * ((abs(n) + p // 2) // p) * p)[1]",
+    # Java's text of a float or double (Float/Double.toString, which Trino's casts to decimal read):
+    # the shortest digits that read back, except for an integer of 2^nsig or more below 2^63, where
+    # Java keeps the integer's digits and rounds away only as many as its binary exponent allows.
+    "dw_java_float_text(x, nsig) AS CASE WHEN x IS NULL THEN NULL WHEN isfinite(x) AND x = trunc(x) "
+    "AND abs(x) < 9.223372036854775807e18 THEN list_transform([CASE WHEN isfinite(x) AND abs(x) < 1e38 "
+    "THEN x ELSE 0 END], lambda f: CAST(dw_drop_digits(CAST(f AS HUGEINT), "  # safe when folded
+    "dw_insignificant_digits(dw_binary_exponent(abs(f)) - nsig - 1)) AS VARCHAR))[1] ELSE CAST(x AS VARCHAR) END",
+    # Trino's text of a double (real): java.text.DecimalFormat "0.0##############E0" ("0.0#####E0")
+    # over Java's digits: at most n significant digits, rounded half even; an exact tie is refused.
+    "dw_sci_parts(t) AS list_transform([{'m': regexp_extract(t, '^-?([0-9.]+)', 1), "
+    "'e': coalesce(TRY_CAST(regexp_extract(t, '[eE]([+-]?[0-9]+)$', 1) AS INTEGER), 0)}], lambda p: "
+    "list_transform([{'i': split_part(p.m, '.', 1), 'd': replace(p.m, '.', '')}], lambda q: "
+    "{'digits': rtrim(ltrim(q.d, '0'), '0'), 'exp': length(q.i) - 1 + p.e - (length(q.d) - length(ltrim(q.d, '0')))})[1])[1]",
+    "dw_sci_round(d, e, n) AS CASE WHEN length(d) <= n THEN {'digits': d, 'exp': e} "
+    "WHEN substr(d, n + 1, 1) = '5' AND ltrim(substr(d, n + 2), '0') = '' THEN "
+    f"error({_REFUSE}a double or real whose text ends in a rounding tie') "
+    "WHEN substr(d, n + 1, 1) < '5' THEN {'digits': rtrim(left(d, n), '0'), 'exp': e} "
+    "ELSE list_transform([CAST(CAST(left(d, n) AS HUGEINT) + 1 AS VARCHAR)], lambda u: "
+    "{'digits': rtrim(u, '0'), 'exp': e + length(u) - n})[1] END",
+    "dw_java_sci(t, n) AS CASE WHEN t IS NULL THEN NULL ELSE list_transform([dw_sci_parts(t)], lambda p: "
+    "list_transform([dw_sci_round(p.digits, p.exp, n)], lambda r: (CASE WHEN t[1] = '-' THEN '-' ELSE '' END) "
+    "|| CASE WHEN r.digits = '' THEN '0.0E0' ELSE r.digits[1] || '.' || coalesce(nullif(substr(r.digits, 2), ''), '0') "
+    "|| 'E' || CAST(r.exp AS VARCHAR) END)[1])[1] END",
+    "dw_double_varchar(x, n) AS CASE WHEN x IS NULL THEN NULL WHEN isnan(x) THEN 'NaN' "
+    "WHEN isinf(x) THEN (CASE WHEN x > 0 THEN 'Infinity' ELSE '-Infinity' END) "
+    "ELSE (CASE WHEN signbit(x) THEN '-' ELSE '' END) || dw_java_sci(dw_java_float_text(abs(x), 53), n) END",
     "dw_remainder(n, d) AS CASE WHEN d = 0 THEN dw_fail('Division by zero') ELSE n % d END",
     "dw_ln(x) AS CASE WHEN x = 0 THEN CAST('-Infinity' AS DOUBLE) WHEN x < 0 OR isnan(x) "
     "THEN CAST('NaN' AS DOUBLE) ELSE ln(x) END",
@@ -115,10 +163,77 @@ MACROS = [
     "(s, p, n) AS CASE WHEN s IS NULL OR p IS NULL OR n IS NULL THEN NULL WHEN p = 0 OR n <= 0 "
     "OR p > length(s) OR -p > length(s) THEN '' WHEN p > 0 THEN substring(s, p, n) "
     "ELSE substring(s, length(s) + p + 1, n) END",
+    # DuckDB's levenshtein and hamming count bytes, Trino's code points: the strings' distinct
+    # characters are mapped one to one onto ASCII first (refused past 127 distinct characters).
+    "dw_as_ascii(s, cs) AS translate(s, array_to_string(cs, ''), "
+    "array_to_string(list_transform(range(1, len(cs) + 1), lambda i: chr(CAST(i AS INTEGER))), ''))",
+    "dw_levenshtein(a, b) AS CASE WHEN octet_length(encode(a || b)) = length(a || b) THEN levenshtein(a, b) "
+    "ELSE list_transform([list_distinct(string_split(a || b, ''))], lambda cs: CASE WHEN len(cs) > 127 THEN "
+    f"error({_REFUSE}levenshtein_distance() of strings with more than 127 distinct characters') "
+    "ELSE levenshtein(dw_as_ascii(a, cs), dw_as_ascii(b, cs)) END)[1] END",
+    "dw_hamming(a, b) AS CASE WHEN octet_length(encode(a || b)) = length(a || b) THEN hamming(a, b) "
+    "ELSE list_transform([list_distinct(string_split(a || b, ''))], lambda cs: CASE WHEN len(cs) > 127 THEN "
+    f"error({_REFUSE}hamming_distance() of strings with more than 127 distinct characters') "
+    "ELSE hamming(dw_as_ascii(a, cs), dw_as_ascii(b, cs)) END)[1] END",
+    # strpos(s, sub, n): the n-th (overlapping) occurrence, counted from the end when n < 0.
+    "dw_strpos(s, sub, n) AS CASE WHEN s IS NULL OR sub IS NULL OR n IS NULL THEN NULL "
+    "WHEN n = 0 THEN CAST(dw_fail('instance must be a positive or negative number.') AS BIGINT) "
+    "WHEN sub = '' THEN CAST(1 AS BIGINT) ELSE list_transform([list_filter(range(1, length(s) - length(sub) + 2), "
+    "lambda i: substr(s, i, length(sub)) = sub)], lambda p: CAST(coalesce(CASE WHEN n > 0 THEN p[n] "
+    "WHEN len(p) + n + 1 >= 1 THEN p[len(p) + n + 1] END, 0) AS BIGINT))[1] END",
+    # split(s, d[, limit]): at most `limit` pieces, the last one holding the rest.
+    "dw_split(s, d, lim, limited) AS CASE WHEN s IS NULL OR d IS NULL OR (limited AND lim IS NULL) THEN NULL "
+    "WHEN d = '' THEN CAST(dw_fail_text('The delimiter may not be the empty string') AS VARCHAR[]) "
+    "WHEN limited AND lim <= 0 THEN CAST(dw_fail_text('Limit must be positive') AS VARCHAR[]) "
+    "WHEN limited AND lim > 2147483647 THEN CAST(dw_fail_text('Limit is too large') AS VARCHAR[]) "
+    "ELSE list_transform([string_split(s, d)], lambda p: CASE WHEN NOT limited OR len(p) <= lim THEN p "
+    "ELSE list_concat(p[1:lim - 1], [array_to_string(p[lim:], d)]) END)[1] END",
+    "dw_reverse(s) AS array_to_string(list_reverse(string_split(s, '')), '')",
     "dw_split_part(s, d, n) AS CASE WHEN s IS NULL OR d IS NULL OR n IS NULL THEN NULL "
     "WHEN n <= 0 THEN dw_fail_text('Index must be greater than zero') "
-    f"WHEN d = '' THEN error({_REFUSE}split_part() on an empty delimiter') "
+    "WHEN d = '' THEN (CASE WHEN n > length(s) THEN NULL ELSE substr(s, CAST(n AS BIGINT), 1) END) "
     "WHEN n > len(string_split(s, d)) THEN NULL ELSE string_split(s, d)[n] END",
+    # ---- varbinary ----
+    # A BLOB as text with one character per byte (U+0100 + byte), so string functions work bytewise.
+    "dw_bytes_text(b) AS array_to_string(list_transform(regexp_extract_all(hex(b), '..'), "
+    "lambda h: chr(256 + CAST('0x' || h AS INTEGER))), '')",
+    "dw_text_bytes(s) AS CASE WHEN s IS NULL THEN NULL WHEN s = '' THEN CAST('' AS BLOB) ELSE "
+    "unhex(array_to_string(list_transform(string_split(s, ''), lambda c: lpad(hex(unicode(c) - 256), 2, '0')), '')) END",
+    # RFC 4648 base32 (Guava's BaseEncoding.base32(), Trino's): 5 bits a character, '=' padding.
+    "dw_bits(b) AS array_to_string(list_transform(regexp_extract_all(hex(b), '..'), "
+    "lambda h: lpad(bin(CAST('0x' || h AS INTEGER)), 8, '0')), '')",
+    "dw_bits_value(bits) AS list_reduce(string_split(bits, ''), lambda v, d: v * 2 + CAST(d AS INTEGER), 0)",
+    "dw_to_base32(b) AS CASE WHEN b IS NULL THEN NULL ELSE list_transform([array_to_string(list_transform("
+    "regexp_extract_all(dw_bits(b), '.{1,5}'), lambda c: substr('ABCDEFGHIJKLMNOPQRSTUVWXYZ234567', "
+    "dw_bits_value(rpad(c, 5, '0')) + 1, 1)), '')], lambda t: t || repeat('=', (8 - length(t) % 8) % 8))[1] END",
+    "dw_from_base32(s) AS CASE WHEN s IS NULL THEN NULL ELSE list_transform([rtrim(s, '=')], lambda t: CASE "
+    "WHEN regexp_matches(t, '[^A-Z2-7]') THEN unhex(dw_fail_text('Unrecognized character: ' "
+    "|| regexp_extract(t, '[^A-Z2-7]'))) "
+    "WHEN length(t) % 8 IN (1, 3, 6) THEN unhex(dw_fail_text('Invalid input length ' || length(t))) "
+    "ELSE list_transform([array_to_string(list_transform(string_split(t, ''), lambda c: "
+    "lpad(bin(strpos('ABCDEFGHIJKLMNOPQRSTUVWXYZ234567', c) - 1), 5, '0')), '')], lambda bits: "
+    "unhex(array_to_string(list_transform(regexp_extract_all(left(bits, length(bits) // 8 * 8), '.{8}'), "
+    "lambda o: lpad(hex(dw_bits_value(o)), 2, '0')), '')))[1] END)[1] END",
+    "dw_crc32(b) AS CAST(xor(list_reduce(list_transform(regexp_extract_all(hex(b), '..'), "
+    f"lambda h: CAST('0x' || h AS BIGINT)), lambda c, x: xor({_crc32_table()}[(xor(c, x) & 255) + 1], c >> 8), "
+    "CAST(4294967295 AS BIGINT)), 4294967295) AS BIGINT)",
+    # IEEE 754 bits of a double (eb exponent and fb fraction bits: 11/52, or 8/23 for a real's value).
+    "dw_log2_floor(a) AS CASE WHEN pow(2.0, floor(log2(a))) > a THEN floor(log2(a)) - 1 "
+    "WHEN pow(2.0, floor(log2(a)) + 1) <= a THEN floor(log2(a)) + 1 ELSE floor(log2(a)) END",
+    "dw_ieee754_bits(x, eb, fb) AS CASE WHEN x IS NULL THEN NULL "
+    "WHEN isnan(x) THEN CAST((pow(2, eb) - 1) * pow(2, fb) + pow(2, fb - 1) AS UBIGINT) "
+    "ELSE CAST((CASE WHEN signbit(x) THEN CAST(pow(2, eb + fb) AS HUGEINT) ELSE CAST(0 AS HUGEINT) END) "
+    "+ list_transform([abs(x)], lambda a: CASE WHEN isinf(a) THEN CAST((pow(2, eb) - 1) * pow(2, fb) AS HUGEINT) "
+    "WHEN a = 0 THEN CAST(0 AS HUGEINT) "
+    "WHEN a < pow(2.0, 2 - pow(2, eb - 1)) THEN CAST(a / pow(2.0, 2 - pow(2, eb - 1) - fb) AS HUGEINT) "
+    "ELSE list_transform([dw_log2_floor(a)], lambda e: CAST(e + pow(2, eb - 1) - 1 AS HUGEINT) "
+    "* CAST(pow(2, fb) AS HUGEINT) + CAST((a / pow(2.0, e) - 1) * pow(2.0, fb) AS HUGEINT))[1] END)[1] AS UBIGINT) END",
+    "dw_ieee754_value(u, eb, fb) AS list_transform([{'s': u >> (eb + fb), "
+    "'e': (u >> fb) & CAST(pow(2, eb) - 1 AS UBIGINT), 'm': u & CAST(pow(2, fb) - 1 AS UBIGINT)}], lambda p: "
+    "(CASE WHEN p.s = 1 THEN -1.0 ELSE 1.0 END) * CASE "
+    "WHEN p.e = pow(2, eb) - 1 THEN (CASE WHEN p.m = 0 THEN CAST('Infinity' AS DOUBLE) ELSE CAST('NaN' AS DOUBLE) END) "
+    "WHEN p.e = 0 THEN p.m * pow(2.0, 2 - pow(2, eb - 1) - fb) "
+    "ELSE (1 + p.m / pow(2.0, fb)) * pow(2.0, p.e - (pow(2, eb - 1) - 1)) END)[1]",
     # ---- JSON ----
     f"dw_json_checked(j) AS CASE WHEN j IS NULL OR json_valid(j) THEN j ELSE error({_REFUSE}JSON functions "
     "over text that is not valid JSON') END",

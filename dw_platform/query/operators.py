@@ -33,7 +33,7 @@ def literal_number(text: str) -> Typed:
     decimal = re.fullmatch(r"(\d*)\.(\d*)", text)
     if decimal:
         whole, fraction = decimal.groups()
-        precision, scale = max(1, len(whole + fraction)), len(fraction)
+        precision, scale = max(1, len(whole.lstrip("0") + fraction)), len(fraction)  # 0.3: decimal(1,1)
         t = tt.decimal(precision, scale)
         return Typed(f"CAST('{text}' AS {t.duckdb()})", t)
     if re.fullmatch(r"(\d+\.?\d*|\.\d+)[eE][-+]?\d+", text):
@@ -72,19 +72,38 @@ def _cast_text(value: Typed, source: TrinoType, target: TrinoType) -> str:
         if source.is_string:
             return f"CAST(dw_integer_text({v}) AS {d})"
     if target.name == "decimal":
+        if source.name in ("double", "real"):
+            # Trino reads the value's Java text (REAL 1234567940 is 1.23456794E9), not its binary value.
+            nsig = 53 if source.name == "double" else 24
+            # DuckDB does not check the precision of text with an exponent (1e+20 fits decimal(20,0)).
+            wide = f"CAST(dw_java_float_text({v}, {nsig}) AS DECIMAL(38,{target.scale}))"
+            limit = f"1e{(target.precision or 38) - (target.scale or 0)}"
+            return (
+                f"list_transform([{wide}], lambda __dw_d: CASE WHEN abs(__dw_d) >= {limit} THEN "
+                f"CAST(dw_fail('Cannot cast {source.name.upper()} to {target.trino()}') AS {d}) "
+                f"ELSE CAST(__dw_d AS {d}) END)[1]"
+            )
         if source.is_numeric:
             return f"CAST({v} AS {d})"
         if source.is_string:
             return f"CAST(dw_decimal_text({v}) AS {d})"
+        if source.name == "boolean":  # true is 1, false 0
+            return f"CAST(CAST({v} AS INTEGER) AS {d})"
     if target.name in ("double", "real"):
         if source.is_numeric:
             return f"CAST({v} AS {d})"
         if source.is_string:
             return f"CAST(dw_double_text({v}) AS {d})"
+        if source.name == "boolean":
+            return f"CAST(CAST({v} AS INTEGER) AS {d})"
+    if target.is_char:
+        if not (source.is_string or source.is_char):
+            raise UnsupportedQuery(f"CAST from {source.trino()} to {target.trino()}")
+        return f"rpad(left({v}, {target.length}), {target.length}, ' ')"  # truncated, then padded
     if target.is_string:
         text = to_varchar(value)
         if target.length is not None:
-            if source.is_string:
+            if source.is_string or source.is_char:
                 return f"left({text}, {target.length})"  # an explicit cast of a string truncates
             return (
                 f"(CASE WHEN length({text}) > {target.length} THEN error('Value cannot be represented as "
@@ -126,6 +145,8 @@ def _cast_text(value: Typed, source: TrinoType, target: TrinoType) -> str:
             return f"dw_tstz(timezone('UTC', CAST({v} AS TIMESTAMP)), 'UTC')"
         if source.name == "timestamptz":
             return v
+    if target.name == "varbinary" and source.is_string:
+        return f"encode({v})"  # the text's UTF-8 bytes
     if target.name == "json" and source.is_string:
         raise UnsupportedQuery("CAST of varchar to json (use json_parse)")
     if target.name == "array" and source.name == "array":
@@ -145,7 +166,7 @@ def round_timestamp(sql: str, precision: int) -> str:
 def to_varchar(value: Typed) -> str:
     """Trino's text of a value (CAST(x AS varchar))."""
     t, v = value.type, value.sql
-    if t.is_string:
+    if t.is_string or t.is_char:  # a char(n) keeps its padding
         return v
     if t.is_integer:
         return f"CAST({v} AS VARCHAR)"
@@ -161,6 +182,9 @@ def to_varchar(value: Typed) -> str:
         return f"dw_tstz_text({v}, {t.precision})"
     if t.name == "json":
         return f"CAST({v} AS VARCHAR)"
+    if t.name in ("double", "real"):
+        # 3.77E1: Java's DecimalFormat in scientific form, 16 significant digits (a real's: 7).
+        return f"dw_double_varchar(CAST({v} AS DOUBLE), {16 if t.name == 'double' else 7})"
     raise UnsupportedQuery(f"CAST from {t.trino()} to varchar")
 
 
@@ -175,6 +199,8 @@ def coerce(value: Typed, target: TrinoType) -> Typed:
     if value.type == target:
         return value
     if value.type.is_string and target.is_string:
+        return Typed(value.sql, target)
+    if value.type.is_char and target.is_char and value.type.length == target.length:
         return Typed(value.sql, target)
     return cast(value, target)
 
@@ -229,30 +255,53 @@ def _decimal_arithmetic(op: str, left: Typed, right: Typed) -> Typed:
             f"CAST(CAST({lx} AS {_wide(scale)}) {op} CAST({ry} AS {_wide(scale)}) AS {t.duckdb()})", t
         )
     if op == "*":
-        if xp + yp > 38:
-            raise UnsupportedQuery(f"decimal multiplication beyond precision 38 ({x.trino()} * {y.trino()})")
-        t = tt.decimal(xp + yp, xs + ys)
+        if xs + ys > 38:
+            raise UnsupportedQuery(f"decimal multiplication beyond scale 38 ({x.trino()} * {y.trino()})")
+        # Trino: decimal(min(38, xp + yp), xs + ys), failing where the product overflows; so does DuckDB.
+        t = tt.decimal(min(38, xp + yp), xs + ys)
         return Typed(f"CAST({lx} * {ry} AS {t.duckdb()})", t)
     if op == "/":
         scale = max(xs, ys)
         t = tt.decimal(min(38, xp + ys + max(0, ys - xs)), scale)
         # Exact: the unscaled integers, one integer division rounded half up (away from zero).
-        numerator = f"({unscaled(lx, xs)} * {10 ** (ys + scale - xs)})"
-        quotient = f"dw_decimal_quotient({numerator}, {unscaled(ry, ys)})"
+        k = ys + scale - xs
+        numerator = f"({unscaled(lx, xs, xp - xs)} * {10**k})"
+        if xp + k > 38:
+            # The exact numerator needs more than 128 bits for the largest dividends: refuse those.
+            numerator = (
+                f"(CASE WHEN abs({unscaled(lx, xs, xp - xs)}) >= {10 ** (38 - k)} THEN error('not supported "
+                f"by the local engine: decimal division of a dividend this large') ELSE {numerator} END)"
+            )
+        quotient = f"dw_decimal_quotient({numerator}, {unscaled(ry, ys, yp - ys)})"
         return Typed(f"CAST({scaled(quotient, scale)} AS {t.duckdb()})", t)
     if op == "%":
         scale = max(xs, ys)
         t = tt.decimal(min(38, min(xp - xs, yp - ys) + scale), scale)
-        remainder = f"dw_remainder({unscaled(lx, scale)}, {unscaled(ry, scale)})"
+        k = scale - xs
+        if yp - ys + scale + k > 38:
+            raise UnsupportedQuery(f"decimal modulus beyond 38 digits ({x.trino()} % {y.trino()})")
+        # (a * 10^k) mod m as ((a mod m) * 10^k) mod m: the dividend is never rescaled past 38 digits.
+        modulus = unscaled(ry, scale, yp - ys)
+        remainder = f"dw_remainder(dw_remainder({unscaled(lx, xs, xp - xs)}, {modulus}) * {10**k}, {modulus})"
         return Typed(f"CAST({scaled(remainder, scale)} AS {t.duckdb()})", t)
     raise QueryError(f"unknown operator {op}")
 
 
-def unscaled(decimal_sql: str, scale: int) -> str:
+def unscaled(decimal_sql: str, scale: int, integral: int | None = None) -> str:
     """The unscaled integer of a decimal (42.85 at scale 2 -> 4285), exactly, as HUGEINT."""
     if scale > 18:
         raise UnsupportedQuery("decimal division or modulus at a scale above 18")
-    return f"CAST(CAST({decimal_sql} AS DECIMAL(38,{scale})) * {10**scale} AS HUGEINT)"
+    wide = f"CAST({decimal_sql} AS DECIMAL(38,{scale}))"
+    if scale == 0:
+        return f"CAST({wide} AS HUGEINT)"
+    if integral is not None and integral + 2 * scale <= 38:
+        # `integral` integer digits at most: DuckDB's multiplication by 10^scale cannot overflow.
+        return f"CAST({wide} * {10**scale} AS HUGEINT)"
+    # Whole and fractional parts apart: DuckDB multiplies a decimal's 38-digit unscaled value itself.
+    return (
+        f"list_transform([{wide}], lambda __dw_u: CAST(trunc(__dw_u) AS HUGEINT) * {10**scale} "
+        f"+ CAST((__dw_u - trunc(__dw_u)) * {10**scale} AS HUGEINT))[1]"
+    )
 
 
 def scaled(hugeint_sql: str, scale: int) -> str:

@@ -5,6 +5,7 @@ import datetime as dt
 import decimal
 import json
 import math
+import struct
 from typing import Any
 
 import pyarrow as pa
@@ -21,7 +22,9 @@ def trino_value(value: Any, t: TrinoType) -> Any:
         return f"{decimal.Decimal(value):.{t.scale}f}"
     if t.is_integer:
         return int(value)
-    if t.name in ("double", "real"):
+    if t.name == "real":
+        return _real(float(value))
+    if t.name == "double":
         return float(value)
     if t.name == "date":
         return value.isoformat() if isinstance(value, dt.date) else str(value)
@@ -41,6 +44,19 @@ def trino_value(value: Any, t: TrinoType) -> Any:
     if t.name == "varbinary":
         return bytes(value).hex(" ")
     return value
+
+
+def _real(value: float) -> float:
+    """A REAL as Trino prints it: the shortest decimal that reads back as the same 32-bit float
+    (REAL '0.1' is 0.1, not its widened double 0.10000000149011612)."""
+    if math.isnan(value) or math.isinf(value):
+        return value
+    single = struct.unpack("f", struct.pack("f", value))[0]
+    for digits in range(1, 10):
+        shortest = float(f"{single:.{digits}g}")
+        if struct.unpack("f", struct.pack("f", shortest))[0] == single:
+            return shortest
+    return single
 
 
 def rows(table: pa.Table, types: tuple[TrinoType, ...]) -> list[list[Any]]:

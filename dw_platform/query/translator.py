@@ -97,14 +97,21 @@ def _decimal_literals(sql: str) -> str:
     tokens = sqlglot.tokenize(sql, read=WrittenTrino)
     pieces, last = [], 0
     for token, following in itertools.pairwise(tokens):
+        if token.token_type.name == "CHAR" and following.token_type.name == "STRING":
+            # CHAR 'abc' is a char(3); CAST(x AS CHAR) a char(1).
+            text = following.text.replace("'", "''")
+            pieces += [sql[last : token.start], f"CAST('{text}' AS CHAR({len(following.text)}))"]
+            last = following.end + 1
         if token.token_type.name == "DECIMAL" and following.token_type.name == "STRING":
             text = following.text.strip()
             found = re.fullmatch(r"([+-]?)(\d*)(?:\.(\d*))?", text)
             if not found or not (found.group(2) or found.group(3)):
                 raise QueryError(f"invalid decimal literal {text!r}")
             sign, whole, fraction = found.group(1), found.group(2), found.group(3) or ""
-            precision, scale = max(1, len(whole + fraction)), len(fraction)
-            value = f"{sign}{whole or '0'}.{fraction or '0'}"
+            # Trino ignores leading zeros: DECIMAL '-0.3' is decimal(1,1), DECIMAL '007' decimal(1,0).
+            precision, scale = max(1, len(whole.lstrip("0") + fraction)), len(fraction)
+            # Exactly the literal's digits (`123.` for an integer), so the number itself has this type.
+            value = f"{sign}{whole.lstrip('0') or '0'}.{fraction}"
             pieces += [sql[last : token.start], f"CAST({value} AS DECIMAL({precision}, {scale}))"]
             last = following.end + 1  # past the closing quote
     return "".join(pieces) + sql[last:]
@@ -363,7 +370,7 @@ class Translator:
         if not isinstance(ordered, exp.Ordered):
             ordered = exp.Ordered(this=ordered, desc=False, nulls_first=False)
         key = ordered.this
-        if isinstance(key, exp.Literal) and not key.is_string:
+        if isinstance(key, exp.Literal) and not key.is_string and key.name.isdigit():
             position = int(key.name)
             if not 1 <= position <= width:
                 raise QueryError(f"ORDER BY position {position} is not in the select list")

@@ -11,7 +11,7 @@ import re
 
 from sqlglot import exp
 
-from dw_platform.query.sql import UnsupportedQuery
+from dw_platform.query.sql import QueryError, UnsupportedQuery
 
 MAX_DECIMAL_PRECISION = 38
 INTEGER_KINDS = ("tinyint", "smallint", "integer", "bigint")
@@ -47,7 +47,12 @@ class TrinoType:
 
     @property
     def is_string(self) -> bool:
-        return self.name in ("varchar", "char")
+        """varchar; char(n) has its own semantics (padding) and is handled only where named."""
+        return self.name == "varchar"
+
+    @property
+    def is_char(self) -> bool:
+        return self.name == "char"
 
     @property
     def is_unknown(self) -> bool:
@@ -69,6 +74,8 @@ class TrinoType:
             return f"decimal({self.precision},{self.scale})"
         if self.name == "varchar":
             return "varchar" if self.length is None else f"varchar({self.length})"
+        if self.name == "char":
+            return f"char({self.length})"
         if self.name == "timestamp":
             return f"timestamp({self.precision})"
         if self.name == "timestamptz":
@@ -152,13 +159,22 @@ INTERVAL_YM = TrinoType("interval_ym")
 
 
 def decimal(precision: int, scale: int) -> TrinoType:
-    if precision > MAX_DECIMAL_PRECISION:
-        raise UnsupportedQuery(f"decimal precision {precision} (Trino's maximum is 38)")
+    if precision > MAX_DECIMAL_PRECISION or precision < 1 or not 0 <= scale <= precision:
+        # Trino rejects these types (and literals that would need them) too.
+        raise QueryError(
+            f"DECIMAL precision must be in range [1, 38] and scale in [0, precision]: {precision}, {scale}"
+        )
     return TrinoType("decimal", precision=precision, scale=scale)
 
 
 def varchar(length: int | None = None) -> TrinoType:
     return TrinoType("varchar", length=length)
+
+
+def char(length: int) -> TrinoType:
+    """char(n): held padded with spaces to n characters, so comparisons, LIKE and printing see
+    Trino's padded value."""
+    return TrinoType("char", length=length)
 
 
 def timestamp(precision: int = 3) -> TrinoType:
@@ -229,6 +245,11 @@ def common_super_type(a: TrinoType, b: TrinoType) -> TrinoType | None:
         if a.length is None or b.length is None:
             return VARCHAR
         return varchar(max(a.length, b.length))
+    if (a.is_char or a.is_string) and (b.is_char or b.is_string):
+        # char(x) with char(y) or varchar(y): char(max(x, y)), the shorter padded.
+        if a.length is None or b.length is None:
+            raise UnsupportedQuery("char(n) together with an unbounded varchar")
+        return char(max(a.length, b.length))
     if a.name == b.name == "timestamp":
         return timestamp(max(a.precision or 0, b.precision or 0))
     if a.name == b.name == "timestamptz":
@@ -258,7 +279,10 @@ def from_sqlglot(data_type: exp.DataType) -> TrinoType:
     """The Trino type a CAST target written in a query names."""
     kind = data_type.this
     params = [p for p in data_type.expressions if isinstance(p, exp.DataTypeParam)]
-    numbers = [int(p.this.this) for p in params if isinstance(p.this, exp.Literal)]
+    texts = [str(p.this.this) for p in params if isinstance(p.this, exp.Literal)]
+    if not all(text.isdigit() for text in texts):
+        raise QueryError(f"invalid type parameters in {data_type.sql('trino')}: integers expected")
+    numbers = [int(text) for text in texts]
     t = exp.DataType.Type
     mapping = {
         t.TINYINT: TINYINT,
@@ -276,7 +300,7 @@ def from_sqlglot(data_type: exp.DataType) -> TrinoType:
         return mapping[kind]
     if kind in (t.VARCHAR, t.TEXT, t.CHAR):
         if kind is t.CHAR:
-            raise UnsupportedQuery("the char(n) type")
+            return char(numbers[0] if numbers else 1)
         return varchar(numbers[0] if numbers else None)
     if kind in (t.DECIMAL,):
         precision = numbers[0] if numbers else 38
