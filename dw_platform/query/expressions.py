@@ -117,6 +117,8 @@ def translate_expression(tr: "Translator", node: exp.Expression, scope: Scope) -
             for e in node.expressions
         ]
         return functions.subscript(tr.expr(node.this, scope), [tr.expr(e, scope) for e in keys])
+    if kind is exp.Dot and isinstance(node.expression, exp.Star):
+        raise UnsupportedQuery("expanding a row's fields with .*")
     if kind is exp.Dot:
         return functions.row_field(tr.expr(node.this, scope), node.expression.name)
     if kind is exp.Window:

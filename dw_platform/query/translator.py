@@ -22,6 +22,7 @@ from sqlglot.optimizer.qualify import qualify
 from sqlglot.schema import MappingSchema
 
 from dw_platform.query import trino_types as tt
+from dw_platform.query.correlation import check_subquery
 from dw_platform.query.operators import Typed, cast
 from dw_platform.query.partition_filter import KeyBound, find_scans
 from dw_platform.query.scopes import Columns, Scope, columns_hint, tables_hint
@@ -73,6 +74,9 @@ class Translation:
     sql: str
     columns: Columns
     scans: tuple[Scan, ...]
+    # One line each where the answer is one of several a function's contract admits (see
+    # contract_aggregates.py): `dw query` prints them on stderr.
+    notes: tuple[str, ...] = ()
 
 
 def quote(identifier: str) -> str:
@@ -131,6 +135,7 @@ class Translator:
         self.tables = tables
         self.database = database
         self.scans: list[Scan] = []
+        self.notes: list[str] = []
         self._bounds: dict[int, KeyBound | None] = {}
 
     # ---- entry ------------------------------------------------------------------------------------
@@ -151,7 +156,10 @@ class Translator:
             f"{render_for_output(f'__dw_c{i}', t)} AS {quote(out)}" for i, (out, t) in enumerate(named)
         )
         return Translation(
-            f"SELECT {rendered} FROM ({sql}) AS __dw_result({positions})", named, tuple(self.scans)
+            f"SELECT {rendered} FROM ({sql}) AS __dw_result({positions})",
+            named,
+            tuple(self.scans),
+            tuple(self.notes),
         )
 
     def _refuse_unknown_tables(self, tree: exp.Expression) -> None:
@@ -586,6 +594,7 @@ class Translator:
         return translate_expression(self, node, scope)
 
     def subquery(self, node: exp.Expression, scope: Scope) -> tuple[str, Columns]:
+        check_subquery(node)  # what Trino cannot decorrelate fails, as there
         return self.query(node, scope, {})
 
 

@@ -1,0 +1,123 @@
+"""Correlated subqueries Trino cannot plan, failed locally as Trino fails them.
+
+Trino (401, Athena engine v3) answers a correlated subquery only where its optimizer can turn the
+subquery into a join; otherwise the statement fails with "Given correlated subquery is not supported".
+DuckDB plans every correlated subquery, so without this check the local engine would answer what
+Athena rejects. The shapes below are the ones Trino's own tests (TestSubqueries) show it rejecting:
+an outer column in a VALUES row or in the select list of a subquery that neither aggregates nor
+unnests; LIMIT/FETCH or GROUP BY above a correlated predicate that is not an equality; LIMIT over a
+grouped correlated subquery; a global aggregation over a correlated UNNEST whose every aggregate is
+filtered. The check runs on the qualified tree, where every column names its relation.
+"""
+
+from sqlglot import exp
+
+from dw_platform.query.sql import QueryError
+
+UNSUPPORTED = "Given correlated subquery is not supported"
+
+
+def check_subquery(subquery: exp.Expression) -> None:
+    """Raise QueryError where `subquery` (the query inside a scalar/EXISTS/IN/LATERAL subquery) is
+    correlated in a shape Trino cannot plan."""
+    inner = _relations(subquery)
+    for select in subquery.find_all(exp.Select):
+        _check_select(select, inner)
+    for values in subquery.find_all(exp.Values):
+        if any(_outer_columns(row, inner) for row in values.expressions):
+            raise QueryError(UNSUPPORTED)
+
+
+def _relations(node: exp.Expression) -> set[str]:
+    names = set()
+    for source in node.find_all(exp.Table, exp.Subquery, exp.Unnest, exp.Values, exp.CTE):
+        alias = source.alias_or_name if not isinstance(source, exp.Unnest) else source.alias
+        if alias:
+            names.add(alias)
+    return names
+
+
+def _outer_columns(node: exp.Expression, inner: set[str]) -> list[exp.Column]:
+    return [c for c in node.find_all(exp.Column) if c.table and c.table not in inner]
+
+
+def _own(select: exp.Select, node: exp.Expression | None, inner: set[str]) -> list[exp.Column]:
+    """Outer columns in `node` that belong to this SELECT (not to a subquery nested in it)."""
+    if node is None:
+        return []
+    return [c for c in _outer_columns(node, inner) if c.find_ancestor(exp.Select) is select]
+
+
+def _check_select(select: exp.Select, inner: set[str]) -> None:
+    where = select.args.get("where")
+    # A predicate on outer columns alone is a filter of the outer row, which Trino plans anywhere.
+    correlated = [c for c in _conjuncts(where.this if where else None) if _mixed(select, c, inner)]
+    non_equality = [c for c in correlated if not _equality(select, c, inner)]
+    limited = any(select.args.get(k) for k in ("limit", "offset"))
+    group = select.args.get("group")
+    aggregates = [a for a in select.find_all(exp.AggFunc) if a.find_ancestor(exp.Select) is select]
+    aggregates += [
+        a
+        for a in select.find_all(exp.Anonymous)
+        if a.find_ancestor(exp.Select) is select and _is_aggregate_name(a.name)
+    ]
+    if (limited or group) and non_equality:
+        raise QueryError(UNSUPPORTED)
+    if limited and group and correlated:
+        # Each grouping key fixed by a correlated equality leaves one group per outer row, which
+        # Trino plans; other keys leave several groups for the LIMIT to choose from, which it does not.
+        fixed = {_key(side) for c in correlated for side in (c.this, c.expression)}
+        if any(_key(k) not in fixed for k in group.expressions):
+            raise QueryError(UNSUPPORTED)
+    unnests = [u for u in select.find_all(exp.Unnest) if u.find_ancestor(exp.Select) is select]
+    # An outer column alone in the select list is a constant of the subquery; combined with the
+    # subquery's own columns it is not (Trino: `SELECT a + b FROM (VALUES 1) t(a)` fails).
+    plain = not aggregates and not group and not unnests
+    if plain and any(_mixed(select, p, inner) for p in select.expressions):
+        raise QueryError(UNSUPPORTED)
+    if aggregates and not group and any(_own(select, u, inner) for u in unnests):
+        windowed = [a for a in aggregates if a.find_ancestor(exp.Window)]
+        filtered = [a for a in aggregates if isinstance(a.parent, exp.Filter)]
+        if not windowed and len(filtered) == len(aggregates):
+            raise QueryError(UNSUPPORTED)
+
+
+def _key(node: exp.Expression) -> str:
+    return node.sql("trino")
+
+
+def _conjuncts(node: exp.Expression | None) -> list[exp.Expression]:
+    if node is None:
+        return []
+    if isinstance(node, exp.And):
+        return _conjuncts(node.this) + _conjuncts(node.expression)
+    if isinstance(node, exp.Paren):
+        return _conjuncts(node.this)
+    return [node]
+
+
+def _inner_columns(select: exp.Select, node: exp.Expression, inner: set[str]) -> list[exp.Column]:
+    return [
+        c for c in node.find_all(exp.Column) if c.table in inner and c.find_ancestor(exp.Select) is select
+    ]
+
+
+def _mixed(select: exp.Select, node: exp.Expression, inner: set[str]) -> bool:
+    """Whether `node` combines outer columns with the subquery's own."""
+    return bool(_own(select, node, inner)) and bool(_inner_columns(select, node, inner))
+
+
+def _equality(select: exp.Select, node: exp.Expression, inner: set[str]) -> bool:
+    """`inner expression = outer expression`: the shape Trino turns into a join key."""
+    if not isinstance(node, exp.EQ):
+        return False
+    sides = (node.this, node.expression)
+    return any(
+        not _own(select, a, inner) and not _inner_columns(select, b, inner) for a, b in (sides, sides[::-1])
+    )
+
+
+def _is_aggregate_name(name: str) -> bool:
+    from dw_platform.query.functions import AGGREGATES
+
+    return name.lower() in AGGREGATES
