@@ -17,15 +17,20 @@ from dw_platform.query.sql import QueryError
 UNSUPPORTED = "Given correlated subquery is not supported"
 
 
-def check_subquery(subquery: exp.Expression) -> None:
-    """Raise QueryError where `subquery` (the query inside a scalar/EXISTS/IN/LATERAL subquery) is
-    correlated in a shape Trino cannot plan."""
+def check_subquery(subquery: exp.Expression, *, lateral: bool = False, exists: bool = False) -> None:
+    """Raise QueryError where `subquery` (the query inside a scalar/EXISTS/IN subquery, or a LATERAL
+    one) is correlated in a shape Trino cannot plan."""
     inner = _relations(subquery)
     for select in subquery.find_all(exp.Select):
-        _check_select(select, inner)
-    for values in subquery.find_all(exp.Values):
-        if any(_outer_columns(row, inner) for row in values.expressions):
-            raise QueryError(UNSUPPORTED)
+        _check_select(select, inner, exists=exists, lateral=lateral)
+    if not lateral:  # LATERAL (VALUES a) is planned; a scalar (VALUES a) is not
+        for values in subquery.find_all(exp.Values):
+            if any(_outer_columns(row, inner) for row in values.expressions):
+                raise QueryError(UNSUPPORTED)
+
+
+def is_correlated(subquery: exp.Expression) -> bool:
+    return bool(_outer_columns(subquery, _relations(subquery)))
 
 
 def _relations(node: exp.Expression) -> set[str]:
@@ -48,7 +53,7 @@ def _own(select: exp.Select, node: exp.Expression | None, inner: set[str]) -> li
     return [c for c in _outer_columns(node, inner) if c.find_ancestor(exp.Select) is select]
 
 
-def _check_select(select: exp.Select, inner: set[str]) -> None:
+def _check_select(select: exp.Select, inner: set[str], *, exists: bool, lateral: bool) -> None:
     where = select.args.get("where")
     # A predicate on outer columns alone is a filter of the outer row, which Trino plans anywhere.
     correlated = [c for c in _conjuncts(where.this if where else None) if _mixed(select, c, inner)]
@@ -61,8 +66,22 @@ def _check_select(select: exp.Select, inner: set[str]) -> None:
         for a in select.find_all(exp.Anonymous)
         if a.find_ancestor(exp.Select) is select and _is_aggregate_name(a.name)
     ]
-    if (limited or group) and non_equality:
+    # Grouped aggregation over a non-equality correlation is planned in a scalar or LATERAL
+    # subquery (TestCorrelatedAggregation), not under EXISTS or LIMIT (TestSubqueries).
+    if (limited or (group and exists)) and non_equality:
         raise QueryError(UNSUPPORTED)
+    if group and _own(select, group, inner):
+        raise QueryError("Grouping field should originate from the subquery's own relations")
+    sets = (exp.GroupingSets, exp.Cube, exp.Rollup)
+    several = group is not None and (
+        any(isinstance(e, sets) for e in group.expressions)
+        or any(group.args.get(k) for k in ("grouping_sets", "cube", "rollup"))
+    )
+    if several and correlated:
+        raise QueryError(UNSUPPORTED)
+    order = select.args.get("order")
+    if limited and order and any(_own(select, o, inner) for o in order.expressions):
+        raise QueryError(UNSUPPORTED)  # TopN ordered by an outer column
     if limited and group and correlated:
         # Each grouping key fixed by a correlated equality leaves one group per outer row, which
         # Trino plans; other keys leave several groups for the LIMIT to choose from, which it does not.
@@ -70,16 +89,52 @@ def _check_select(select: exp.Select, inner: set[str]) -> None:
         if any(_key(k) not in fixed for k in group.expressions):
             raise QueryError(UNSUPPORTED)
     unnests = [u for u in select.find_all(exp.Unnest) if u.find_ancestor(exp.Select) is select]
+    if not exists:  # EXISTS ignores its select list
+        _check_outer_projection(select, inner, lateral)
     # An outer column alone in the select list is a constant of the subquery; combined with the
     # subquery's own columns it is not (Trino: `SELECT a + b FROM (VALUES 1) t(a)` fails).
     plain = not aggregates and not group and not unnests
     if plain and any(_mixed(select, p, inner) for p in select.expressions):
         raise QueryError(UNSUPPORTED)
-    if aggregates and not group and any(_own(select, u, inner) for u in unnests):
+    if aggregates and not group and any(_outer_columns(u, inner) for u in select.find_all(exp.Unnest)):
         windowed = [a for a in aggregates if a.find_ancestor(exp.Window)]
         filtered = [a for a in aggregates if isinstance(a.parent, exp.Filter)]
         if not windowed and len(filtered) == len(aggregates):
             raise QueryError(UNSUPPORTED)
+
+
+def _check_outer_projection(select: exp.Select, inner: set[str], lateral: bool) -> None:
+    """A select list of outer columns only, filtered or limited (TestSelectAll): Trino plans it only
+    with a WHERE that is constantly true, and a LIMIT only over a one-row VALUES in a scalar subquery."""
+    outer = [p for p in select.expressions if _own(select, p, inner)]
+    if not outer or any(_inner_columns(select, p, inner) for p in select.expressions):
+        return
+    where = select.args.get("where")
+    if where is not None and not _constantly_true(where.this):
+        raise QueryError(UNSUPPORTED)
+    source = select.args.get("from_") or select.args.get("from")
+    nested = [s for s in source.find_all(exp.Select) if s.args.get("limit")] if source is not None else []
+    if select.args.get("limit") or select.args.get("offset") or nested:
+        values = source.this if source is not None else None
+        if isinstance(values, exp.Subquery):
+            values = values.this
+        one_row = (
+            isinstance(values, exp.Values) and len(values.expressions) == 1 and not select.args.get("joins")
+        )
+        if lateral or not one_row:
+            raise QueryError(UNSUPPORTED)
+
+
+def _constantly_true(node: exp.Expression) -> bool:
+    if isinstance(node, exp.Boolean):
+        return bool(node.this)
+    if isinstance(node, exp.Paren):
+        return _constantly_true(node.this)
+    return (
+        isinstance(node, exp.EQ)
+        and all(isinstance(s, exp.Literal) for s in (node.this, node.expression))
+        and node.this == node.expression
+    )
 
 
 def _key(node: exp.Expression) -> str:

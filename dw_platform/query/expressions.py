@@ -79,7 +79,7 @@ def translate_expression(tr: "Translator", node: exp.Expression, scope: Scope) -
     if kind is exp.In:
         return _in(tr, node, scope)
     if kind is exp.Exists:
-        sql, _ = tr.subquery(node.this, scope)
+        sql, _ = tr.subquery(node.this, scope, exists=True)
         return Typed(f"EXISTS ({sql})", tt.BOOLEAN)
     if kind is exp.Subquery:
         sql, columns = tr.subquery(node.this, scope)

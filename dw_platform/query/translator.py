@@ -22,7 +22,7 @@ from sqlglot.optimizer.qualify import qualify
 from sqlglot.schema import MappingSchema
 
 from dw_platform.query import trino_types as tt
-from dw_platform.query.correlation import check_subquery
+from dw_platform.query.correlation import check_subquery, is_correlated
 from dw_platform.query.operators import Typed, cast
 from dw_platform.query.partition_filter import KeyBound, find_scans
 from dw_platform.query.scopes import Columns, Scope, columns_hint, tables_hint
@@ -301,7 +301,7 @@ class Translator:
         for projection in select.expressions:
             name = projection.alias_or_name
             body = projection.this if isinstance(projection, exp.Alias) else projection
-            if isinstance(body, exp.Star):
+            if isinstance(body, exp.Star) or (isinstance(body, exp.Column) and body.is_star):
                 raise UnsupportedQuery("SELECT * over this source")
             typed = self.expr(body, scope)
             projections.append(f"{typed.sql} AS {quote(name)}")
@@ -474,7 +474,7 @@ class Translator:
         return f"SELECT * FROM (VALUES {text}) AS __dw_values{_column_list(columns)}", columns
 
     # ---- sources ----------------------------------------------------------------------------------
-    def _source(self, node: exp.Expression, scope: Scope, ctes: Mapping[str, Columns]) -> str:
+    def _source(self, node: exp.Expression, scope: Scope, ctes: Mapping[str, Columns], side: str = "") -> str:
         alias_node = node.args.get("alias")
         alias = node.alias_or_name
         if isinstance(node, exp.Table) and isinstance(node.this, exp.Func | exp.Anonymous):
@@ -503,7 +503,9 @@ class Translator:
             scope.add(alias, [*shape.columns, *HIDDEN_COLUMNS])
             return f"{quote(view)} AS {quote(alias)}"
         if isinstance(node, exp.Subquery):
-            sql, columns = self.query(node.this, None, ctes)
+            # A derived table sees the outer query (a correlated subquery's own FROM may use it),
+            # not the FROM items beside it.
+            sql, columns = self.query(node.this, scope.parent, ctes)
             if alias_node is not None and alias_node.columns:
                 columns = _renamed(columns, [c.name for c in alias_node.columns])
             if node.args.get("lateral"):
@@ -517,15 +519,43 @@ class Translator:
         if isinstance(node, exp.Unnest):
             return self._unnest(node, scope)
         if isinstance(node, exp.Lateral):
-            raise UnsupportedQuery("LATERAL")
+            return self._lateral(node, scope, ctes, side)
         raise UnsupportedQuery(f"{node.key.upper()} in FROM")
+
+    def _lateral(self, node: exp.Lateral, scope: Scope, ctes: Mapping[str, Columns], side: str = "") -> str:
+        """LATERAL (subquery): it sees the FROM items before it (the scope so far)."""
+        body = node.this
+        if node.args.get("view") or not isinstance(body, exp.Subquery | exp.Query):
+            raise UnsupportedQuery("this LATERAL form")
+        query = body.this if isinstance(body, exp.Subquery) else body
+        correlated = is_correlated(query)
+        if side in ("RIGHT", "FULL"):
+            raise UnsupportedQuery(f"{side} JOIN LATERAL")
+        unordered = [
+            a
+            for a in query.find_all(exp.Anonymous)
+            if a.name.lower() == "array_agg" and not any(isinstance(e, exp.Order) for e in a.expressions)
+        ]
+        if correlated and unordered:
+            # DuckDB's lateral join does not keep the rows' order, which Trino's tests rely on here.
+            raise UnsupportedQuery("array_agg() without ORDER BY in a correlated LATERAL subquery")
+        check_subquery(query, lateral=True)
+        sql, columns = self.query(body, scope, ctes)
+        alias_node = node.args.get("alias")
+        if alias_node is not None and alias_node.columns:
+            columns = _renamed(columns, [c.name for c in alias_node.columns])
+        alias = node.alias_or_name or f"__dw_lateral{len(scope.sources)}"
+        scope.add(alias, columns)
+        # Uncorrelated, it is an ordinary derived table (DuckDB's LATERAL RIGHT JOIN drops rows).
+        keyword = "LATERAL " if correlated else ""
+        return f"{keyword}({sql}) AS {quote(alias)}{_column_list(columns)}"
 
     def _join(self, join: exp.Join, scope: Scope, ctes: Mapping[str, Columns]) -> str:
         side = (join.args.get("side") or "").upper()
         kind = (join.args.get("kind") or "").upper()
         if kind in ("SEMI", "ANTI", "ASOF", "POSITIONAL") or join.args.get("method"):
             raise UnsupportedQuery(f"{kind or join.args.get('method')} JOIN")
-        source = self._source(join.this, scope, ctes)
+        source = self._source(join.this, scope, ctes, side)
         on, using = join.args.get("on"), join.args.get("using")
         keyword = " ".join(p for p in (side, "CROSS" if kind == "CROSS" else "", "JOIN") if p)
         if not on and not using and kind != "CROSS" and not side and not isinstance(join.this, exp.Unnest):
@@ -593,8 +623,8 @@ class Translator:
 
         return translate_expression(self, node, scope)
 
-    def subquery(self, node: exp.Expression, scope: Scope) -> tuple[str, Columns]:
-        check_subquery(node)  # what Trino cannot decorrelate fails, as there
+    def subquery(self, node: exp.Expression, scope: Scope, *, exists: bool = False) -> tuple[str, Columns]:
+        check_subquery(node, exists=exists)  # what Trino cannot decorrelate fails, as there
         return self.query(node, scope, {})
 
 
