@@ -136,6 +136,7 @@ class Translator:
         self.database = database
         self.scans: list[Scan] = []
         self.notes: list[str] = []
+        self._ctes: list[Mapping[str, Columns]] = []
         self._bounds: dict[int, KeyBound | None] = {}
 
     # ---- entry ------------------------------------------------------------------------------------
@@ -143,6 +144,7 @@ class Translator:
         if not isinstance(tree, exp.Query | exp.Values):
             raise QueryError(f"only queries (SELECT, WITH, VALUES, ...) are accepted, got {tree.key.upper()}")
         _mark_unnamed_projections(tree)
+        _name_unaliased_ordinality(tree)
         self._refuse_unknown_tables(tree)
         tree = self._qualify(tree)
         keys = {name: shape.partition_key for name, shape in self.tables.items()}
@@ -232,15 +234,20 @@ class Translator:
             inner, columns = self.query(node.this, outer, ctes)
             return self._with_order_limit(node, inner, columns, outer, ctes)
         with_sql, ctes = self._with(node, outer, ctes)
-        if isinstance(node, exp.Select):
-            sql, columns = self._select(node, outer, ctes)
-        elif isinstance(node, exp.SetOperation):
-            sql, columns = self._set_operation(node, outer, ctes)
-            sql, columns = self._with_order_limit(node, sql, columns, outer, ctes)
-        elif isinstance(node, exp.Values):
-            sql, columns = self._values(node, outer)
-        else:
-            raise UnsupportedQuery(f"{node.key.upper()} queries")
+        # Subqueries in expressions see the CTEs of the query they are in.
+        self._ctes.append(ctes)
+        try:
+            if isinstance(node, exp.Select):
+                sql, columns = self._select(node, outer, ctes)
+            elif isinstance(node, exp.SetOperation):
+                sql, columns = self._set_operation(node, outer, ctes)
+                sql, columns = self._with_order_limit(node, sql, columns, outer, ctes)
+            elif isinstance(node, exp.Values):
+                sql, columns = self._values(node, outer)
+            else:
+                raise UnsupportedQuery(f"{node.key.upper()} queries")
+        finally:
+            self._ctes.pop()
         return with_sql + sql, columns
 
     def _with(
@@ -317,6 +324,8 @@ class Translator:
         having = select.args.get("having")
         if having:
             sql += " HAVING " + self.boolean(having.this, scope).sql
+        if distinct:
+            _check_distinct_order(select)
         order_scope = Scope(parent=scope, locals={n: t for n, t in columns})
         sql, columns = self._order_limit(select, sql, columns, order_scope)
         return sql, columns
@@ -560,9 +569,15 @@ class Translator:
         keyword = " ".join(p for p in (side, "CROSS" if kind == "CROSS" else "", "JOIN") if p)
         if not on and not using and kind != "CROSS" and not side and not isinstance(join.this, exp.Unnest):
             keyword = "CROSS JOIN"
-        if isinstance(join.this, exp.Unnest) and not on and not using:
+        if isinstance(join.this, exp.Unnest):
+            if using or (on is not None and not (isinstance(on, exp.Boolean) and on.this)):
+                # Trino joins an UNNEST to the rows it unnests only ON TRUE.
+                raise QueryError("UNNEST in a join is supported only with ON TRUE")
             return f" {side} JOIN {source} ON true" if side else f", {source}"
         text = f" {keyword} {source}"
+        if on and side and _subquery_over_both_sides(on, join.this.alias_or_name):
+            # Trino cannot plan a subquery in an outer join's condition that uses both sides.
+            raise QueryError("Given correlated subquery is not supported")
         if on:
             text += " ON " + self.boolean(on, scope).sql
         elif using:
@@ -597,6 +612,8 @@ class Translator:
             element_columns.append(("_ord", tt.BIGINT))
             if isinstance(offset, exp.Expression) and offset.name and len(names) == len(element_columns) - 1:
                 names = [*names, offset.name]
+        if names and len(names) != len(element_columns) and node.meta.get("dw_named_ordinality"):
+            raise UnsupportedQuery("UNNEST of maps or rows WITH ORDINALITY without column names")
         if names and len(names) != len(element_columns):
             raise QueryError(
                 f"UNNEST produces {len(element_columns)} columns but its alias names {len(names)}"
@@ -625,7 +642,61 @@ class Translator:
 
     def subquery(self, node: exp.Expression, scope: Scope, *, exists: bool = False) -> tuple[str, Columns]:
         check_subquery(node, exists=exists)  # what Trino cannot decorrelate fails, as there
-        return self.query(node, scope, {})
+        return self.query(node, scope, self._ctes[-1] if self._ctes else {})
+
+
+def _name_unaliased_ordinality(tree: exp.Expression) -> None:
+    """`UNNEST(x) WITH ORDINALITY` without an alias: sqlglot's star expansion would list an `offset`
+    column in place of the elements, so each gets a name of its own (one per array; maps and arrays
+    of rows, which make more, are refused in _unnest)."""
+    for index, node in enumerate(tree.find_all(exp.Unnest)):
+        alias = node.args.get("alias")
+        if node.args.get("offset") and (alias is None or not alias.columns):
+            names = [f"_dw_u{index}_{i}" for i in range(len(node.expressions))]
+            node.set("offset", exp.to_identifier(f"_dw_u{index}_ordinality"))
+            node.set(
+                "alias",
+                exp.TableAlias(
+                    this=exp.to_identifier(
+                        alias.name if alias is not None and alias.name else f"_dw_unnest{index}"
+                    ),
+                    columns=[exp.to_identifier(n) for n in names],
+                ),
+            )
+            node.meta["dw_named_ordinality"] = True
+
+
+def _subquery_over_both_sides(on: exp.Expression, right: str) -> bool:
+    """A conjunct of a join condition that holds a subquery and uses both sides of the join."""
+    subqueries = (exp.Subquery, exp.Exists, exp.All, exp.Any, exp.Values)
+    for conjunct in on.flatten() if isinstance(on, exp.And) else [on]:
+        if not any(conjunct.find_all(*subqueries)):
+            continue
+        tables = {
+            c.table for c in conjunct.find_all(exp.Column) if c.table and not c.find_ancestor(*subqueries)
+        }
+        if right in tables and len(tables) > 1:
+            return True
+    return False
+
+
+def _check_distinct_order(select: exp.Select) -> None:
+    """Trino: with SELECT DISTINCT, each ORDER BY key is an output column (by name or position) or
+    an expression of the select list. An output name inside a larger key binds to the output column
+    (`SELECT DISTINCT 1 AS a, a + b ... ORDER BY a + b` orders by 1 + b, which is not selected)."""
+    order = select.args.get("order")
+    if not order:
+        return
+    names = {p.alias_or_name for p in select.expressions}
+    bodies = {(p.this if isinstance(p, exp.Alias) else p).sql("trino") for p in select.expressions}
+    for ordered in order.expressions:
+        key = ordered.this if isinstance(ordered, exp.Ordered) else ordered
+        if isinstance(key, exp.Literal) and not key.is_string:
+            continue
+        if isinstance(key, exp.Column) and not key.table and key.name in names:
+            continue
+        if key.sql("trino") not in bodies:
+            raise QueryError("For SELECT DISTINCT, ORDER BY expressions must appear in select list")
 
 
 def _renamed(columns: Columns, names: Sequence[str]) -> Columns:
