@@ -9,6 +9,7 @@ from sqlglot import exp
 
 from dw_platform.query import trino_types as tt
 from dw_platform.query.contract_aggregates import CONTRACT_AGGREGATES, contract_aggregate, note
+from dw_platform.query.listagg import listagg
 from dw_platform.query.operators import Typed, arithmetic, cast, coerce, coerce_all
 from dw_platform.query.regex import java_regex
 from dw_platform.query.scopes import Scope
@@ -108,6 +109,10 @@ def call(tr: "Translator", node: exp.Expression, scope: Scope) -> Typed:
         from dw_platform.query.datetime_ops import at_timezone
 
         return at_timezone(tr.expr(node.this, scope), tr.expr(node.args["zone"], scope))
+    if isinstance(node, exp.Coalesce):  # written by sqlglot for a JOIN ... USING column
+        return SCALARS["coalesce"]([tr.expr(a, scope) for a in [node.this, *node.expressions]])
+    if isinstance(node, exp.GroupConcat):  # sqlglot's reading of listagg(...) WITHIN GROUP (...)
+        return listagg(tr, node, scope)
     if not isinstance(node, exp.Anonymous):
         raise UnsupportedQuery(f"the function {name}")
     raw = list(node.expressions)
@@ -1144,6 +1149,12 @@ def aggregate(
         if node.args.get("count") is not None:
             raise UnsupportedQuery(f"{name}(x, y, n)")
         node = exp.Anonymous(this=name, expressions=[node.this, node.expression])
+    if isinstance(node, exp.GroupConcat) and not window:
+        condition = filter_.this if isinstance(filter_, exp.Where) else filter_
+        where = f" FILTER (WHERE {tr.boolean(condition, scope).sql})" if condition is not None else ""
+        return listagg(tr, node, scope, where)
+    if isinstance(node, exp.GroupConcat):
+        raise QueryError("listagg cannot be used as a window function")
     if not isinstance(node, exp.Anonymous):
         raise UnsupportedQuery(f"the aggregate {node.sql('trino')[:40]}")
     name = function_name(node)
@@ -1290,6 +1301,8 @@ def window(tr: "Translator", node: exp.Window, scope: Scope) -> Typed:
     if isinstance(function, exp.IgnoreNulls | exp.RespectNulls):
         raise UnsupportedQuery("IGNORE NULLS / RESPECT NULLS")
     name = function_name(function)
+    if isinstance(function, exp.GroupConcat):
+        raise QueryError("listagg cannot be used as a window function")
     if name in AGGREGATES:
         return aggregate(tr, function, scope, filter_=filter_, window=over, window_order=order_sql)
     if name not in WINDOW_ONLY or not isinstance(function, exp.Anonymous):

@@ -23,8 +23,10 @@ from sqlglot.schema import MappingSchema
 
 from dw_platform.query import trino_types as tt
 from dw_platform.query.correlation import check_subquery, is_correlated
+from dw_platform.query.listagg import refuse_extra_arguments
 from dw_platform.query.operators import Typed, cast
 from dw_platform.query.partition_filter import KeyBound, find_scans
+from dw_platform.query.recursive_cte import is_recursive, recursive_cte
 from dw_platform.query.scopes import Columns, Scope, columns_hint, tables_hint
 from dw_platform.query.sql import QueryError, UnsupportedQuery, describe_parse_error, parse_statement
 from dw_platform.query.trino_types import TrinoType
@@ -86,6 +88,7 @@ def quote(identifier: str) -> str:
 def parse_written(sql: str) -> exp.Expression:
     """One statement in Trino's grammar, function calls as written (see WrittenTrino)."""
     _refuse_limit_before_offset(sql)
+    refuse_extra_arguments(sqlglot.tokenize(sql, read=WrittenTrino))
     return parse_statement(_decimal_literals(sql), dialect=WrittenTrino)
 
 
@@ -256,11 +259,14 @@ class Translator:
         with_ = node.args.get("with_") or node.args.get("with")
         if not with_:
             return "", ctes
-        if with_.args.get("recursive"):
-            raise UnsupportedQuery("WITH RECURSIVE")
+        recursive = bool(with_.args.get("recursive"))
         ctes = dict(ctes)
         parts = []
         for cte in with_.expressions:
+            if recursive and is_recursive(cte):
+                definitions, ctes[cte.alias] = recursive_cte(self, cte, outer, ctes)
+                parts += definitions
+                continue
             sql, columns = self.query(cte.this, outer, ctes)
             names = [c.name for c in cte.args["alias"].columns] if cte.args["alias"].columns else None
             if names:
