@@ -17,10 +17,18 @@ from dw_platform.query.sql import QueryError
 UNSUPPORTED = "Given correlated subquery is not supported"
 
 
-def check_subquery(subquery: exp.Expression, *, lateral: bool = False, exists: bool = False) -> None:
+def check_subquery(
+    subquery: exp.Expression, *, lateral: bool = False, exists: bool = False, in_: bool = False
+) -> None:
     """Raise QueryError where `subquery` (the query inside a scalar/EXISTS/IN subquery, or a LATERAL
     one) is correlated in a shape Trino cannot plan."""
     inner = _relations(subquery)
+    if (
+        in_
+        and isinstance(subquery, exp.Select)
+        and any(_own(subquery, p, inner) for p in subquery.expressions)
+    ):
+        raise QueryError(UNSUPPORTED)  # x IN (SELECT outer_column ...): TestSelectAll
     for select in subquery.find_all(exp.Select):
         _check_select(select, inner, exists=exists, lateral=lateral)
     if not lateral:  # LATERAL (VALUES a) is planned; a scalar (VALUES a) is not

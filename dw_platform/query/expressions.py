@@ -170,7 +170,7 @@ def _in(tr: "Translator", node: exp.In, scope: Scope) -> Typed:
     if query is None and len(written) == 1 and isinstance(written[0], exp.Values | exp.Query):
         query = written[0]  # x IN (VALUES 1, 2): sqlglot reads the VALUES as the one member
     if query is not None:
-        sql, columns = tr.subquery(query.this if isinstance(query, exp.Subquery) else query, scope)
+        sql, columns = tr.subquery(query.this if isinstance(query, exp.Subquery) else query, scope, in_=True)
         if len(columns) != 1:
             if value.type.name == "row":  # ROW(1, 2) IN (SELECT 1, 2): Trino compares the rows
                 raise UnsupportedQuery("ROW(...) IN (a subquery of several columns)")

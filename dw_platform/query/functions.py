@@ -1183,6 +1183,15 @@ def aggregate(
             raise UnsupportedQuery(f"ORDER BY inside {name}()")
         if window:
             raise QueryError("Window function with ORDER BY is not supported")
+        if len(raw) == 1 and isinstance(raw[0], exp.Distinct):  # array_agg(DISTINCT x ORDER BY x)
+            distinct, prefix = True, "DISTINCT "
+            raw = list(raw[0].expressions)
+        if distinct:
+            arguments = {a.sql("trino") for a in raw}
+            if any(o.this.sql("trino") not in arguments for o in order.expressions):
+                raise QueryError(
+                    "For aggregate function with DISTINCT, ORDER BY expressions must appear in arguments"
+                )
     if name == "count":
         if len(raw) == 1 and isinstance(raw[0], exp.Star):
             if distinct:

@@ -87,8 +87,9 @@ def quote(identifier: str) -> str:
 
 def parse_written(sql: str) -> exp.Expression:
     """One statement in Trino's grammar, function calls as written (see WrittenTrino)."""
-    _refuse_limit_before_offset(sql)
-    refuse_extra_arguments(sqlglot.tokenize(sql, read=WrittenTrino))
+    tokens = _refuse_limit_before_offset(sql)
+    if "LISTAGG" in sql.upper():
+        refuse_extra_arguments(tokens)
     return parse_statement(_decimal_literals(sql), dialect=WrittenTrino)
 
 
@@ -111,8 +112,9 @@ def _decimal_literals(sql: str) -> str:
     return "".join(pieces) + sql[last:]
 
 
-def _refuse_limit_before_offset(sql: str) -> None:
-    """Trino's grammar has OFFSET before LIMIT; `LIMIT m OFFSET n` is a syntax error there."""
+def _refuse_limit_before_offset(sql: str) -> list[Any]:
+    """Trino's grammar has OFFSET before LIMIT; `LIMIT m OFFSET n` is a syntax error there.
+    Returns the tokens, for the other checks of the text."""
     try:
         tokens = sqlglot.tokenize(sql, read=WrittenTrino)
     except sqlglot.errors.TokenError as error:
@@ -131,6 +133,7 @@ def _refuse_limit_before_offset(sql: str) -> None:
             raise QueryError("cannot parse query: OFFSET must come before LIMIT (OFFSET n LIMIT m)")
         elif kind in ("UNION", "INTERSECT", "EXCEPT", "SEMICOLON"):
             limit_at.pop(depth, None)
+    return tokens
 
 
 class Translator:
@@ -140,6 +143,8 @@ class Translator:
         self.scans: list[Scan] = []
         self.notes: list[str] = []
         self._ctes: list[Mapping[str, Columns]] = []
+        # Per SELECT, the output positions of columns written without a name (Trino's _colN).
+        self._unnamed_at: dict[int, set[int]] = {}
         self._bounds: dict[int, KeyBound | None] = {}
 
     # ---- entry ------------------------------------------------------------------------------------
@@ -153,7 +158,7 @@ class Translator:
         keys = {name: shape.partition_key for name, shape in self.tables.items()}
         self._bounds = {id(r.node): r.bound for r in find_scans(tree, self.database, keys)}
         sql, columns = self.query(tree, None, {})
-        unnamed = _unnamed_positions(tree)
+        unnamed = _unnamed_positions(tree, self._unnamed_at)
         named = [(f"_col{i}" if i in unnamed else name, t) for i, (name, t) in enumerate(columns)]
         # Output columns are picked by position: two may share a name (SELECT a.name, b.name).
         positions = ", ".join(f"__dw_c{i}" for i in range(len(columns)))
@@ -311,11 +316,19 @@ class Translator:
             for join in select.args.get("joins") or []:
                 from_sql += self._join(join, scope, ctes)
         projections, columns = [], []
+        unnamed = self._unnamed_at.setdefault(id(select), set())
         for projection in select.expressions:
             name = projection.alias_or_name
             body = projection.this if isinstance(projection, exp.Alias) else projection
             if isinstance(body, exp.Star) or (isinstance(body, exp.Column) and body.is_star):
-                raise UnsupportedQuery("SELECT * over this source")
+                # What sqlglot could not expand (a LATERAL or UNNEST source): the FROM items'
+                # columns in order, as Trino lists them.
+                for alias, column, t in _star_columns(body, scope):
+                    projections.append(f"{quote(alias)}.{quote(column)} AS {quote(column)}")
+                    columns.append((column, t))
+                continue
+            if body.meta.get("dw_unnamed") or projection.meta.get("dw_unnamed"):
+                unnamed.add(len(columns))
             typed = self.expr(body, scope)
             projections.append(f"{typed.sql} AS {quote(name)}")
             columns.append((name, typed.type))
@@ -646,8 +659,10 @@ class Translator:
 
         return translate_expression(self, node, scope)
 
-    def subquery(self, node: exp.Expression, scope: Scope, *, exists: bool = False) -> tuple[str, Columns]:
-        check_subquery(node, exists=exists)  # what Trino cannot decorrelate fails, as there
+    def subquery(
+        self, node: exp.Expression, scope: Scope, *, exists: bool = False, in_: bool = False
+    ) -> tuple[str, Columns]:
+        check_subquery(node, exists=exists, in_=in_)  # what Trino cannot decorrelate fails, as there
         return self.query(node, scope, self._ctes[-1] if self._ctes else {})
 
 
@@ -733,18 +748,22 @@ def _mark_unnamed_projections(tree: exp.Expression) -> None:
                 projection.meta["dw_unnamed"] = True
 
 
-def _unnamed_positions(tree: exp.Expression) -> set[int]:
+def _unnamed_positions(tree: exp.Expression, recorded: Mapping[int, set[int]]) -> set[int]:
     """Output columns written without a name, which Trino calls _col0, _col1, ..."""
     node = tree
     while isinstance(node, exp.SetOperation | exp.Subquery):
         node = node.left if isinstance(node, exp.SetOperation) else node.this
     if not isinstance(node, exp.Select):
         return set()
-    return {
-        i
-        for i, p in enumerate(node.expressions)
-        if (p.this if isinstance(p, exp.Alias) else p).meta.get("dw_unnamed") or p.meta.get("dw_unnamed")
-    }
+    return recorded.get(id(node), set())
+
+
+def _star_columns(star: exp.Expression, scope: Scope) -> list[tuple[str, str, TrinoType]]:
+    table = star.table if isinstance(star, exp.Column) else ""
+    if table and table not in scope.sources:
+        raise UnsupportedQuery(f"SELECT {table}.* of a relation of an outer query")
+    sources = [(table, scope.sources[table])] if table else list(scope.sources.items())
+    return [(alias, c, t) for alias, cols in sources for c, t in cols.items() if not c.startswith("$")]
 
 
 def render_for_output(sql: str, t: TrinoType) -> str:
