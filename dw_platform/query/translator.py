@@ -90,7 +90,45 @@ def parse_written(sql: str) -> exp.Expression:
     tokens = _refuse_limit_before_offset(sql)
     if "LISTAGG" in sql.upper():
         refuse_extra_arguments(tokens)
+    if "ROW" in sql.upper():
+        sql = _values_rows(sql, tokens)
     return parse_statement(_decimal_literals(sql), dialect=WrittenTrino)
+
+
+def _values_rows(sql: str, tokens: list[Any]) -> str:
+    """`VALUES ROW(1, 'a'), ROW(2, 'b')` is `VALUES (1, 'a'), (2, 'b')` in Trino's grammar (rows of two
+    columns), where sqlglot reads each as one column holding a row: drop the ROW keyword that
+    starts a row of a VALUES list (a ROW inside a row, `VALUES (ROW(1, 2))`, stays a row value)."""
+    drop, depth, values_depth, row_start = [], 0, None, False
+    for token, following in itertools.pairwise([*tokens, None]):
+        kind = token.token_type.name
+        at_list = values_depth is not None and depth == values_depth
+        if kind == "VALUES":
+            values_depth, row_start = depth, True
+            continue
+        if at_list and row_start and token.text.upper() == "ROW" and following is not None:
+            if following.token_type.name == "L_PAREN":
+                drop.append(token)
+            row_start = False
+            continue
+        row_start = False
+        if kind == "L_PAREN":
+            depth += 1
+        elif kind == "R_PAREN":
+            depth -= 1
+            if values_depth is not None and depth < values_depth:
+                values_depth = None
+        elif at_list and kind == "COMMA":
+            row_start = True
+        elif at_list:
+            values_depth = None
+    if not drop:
+        return sql
+    pieces, last = [], 0
+    for token in drop:
+        pieces.append(sql[last : token.start])
+        last = token.end + 1
+    return "".join(pieces) + sql[last:]
 
 
 def _decimal_literals(sql: str) -> str:
@@ -327,6 +365,22 @@ class Translator:
                     projections.append(f"{quote(alias)}.{quote(column)} AS {quote(column)}")
                     columns.append((column, t))
                 continue
+            if isinstance(body, exp.Aliases | exp.Dot) and isinstance(
+                (body.this if isinstance(body, exp.Aliases) else body).expression, exp.Star
+            ):
+                # row.* / ROW(a, b).* / (a, b).* [AS (x, y)]: one output column per field.
+                names = [i.name for i in body.expressions] if isinstance(body, exp.Aliases) else []
+                fields = self._row_fields(body.this if isinstance(body, exp.Aliases) else body, scope)
+                if names and len(names) != len(fields):
+                    raise QueryError(f"the row has {len(fields)} fields but {len(names)} column aliases")
+                for index, (field, typed) in enumerate(fields):
+                    label = names[index] if names else field
+                    if label is None:
+                        unnamed.add(len(columns))
+                        label = f"_col{len(columns)}"
+                    projections.append(f"{typed.sql} AS {quote(label)}")
+                    columns.append((label, typed.type))
+                continue
             if body.meta.get("dw_unnamed") or projection.meta.get("dw_unnamed"):
                 unnamed.add(len(columns))
             typed = self.expr(body, scope)
@@ -348,6 +402,20 @@ class Translator:
         order_scope = Scope(parent=scope, locals={n: t for n, t in columns})
         sql, columns = self._order_limit(select, sql, columns, order_scope)
         return sql, columns
+
+    def _row_fields(self, star: exp.Dot, scope: Scope) -> list[tuple[str | None, Typed]]:
+        target = star.this
+        while isinstance(target, exp.Paren):
+            target = target.this
+        if isinstance(target, exp.Tuple):
+            return [(None, self.expr(e, scope)) for e in target.expressions]
+        value = self.expr(target, scope)
+        if value.type.name != "row":
+            raise QueryError(f"a value of type {value.type.trino()} has no fields to expand with .*")
+        return [
+            (name, Typed(f"struct_extract_at(({value.sql}), {i + 1})", t))
+            for i, (name, t) in enumerate(zip(value.type.field_names, value.type.elements, strict=True))
+        ]
 
     def _with_order_limit(
         self,
