@@ -124,6 +124,10 @@ def call(tr: "Translator", node: exp.Expression, scope: Scope) -> Typed:
         return LAMBDA_FUNCTIONS[name](tr, raw, scope)
     if name == "try":
         return _try(tr, raw, scope)
+    if name == "grouping":  # the grouping-set bitmask: the same standard definition in DuckDB
+        if not raw:
+            raise QueryError("grouping() needs at least one argument")
+        return Typed(f"grouping({', '.join(tr.expr(a, scope).sql for a in raw)})", tt.BIGINT)
     if name in LITERAL_ARG_FUNCTIONS:
         # These need some arguments as literals (patterns, paths) to be translated exactly.
         literals = [_literal_string(a) for a in raw]

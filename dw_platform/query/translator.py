@@ -23,6 +23,7 @@ from sqlglot.schema import MappingSchema
 
 from dw_platform.query import trino_types as tt
 from dw_platform.query.correlation import check_subquery, is_correlated
+from dw_platform.query.grouping_sets import distinct_grouping_sets
 from dw_platform.query.listagg import refuse_extra_arguments
 from dw_platform.query.operators import Typed, cast
 from dw_platform.query.partition_filter import KeyBound, find_scans
@@ -473,6 +474,8 @@ class Translator:
         return text + direction + nulls
 
     def _group(self, group: exp.Group, scope: Scope) -> str:
+        if group.args.get("all") is False and not group.args.get("totals"):
+            return distinct_grouping_sets(self, group, scope)  # GROUP BY DISTINCT
         items = []
         for expression in group.expressions:
             if isinstance(expression, exp.Literal) and not expression.is_string:
