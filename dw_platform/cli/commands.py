@@ -214,6 +214,8 @@ def query(args: argparse.Namespace) -> int:
     if plan.scans:
         print(f"reads {'; '.join(plan.describe().splitlines())}", file=sys.stderr)
     result = engine.query(args.sql, allow_full_scan=args.allow_full_scan)
+    for note in result.notes:
+        print(f"note: {note}", file=sys.stderr)
     _print_result(result, "json" if args.json else args.format)
     return 0
 

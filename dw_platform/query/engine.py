@@ -47,6 +47,8 @@ class QueryResult:
     reported_bytes: int | None = None
     # The Trino type of each result column (None where the engine did not report one).
     types: tuple[tt.TrinoType, ...] | None = None
+    # Where the answer is one of several the SQL's documented contract admits (Translation.notes).
+    notes: tuple[str, ...] = ()
 
     @property
     def bytes_scanned(self) -> int:
@@ -117,7 +119,7 @@ class DuckDBEngine:
             except duckdb.Error as again:
                 raise _execution_error(again) from None
         types = tuple(t for _, t in translation.columns)
-        return QueryResult(table, plan.scans, types=types)
+        return QueryResult(table, plan.scans, types=types, notes=translation.notes)
 
     def _run(self, sql: str, plan: ScanPlan, *, unfolded: bool = False) -> pa.Table:
         database, macros = self._open(unfolded=unfolded)

@@ -64,6 +64,8 @@ def translate_expression(tr: "Translator", node: exp.Expression, scope: Scope) -
         return arithmetic(_ARITHMETIC[kind], tr.expr(node.this, scope), tr.expr(node.expression, scope))
     if kind is exp.Neg:
         return negate(tr.expr(node.this, scope))
+    if kind in _COMPARISON and _quantifier(node.expression):
+        return _quantified(tr, _COMPARISON[kind], node, scope)
     if kind in _COMPARISON:
         return comparison(_COMPARISON[kind], tr.expr(node.this, scope), tr.expr(node.expression, scope))
     if kind in (exp.NullSafeEQ, exp.NullSafeNEQ):
@@ -87,7 +89,7 @@ def translate_expression(tr: "Translator", node: exp.Expression, scope: Scope) -
     if kind is exp.In:
         return _in(tr, node, scope)
     if kind is exp.Exists:
-        sql, _ = tr.subquery(node.this, scope)
+        sql, _ = tr.subquery(node.this, scope, exists=True)
         return Typed(f"EXISTS ({sql})", tt.BOOLEAN)
     if kind is exp.Subquery:
         sql, columns = tr.subquery(node.this, scope)
@@ -127,6 +129,8 @@ def translate_expression(tr: "Translator", node: exp.Expression, scope: Scope) -
             for e in node.expressions
         ]
         return functions.subscript(tr.expr(node.this, scope), [tr.expr(e, scope) for e in keys])
+    if kind is exp.Dot and isinstance(node.expression, exp.Star):
+        raise UnsupportedQuery("expanding a row's fields with .*")
     if kind is exp.Dot:
         return functions.row_field(tr.expr(node.this, scope), node.expression.name)
     if kind is exp.Window:
@@ -177,11 +181,18 @@ def _between(tr: "Translator", node: exp.Between, scope: Scope) -> Typed:
 def _in(tr: "Translator", node: exp.In, scope: Scope) -> Typed:
     value = tr.expr(node.this, scope)
     query = node.args.get("query")
+    written = node.expressions
+    if query is None and len(written) == 1 and isinstance(written[0], exp.Values | exp.Query):
+        query = written[0]  # x IN (VALUES 1, 2): sqlglot reads the VALUES as the one member
     if query is not None:
-        sql, columns = tr.subquery(query.this if isinstance(query, exp.Subquery) else query, scope)
+        sql, columns = tr.subquery(query.this if isinstance(query, exp.Subquery) else query, scope, in_=True)
         if len(columns) != 1:
+            if value.type.name == "row":  # ROW(1, 2) IN (SELECT 1, 2): Trino compares the rows
+                raise UnsupportedQuery("ROW(...) IN (a subquery of several columns)")
             raise QueryError("an IN subquery must return one column")
         common = tt.common_super_type(value.type, columns[0][1])
+        if "row" in (value.type.name, columns[0][1].name) and (common is None or common.name == "row"):
+            raise UnsupportedQuery("IN (subquery) over rows")
         if common is None:
             raise QueryError(f"IN compares {value.type.trino()} with {columns[0][1].trino()}")
         if common.name in ("timestamptz", "json", "map"):
@@ -242,3 +253,47 @@ def _branches(
     if common.is_unknown:
         common = tt.UNKNOWN
     return Typed(f"(CASE {text} ELSE {values[-1].sql} END)", common)
+
+
+def _quantifier(node: exp.Expression) -> tuple[str, exp.Expression] | None:
+    """`ALL (subquery)` / `ANY (...)` / `SOME (...)` on a comparison's right: the quantifier and the
+    query (sqlglot reads `ALL (VALUES ...)` and `SOME (...)` as function calls)."""
+    if isinstance(node, exp.All | exp.Any):
+        quantifier, query = ("ALL" if isinstance(node, exp.All) else "ANY"), node.this
+    elif (
+        isinstance(node, exp.Anonymous)
+        and str(node.this).upper() in ("ALL", "ANY", "SOME")
+        and len(node.expressions) == 1
+    ):
+        quantifier, query = ("ALL" if str(node.this).upper() == "ALL" else "ANY"), node.expressions[0]
+    else:
+        return None
+    if isinstance(query, exp.Subquery):
+        query = query.this
+    if not isinstance(query, exp.Query | exp.Values):
+        return None
+    return quantifier, query
+
+
+def _quantified(tr: "Translator", op: str, node: exp.Expression, scope: Scope) -> Typed:
+    """`x op ALL|ANY|SOME (subquery)`, with SQL's (and Trino's) NULL rules, which DuckDB's follow:
+    ALL over no rows is true, ANY over no rows false; a NULL comparison that decides nothing makes
+    the result NULL."""
+    found = _quantifier(node.expression)
+    assert found is not None
+    quantifier, query = found
+    value = tr.expr(node.this, scope)
+    sql, columns = tr.subquery(query, scope)
+    if len(columns) != 1:
+        raise UnsupportedQuery(f"{quantifier} over a subquery of {len(columns)} columns")
+    common = tt.common_super_type(value.type, columns[0][1])
+    if "row" in (value.type.name, columns[0][1].name) and (common is None or common.name == "row"):
+        # Trino compares a one-field row with a one-column subquery's rows.
+        raise UnsupportedQuery(f"{op} {quantifier} (subquery) over rows")
+    if common is None:
+        raise QueryError(f"{op} {quantifier} compares {value.type.trino()} with {columns[0][1].trino()}")
+    if common.name in ("timestamptz", "json", "map", "row", "array", "double", "real"):
+        # Rows and arrays compare field by field in Trino; doubles hold NaN, which DuckDB orders.
+        raise UnsupportedQuery(f"{op} {quantifier} (subquery) over values of type {common.trino()}")
+    inner = f"SELECT {cast(Typed(quote(columns[0][0]), columns[0][1]), common).sql} FROM ({sql}) AS __dw_q"
+    return Typed(f"(({coerce(value, common).sql}) {op} {quantifier} ({inner}))", tt.BOOLEAN)

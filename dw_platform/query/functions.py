@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING
 from sqlglot import exp
 
 from dw_platform.query import trino_types as tt
+from dw_platform.query.contract_aggregates import CONTRACT_AGGREGATES, contract_aggregate, note
+from dw_platform.query.listagg import listagg
 from dw_platform.query.operators import Typed, arithmetic, cast, coerce, coerce_all, scaled, unscaled
 from dw_platform.query.regex import java_regex, shape
 from dw_platform.query.scopes import Scope
@@ -136,6 +138,10 @@ def call(tr: "Translator", node: exp.Expression, scope: Scope) -> Typed:
         from dw_platform.query.datetime_ops import at_timezone
 
         return at_timezone(tr.expr(node.this, scope), tr.expr(node.args["zone"], scope))
+    if isinstance(node, exp.Coalesce):  # written by sqlglot for a JOIN ... USING column
+        return SCALARS["coalesce"]([tr.expr(a, scope) for a in [node.this, *node.expressions]])
+    if isinstance(node, exp.GroupConcat):  # sqlglot's reading of listagg(...) WITHIN GROUP (...)
+        return listagg(tr, node, scope)
     if not isinstance(node, exp.Anonymous):
         raise UnsupportedQuery(f"the function {name}")
     raw = list(node.expressions)
@@ -149,6 +155,10 @@ def call(tr: "Translator", node: exp.Expression, scope: Scope) -> Typed:
         return _try(tr, raw, scope)
     if name == "regexp_replace" and len(raw) == 3 and isinstance(raw[2], exp.Lambda):
         return _regexp_replace_lambda(tr, raw, scope)
+    if name == "grouping":  # the grouping-set bitmask: the same standard definition in DuckDB
+        if not raw:
+            raise QueryError("grouping() needs at least one argument")
+        return Typed(f"grouping({', '.join(tr.expr(a, scope).sql for a in raw)})", tt.BIGINT)
     if name in LITERAL_ARG_FUNCTIONS:
         # These need some arguments as literals (patterns, paths) to be translated exactly.
         literals = [_literal_string(a) for a in raw]
@@ -1349,12 +1359,19 @@ def aggregate(
     scope: Scope,
     filter_: exp.Expression | None = None,
     window: str = "",
+    window_order: str = "",
 ) -> Typed:
     if isinstance(node, exp.ArgMax | exp.ArgMin):  # sqlglot reads max_by/min_by as these
         name = "max_by" if isinstance(node, exp.ArgMax) else "min_by"
         if node.args.get("count") is not None:
             raise UnsupportedQuery(f"{name}(x, y, n)")
         node = exp.Anonymous(this=name, expressions=[node.this, node.expression])
+    if isinstance(node, exp.GroupConcat) and not window:
+        condition = filter_.this if isinstance(filter_, exp.Where) else filter_
+        where = f" FILTER (WHERE {tr.boolean(condition, scope).sql})" if condition is not None else ""
+        return listagg(tr, node, scope, where)
+    if isinstance(node, exp.GroupConcat):
+        raise QueryError("listagg cannot be used as a window function")
     if not isinstance(node, exp.Anonymous):
         raise UnsupportedQuery(f"the aggregate {node.sql('trino')[:40]}")
     name = function_name(node)
@@ -1381,6 +1398,17 @@ def aggregate(
         order_sql = " ORDER BY " + ", ".join(tr._ordered(o, scope, 0) for o in order.expressions)
         if name not in ("array_agg",):
             raise UnsupportedQuery(f"ORDER BY inside {name}()")
+        if window:
+            raise QueryError("Window function with ORDER BY is not supported")
+        if len(raw) == 1 and isinstance(raw[0], exp.Distinct):  # array_agg(DISTINCT x ORDER BY x)
+            distinct, prefix = True, "DISTINCT "
+            raw = list(raw[0].expressions)
+        if distinct:
+            arguments = {a.sql("trino") for a in raw}
+            if any(o.this.sql("trino") not in arguments for o in order.expressions):
+                raise QueryError(
+                    "For aggregate function with DISTINCT, ORDER BY expressions must appear in arguments"
+                )
     if name == "count":
         if len(raw) == 1 and isinstance(raw[0], exp.Star):
             if distinct:
@@ -1389,7 +1417,9 @@ def aggregate(
         _arity("count", raw, 1)
         return wrap("count", [tr.expr(raw[0], scope).sql], tt.BIGINT)
     args = [tr.expr(a, scope) for a in raw]
-    if name in ("approx_distinct", "approx_percentile", "approx_set", "checksum", "map_agg"):
+    if name in CONTRACT_AGGREGATES:
+        return contract_aggregate(tr, name, raw, args, distinct, f"{filter_sql}{window}")
+    if name in ("approx_set", "checksum", "map_agg"):
         raise UnsupportedQuery(
             f"{name}(): Athena's approximation cannot be reproduced exactly (use the exact aggregate, "
             "e.g. count(DISTINCT x), or run it on the AWS profile)"
@@ -1447,8 +1477,6 @@ def aggregate(
         # Ties pick an arbitrary row in Trino: only exact where the ordering key is unique.
         duck = "arg_max" if name == "max_by" else "arg_min"
         return wrap(duck, [args[0].sql, args[1].sql], args[0].type, cast_to=False)
-    if name in ("arbitrary", "any_value"):
-        raise UnsupportedQuery(f"{name}(): Athena picks an arbitrary value")
     if name in ("bool_and", "every", "bool_or"):
         _arity(name, args, 1)
         duck = "bool_or" if name == "bool_or" else "bool_and"
@@ -1462,9 +1490,11 @@ def aggregate(
         return wrap(name, [_double(args[0]), _double(args[1])], tt.DOUBLE)
     if name == "array_agg":
         _arity("array_agg", args, 1)
-        # Order is unspecified in Trino unless ORDER BY is given inside: refuse a result that depends on it.
+        # Without ORDER BY inside, Trino's order is unspecified: any order satisfies it (noted once).
+        # Over a window the frame's own order is used, as Trino's frames are read in it.
         if not order_sql:
-            raise UnsupportedQuery("array_agg() without ORDER BY: its element order is unspecified in Athena")
+            note(tr, "array_agg")
+            order_sql = window_order
         text = f"array_agg({prefix}{args[0].sql}{order_sql}){filter_sql}{window}"
         return Typed(text, tt.array(args[0].type))
     if name == "histogram":
@@ -1482,11 +1512,13 @@ def window(tr: "Translator", node: exp.Window, scope: Scope) -> Typed:
     if partition:
         parts.append("PARTITION BY " + ", ".join(tr.expr(e, scope).sql for e in partition))
     order = node.args.get("order")
+    order_sql = ""
     if order:
-        parts.append("ORDER BY " + ", ".join(tr._ordered(o, scope, 0) for o in order.expressions))
+        order_sql = " ORDER BY " + ", ".join(tr._ordered(o, scope, 0) for o in order.expressions)
+        parts.append(order_sql.strip())
     spec = node.args.get("spec")
     if spec is not None:
-        parts.append(_frame(tr, spec, scope))
+        parts.append(_frame(tr, spec, order, scope))
     over = f" OVER ({' '.join(parts)})"
     function = node.this
     filter_ = None
@@ -1495,8 +1527,10 @@ def window(tr: "Translator", node: exp.Window, scope: Scope) -> Typed:
     if isinstance(function, exp.IgnoreNulls | exp.RespectNulls):
         raise UnsupportedQuery("IGNORE NULLS / RESPECT NULLS")
     name = function_name(function)
+    if isinstance(function, exp.GroupConcat):
+        raise QueryError("listagg cannot be used as a window function")
     if name in AGGREGATES:
-        return aggregate(tr, function, scope, filter_=filter_, window=over)
+        return aggregate(tr, function, scope, filter_=filter_, window=over, window_order=order_sql)
     if name not in WINDOW_ONLY or not isinstance(function, exp.Anonymous):
         raise UnsupportedQuery(f"the window function {name}()")
     args = [tr.expr(a, scope) for a in function.expressions]
@@ -1533,10 +1567,8 @@ def window(tr: "Translator", node: exp.Window, scope: Scope) -> Typed:
     raise UnsupportedQuery(f"the window function {name}()")
 
 
-def _frame(tr: "Translator", spec: exp.WindowSpec, scope: Scope) -> str:
+def _frame(tr: "Translator", spec: exp.WindowSpec, order: exp.Order | None, scope: Scope) -> str:
     kind = (spec.args.get("kind") or "RANGE").upper()
-    if kind == "GROUPS":
-        raise UnsupportedQuery("GROUPS frames")
     if spec.args.get("exclude"):
         raise UnsupportedQuery("EXCLUDE in window frames")
 
@@ -1550,7 +1582,22 @@ def _frame(tr: "Translator", spec: exp.WindowSpec, scope: Scope) -> str:
                 return "CURRENT ROW"
         if isinstance(value, exp.Expression):
             typed = tr.expr(value, scope)
-            return f"{typed.sql} {side_text}"
+            zero = "0"
+            if typed.type.name in ("interval_ds", "interval_ym") and kind == "RANGE":
+                # Offsets in time over dates and timestamps; DuckDB's interval arithmetic on a date
+                # clamps to the month's end as Trino's does (2001-03-31 - 1 month = 2001-02-28).
+                keys = [tr.expr(o.this, scope).type for o in (order.expressions if order else [])]
+                if any(k.name not in ("date", "timestamp") for k in keys):
+                    raise UnsupportedQuery("RANGE frames with an interval offset over this ORDER BY")
+                zero = "INTERVAL 0 SECOND"
+            elif not (typed.type.is_numeric or typed.type.is_unknown):
+                raise UnsupportedQuery(f"{kind} frames with an offset of type {typed.type.trino()}")
+            # Trino checks each row's offset (DuckDB would take a NULL or negative one).
+            checked = (
+                f"(CASE WHEN ({typed.sql}) IS NULL OR ({typed.sql}) < {zero} THEN "
+                f"error('Window frame offset value must not be negative or null') ELSE {typed.sql} END)"
+            )
+            return f"{checked} {side_text}"
         raise UnsupportedQuery("this window frame")
 
     start = bound(spec.args.get("start"), spec.args.get("start_side"))

@@ -22,8 +22,12 @@ from sqlglot.optimizer.qualify import qualify
 from sqlglot.schema import MappingSchema
 
 from dw_platform.query import trino_types as tt
+from dw_platform.query.correlation import check_subquery, is_correlated
+from dw_platform.query.grouping_sets import distinct_grouping_sets
+from dw_platform.query.listagg import refuse_extra_arguments
 from dw_platform.query.operators import Typed, cast
 from dw_platform.query.partition_filter import KeyBound, find_scans
+from dw_platform.query.recursive_cte import is_recursive, recursive_cte
 from dw_platform.query.scopes import Columns, Scope, columns_hint, tables_hint
 from dw_platform.query.sql import (
     QueryError,
@@ -79,6 +83,9 @@ class Translation:
     sql: str
     columns: Columns
     scans: tuple[Scan, ...]
+    # One line each where the answer is one of several a function's contract admits (see
+    # contract_aggregates.py): `dw query` prints them on stderr.
+    notes: tuple[str, ...] = ()
 
 
 def quote(identifier: str) -> str:
@@ -87,8 +94,48 @@ def quote(identifier: str) -> str:
 
 def parse_written(sql: str) -> exp.Expression:
     """One statement in Trino's grammar, function calls as written (see WrittenTrino)."""
-    _refuse_limit_before_offset(sql)
+    tokens = _refuse_limit_before_offset(sql)
+    if "LISTAGG" in sql.upper():
+        refuse_extra_arguments(tokens)
+    if "ROW" in sql.upper():
+        sql = _values_rows(sql, tokens)
     return parse_statement(_decimal_literals(sql), dialect=WrittenTrino)
+
+
+def _values_rows(sql: str, tokens: list[Any]) -> str:
+    """`VALUES ROW(1, 'a'), ROW(2, 'b')` is `VALUES (1, 'a'), (2, 'b')` in Trino's grammar (rows of two
+    columns), where sqlglot reads each as one column holding a row: drop the ROW keyword that
+    starts a row of a VALUES list (a ROW inside a row, `VALUES (ROW(1, 2))`, stays a row value)."""
+    drop, depth, values_depth, row_start = [], 0, None, False
+    for token, following in itertools.pairwise([*tokens, None]):
+        kind = token.token_type.name
+        at_list = values_depth is not None and depth == values_depth
+        if kind == "VALUES":
+            values_depth, row_start = depth, True
+            continue
+        if at_list and row_start and token.text.upper() == "ROW" and following is not None:
+            if following.token_type.name == "L_PAREN":
+                drop.append(token)
+            row_start = False
+            continue
+        row_start = False
+        if kind == "L_PAREN":
+            depth += 1
+        elif kind == "R_PAREN":
+            depth -= 1
+            if values_depth is not None and depth < values_depth:
+                values_depth = None
+        elif at_list and kind == "COMMA":
+            row_start = True
+        elif at_list:
+            values_depth = None
+    if not drop:
+        return sql
+    pieces, last = [], 0
+    for token in drop:
+        pieces.append(sql[last : token.start])
+        last = token.end + 1
+    return "".join(pieces) + sql[last:]
 
 
 def _decimal_literals(sql: str) -> str:
@@ -117,8 +164,9 @@ def _decimal_literals(sql: str) -> str:
     return "".join(pieces) + sql[last:]
 
 
-def _refuse_limit_before_offset(sql: str) -> None:
-    """Trino's grammar has OFFSET before LIMIT; `LIMIT m OFFSET n` is a syntax error there."""
+def _refuse_limit_before_offset(sql: str) -> list[Any]:
+    """Trino's grammar has OFFSET before LIMIT; `LIMIT m OFFSET n` is a syntax error there.
+    Returns the tokens, for the other checks of the text."""
     try:
         tokens = sqlglot.tokenize(sql, read=WrittenTrino)
     except sqlglot.errors.TokenError as error:
@@ -137,6 +185,7 @@ def _refuse_limit_before_offset(sql: str) -> None:
             raise QueryError("cannot parse query: OFFSET must come before LIMIT (OFFSET n LIMIT m)")
         elif kind in ("UNION", "INTERSECT", "EXCEPT", "SEMICOLON"):
             limit_at.pop(depth, None)
+    return tokens
 
 
 class Translator:
@@ -144,6 +193,10 @@ class Translator:
         self.tables = tables
         self.database = database
         self.scans: list[Scan] = []
+        self.notes: list[str] = []
+        self._ctes: list[Mapping[str, Columns]] = []
+        # Per SELECT, the output positions of columns written without a name (Trino's _colN).
+        self._unnamed_at: dict[int, set[int]] = {}
         self._bounds: dict[int, KeyBound | None] = {}
 
     # ---- entry ------------------------------------------------------------------------------------
@@ -153,12 +206,13 @@ class Translator:
                 f"only queries (SELECT, WITH, VALUES, ...) are accepted, got {statement_kind(tree)}"
             )
         _mark_unnamed_projections(tree)
+        _name_unaliased_ordinality(tree)
         self._refuse_unknown_tables(tree)
         tree = self._qualify(tree)
         keys = {name: shape.partition_key for name, shape in self.tables.items()}
         self._bounds = {id(r.node): r.bound for r in find_scans(tree, self.database, keys)}
         sql, columns = self.query(tree, None, {})
-        unnamed = _unnamed_positions(tree)
+        unnamed = _unnamed_positions(tree, self._unnamed_at)
         named = [(f"_col{i}" if i in unnamed else name, t) for i, (name, t) in enumerate(columns)]
         # Output columns are picked by position: two may share a name (SELECT a.name, b.name).
         positions = ", ".join(f"__dw_c{i}" for i in range(len(columns)))
@@ -166,7 +220,10 @@ class Translator:
             f"{render_for_output(f'__dw_c{i}', t)} AS {quote(out)}" for i, (out, t) in enumerate(named)
         )
         return Translation(
-            f"SELECT {rendered} FROM ({sql}) AS __dw_result({positions})", named, tuple(self.scans)
+            f"SELECT {rendered} FROM ({sql}) AS __dw_result({positions})",
+            named,
+            tuple(self.scans),
+            tuple(self.notes),
         )
 
     def _refuse_unknown_tables(self, tree: exp.Expression) -> None:
@@ -239,15 +296,20 @@ class Translator:
             inner, columns = self.query(node.this, outer, ctes)
             return self._with_order_limit(node, inner, columns, outer, ctes)
         with_sql, ctes = self._with(node, outer, ctes)
-        if isinstance(node, exp.Select):
-            sql, columns = self._select(node, outer, ctes)
-        elif isinstance(node, exp.SetOperation):
-            sql, columns = self._set_operation(node, outer, ctes)
-            sql, columns = self._with_order_limit(node, sql, columns, outer, ctes)
-        elif isinstance(node, exp.Values):
-            sql, columns = self._values(node, outer)
-        else:
-            raise UnsupportedQuery(f"{node.key.upper()} queries")
+        # Subqueries in expressions see the CTEs of the query they are in.
+        self._ctes.append(ctes)
+        try:
+            if isinstance(node, exp.Select):
+                sql, columns = self._select(node, outer, ctes)
+            elif isinstance(node, exp.SetOperation):
+                sql, columns = self._set_operation(node, outer, ctes)
+                sql, columns = self._with_order_limit(node, sql, columns, outer, ctes)
+            elif isinstance(node, exp.Values):
+                sql, columns = self._values(node, outer)
+            else:
+                raise UnsupportedQuery(f"{node.key.upper()} queries")
+        finally:
+            self._ctes.pop()
         return with_sql + sql, columns
 
     def _with(
@@ -256,11 +318,14 @@ class Translator:
         with_ = node.args.get("with_") or node.args.get("with")
         if not with_:
             return "", ctes
-        if with_.args.get("recursive"):
-            raise UnsupportedQuery("WITH RECURSIVE")
+        recursive = bool(with_.args.get("recursive"))
         ctes = dict(ctes)
         parts = []
         for cte in with_.expressions:
+            if recursive and is_recursive(cte):
+                definitions, ctes[cte.alias] = recursive_cte(self, cte, outer, ctes)
+                parts += definitions
+                continue
             sql, columns = self.query(cte.this, outer, ctes)
             names = [c.name for c in cte.args["alias"].columns] if cte.args["alias"].columns else None
             if names:
@@ -305,11 +370,35 @@ class Translator:
             for join in select.args.get("joins") or []:
                 from_sql += self._join(join, scope, ctes)
         projections, columns = [], []
+        unnamed = self._unnamed_at.setdefault(id(select), set())
         for projection in select.expressions:
             name = projection.alias_or_name
             body = projection.this if isinstance(projection, exp.Alias) else projection
-            if isinstance(body, exp.Star):
-                raise UnsupportedQuery("SELECT * over this source")
+            if isinstance(body, exp.Star) or (isinstance(body, exp.Column) and body.is_star):
+                # What sqlglot could not expand (a LATERAL or UNNEST source): the FROM items'
+                # columns in order, as Trino lists them.
+                for alias, column, t in _star_columns(body, scope):
+                    projections.append(f"{quote(alias)}.{quote(column)} AS {quote(column)}")
+                    columns.append((column, t))
+                continue
+            if isinstance(body, exp.Aliases | exp.Dot) and isinstance(
+                (body.this if isinstance(body, exp.Aliases) else body).expression, exp.Star
+            ):
+                # row.* / ROW(a, b).* / (a, b).* [AS (x, y)]: one output column per field.
+                names = [i.name for i in body.expressions] if isinstance(body, exp.Aliases) else []
+                fields = self._row_fields(body.this if isinstance(body, exp.Aliases) else body, scope)
+                if names and len(names) != len(fields):
+                    raise QueryError(f"the row has {len(fields)} fields but {len(names)} column aliases")
+                for index, (field, typed) in enumerate(fields):
+                    label = names[index] if names else field
+                    if label is None:
+                        unnamed.add(len(columns))
+                        label = f"_col{len(columns)}"
+                    projections.append(f"{typed.sql} AS {quote(label)}")
+                    columns.append((label, typed.type))
+                continue
+            if body.meta.get("dw_unnamed") or projection.meta.get("dw_unnamed"):
+                unnamed.add(len(columns))
             typed = self.expr(body, scope)
             projections.append(f"{typed.sql} AS {quote(name)}")
             columns.append((name, typed.type))
@@ -324,9 +413,25 @@ class Translator:
         having = select.args.get("having")
         if having:
             sql += " HAVING " + self.boolean(having.this, scope).sql
+        if distinct:
+            _check_distinct_order(select)
         order_scope = Scope(parent=scope, locals={n: t for n, t in columns})
         sql, columns = self._order_limit(select, sql, columns, order_scope)
         return sql, columns
+
+    def _row_fields(self, star: exp.Dot, scope: Scope) -> list[tuple[str | None, Typed]]:
+        target = star.this
+        while isinstance(target, exp.Paren):
+            target = target.this
+        if isinstance(target, exp.Tuple):
+            return [(None, self.expr(e, scope)) for e in target.expressions]
+        value = self.expr(target, scope)
+        if value.type.name != "row":
+            raise QueryError(f"a value of type {value.type.trino()} has no fields to expand with .*")
+        return [
+            (name, Typed(f"struct_extract_at(({value.sql}), {i + 1})", t))
+            for i, (name, t) in enumerate(zip(value.type.field_names, value.type.elements, strict=True))
+        ]
 
     def _with_order_limit(
         self,
@@ -384,6 +489,8 @@ class Translator:
         return text + direction + nulls
 
     def _group(self, group: exp.Group, scope: Scope) -> str:
+        if group.args.get("all") is False and not group.args.get("totals"):
+            return distinct_grouping_sets(self, group, scope)  # GROUP BY DISTINCT
         items = []
         for expression in group.expressions:
             if isinstance(expression, exp.Literal) and not expression.is_string:
@@ -481,7 +588,7 @@ class Translator:
         return f"SELECT * FROM (VALUES {text}) AS __dw_values{_column_list(columns)}", columns
 
     # ---- sources ----------------------------------------------------------------------------------
-    def _source(self, node: exp.Expression, scope: Scope, ctes: Mapping[str, Columns]) -> str:
+    def _source(self, node: exp.Expression, scope: Scope, ctes: Mapping[str, Columns], side: str = "") -> str:
         alias_node = node.args.get("alias")
         alias = node.alias_or_name
         if isinstance(node, exp.Table) and isinstance(node.this, exp.Func | exp.Anonymous):
@@ -510,7 +617,9 @@ class Translator:
             scope.add(alias, [*shape.columns, *HIDDEN_COLUMNS])
             return f"{quote(view)} AS {quote(alias)}"
         if isinstance(node, exp.Subquery):
-            sql, columns = self.query(node.this, None, ctes)
+            # A derived table sees the outer query (a correlated subquery's own FROM may use it),
+            # not the FROM items beside it.
+            sql, columns = self.query(node.this, scope.parent, ctes)
             if alias_node is not None and alias_node.columns:
                 columns = _renamed(columns, [c.name for c in alias_node.columns])
             if node.args.get("lateral"):
@@ -524,22 +633,56 @@ class Translator:
         if isinstance(node, exp.Unnest):
             return self._unnest(node, scope)
         if isinstance(node, exp.Lateral):
-            raise UnsupportedQuery("LATERAL")
+            return self._lateral(node, scope, ctes, side)
         raise UnsupportedQuery(f"{node.key.upper()} in FROM")
+
+    def _lateral(self, node: exp.Lateral, scope: Scope, ctes: Mapping[str, Columns], side: str = "") -> str:
+        """LATERAL (subquery): it sees the FROM items before it (the scope so far)."""
+        body = node.this
+        if node.args.get("view") or not isinstance(body, exp.Subquery | exp.Query):
+            raise UnsupportedQuery("this LATERAL form")
+        query = body.this if isinstance(body, exp.Subquery) else body
+        correlated = is_correlated(query)
+        if side in ("RIGHT", "FULL"):
+            raise UnsupportedQuery(f"{side} JOIN LATERAL")
+        unordered = [
+            a
+            for a in query.find_all(exp.Anonymous)
+            if a.name.lower() == "array_agg" and not any(isinstance(e, exp.Order) for e in a.expressions)
+        ]
+        if correlated and unordered:
+            # DuckDB's lateral join does not keep the rows' order, which Trino's tests rely on here.
+            raise UnsupportedQuery("array_agg() without ORDER BY in a correlated LATERAL subquery")
+        check_subquery(query, lateral=True)
+        sql, columns = self.query(body, scope, ctes)
+        alias_node = node.args.get("alias")
+        if alias_node is not None and alias_node.columns:
+            columns = _renamed(columns, [c.name for c in alias_node.columns])
+        alias = node.alias_or_name or f"__dw_lateral{len(scope.sources)}"
+        scope.add(alias, columns)
+        # Uncorrelated, it is an ordinary derived table (DuckDB's LATERAL RIGHT JOIN drops rows).
+        keyword = "LATERAL " if correlated else ""
+        return f"{keyword}({sql}) AS {quote(alias)}{_column_list(columns)}"
 
     def _join(self, join: exp.Join, scope: Scope, ctes: Mapping[str, Columns]) -> str:
         side = (join.args.get("side") or "").upper()
         kind = (join.args.get("kind") or "").upper()
         if kind in ("SEMI", "ANTI", "ASOF", "POSITIONAL") or join.args.get("method"):
             raise UnsupportedQuery(f"{kind or join.args.get('method')} JOIN")
-        source = self._source(join.this, scope, ctes)
+        source = self._source(join.this, scope, ctes, side)
         on, using = join.args.get("on"), join.args.get("using")
         keyword = " ".join(p for p in (side, "CROSS" if kind == "CROSS" else "", "JOIN") if p)
         if not on and not using and kind != "CROSS" and not side and not isinstance(join.this, exp.Unnest):
             keyword = "CROSS JOIN"
-        if isinstance(join.this, exp.Unnest) and not on and not using:
+        if isinstance(join.this, exp.Unnest):
+            if using or (on is not None and not (isinstance(on, exp.Boolean) and on.this)):
+                # Trino joins an UNNEST to the rows it unnests only ON TRUE.
+                raise QueryError("UNNEST in a join is supported only with ON TRUE")
             return f" {side} JOIN {source} ON true" if side else f", {source}"
         text = f" {keyword} {source}"
+        if on and side and _subquery_over_both_sides(on, join.this.alias_or_name):
+            # Trino cannot plan a subquery in an outer join's condition that uses both sides.
+            raise QueryError("Given correlated subquery is not supported")
         if on:
             text += " ON " + self.boolean(on, scope).sql
         elif using:
@@ -574,6 +717,8 @@ class Translator:
             element_columns.append(("_ord", tt.BIGINT))
             if isinstance(offset, exp.Expression) and offset.name and len(names) == len(element_columns) - 1:
                 names = [*names, offset.name]
+        if names and len(names) != len(element_columns) and node.meta.get("dw_named_ordinality"):
+            raise UnsupportedQuery("UNNEST of maps or rows WITH ORDINALITY without column names")
         if names and len(names) != len(element_columns):
             raise QueryError(
                 f"UNNEST produces {len(element_columns)} columns but its alias names {len(names)}"
@@ -600,8 +745,65 @@ class Translator:
 
         return translate_expression(self, node, scope)
 
-    def subquery(self, node: exp.Expression, scope: Scope) -> tuple[str, Columns]:
-        return self.query(node, scope, {})
+    def subquery(
+        self, node: exp.Expression, scope: Scope, *, exists: bool = False, in_: bool = False
+    ) -> tuple[str, Columns]:
+        check_subquery(node, exists=exists, in_=in_)  # what Trino cannot decorrelate fails, as there
+        return self.query(node, scope, self._ctes[-1] if self._ctes else {})
+
+
+def _name_unaliased_ordinality(tree: exp.Expression) -> None:
+    """`UNNEST(x) WITH ORDINALITY` without an alias: sqlglot's star expansion would list an `offset`
+    column in place of the elements, so each gets a name of its own (one per array; maps and arrays
+    of rows, which make more, are refused in _unnest)."""
+    for index, node in enumerate(tree.find_all(exp.Unnest)):
+        alias = node.args.get("alias")
+        if node.args.get("offset") and (alias is None or not alias.columns):
+            names = [f"_dw_u{index}_{i}" for i in range(len(node.expressions))]
+            node.set("offset", exp.to_identifier(f"_dw_u{index}_ordinality"))
+            node.set(
+                "alias",
+                exp.TableAlias(
+                    this=exp.to_identifier(
+                        alias.name if alias is not None and alias.name else f"_dw_unnest{index}"
+                    ),
+                    columns=[exp.to_identifier(n) for n in names],
+                ),
+            )
+            node.meta["dw_named_ordinality"] = True
+
+
+def _subquery_over_both_sides(on: exp.Expression, right: str) -> bool:
+    """A conjunct of a join condition that holds a subquery and uses both sides of the join."""
+    subqueries = (exp.Subquery, exp.Exists, exp.All, exp.Any, exp.Values)
+    for conjunct in on.flatten() if isinstance(on, exp.And) else [on]:
+        if not any(conjunct.find_all(*subqueries)):
+            continue
+        tables = {
+            c.table for c in conjunct.find_all(exp.Column) if c.table and not c.find_ancestor(*subqueries)
+        }
+        if right in tables and len(tables) > 1:
+            return True
+    return False
+
+
+def _check_distinct_order(select: exp.Select) -> None:
+    """Trino: with SELECT DISTINCT, each ORDER BY key is an output column (by name or position) or
+    an expression of the select list. An output name inside a larger key binds to the output column
+    (`SELECT DISTINCT 1 AS a, a + b ... ORDER BY a + b` orders by 1 + b, which is not selected)."""
+    order = select.args.get("order")
+    if not order:
+        return
+    names = {p.alias_or_name for p in select.expressions}
+    bodies = {(p.this if isinstance(p, exp.Alias) else p).sql("trino") for p in select.expressions}
+    for ordered in order.expressions:
+        key = ordered.this if isinstance(ordered, exp.Ordered) else ordered
+        if isinstance(key, exp.Literal) and not key.is_string:
+            continue
+        if isinstance(key, exp.Column) and not key.table and key.name in names:
+            continue
+        if key.sql("trino") not in bodies:
+            raise QueryError("For SELECT DISTINCT, ORDER BY expressions must appear in select list")
 
 
 def _renamed(columns: Columns, names: Sequence[str]) -> Columns:
@@ -632,18 +834,22 @@ def _mark_unnamed_projections(tree: exp.Expression) -> None:
                 projection.meta["dw_unnamed"] = True
 
 
-def _unnamed_positions(tree: exp.Expression) -> set[int]:
+def _unnamed_positions(tree: exp.Expression, recorded: Mapping[int, set[int]]) -> set[int]:
     """Output columns written without a name, which Trino calls _col0, _col1, ..."""
     node = tree
     while isinstance(node, exp.SetOperation | exp.Subquery):
         node = node.left if isinstance(node, exp.SetOperation) else node.this
     if not isinstance(node, exp.Select):
         return set()
-    return {
-        i
-        for i, p in enumerate(node.expressions)
-        if (p.this if isinstance(p, exp.Alias) else p).meta.get("dw_unnamed") or p.meta.get("dw_unnamed")
-    }
+    return recorded.get(id(node), set())
+
+
+def _star_columns(star: exp.Expression, scope: Scope) -> list[tuple[str, str, TrinoType]]:
+    table = star.table if isinstance(star, exp.Column) else ""
+    if table and table not in scope.sources:
+        raise UnsupportedQuery(f"SELECT {table}.* of a relation of an outer query")
+    sources = [(table, scope.sources[table])] if table else list(scope.sources.items())
+    return [(alias, c, t) for alias, cols in sources for c, t in cols.items() if not c.startswith("$")]
 
 
 def render_for_output(sql: str, t: TrinoType) -> str:
