@@ -44,6 +44,28 @@ def test_help_status_and_query_import_neither_dagster_nor_boto3_nor_pandas(tmp_p
     assert "duckdb" not in loaded["--help"] and "pyarrow" not in loaded["--help"]
 
 
+QUERY_MODULES = """
+import json, sys
+from dw_platform.cli.main import main
+main(["query", "--json", "SELECT 1 AS n"])
+print(json.dumps(sorted(m for m in sys.modules if m.startswith("dw_platform."))))
+"""
+
+
+def test_query_imports_no_delivery_nor_batch_machinery(tmp_path: Path) -> None:
+    """Every module is paid for at each `dw query`'s start (issue 24): a query needs the declaration,
+    the catalog, the lake and the engine, not Firehose's conversion, Kinesis or the batch jobs' runner
+    (the declaration names the jobs, which only annotate with the batch context)."""
+    result = subprocess.run(
+        [sys.executable, "-c", QUERY_MODULES], env=dw_env(tmp_path), capture_output=True, timeout=300
+    )
+    assert result.returncode == 0, result.stderr.decode()[-2000:]
+    loaded = json.loads(result.stdout.decode().splitlines()[-1])
+    unneeded = [m for m in loaded if m.startswith(("dw_platform.delivery", "dw_platform.operations"))]
+    assert unneeded == []
+    assert "dw_platform.catalog.sync" not in loaded
+
+
 def test_failures_become_one_line_with_their_exit_status() -> None:
     """2: refused (bad input, a state or stack unfit for the command); 1: the work failed; a bug is
     not dressed up as one line (its traceback is the report)."""

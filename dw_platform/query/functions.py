@@ -522,11 +522,20 @@ def _trim(tr: "Translator", node: exp.Trim, scope: Scope) -> Typed:
     return _trim_with(name, args)
 
 
+def _positive_literal(sql: str) -> bool:
+    return re.fullmatch(r"[1-9]\d{0,8}", sql) is not None
+
+
 @scalar("substr", "substring")
 def _substr(args: list[Typed]) -> Typed:
     _arity("substr", args, 2, 3)
     x = _str("substr", _padded(args[0]))
     start = _int("substr", args[1]).sql
+    length = _int("substr", args[2]).sql if len(args) == 3 else "1"
+    if _positive_literal(start) and _positive_literal(length):
+        # Positive literal start and length: DuckDB's substring is Trino's (NULL in, NULL out; ''
+        # past the end) without the macro's checks on every row.
+        return Typed(f"substring({x.sql}, {', '.join(a.sql for a in args[1:])})", tt.varchar(x.type.length))
     if len(args) == 2:
         return Typed(f"dw_substr({x.sql}, {start})", tt.varchar(x.type.length))
     return Typed(f"dw_substr({x.sql}, {start}, {_int('substr', args[2]).sql})", tt.varchar(x.type.length))
@@ -753,8 +762,11 @@ def _regexp_extract(args: list[Typed], literals: list[str | None]) -> Typed:
         raise QueryError(f"Pattern has {groups} groups. Cannot access group {group}")
     if group and ("|" in (literals[1] or "") or re.search(r"\)[?*]|\)\{0", literals[1] or "")):
         raise UnsupportedQuery("regexp_extract() of a group that may not take part in the match")
+    # DuckDB gives '' where Trino gives NULL (no match): a non-empty extract is a match, so only an
+    # empty one is tested again (DuckDB evaluates the repeated extract once: one regex run per row).
     extracted = f"regexp_extract({value.sql}, '{pattern}', {group})"
-    body = f"(CASE WHEN regexp_matches({value.sql}, '{pattern}') THEN {extracted} END)"
+    matched = f"regexp_matches({value.sql}, '{pattern}')"
+    body = f"(CASE WHEN {extracted} <> '' THEN {extracted} WHEN {matched} THEN '' END)"
     return Typed(_guarded(value, guard, body, "regexp_extract"), tt.varchar(value.type.length))
 
 

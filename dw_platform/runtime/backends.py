@@ -8,8 +8,6 @@ from typing import TYPE_CHECKING, Any
 from dw_platform.catalog import Catalog
 from dw_platform.catalog.local import LocalCatalog
 from dw_platform.declaration.warehouse import ServerlessDataWarehouse
-from dw_platform.delivery.firehose import LocalDeliveryStream
-from dw_platform.delivery.sending import DeliveryStreamSink, EventSink, KinesisSink
 from dw_platform.errors import PreconditionError
 from dw_platform.lake.store import Lake
 from dw_platform.query.engines import QueryEngine
@@ -17,7 +15,11 @@ from dw_platform.query.scan_plan import GIB, ScanBudget, ScanPlanner
 from dw_platform.runtime.settings import QueryEngineName, Settings
 from dw_platform.runtime.stacks import default_data_bucket, stack_name, stream_name
 
+# Delivery (Firehose's conversion, Kinesis) is imported where events are sent: `dw query` does not
+# need it, and every module imported costs each process's start-up.
 if TYPE_CHECKING:
+    from dw_platform.delivery.firehose import LocalDeliveryStream
+    from dw_platform.delivery.sending import EventSink
     from dw_platform.query.athena import AthenaEngine
 
 
@@ -90,14 +92,18 @@ class Runtime:
         return ScanBudget(hours, round(gib * GIB))
 
     @cached_property
-    def events(self) -> EventSink:
+    def events(self) -> "EventSink":
         """Where sent events go: the local delivery streams, or the Kinesis streams on AWS."""
+        from dw_platform.delivery.sending import DeliveryStreamSink, KinesisSink
+
         if self.aws_region is None:
             return DeliveryStreamSink(self.delivery_stream)
         return KinesisSink(self.kinesis, self.stream_name, self.delivery_stream)
 
-    def delivery_stream(self, table: str) -> LocalDeliveryStream:
+    def delivery_stream(self, table: str) -> "LocalDeliveryStream":
         """The local profile's Firehose: converts and writes straight into the lake."""
+        from dw_platform.delivery.firehose import LocalDeliveryStream
+
         return LocalDeliveryStream(self.warehouse, self.warehouse.table(table), self.lake, stack=self.stack)
 
     @cached_property

@@ -3,6 +3,7 @@ event hour (`event_time`)."""
 
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from dw_platform.declaration.identifiers import sql_string_literal, validate_identifier
 from dw_platform.lake.hours import (
@@ -11,11 +12,15 @@ from dw_platform.lake.hours import (
     parse_hour,
     require_inserted_at,
 )
-from dw_platform.operations.batch_tables import BatchContext
+
+# Only for annotations: the declaration imports this module, and `dw query` needs none of the batch
+# machinery (catalog sync, registration, the runtime) it would pull in.
+if TYPE_CHECKING:
+    from dw_platform.operations.batch_tables import BatchContext
 
 
 def _counts_per_hour(
-    context: BatchContext, hours: Sequence[str], count_sql: Callable[[str], str]
+    context: "BatchContext", hours: Sequence[str], count_sql: Callable[[str], str]
 ) -> dict[str, list[dict]]:
     """One row per input table and hour; `count_sql(table)` returns (`hour_key`, `n`) rows, one query
     per input table covering every hour of the run."""
@@ -38,7 +43,7 @@ def click_through(rows: Sequence[Mapping[str, object]]) -> dict[str, float]:
     return {"impressions": impressions, "clicks": clicks, "ctr": clicks / impressions if impressions else 0.0}
 
 
-def count_events_per_hour(context: BatchContext) -> Mapping[str, list[dict]]:
+def count_events_per_hour(context: "BatchContext") -> Mapping[str, list[dict]]:
     """`event_type` (the table), `count`, `time` (the arrival hour)."""
     hours = list(context.hours)
     in_list = ", ".join(sql_string_literal(h) for h in hours)
@@ -52,7 +57,7 @@ def count_events_per_hour(context: BatchContext) -> Mapping[str, list[dict]]:
     )
 
 
-def event_time_window(context: BatchContext, hour: str) -> tuple[str, str]:
+def event_time_window(context: "BatchContext", hour: str) -> tuple[str, str]:
     """The arrival hours that can hold events of event hour `hour`: an event arrives at most
     `clock_skew_minutes` before its event time (a clock running ahead), and its flush is filed under
     the arrival hour of the flush's oldest record, up to a flush interval earlier still; it arrives
@@ -65,12 +70,12 @@ def event_time_window(context: BatchContext, hour: str) -> tuple[str, str]:
     return inserted_at(floor_hour(start - flush - skew)), inserted_at(start + lateness)
 
 
-def _inputs_flush_interval_s(context: BatchContext) -> int:
+def _inputs_flush_interval_s(context: "BatchContext") -> int:
     streaming = [context.warehouse.table(t).streaming for t in context.inputs]
     return max((s.flush_interval_s for s in streaming if s is not None), default=0)
 
 
-def count_events_per_event_hour(context: BatchContext) -> Mapping[str, list[dict]]:
+def count_events_per_event_hour(context: "BatchContext") -> Mapping[str, list[dict]]:
     """Per event hour H: events whose `event_time` (ISO-8601, any offset, compared as an instant)
     falls in H, read from H's own window of arrival hours (`event_time_window`) whatever other hours
     the run covers. Rows whose `event_time` is not an ISO-8601 time are not counted here."""
