@@ -33,6 +33,10 @@ class WrittenTrino(Trino):
     """Trino's grammar, with every function call kept as written (name and argument order), so the
     translator's function table is keyed by Trino's own names."""
 
+    class Tokenizer(Trino.Tokenizer):
+        # Trino has no CROSS/OUTER APPLY: `apply` is the lambda function apply(x, f).
+        KEYWORDS = {k: v for k, v in Trino.Tokenizer.KEYWORDS.items() if k != "APPLY"}
+
     class Parser(Trino.Parser):
         FUNCTIONS: dict = {}
         # sqlglot parses these two with parsers of their own (for `FLOOR(x TO unit)`, not Trino's
@@ -438,7 +442,11 @@ class Translator:
         rows: list[list[Typed]] = []
         for row in node.expressions:
             members = row.expressions if isinstance(row, exp.Tuple) else [row]
-            rows.append([self.expr(m, scope) for m in members])
+            typed = [self.expr(m, scope) for m in members]
+            if len(typed) == 1 and typed[0].type.name == "row":
+                # A row-typed item (ROW(a, b), a CAST to a row) is the VALUES row of its fields, in Trino.
+                typed = _fields(typed[0])
+            rows.append(typed)
         width = len(rows[0])
         if any(len(r) != width for r in rows):
             raise QueryError("VALUES rows have different numbers of columns")
@@ -587,6 +595,12 @@ class Translator:
 
     def subquery(self, node: exp.Expression, scope: Scope) -> tuple[str, Columns]:
         return self.query(node, scope, {})
+
+
+def _fields(value: Typed) -> list[Typed]:
+    t = value.type
+    names = [n or f"field{i}" for i, n in enumerate(t.field_names)]
+    return [Typed(f"({value.sql}).{quote(name)}", ft) for name, ft in zip(names, t.elements, strict=True)]
 
 
 def _renamed(columns: Columns, names: Sequence[str]) -> Columns:

@@ -101,7 +101,7 @@ class TrinoType:
             "boolean": "BOOLEAN",
             "varchar": "VARCHAR",
             "char": "VARCHAR",
-            "json": "JSON",
+            "json": "VARCHAR",  # Trino's text of the value (see json_functions)
             "date": "DATE",
             "timestamp": "TIMESTAMP",
             "timestamptz": TSTZ_DUCKDB,
