@@ -6,7 +6,8 @@ unless another element already differs), NaN is unequal to itself, and a map equ
 same entries in any order. Ordering (`<`, ...) of arrays and rows in Trino fails on a NULL element it
 reaches; the local engine refuses any NULL or NaN element there rather than guess which one is reached.
 IS [NOT] DISTINCT FROM, DISTINCT and GROUP BY treat NULLs as equal in both engines: only the maps'
-entry order matters there, and `sorted_map` is the canonical form for that.
+entry order matters there (maps keep their entries' order, as in Trino): IS DISTINCT FROM compares
+`sorted_map`s, and grouping maps is refused.
 """
 
 import itertools
@@ -184,3 +185,12 @@ def contains_value(array: str, value: str, t: TrinoType) -> str:
 
 
 _CONTAINS_NULL = "error('contains does not support arrays with elements that are null or contain null')"
+
+
+def refuse_map_grouping(t: TrinoType, what: str) -> None:
+    """DISTINCT, GROUP BY and set operations group maps with DuckDB's entry-by-entry equality, where
+    Trino's finds two maps with the same entries in another order equal: refused."""
+    if contains(t, ("map",)):
+        from dw_platform.query.sql import UnsupportedQuery
+
+        raise UnsupportedQuery(f"{what} over values of type {t.trino()} (maps equal in another entry order)")

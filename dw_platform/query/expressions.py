@@ -108,17 +108,12 @@ def translate_expression(tr: "Translator", node: exp.Expression, scope: Scope) -
         from dw_platform.query.datetime_ops import interval_literal
 
         return interval_literal(node)
+    if kind is exp.Tuple:  # (a, b) in an expression is ROW(a, b) in Trino
+        return functions.SCALARS["row"]([tr.expr(e, scope) for e in node.expressions])
     if kind is exp.Array:
         return functions.array_constructor([tr.expr(e, scope) for e in node.expressions])
-    if kind is exp.Bracket:
-        # sqlglot stores an integer literal subscript 0-based (Trino's index minus one): undo that.
-        keys = [
-            exp.Literal.number(int(e.name) + 1)
-            if isinstance(e, exp.Literal) and not e.is_string and e.name.lstrip("-").isdigit()
-            else e
-            for e in node.expressions
-        ]
-        return functions.subscript(tr.expr(node.this, scope), [tr.expr(e, scope) for e in keys])
+    if kind is exp.Bracket:  # the subscript as written (WrittenTrino keeps it 1-based)
+        return functions.subscript(tr.expr(node.this, scope), [tr.expr(e, scope) for e in node.expressions])
     if kind is exp.Dot:
         return functions.row_field(tr.expr(node.this, scope), node.expression.name)
     if kind is exp.Window:

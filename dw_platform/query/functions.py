@@ -1,6 +1,7 @@
 """Trino's functions by name, each typed as Trino types it and emitted as DuckDB text that gives
 Trino's value. A function that is not in this table is refused by name."""
 
+import contextvars
 import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING
@@ -361,11 +362,25 @@ def _typeof(args: list[Typed]) -> Typed:
 
 
 # ---- strings -------------------------------------------------------------------------------------
+# Inside a lambda's body Trino types a concatenation of strings as varchar, not varchar(x + y):
+# transform(ARRAY['abc'], x -> x || x) is array(varchar) (TestArrayTransformFunction,
+# TestZipWithFunction, TestMapTransformValuesFunction), while x itself stays varchar(3).
+_IN_LAMBDA: contextvars.ContextVar[bool] = contextvars.ContextVar("in_lambda", default=False)
+
+
 def concat_values(values: list[Typed]) -> Typed:
     if all(v.type.is_string or v.type.is_unknown for v in values):
         lengths = [v.type.length for v in values if not v.type.is_unknown]
         length = sum(lengths) if lengths and None not in lengths else None  # type: ignore[arg-type]
+        if _IN_LAMBDA.get():
+            length = None
         return Typed("(" + " || ".join(f"({v.sql})" for v in values) + ")", tt.varchar(length))
+    if len(values) == 2 and tt.common_super_type(values[0].type, values[1].type) is None:
+        from dw_platform.query.array_functions import element_concat
+
+        with_element = element_concat(values)  # array || element, element || array
+        if with_element is not None:
+            return with_element
     if all(v.type.name == "array" or v.type.is_unknown for v in values):
         coerced, common = coerce_all(values, "concat")
         # Trino: any NULL array makes the result NULL.
@@ -785,7 +800,12 @@ def subscript(value: Typed, keys: list[Typed]) -> Typed:
         k = coerce(key, value.type.elements[0])
         return Typed(f"dw_map_subscript({value.sql}, {k.sql})", value.type.elements[1])
     if value.type.name == "row":
-        raise UnsupportedQuery("a subscript of a row")
+        # r[n]: the n-th field (n a literal, 1-based), as Trino's row subscript.
+        if not re.fullmatch(r"\d+", key.sql) or not 1 <= int(key.sql) <= len(value.type.elements):
+            raise QueryError(f"a row subscript must be a literal from 1 to {len(value.type.elements)}")
+        position = int(key.sql) - 1
+        field = value.type.field_names[position] or f"field{position}"
+        return Typed(f"({value.sql}).{quote_identifier(field)}", value.type.elements[position])
     raise QueryError(f"cannot subscript a value of type {value.type.trino()}")
 
 
@@ -982,7 +1002,11 @@ def _lambda(
     names = [p.name for p in node.expressions]
     if len(names) != len(params):
         raise QueryError(f"the lambda takes {len(names)} parameters, {len(params)} expected")
-    body = tr.expr(node.this, scope.child(**dict(zip(names, params, strict=True))))
+    token = _IN_LAMBDA.set(True)
+    try:
+        body = tr.expr(node.this, scope.child(**dict(zip(names, params, strict=True))))
+    finally:
+        _IN_LAMBDA.reset(token)
     return names, body
 
 
@@ -1153,8 +1177,14 @@ def aggregate(
                 raise QueryError("count(DISTINCT *) is not valid")
             return wrap("count", ["*"], tt.BIGINT)
         _arity("count", raw, 1)
-        return wrap("count", [tr.expr(raw[0], scope).sql], tt.BIGINT)
+        counted = tr.expr(raw[0], scope)
+        if distinct:
+            complex_compare.refuse_map_grouping(counted.type, "count(DISTINCT ...)")
+        return wrap("count", [counted.sql], tt.BIGINT)
     args = [tr.expr(a, scope) for a in raw]
+    if distinct:
+        for a in args:
+            complex_compare.refuse_map_grouping(a.type, f"{name}(DISTINCT ...)")
     if name in ("approx_distinct", "approx_percentile", "approx_set", "checksum", "map_agg"):
         raise UnsupportedQuery(
             f"{name}(): Athena's approximation cannot be reproduced exactly (use the exact aggregate, "
@@ -1327,4 +1357,4 @@ def _frame(tr: "Translator", spec: exp.WindowSpec, scope: Scope) -> str:
 
 
 # Families of functions in modules of their own, registered in the tables above as they are imported.
-from dw_platform.query import json_functions  # noqa: E402,F401
+from dw_platform.query import array_functions, json_functions  # noqa: E402,F401

@@ -248,7 +248,7 @@ def from_json(json_sql: str, target: TrinoType) -> str:
                 f"lambda {e}: {{'key': {k}, 'value': {v}}})"
             )
             return (
-                head + f"WHEN {kind} = 'OBJECT' THEN map_from_entries(list_sort({entries})) "
+                head + f"WHEN {kind} = 'OBJECT' THEN map_from_entries({entries}) "
                 f"ELSE CAST({_fail(target)} AS {d}) END"
             )
         if target.name == "row":

@@ -174,10 +174,8 @@ MACROS = [
     "WHEN (CASE WHEN start > 0 THEN start ELSE len(a) + start + 1 END) < 1 THEN list_slice(a, 1, 0) "
     "ELSE list_slice(a, CASE WHEN start > 0 THEN start ELSE len(a) + start + 1 END, "
     "(CASE WHEN start > 0 THEN start ELSE len(a) + start + 1 END) + n - 1) END",
-    # Maps are held in key order, so that DISTINCT, GROUP BY and IS DISTINCT FROM (DuckDB's, entry by
-    # entry) find two maps with the same entries equal, as Trino does.
     "dw_map(k, v) AS CASE WHEN k IS NULL OR v IS NULL THEN NULL WHEN len(k) <> len(v) THEN "
-    "error('Key and value arrays must be the same length') ELSE map_from_entries(list_sort(list_zip(k, v))) END",
+    "error('Key and value arrays must be the same length') ELSE map(k, v) END",
     "dw_any_match(r) AS CASE WHEN r IS NULL THEN NULL WHEN list_contains(r, true) THEN true "
     "WHEN dw_has_null(r) THEN NULL ELSE false END",
     "dw_all_match(r) AS CASE WHEN r IS NULL THEN NULL WHEN list_contains(r, false) THEN false "

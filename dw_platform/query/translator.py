@@ -22,6 +22,7 @@ from sqlglot.optimizer.qualify import qualify
 from sqlglot.schema import MappingSchema
 
 from dw_platform.query import trino_types as tt
+from dw_platform.query.complex_compare import refuse_map_grouping
 from dw_platform.query.operators import Typed, cast
 from dw_platform.query.partition_filter import KeyBound, find_scans
 from dw_platform.query.scopes import Columns, Scope, columns_hint, tables_hint
@@ -31,7 +32,10 @@ from dw_platform.query.trino_types import TrinoType
 
 class WrittenTrino(Trino):
     """Trino's grammar, with every function call kept as written (name and argument order), so the
-    translator's function table is keyed by Trino's own names."""
+    translator's function table is keyed by Trino's own names; subscripts kept as written too
+    (sqlglot would make some of them 0-based, depending on what it guesses of the subscripted type)."""
+
+    INDEX_OFFSET = 0
 
     class Tokenizer(Trino.Tokenizer):
         # Trino has no CROSS/OUTER APPLY: `apply` is the lambda function apply(x, f).
@@ -300,6 +304,8 @@ class Translator:
             if isinstance(body, exp.Star):
                 raise UnsupportedQuery("SELECT * over this source")
             typed = self.expr(body, scope)
+            if distinct:
+                refuse_map_grouping(typed.type, "SELECT DISTINCT")
             projections.append(f"{typed.sql} AS {quote(name)}")
             columns.append((name, typed.type))
         parts.append(", ".join(projections))
@@ -385,7 +391,9 @@ class Translator:
             elif isinstance(expression, exp.GroupingSets):
                 items.append(self._grouping_sets(expression, scope))
             else:
-                items.append(self.expr(expression, scope).sql)
+                typed = self.expr(expression, scope)
+                refuse_map_grouping(typed.type, "GROUP BY")
+                items.append(typed.sql)
         for key, keyword in (("rollup", "ROLLUP"), ("cube", "CUBE")):
             for node in group.args.get(key) or []:
                 items.append(f"{keyword} ({', '.join(self.expr(e, scope).sql for e in node.expressions)})")
@@ -420,6 +428,9 @@ class Translator:
                 )
             types.append(common)
         columns = [(name, t) for (name, _), t in zip(left, types, strict=True)]
+        if node.args.get("distinct") is not False:
+            for _, t in columns:
+                refuse_map_grouping(t, node.key.upper())
         keyword = {exp.Union: "UNION", exp.Intersect: "INTERSECT", exp.Except: "EXCEPT"}[type(node)]
         if node.args.get("distinct") is False:
             keyword += " ALL"
