@@ -28,8 +28,9 @@ from dw_platform.query.trino_types import TrinoType
 _REFUSE = "error('not supported by the local engine: "
 # Text DuckDB's minified JSON may spell differently from Jackson: a number with a fraction or an
 # exponent, an escape sequence; and for sorted text, any object with two keys (any comma).
-_NEEDS_JACKSON = r"'[0-9][.eE]|\\'"
-_NEEDS_SORTING = r"'[0-9][.eE]|\\|,'"
+# (Separate tests: one regular expression with alternatives is four times slower.)
+_NEEDS_JACKSON = "regexp_matches({0}, '[0-9][.eE]') OR contains({0}, '\\')"
+_NEEDS_SORTING = "regexp_matches({0}, '[0-9][.eE]') OR contains({0}, '\\') OR contains({0}, ',')"
 _NAMES = iter(range(10**9))
 
 
@@ -46,7 +47,7 @@ def parsed(text_sql: str, *, invalid: str) -> str:
     def body(s: str) -> str:
         return (
             f"CASE WHEN {s} IS NULL THEN NULL WHEN NOT dw_json_valid({s}) THEN {invalid} "
-            f"WHEN regexp_matches({s}, {_NEEDS_SORTING}) THEN dw_json_sorted({s}) "
+            f"WHEN {_NEEDS_SORTING.format(s)} THEN dw_json_sorted({s}) "
             f"ELSE CAST(json({s}) AS VARCHAR) END"
         )
 
@@ -58,7 +59,7 @@ def _in_order(json_sql: str) -> str:
     return _bind(
         json_sql,
         lambda j: (
-            f"CASE WHEN regexp_matches({j}, {_NEEDS_JACKSON}) "
+            f"CASE WHEN {_NEEDS_JACKSON.format(j)} "
             f"THEN dw_json_in_order(CAST({j} AS VARCHAR)) ELSE CAST({j} AS VARCHAR) END"
         ),
     )

@@ -123,8 +123,9 @@ MACROS = [
     # ---- JSON ----
     # Jackson's JSON: DuckDB's json_valid also takes trailing commas, NaN and Infinity; text that may
     # hold one is checked again in Python.
-    r"dw_json_valid(s) AS json_valid(s) AND (NOT regexp_matches(s, ',\s*[\]}]|NaN|Infinity') "
-    "OR dw_json_strictly_valid(s))",
+    # (Separate tests: one regular expression with alternatives is four times slower.)
+    r"dw_json_valid(s) AS json_valid(s) AND (NOT (regexp_matches(s, ',\s*[\]}]') OR contains(s, 'NaN') "
+    "OR contains(s, 'Infinity')) OR dw_json_strictly_valid(s))",
     # Numbers as Java prints them.
     # The shortest digits of a finite, non-zero |x| (DuckDB's text of it) and the power of ten of the first.
     "dw_double_parts(s) AS CASE WHEN contains(s, 'e') THEN {'d': rtrim(replace(split_part(s, 'e', 1), '.', ''), '0'), "
