@@ -24,9 +24,14 @@ SCALARS: dict[str, Scalar] = {}
 # Functions whose local implementation can fail at run time where Athena would answer (a refusal
 # raised inside the query): TRY(...) must not turn that refusal into a NULL.
 REFUSES_AT_RUN_TIME = {
-    "json_format",
     "json_extract_scalar",
     "json_extract",
+    "json_size",
+    "json_array_length",
+    "json_array_contains",
+    "json_array_get",
+    "contains_sequence",
+    "repeat",
     "regexp_like",
     "regexp_extract",
     "regexp_extract_all",
