@@ -114,27 +114,32 @@ def equal(left: str, right: str, t: TrinoType) -> str:
     return f"(({left}) = ({right}))"
 
 
-def _indeterminate(value: str, t: TrinoType) -> str:
-    """true where a value (not NULL itself) holds a NULL or NaN element at any depth."""
+def _indeterminate(value: str, t: TrinoType, nan: bool = True) -> str:
+    """true where a value (not NULL itself) holds a NULL (or, with `nan`, NaN) element at any depth."""
     if t.name == "array":
         e = f"__dw_e{next(_NAMES)}"
-        inner = _element_indeterminate(e, t.element)
+        inner = _element_indeterminate(e, t.element, nan)
         return f"list_contains(list_transform({value}, lambda {e}: {inner}), true)"
     if t.name == "row":
         parts = [
-            _element_indeterminate(_field(value, n), ft)
+            _element_indeterminate(_field(value, n), ft, nan)
             for n, ft in zip(field_names(t), t.elements, strict=True)
         ]
         return "(" + " OR ".join(parts) + ")"
     return "false"
 
 
-def _element_indeterminate(value: str, t: TrinoType) -> str:
+def holds_null(value: str, t: TrinoType) -> str:
+    """true where a value (not NULL itself) holds a NULL element at any depth (Trino: indeterminate)."""
+    return _indeterminate(value, t, nan=False)
+
+
+def _element_indeterminate(value: str, t: TrinoType, nan: bool) -> str:
     extra = ""
-    if t.name in ("double", "real"):
+    if t.name in ("double", "real") and nan:
         extra = f" OR isnan({value})"
     elif t.name in ("array", "row"):
-        extra = f" OR {_indeterminate(value, t)}"
+        extra = f" OR {_indeterminate(value, t, nan)}"
     return f"(({value}) IS NULL{extra})"
 
 
@@ -167,7 +172,7 @@ def contains_value(array: str, value: str, t: TrinoType) -> str:
     def body(a: str, x: str) -> str:
         rejected = ""
         if is_complex(t):
-            rejected = f"WHEN {_indeterminate(x, t)} THEN {_CONTAINS_NULL} "
+            rejected = f"WHEN {holds_null(x, t)} THEN {_CONTAINS_NULL} "
         # per element: 0 no match (or a NULL element), 1 found, 2 indeterminate
         steps = (
             f"list_transform({a}, lambda {e}: CASE WHEN {e} IS NULL THEN 0 WHEN {equal(e, x, t)} THEN 1 "

@@ -968,7 +968,18 @@ def _map(args: list[Typed]) -> Typed:
         return Typed("MAP {}", tt.map_of(tt.UNKNOWN, tt.UNKNOWN))
     _arity("map", args, 2)
     keys, values = (_array_arg("map", a) for a in args)
-    return Typed(f"dw_map({keys.sql}, {values.sql})", tt.map_of(keys.type.element, values.type.element))
+    t = tt.map_of(keys.type.element, values.type.element)
+    if complex_compare.is_complex(keys.type.element):
+        # Trino rejects a key holding a NULL element: it could not be found by `=`.
+        k = "__dw_mk"
+        undecided = complex_compare.holds_null(k, keys.type.element)
+        check = f"list_bool_or(list_transform({keys.sql}, lambda {k}: {k} IS NOT NULL AND {undecided}))"
+        return Typed(
+            f"(CASE WHEN {check} THEN CAST(dw_fail('map key cannot be indeterminate') AS {t.duckdb()}) "
+            f"ELSE dw_map({keys.sql}, {values.sql}) END)",
+            t,
+        )
+    return Typed(f"dw_map({keys.sql}, {values.sql})", t)
 
 
 @scalar("map_keys")
