@@ -118,17 +118,12 @@ def translate_expression(tr: "Translator", node: exp.Expression, scope: Scope) -
         from dw_platform.query.datetime_ops import interval_literal
 
         return interval_literal(node)
+    if kind is exp.Tuple:  # (a, b) in an expression is ROW(a, b) in Trino
+        return functions.SCALARS["row"]([tr.expr(e, scope) for e in node.expressions])
     if kind is exp.Array:
         return functions.array_constructor([tr.expr(e, scope) for e in node.expressions])
-    if kind is exp.Bracket:
-        # sqlglot stores an integer literal subscript 0-based (Trino's index minus one): undo that.
-        keys = [
-            exp.Literal.number(int(e.name) + 1)
-            if isinstance(e, exp.Literal) and not e.is_string and e.name.isdigit()
-            else e
-            for e in node.expressions
-        ]
-        return functions.subscript(tr.expr(node.this, scope), [tr.expr(e, scope) for e in keys])
+    if kind is exp.Bracket:  # the subscript as written (WrittenTrino keeps it 1-based)
+        return functions.subscript(tr.expr(node.this, scope), [tr.expr(e, scope) for e in node.expressions])
     if kind is exp.Dot and isinstance(node.expression, exp.Star):
         raise UnsupportedQuery("expanding a row's fields with .*")
     if kind is exp.Dot:
@@ -161,6 +156,19 @@ def _between(tr: "Translator", node: exp.Between, scope: Scope) -> Typed:
     (value, low, high), common = coerce_all([value, low, high], "BETWEEN")
     if common.name == "timestamptz":
         value, low, high = (Typed(f"({v.sql}).i", common) for v in (value, low, high))
+    if common.name in ("array", "map", "row") and not node.args.get("symmetric"):
+        return Typed(
+            f"({comparison('>=', value, low).sql} AND {comparison('<=', value, high).sql})", tt.BOOLEAN
+        )
+    if common.name in ("double", "real") and not node.args.get("symmetric"):
+        # DuckDB orders NaN above every number; Trino's v >= low AND v <= high is false with a NaN.
+        nan = " OR ".join(f"isnan({v.sql})" for v in (value, low, high))
+        return Typed(
+            f"(CASE WHEN {nan} THEN false ELSE ({value.sql}) BETWEEN ({low.sql}) AND ({high.sql}) END)",
+            tt.BOOLEAN,
+        )
+    if common.name in ("double", "real", "array", "map", "row"):
+        raise UnsupportedQuery(f"BETWEEN SYMMETRIC over {common.trino()}")
     if node.args.get("symmetric"):
         text = (
             f"(({value.sql}) BETWEEN least({low.sql}, {high.sql}) AND greatest({low.sql}, {high.sql}) "
@@ -195,19 +203,35 @@ def _in(tr: "Translator", node: exp.In, scope: Scope) -> Typed:
             raise UnsupportedQuery("IN (subquery) over rows")
         if common is None:
             raise QueryError(f"IN compares {value.type.trino()} with {columns[0][1].trino()}")
-        if common.name in ("timestamptz", "json", "map"):
+        if common.name in ("timestamptz", "json"):
             raise UnsupportedQuery(f"IN over values of type {common.trino()}")
-        inner = (
-            f"SELECT {cast(Typed(quote(columns[0][0]), columns[0][1]), common).sql} FROM ({sql}) AS __dw_in"
-        )
-        return Typed(f"(({coerce(value, common).sql}) IN ({inner}))", tt.BOOLEAN)
+        member = cast(Typed(quote(columns[0][0]), columns[0][1]), common)
+        needle = coerce(value, common)
+        if common.name in ("array", "map", "row"):
+            # DuckDB's IN finds nested NULLs (and NaN) equal; Trino's is `=` member by member:
+            # true if one is true, else NULL if one is NULL, else false (also for no members).
+            equal = comparison("=", needle, Typed(member.sql, common)).sql
+            return Typed(
+                f"(SELECT CASE WHEN bool_or(__dw_e) THEN true WHEN bool_or(__dw_e IS NULL) THEN NULL "
+                f"ELSE false END FROM (SELECT {equal} AS __dw_e FROM ({sql}) AS __dw_in) AS __dw_in_e)",
+                tt.BOOLEAN,
+            )
+        where = ""
+        if common.name in ("double", "real"):  # NaN equals nothing, itself included, in Trino
+            where = f" WHERE ({member.sql}) IS NULL OR NOT isnan({member.sql})"
+        inner = f"SELECT {member.sql} FROM ({sql}) AS __dw_in{where}"
+        return Typed(f"(({needle.sql}) IN ({inner}))", tt.BOOLEAN)
     if node.args.get("unnest") or node.args.get("field"):
         raise UnsupportedQuery("this form of IN")
     members = [tr.expr(e, scope) for e in node.expressions]
     values, common = coerce_all([value, *members], "IN")
-    if common.name in ("timestamptz", "json", "map"):
-        raise UnsupportedQuery(f"IN over values of type {common.trino()}")
-    text = f"(({values[0].sql}) IN ({', '.join(v.sql for v in values[1:])}))"
+    if common.name == "json":
+        raise QueryError("values of type json cannot be compared")
+    if common.name in ("timestamptz", "array", "map", "row", "double", "real"):
+        # Trino's x IN (a, b) is x = a OR x = b, with `=`'s NULL and NaN rules.
+        text = "(" + " OR ".join(comparison("=", values[0], v).sql for v in values[1:]) + ")"
+    else:
+        text = f"(({values[0].sql}) IN ({', '.join(v.sql for v in values[1:])}))"
     if any(e.find(exp.Div, exp.Mod, exp.Anonymous) for e in node.expressions):
         # Trino evaluates every member, so `3 IN (3, 5 / 0)` fails; DuckDB stops at the first match.
         members = ", ".join(v.sql for v in values[1:])

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from sqlglot import exp
 
+from dw_platform.query import complex_compare
 from dw_platform.query import trino_types as tt
 from dw_platform.query.contract_aggregates import CONTRACT_AGGREGATES, contract_aggregate, note
 from dw_platform.query.listagg import listagg
@@ -24,9 +25,14 @@ SCALARS: dict[str, Scalar] = {}
 # Functions whose local implementation can fail at run time where Athena would answer (a refusal
 # raised inside the query): TRY(...) must not turn that refusal into a NULL.
 REFUSES_AT_RUN_TIME = {
-    "json_format",
     "json_extract_scalar",
     "json_extract",
+    "json_size",
+    "json_array_length",
+    "json_array_contains",
+    "json_array_get",
+    "contains_sequence",
+    "repeat",
     "regexp_like",
     "regexp_extract",
     "regexp_extract_all",
@@ -103,6 +109,19 @@ def _literal_string(node: exp.Expression | None) -> str | None:
 
 
 # ---- calls ---------------------------------------------------------------------------------------
+# sqlglot's own nodes for some of Trino's functions and special forms, by the name Trino gives them.
+TRINO_NAMES: dict[type, str] = {
+    exp.ParseJSON: "json_parse",
+    exp.JSONObject: "JSON_OBJECT",
+    exp.JSONArray: "JSON_ARRAY",
+    exp.JSONExists: "JSON_EXISTS",
+    exp.JSONValue: "JSON_VALUE",
+    exp.JSONExtract: "JSON_QUERY",
+    exp.GroupConcat: "listagg",
+    exp.Normalize: "normalize",
+}
+
+
 def function_name(node: exp.Expression) -> str:
     if isinstance(node, exp.Anonymous):
         return str(node.this).lower()
@@ -142,8 +161,14 @@ def call(tr: "Translator", node: exp.Expression, scope: Scope) -> Typed:
         return SCALARS["coalesce"]([tr.expr(a, scope) for a in [node.this, *node.expressions]])
     if isinstance(node, exp.GroupConcat):  # sqlglot's reading of listagg(...) WITHIN GROUP (...)
         return listagg(tr, node, scope)
+    if isinstance(node, exp.ParseJSON):  # JSON 'x' (json_parse(x) is a plain call)
+        from dw_platform.query.json_functions import json_literal
+
+        if node.args.get("is_literal") and isinstance(node.this, exp.Literal) and node.this.is_string:
+            return json_literal(node.this.this)
+        return SCALARS["json_parse"]([tr.expr(node.this, scope)])
     if not isinstance(node, exp.Anonymous):
-        raise UnsupportedQuery(f"the function {name}")
+        raise UnsupportedQuery(f"the function {TRINO_NAMES.get(type(node), name)}")
     raw = list(node.expressions)
     if name in AGGREGATES:
         return aggregate(tr, node, scope)
@@ -427,6 +452,12 @@ def concat_values(values: list[Typed]) -> Typed:
         return Typed("(" + " || ".join(f"({v.sql})" for v in values) + ")", tt.VARCHAR)
     if all(v.type.name == "varbinary" or v.type.is_unknown for v in values):
         return Typed("(" + " || ".join(f"({v.sql})" for v in values) + ")", tt.VARBINARY)
+    if len(values) == 2 and tt.common_super_type(values[0].type, values[1].type) is None:
+        from dw_platform.query.array_functions import element_concat
+
+        with_element = element_concat(values)  # array || element, element || array
+        if with_element is not None:
+            return with_element
     if all(v.type.name == "array" or v.type.is_unknown for v in values):
         coerced, common = coerce_all(values, "concat")
         # Trino: any NULL array makes the result NULL.
@@ -909,58 +940,7 @@ def _regexp_count(args: list[Typed], literals: list[str | None]) -> Typed:
     return Typed(_guarded(value, guard, body, "regexp_count"), tt.BIGINT)
 
 
-# ---- JSON ----------------------------------------------------------------------------------------
-_SIMPLE_JSON_PATH = re.compile(r"^\$(\.[A-Za-z_][A-Za-z0-9_]*|\[\d+\])*$")
-
-
-def _json_path(name: str, literal: str | None) -> str:
-    if literal is None or not _SIMPLE_JSON_PATH.match(literal):
-        raise UnsupportedQuery(f"{name}() with the JSON path {literal!r} (only $.name and $[n] steps)")
-    return literal
-
-
-def _json_text(value: Typed) -> str:
-    if value.type.name == "json":
-        return f"CAST({value.sql} AS VARCHAR)"
-    _str("json", value)
-    return value.sql
-
-
-def _json_extract_scalar(args: list[Typed], literals: list[str | None]) -> Typed:
-    _arity("json_extract_scalar", args, 2)
-    path = _json_path("json_extract_scalar", literals[1])
-    return Typed(f"dw_json_scalar({_json_text(args[0])}, '{path}')", tt.varchar(args[0].type.length))
-
-
-def _json_extract(args: list[Typed], literals: list[str | None]) -> Typed:
-    _arity("json_extract", args, 2)
-    path = _json_path("json_extract", literals[1])
-    return Typed(f"dw_json_extract({_json_text(args[0])}, '{path}')", tt.JSON)
-
-
-def _json_size(args: list[Typed], literals: list[str | None]) -> Typed:
-    _arity("json_size", args, 2)
-    path = _json_path("json_size", literals[1])
-    return Typed(f"dw_json_size({_json_text(args[0])}, '{path}')", tt.BIGINT)
-
-
-@scalar("json_parse")
-def _json_parse(args: list[Typed]) -> Typed:
-    _arity("json_parse", args, 1)
-    return Typed(f"dw_json_parse({_str('json_parse', args[0]).sql})", tt.JSON)
-
-
-@scalar("json_format")
-def _json_format(args: list[Typed]) -> Typed:
-    _arity("json_format", args, 1)
-    _expect("json_format", args[0], lambda t: t.name == "json", "json")
-    return Typed(f"dw_json_text({args[0].sql})", tt.VARCHAR)
-
-
-@scalar("json_array_length")
-def _json_array_length(args: list[Typed]) -> Typed:
-    _arity("json_array_length", args, 1)
-    return Typed(f"dw_json_array_length({_json_text(args[0])})", tt.BIGINT)
+# ---- JSON: json_functions.py (registered as it is imported, below) ---------------------------------
 
 
 # ---- date and time -------------------------------------------------------------------------------
@@ -1027,9 +1007,6 @@ LITERAL_ARG_FUNCTIONS: dict[str, Callable[[list[Typed], list[str | None]], Typed
     "regexp_replace": _regexp_replace,
     "regexp_split": _regexp_split,
     "regexp_count": _regexp_count,
-    "json_extract_scalar": _json_extract_scalar,
-    "json_extract": _json_extract,
-    "json_size": _json_size,
     "split_part": _split_part,
 }
 
@@ -1054,7 +1031,12 @@ def subscript(value: Typed, keys: list[Typed]) -> Typed:
         k = coerce(key, value.type.elements[0])
         return Typed(f"dw_map_subscript({value.sql}, {k.sql})", value.type.elements[1])
     if value.type.name == "row":
-        raise UnsupportedQuery("a subscript of a row")
+        # r[n]: the n-th field (n a literal, 1-based), as Trino's row subscript.
+        if not re.fullmatch(r"\d+", key.sql) or not 1 <= int(key.sql) <= len(value.type.elements):
+            raise QueryError(f"a row subscript must be a literal from 1 to {len(value.type.elements)}")
+        position = int(key.sql) - 1
+        field = value.type.field_names[position] or f"field{position}"
+        return Typed(f"({value.sql}).{quote_identifier(field)}", value.type.elements[position])
     raise QueryError(f"cannot subscript a value of type {value.type.trino()}")
 
 
@@ -1108,6 +1090,8 @@ def _contains(args: list[Typed]) -> Typed:
     _arity("contains", args, 2)
     array = _array_arg("contains", args[0])
     element = coerce(args[1], array.type.element) if not array.type.element.is_unknown else args[1]
+    if complex_compare.is_complex(element.type) or element.type.name in ("double", "real"):
+        return Typed(complex_compare.contains_value(array.sql, element.sql, element.type), tt.BOOLEAN)
     # Trino: NULL when not found and the array holds a NULL.
     return Typed(f"dw_contains({array.sql}, {element.sql})", tt.BOOLEAN)
 
@@ -1210,7 +1194,18 @@ def _map(args: list[Typed]) -> Typed:
         return Typed("MAP {}", tt.map_of(tt.UNKNOWN, tt.UNKNOWN))
     _arity("map", args, 2)
     keys, values = (_array_arg("map", a) for a in args)
-    return Typed(f"dw_map({keys.sql}, {values.sql})", tt.map_of(keys.type.element, values.type.element))
+    t = tt.map_of(keys.type.element, values.type.element)
+    if complex_compare.is_complex(keys.type.element):
+        # Trino rejects a key holding a NULL element: it could not be found by `=`.
+        k = "__dw_mk"
+        undecided = complex_compare.holds_null(k, keys.type.element)
+        check = f"list_bool_or(list_transform({keys.sql}, lambda {k}: {k} IS NOT NULL AND {undecided}))"
+        return Typed(
+            f"(CASE WHEN {check} THEN CAST(dw_fail('map key cannot be indeterminate') AS {t.duckdb()}) "
+            f"ELSE dw_map({keys.sql}, {values.sql}) END)",
+            t,
+        )
+    return Typed(f"dw_map({keys.sql}, {values.sql})", t)
 
 
 @scalar("map_keys")
@@ -1243,6 +1238,8 @@ def _lambda(
     tr: "Translator", node: exp.Expression, scope: Scope, params: list[TrinoType]
 ) -> tuple[list[str], Typed]:
     if not isinstance(node, exp.Lambda):
+        if isinstance(node, exp.Anonymous) and function_name(node).startswith("$"):
+            raise UnsupportedQuery(f"Trino's internal function {function_name(node)}")
         raise QueryError("expected a lambda expression (x -> ...)")
     names = [p.name for p in node.expressions]
     if len(names) != len(params):
@@ -1305,7 +1302,16 @@ def _reduce(tr: "Translator", raw: list[exp.Expression], scope: Scope) -> Typed:
     return Typed(final, output.type)
 
 
+def _apply(tr: "Translator", raw: list[exp.Expression], scope: Scope) -> Typed:
+    """apply(x, f): f(x), the value bound once."""
+    _arity("apply", raw, 2)
+    value = tr.expr(raw[0], scope)
+    names, body = _lambda(tr, raw[1], scope, [value.type])
+    return Typed(f"list_transform([{value.sql}], {_lambda_text(names, body)})[1]", body.type)
+
+
 LAMBDA_FUNCTIONS = {
+    "apply": _apply,
     "transform": _transform,
     "filter": _filter,
     "any_match": _match("any_match"),
@@ -1427,8 +1433,14 @@ def aggregate(
                 raise QueryError("count(DISTINCT *) is not valid")
             return wrap("count", ["*"], tt.BIGINT)
         _arity("count", raw, 1)
-        return wrap("count", [tr.expr(raw[0], scope).sql], tt.BIGINT)
+        counted = tr.expr(raw[0], scope)
+        if distinct:
+            complex_compare.refuse_map_grouping(counted.type, "count(DISTINCT ...)")
+        return wrap("count", [counted.sql], tt.BIGINT)
     args = [tr.expr(a, scope) for a in raw]
+    if distinct:
+        for a in args:
+            complex_compare.refuse_map_grouping(a.type, f"{name}(DISTINCT ...)")
     if name in CONTRACT_AGGREGATES:
         return contract_aggregate(tr, name, raw, args, distinct, f"{filter_sql}{window}")
     if name in ("approx_set", "checksum", "map_agg"):
@@ -1617,3 +1629,7 @@ def _frame(tr: "Translator", spec: exp.WindowSpec, order: exp.Order | None, scop
     if end_value is None:
         return f"{kind} {start}"
     return f"{kind} BETWEEN {start} AND {bound(end_value, spec.args.get('end_side'))}"
+
+
+# Families of functions in modules of their own, registered in the tables above as they are imported.
+from dw_platform.query import array_functions, json_functions  # noqa: E402,F401

@@ -11,6 +11,7 @@ import threading
 
 import duckdb
 
+from dw_platform.query.json_text import canonical_in_order, canonical_sorted, strictly_valid
 from dw_platform.query.utf8 import from_utf8
 
 _OFFSET = r"'^[+-]\d{2}:\d{2}$'"
@@ -235,24 +236,29 @@ MACROS = [
     "WHEN p.e = 0 THEN p.m * pow(2.0, 2 - pow(2, eb - 1) - fb) "
     "ELSE (1 + p.m / pow(2.0, fb)) * pow(2.0, p.e - (pow(2, eb - 1) - 1)) END)[1]",
     # ---- JSON ----
-    f"dw_json_checked(j) AS CASE WHEN j IS NULL OR json_valid(j) THEN j ELSE error({_REFUSE}JSON functions "
-    "over text that is not valid JSON') END",
-    "dw_json_scalar(j, p) AS CASE WHEN dw_json_checked(j) IS NULL THEN NULL "
-    "WHEN json_type(j, p) IS NULL OR json_type(j, p) IN ('OBJECT', 'ARRAY', 'NULL') THEN NULL "
-    f"WHEN json_type(j, p) = 'DOUBLE' THEN error({_REFUSE}json_extract_scalar() of a non-integer number') "
-    "ELSE json_extract_string(j, p) END",
-    "dw_json_extract(j, p) AS CASE WHEN dw_json_checked(j) IS NULL THEN NULL ELSE json_extract(j, p) END",
-    "dw_json_size(j, p) AS CASE WHEN dw_json_checked(j) IS NULL OR json_type(j, p) IS NULL THEN NULL "
-    "WHEN json_type(j, p) = 'ARRAY' THEN CAST(json_array_length(j, p) AS BIGINT) "
-    "WHEN json_type(j, p) = 'OBJECT' THEN CAST(len(json_keys(j, p)) AS BIGINT) ELSE CAST(0 AS BIGINT) END",
-    "dw_json_array_length(j) AS CASE WHEN dw_json_checked(j) IS NULL THEN NULL "
-    "WHEN json_type(j) = 'ARRAY' THEN CAST(json_array_length(j) AS BIGINT) END",
-    "dw_json_parse(s) AS CASE WHEN s IS NULL THEN NULL WHEN json_valid(s) THEN json(s) "
-    "ELSE error('Cannot convert value to JSON: ''' || s || '''') END",
-    # Athena's JSON text orders object keys and prints numbers its own way: refuse what may differ.
-    "dw_json_text(j) AS CASE WHEN j IS NULL THEN NULL "
-    r"WHEN regexp_matches(CAST(j AS VARCHAR), '[0-9][.eE]|\{[^{}]*,') THEN "
-    f"error({_REFUSE}printing this JSON value exactly as Athena does') ELSE CAST(j AS VARCHAR) END",
+    # Jackson's JSON: DuckDB's json_valid also takes trailing commas, NaN and Infinity; text that may
+    # hold one is checked again in Python.
+    # (Separate tests: one regular expression with alternatives is four times slower.)
+    r"dw_json_valid(s) AS json_valid(s) AND (NOT (regexp_matches(s, ',\s*[\]}]') OR contains(s, 'NaN') "
+    "OR contains(s, 'Infinity')) OR dw_json_strictly_valid(s))",
+    # Numbers as Java prints them.
+    # The shortest digits of a finite, non-zero |x| (DuckDB's text of it) and the power of ten of the first.
+    "dw_double_parts(s) AS CASE WHEN contains(s, 'e') THEN {'d': rtrim(replace(split_part(s, 'e', 1), '.', ''), '0'), "
+    "'e': CAST(split_part(s, 'e', 2) AS INTEGER)} WHEN split_part(s, '.', 1) <> '0' THEN "
+    "{'d': rtrim(split_part(s, '.', 1) || split_part(s, '.', 2), '0'), 'e': length(split_part(s, '.', 1)) - 1} "
+    "ELSE {'d': trim(split_part(s, '.', 2), '0'), 'e': -(length(split_part(s, '.', 2)) "
+    "- length(ltrim(split_part(s, '.', 2), '0')) + 1)} END",
+    "dw_sci_text(x) AS (CASE WHEN x < 0 THEN '-' ELSE '' END) || list_transform([dw_double_parts("
+    "CAST(abs(x) AS VARCHAR))], lambda p: p.d[1] || '.' || COALESCE(NULLIF(substr(p.d, 2), ''), '0') || 'E' "
+    "|| p.e)[1]",
+    # Java's Double.toString (Float.toString for a real): plain from 10^-3 to 10^7, else d.dddE<n>.
+    "dw_java_double(x) AS CASE WHEN x IS NULL THEN NULL WHEN isnan(x) THEN 'NaN' WHEN isinf(x) THEN "
+    "(CASE WHEN x > 0 THEN 'Infinity' ELSE '-Infinity' END) WHEN x = 0 OR (abs(x) >= 0.001 AND abs(x) < 10000000) "
+    "THEN CAST(x AS VARCHAR) ELSE dw_sci_text(x) END",
+    # Trino's CAST(double AS varchar): always d.dddE<n>.
+    "dw_trino_double_text(x) AS CASE WHEN x IS NULL THEN NULL WHEN isnan(x) THEN 'NaN' WHEN isinf(x) THEN "
+    "(CASE WHEN x > 0 THEN 'Infinity' ELSE '-Infinity' END) WHEN x = 0 THEN CAST(x AS VARCHAR) || 'E0' "
+    "ELSE dw_sci_text(x) END",
     # ---- arrays and maps ----
     "dw_array_subscript(a, i) AS CASE WHEN a IS NULL OR i IS NULL THEN NULL "
     "WHEN i < 1 THEN error('SQL array indices start at 1') "
@@ -296,7 +302,14 @@ MACROS = [
 
 
 _CALLED = re.compile(r"\bdw_\w+")
-_UDF = "dw_from_utf8"  # a Python function (see utf8.py), registered as macros are created
+# Python functions (utf8.py, json_text.py), registered as macros are created: name -> (function,
+# argument type, result type).
+_UDFS = {
+    "dw_from_utf8": (from_utf8, "BLOB", "VARCHAR"),
+    "dw_json_sorted": (canonical_sorted, "VARCHAR", "VARCHAR"),
+    "dw_json_in_order": (canonical_in_order, "VARCHAR", "VARCHAR"),
+    "dw_json_strictly_valid": (strictly_valid, "VARCHAR", "BOOLEAN"),
+}
 _NAMES = [macro.split("(", 1)[0] for macro in MACROS]
 # The macros each macro calls, by name (a macro is created after those it calls, as MACROS lists them).
 _CALLS = {
@@ -326,17 +339,22 @@ class Macros:
 
     def ensure(self, *statements: str) -> None:
         """Create the macros the statements call that this database lacks (in one round trip), and
-        the one Python function, dw_from_utf8, if they call it."""
+        the Python functions (_UDFS) they or those macros call."""
         wanted = set().union(*(macros_called(sql) for sql in statements))
-        calls_udf = any(_UDF in sql for sql in statements) or any(
-            _UDF in MACROS[_NAMES.index(n)] for n in wanted
-        )
+        texts = [*statements, *(MACROS[_NAMES.index(n)] for n in wanted)]
+        udfs = [name for name in _UDFS if any(name in text for text in texts)]
         with self._lock:
-            if calls_udf and _UDF not in self.created:
-                self.connection.create_function(
-                    _UDF, from_utf8, [duckdb.sqltype("BLOB")], duckdb.sqltype("VARCHAR"), side_effects=False
-                )
-                self.created.add(_UDF)
+            for name in udfs:
+                if name not in self.created:
+                    function, argument, result = _UDFS[name]
+                    self.connection.create_function(
+                        name,
+                        function,
+                        [duckdb.sqltype(argument)],
+                        duckdb.sqltype(result),
+                        side_effects=False,
+                    )
+                    self.created.add(name)
             missing = [
                 macro for name, macro in zip(_NAMES, MACROS, strict=True) if name in wanted - self.created
             ]
@@ -348,5 +366,5 @@ class Macros:
 def create_macros(connection: duckdb.DuckDBPyConnection) -> Macros:
     """Every macro at once (for callers that run SQL the engine did not translate)."""
     macros = Macros(connection)
-    macros.ensure(" ".join([*_NAMES, _UDF]))
+    macros.ensure(" ".join([*_NAMES, *_UDFS]))
     return macros

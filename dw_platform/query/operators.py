@@ -4,7 +4,9 @@ so that DuckDB gives Trino's value for that type."""
 import dataclasses
 import re
 
+from dw_platform.query import complex_compare
 from dw_platform.query import trino_types as tt
+from dw_platform.query.complex_compare import contains, is_complex, sorted_map
 from dw_platform.query.sql import QueryError, UnsupportedQuery
 from dw_platform.query.trino_types import TrinoType
 
@@ -147,8 +149,16 @@ def _cast_text(value: Typed, source: TrinoType, target: TrinoType) -> str:
             return v
     if target.name == "varbinary" and source.is_string:
         return f"encode({v})"  # the text's UTF-8 bytes
-    if target.name == "json" and source.is_string:
-        raise UnsupportedQuery("CAST of varchar to json (use json_parse)")
+    if target.name == "json" or source.name == "json":
+        from dw_platform.query.json_functions import json_cast
+
+        return json_cast(value, target)
+    if target.name in ("array", "map", "row"):
+        from dw_platform.query.complex_casts import complex_cast
+
+        text = complex_cast(value, target)
+        if text is not None:
+            return text
     if target.name == "array" and source.name == "array":
         element = cast(Typed("__dw_x", source.element), target.element)
         return f"list_transform({v}, lambda __dw_x: {element.sql})"
@@ -181,7 +191,9 @@ def to_varchar(value: Typed) -> str:
     if t.name == "timestamptz":
         return f"dw_tstz_text({v}, {t.precision})"
     if t.name == "json":
-        return f"CAST({v} AS VARCHAR)"
+        from dw_platform.query.json_functions import from_json
+
+        return from_json(v, tt.VARCHAR)  # a JSON string's value, not its quoted text
     if t.name in ("double", "real"):
         # 3.77E1: Java's DecimalFormat in scientific form, 16 significant digits (a real's: 7).
         return f"dw_double_varchar(CAST({v} AS DOUBLE), {16 if t.name == 'double' else 7})"
@@ -329,15 +341,33 @@ def comparable(left: Typed, right: Typed, op: str) -> tuple[Typed, Typed]:
     if common.name == "timestamptz":
         # Trino compares the instants; the zones do not take part.
         return Typed(f"({l_.sql}).i", common), Typed(f"({r_.sql}).i", common)
-    if common.name in ("map",) and op not in ("=", "<>", "IS DISTINCT FROM", "IS NOT DISTINCT FROM"):
+    if contains(common, ("map",)) and op not in ("=", "<>", "IS DISTINCT FROM", "IS NOT DISTINCT FROM"):
         raise QueryError(f"values of type {common.trino()} cannot be ordered")
-    if common.name == "json":
-        raise QueryError("values of type json cannot be compared")
+    if contains(common, ("json",)) and op not in ("=", "<>", "IS DISTINCT FROM", "IS NOT DISTINCT FROM"):
+        raise QueryError(f"values of type {common.trino()} cannot be ordered")
+    if contains(common, ("map",)) and op in ("IS DISTINCT FROM", "IS NOT DISTINCT FROM"):
+        # DuckDB compares a map's entries in order; Trino's maps are equal in any order.
+        return _canonical_maps(l_), _canonical_maps(r_)
     return l_, r_
+
+
+def _canonical_maps(value: Typed) -> Typed:
+    """The value with every map in it in key order (see complex_compare)."""
+    t = value.type
+    if t.name == "map":
+        if contains(t.elements[1], ("map",)):
+            raise UnsupportedQuery(f"IS DISTINCT FROM over {t.trino()}")
+        return Typed(sorted_map(value.sql), t)
+    raise UnsupportedQuery(f"IS DISTINCT FROM over {t.trino()}")
 
 
 def comparison(op: str, left: Typed, right: Typed) -> Typed:
     l_, r_ = comparable(left, right, op)
+    if is_complex(l_.type):
+        if op in ("=", "<>"):
+            equal = complex_compare.equal(l_.sql, r_.sql, l_.type)
+            return Typed(equal if op == "=" else f"(NOT {equal})", tt.BOOLEAN)
+        return Typed(complex_compare.ordering(op, l_.sql, r_.sql, l_.type), tt.BOOLEAN)
     if l_.type.name in ("double", "real") or r_.type.name in ("double", "real"):
         # IEEE: NaN is unequal to everything, itself included, and neither smaller nor greater;
         # DuckDB orders NaN above every number and equal to itself.

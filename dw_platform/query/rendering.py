@@ -37,7 +37,10 @@ def trino_value(value: Any, t: TrinoType) -> Any:
         return [trino_value(v, t.element) for v in value]
     if t.name == "map":
         items = value.items() if isinstance(value, dict) else value
-        return {trino_value(k, t.elements[0]): trino_value(v, t.elements[1]) for k, v in items}
+        pairs = [(trino_value(k, t.elements[0]), trino_value(v, t.elements[1])) for k, v in items]
+        if t.elements[0].name in ("array", "map", "row"):  # keys Python cannot hash: [key, value] pairs
+            return [list(p) for p in pairs]
+        return dict(pairs)
     if t.name == "row":
         values = value.values() if isinstance(value, dict) else value
         return [trino_value(v, ft) for v, ft in zip(values, t.elements, strict=True)]

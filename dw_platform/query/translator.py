@@ -22,6 +22,7 @@ from sqlglot.optimizer.qualify import qualify
 from sqlglot.schema import MappingSchema
 
 from dw_platform.query import trino_types as tt
+from dw_platform.query.complex_compare import refuse_map_grouping
 from dw_platform.query.correlation import check_subquery, is_correlated
 from dw_platform.query.grouping_sets import distinct_grouping_sets
 from dw_platform.query.listagg import refuse_extra_arguments
@@ -41,7 +42,14 @@ from dw_platform.query.trino_types import TrinoType
 
 class WrittenTrino(Trino):
     """Trino's grammar, with every function call kept as written (name and argument order), so the
-    translator's function table is keyed by Trino's own names."""
+    translator's function table is keyed by Trino's own names; subscripts kept as written too
+    (sqlglot would make some of them 0-based, depending on what it guesses of the subscripted type)."""
+
+    INDEX_OFFSET = 0
+
+    class Tokenizer(Trino.Tokenizer):
+        # Trino has no CROSS/OUTER APPLY: `apply` is the lambda function apply(x, f).
+        KEYWORDS = {k: v for k, v in Trino.Tokenizer.KEYWORDS.items() if k != "APPLY"}
 
     class Parser(Trino.Parser):
         FUNCTIONS: dict = {}
@@ -97,45 +105,7 @@ def parse_written(sql: str) -> exp.Expression:
     tokens = _refuse_limit_before_offset(sql)
     if "LISTAGG" in sql.upper():
         refuse_extra_arguments(tokens)
-    if "ROW" in sql.upper():
-        sql = _values_rows(sql, tokens)
     return parse_statement(_decimal_literals(sql), dialect=WrittenTrino)
-
-
-def _values_rows(sql: str, tokens: list[Any]) -> str:
-    """`VALUES ROW(1, 'a'), ROW(2, 'b')` is `VALUES (1, 'a'), (2, 'b')` in Trino's grammar (rows of two
-    columns), where sqlglot reads each as one column holding a row: drop the ROW keyword that
-    starts a row of a VALUES list (a ROW inside a row, `VALUES (ROW(1, 2))`, stays a row value)."""
-    drop, depth, values_depth, row_start = [], 0, None, False
-    for token, following in itertools.pairwise([*tokens, None]):
-        kind = token.token_type.name
-        at_list = values_depth is not None and depth == values_depth
-        if kind == "VALUES":
-            values_depth, row_start = depth, True
-            continue
-        if at_list and row_start and token.text.upper() == "ROW" and following is not None:
-            if following.token_type.name == "L_PAREN":
-                drop.append(token)
-            row_start = False
-            continue
-        row_start = False
-        if kind == "L_PAREN":
-            depth += 1
-        elif kind == "R_PAREN":
-            depth -= 1
-            if values_depth is not None and depth < values_depth:
-                values_depth = None
-        elif at_list and kind == "COMMA":
-            row_start = True
-        elif at_list:
-            values_depth = None
-    if not drop:
-        return sql
-    pieces, last = [], 0
-    for token in drop:
-        pieces.append(sql[last : token.start])
-        last = token.end + 1
-    return "".join(pieces) + sql[last:]
 
 
 def _decimal_literals(sql: str) -> str:
@@ -400,6 +370,8 @@ class Translator:
             if body.meta.get("dw_unnamed") or projection.meta.get("dw_unnamed"):
                 unnamed.add(len(columns))
             typed = self.expr(body, scope)
+            if distinct:
+                refuse_map_grouping(typed.type, "SELECT DISTINCT")
             projections.append(f"{typed.sql} AS {quote(name)}")
             columns.append((name, typed.type))
         parts.append(", ".join(projections))
@@ -503,7 +475,9 @@ class Translator:
             elif isinstance(expression, exp.GroupingSets):
                 items.append(self._grouping_sets(expression, scope))
             else:
-                items.append(self.expr(expression, scope).sql)
+                typed = self.expr(expression, scope)
+                refuse_map_grouping(typed.type, "GROUP BY")
+                items.append(typed.sql)
         for key, keyword in (("rollup", "ROLLUP"), ("cube", "CUBE")):
             for node in group.args.get(key) or []:
                 items.append(f"{keyword} ({', '.join(self.expr(e, scope).sql for e in node.expressions)})")
@@ -538,6 +512,9 @@ class Translator:
                 )
             types.append(common)
         columns = [(name, t) for (name, _), t in zip(left, types, strict=True)]
+        if node.args.get("distinct") is not False:
+            for _, t in columns:
+                refuse_map_grouping(t, node.key.upper())
         keyword = {exp.Union: "UNION", exp.Intersect: "INTERSECT", exp.Except: "EXCEPT"}[type(node)]
         if node.args.get("distinct") is False:
             keyword += " ALL"
@@ -560,7 +537,11 @@ class Translator:
         rows: list[list[Typed]] = []
         for row in node.expressions:
             members = row.expressions if isinstance(row, exp.Tuple) else [row]
-            rows.append([self.expr(m, scope) for m in members])
+            typed = [self.expr(m, scope) for m in members]
+            if len(typed) == 1 and typed[0].type.name == "row":
+                # A row-typed item (ROW(a, b), a CAST to a row) is the VALUES row of its fields, in Trino.
+                typed = _fields(typed[0])
+            rows.append(typed)
         width = len(rows[0])
         if any(len(r) != width for r in rows):
             raise QueryError("VALUES rows have different numbers of columns")
@@ -795,6 +776,11 @@ def _check_distinct_order(select: exp.Select) -> None:
     if not order:
         return
     names = {p.alias_or_name for p in select.expressions}
+    for projection in select.expressions:
+        if isinstance(projection, exp.Aliases):  # row.* AS (x, y): one output column per alias
+            names.update(i.name for i in projection.expressions)
+        elif isinstance(projection, exp.Dot | exp.Column) and projection.find(exp.Star):
+            return  # t.* or row.*: the output names are known once the sources are typed
     bodies = {(p.this if isinstance(p, exp.Alias) else p).sql("trino") for p in select.expressions}
     for ordered in order.expressions:
         key = ordered.this if isinstance(ordered, exp.Ordered) else ordered
@@ -804,6 +790,12 @@ def _check_distinct_order(select: exp.Select) -> None:
             continue
         if key.sql("trino") not in bodies:
             raise QueryError("For SELECT DISTINCT, ORDER BY expressions must appear in select list")
+
+
+def _fields(value: Typed) -> list[Typed]:
+    t = value.type
+    names = [n or f"field{i}" for i, n in enumerate(t.field_names)]
+    return [Typed(f"({value.sql}).{quote(name)}", ft) for name, ft in zip(names, t.elements, strict=True)]
 
 
 def _renamed(columns: Columns, names: Sequence[str]) -> Columns:

@@ -108,7 +108,7 @@ class TrinoType:
             "boolean": "BOOLEAN",
             "varchar": "VARCHAR",
             "char": "VARCHAR",
-            "json": "JSON",
+            "json": "VARCHAR",  # Trino's text of the value (see json_functions)
             "date": "DATE",
             "timestamp": "TIMESTAMP",
             "timestamptz": TSTZ_DUCKDB,
@@ -265,6 +265,14 @@ def common_super_type(a: TrinoType, b: TrinoType) -> TrinoType | None:
             common_super_type(a.elements[1], b.elements[1]),
         )
         return map_of(key, value) if key and value else None
+    if a.name == b.name == "row":  # field by field (ROW('SQL', 1) and ROW('Java', 2): row(varchar(4), ...))
+        if len(a.elements) != len(b.elements):
+            return None
+        fields = [common_super_type(x, y) for x, y in zip(a.elements, b.elements, strict=True)]
+        if any(f is None for f in fields):
+            return None
+        names = [n if n == m else None for n, m in zip(a.field_names, b.field_names, strict=True)]
+        return row(list(zip(names, fields, strict=True)))  # type: ignore[arg-type]
     if a.name == b.name:
         return a
     return None
