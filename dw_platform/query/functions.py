@@ -95,7 +95,7 @@ def call(tr: "Translator", node: exp.Expression, scope: Scope) -> Typed:
     if isinstance(node, exp.Extract):
         from dw_platform.query.datetime_ops import extract_field
 
-        return extract_field(node.this.name.lower(), tr.expr(node.expression, scope))
+        return extract_field(node.this.name.lower(), tr.expr(node.expression, scope), in_extract=True)
     if isinstance(node, exp.Substring):
         args = [node.this, node.args.get("start"), node.args.get("length")]
         return SCALARS["substr"]([tr.expr(a, scope) for a in args if a is not None])
@@ -766,6 +766,8 @@ for _name in (
     "year_of_week",
     "yow",
     "date",
+    "timezone_hour",
+    "timezone_minute",
 ):
     SCALARS[_name] = (lambda n: lambda args: _datetime("call")(n, args))(_name)
 
@@ -944,6 +946,8 @@ def _flatten(args: list[Typed]) -> Typed:
 @scalar("sequence")
 def _sequence(args: list[Typed]) -> Typed:
     _arity("sequence", args, 2, 3)
+    if args[0].type.name in ("date", "timestamp", "timestamptz"):
+        return _datetime("temporal_sequence")(args)
     values, common = coerce_all(args, "sequence")
     if not common.is_integer:
         raise UnsupportedQuery(f"sequence() of {common.trino()}")

@@ -62,12 +62,12 @@ MACROS = [
     "ELSE strftime(l, '%Y-%m-%d %H:%M:%S.') || substr(strftime(l, '%f'), 1, p) || ' ' || w.z END)[1])[1]",
     "dw_tstz_offset_text(v) AS CASE WHEN v.z = 'UTC' THEN 'Z' WHEN dw_offset_minutes(v.z) IS NOT NULL "
     "THEN v.z ELSE dw_minutes_text(CAST(epoch(dw_tstz_local(v) - timezone('UTC', v.i)) // 60 AS INTEGER)) END",
+    "dw_tstz_offset_minutes(v) AS CAST(trunc(epoch(dw_tstz_local(v) - timezone('UTC', v.i)) / 60) AS BIGINT)",
     "dw_minutes_text(m) AS (CASE WHEN m < 0 THEN '-' ELSE '+' END) || lpad(CAST(abs(m) // 60 AS VARCHAR), 2, '0') "
     "|| ':' || lpad(CAST(abs(m) % 60 AS VARCHAR), 2, '0')",
-    "dw_tstz_plus(v, iv) AS CASE WHEN v IS NULL OR iv IS NULL THEN NULL "
-    "WHEN dw_offset_minutes(v.z) IS NOT NULL THEN dw_tstz_from_local(dw_tstz_local(v) + iv, v.z) "
-    "WHEN datepart('year', iv) <> 0 OR datepart('month', iv) <> 0 OR datepart('day', iv) <> 0 THEN "
-    f"error({_REFUSE}calendar arithmetic on a timestamp in a named time zone') ELSE dw_tstz(v.i + iv, v.z) END",
+    # Trino adds an interval to the instant, months by the UTC calendar (TimestampWithTimeZoneOperators:
+    # MONTH_OF_YEAR_UTC), whatever the value's zone.
+    "dw_tstz_plus(v, iv) AS dw_tstz(timezone('UTC', timezone('UTC', v.i) + iv), v.z)",
     "dw_tstz_diff(unit, a, b) AS CASE WHEN a IS NULL OR b IS NULL THEN NULL "
     "WHEN dw_offset_minutes(a.z) IS NOT NULL AND a.z = b.z THEN "
     "CAST(date_sub(unit, dw_tstz_local(a), dw_tstz_local(b)) AS BIGINT) "
@@ -176,6 +176,25 @@ MACROS = [
     "to start') WHEN (b - a) // step + 1 > 10000 THEN "
     "error('result of sequence function must not have more than 10000 entries') "
     "ELSE generate_series(a, b, step) END",
+    # sequence() over dates and timestamps (as TIMESTAMPs): a day-to-second step in microseconds `s`,
+    # a year-to-month step in months `m` (each entry start + i * step, as Trino computes it).
+    "dw_sequence_us(a, b, s) AS CASE WHEN a IS NULL OR b IS NULL OR s IS NULL THEN NULL "
+    "WHEN s = 0 THEN error('step must not be zero') "
+    "WHEN (s > 0 AND a > b) OR (s < 0 AND a < b) THEN error('sequence stop value should be greater "
+    "than or equal to start value if step is greater than zero otherwise stop should be less than or equal "
+    "to start') WHEN (epoch_us(b) - epoch_us(a)) // s + 1 > 10000 THEN "
+    "error('result of sequence function must not have more than 10000 entries') "
+    "ELSE list_transform(range((epoch_us(b) - epoch_us(a)) // s + 1), lambda i: make_timestamp(epoch_us(a) + i * s)) "
+    "END",
+    "dw_sequence_months(a, b, m) AS CASE WHEN a IS NULL OR b IS NULL OR m IS NULL THEN NULL "
+    "WHEN m = 0 THEN error('step must not be zero') "
+    "WHEN (m > 0 AND a > b) OR (m < 0 AND a < b) THEN error('sequence stop value should be greater "
+    "than or equal to start value if step is greater than zero otherwise stop should be less than or equal "
+    "to start') WHEN abs(dw_months_between(a, b)) // abs(m) + 1 > 10000 THEN "
+    "error('result of sequence function must not have more than 10000 entries') "
+    "ELSE list_filter(list_transform(range(abs(dw_months_between(a, b)) // abs(m) + 1), "
+    "lambda i: a + to_months(CAST(i * m AS INTEGER))), lambda x: (m > 0 AND x <= b) OR (m < 0 AND x >= b)) END",
+    "dw_months_between(a, b) AS (year(b) - year(a)) * 12 + month(b) - month(a)",
     "dw_slice(a, start, n) AS CASE WHEN a IS NULL OR start IS NULL OR n IS NULL THEN NULL "
     "WHEN start = 0 THEN error('SQL array indices start at 1') "
     "WHEN n < 0 THEN error('length must be greater than or equal to 0') "

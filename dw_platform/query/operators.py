@@ -7,6 +7,7 @@ import re
 from dw_platform.query import trino_types as tt
 from dw_platform.query.sql import QueryError, UnsupportedQuery
 from dw_platform.query.trino_types import TrinoType
+from dw_platform.query.zoned_text import tstz_literal
 
 
 @dataclasses.dataclass(frozen=True)
@@ -126,6 +127,9 @@ def _cast_text(value: Typed, source: TrinoType, target: TrinoType) -> str:
             return f"dw_tstz(timezone('UTC', CAST({v} AS TIMESTAMP)), 'UTC')"
         if source.name == "timestamptz":
             return v
+        literal = re.fullmatch(r"'((?:[^']|'')*)'", v)
+        if source.is_string and literal:
+            return tstz_literal(literal.group(1).replace("''", "'"), precision)
     if target.name == "json" and source.is_string:
         raise UnsupportedQuery("CAST of varchar to json (use json_parse)")
     if target.name == "array" and source.name == "array":
@@ -184,6 +188,10 @@ def coerce_all(values: list[Typed], what: str) -> tuple[list[Typed], TrinoType]:
     for value in values:
         common = tt.common_super_type(common, value.type) if common else None
     if common is None:
+        names = {v.type.name for v in values}
+        if "timestamptz" in names and names & {"timestamp", "date"}:
+            # Trino reads the plain value in the session's zone (a client setting; UTC on Athena).
+            raise UnsupportedQuery(f"{what} of timestamp with time zone and date or timestamp")
         types = ", ".join(v.type.trino() for v in values)
         raise QueryError(f"{what}: no common type for {types}")
     return [coerce(v, common) for v in values], common
@@ -280,11 +288,18 @@ def comparable(left: Typed, right: Typed, op: str) -> tuple[Typed, Typed]:
     if common.name == "timestamptz":
         # Trino compares the instants; the zones do not take part.
         return Typed(f"({l_.sql}).i", common), Typed(f"({r_.sql}).i", common)
+    if _holds_tstz(common):
+        # DuckDB would compare the zones too: one instant written in two zones is equal in Trino.
+        raise UnsupportedQuery(f"comparing values of type {common.trino()}")
     if common.name in ("map",) and op not in ("=", "<>", "IS DISTINCT FROM", "IS NOT DISTINCT FROM"):
         raise QueryError(f"values of type {common.trino()} cannot be ordered")
     if common.name == "json":
         raise QueryError("values of type json cannot be compared")
     return l_, r_
+
+
+def _holds_tstz(t: TrinoType) -> bool:
+    return t.name == "timestamptz" or any(_holds_tstz(e) for e in t.elements)
 
 
 def comparison(op: str, left: Typed, right: Typed) -> Typed:

@@ -27,6 +27,7 @@ from dw_platform.query.partition_filter import KeyBound, find_scans
 from dw_platform.query.scopes import Columns, Scope, columns_hint, tables_hint
 from dw_platform.query.sql import QueryError, UnsupportedQuery, describe_parse_error, parse_statement
 from dw_platform.query.trino_types import TrinoType
+from dw_platform.query.zoned_text import zoned_literal_type
 
 
 class WrittenTrino(Trino):
@@ -101,6 +102,13 @@ def _decimal_literals(sql: str) -> str:
             value = f"{sign}{whole or '0'}.{fraction or '0'}"
             pieces += [sql[last : token.start], f"CAST({value} AS DECIMAL({precision}, {scale}))"]
             last = following.end + 1  # past the closing quote
+        elif token.token_type.name == "TIMESTAMP" and following.token_type.name == "STRING":
+            # TIMESTAMP '2001-1-22 +07:09' has a zone, which sqlglot sees only after a time of day.
+            zoned = zoned_literal_type(following.text)
+            if zoned:
+                literal = "'" + following.text.replace("'", "''") + "'"
+                pieces += [sql[last : token.start], f"CAST({literal} AS {zoned})"]
+                last = following.end + 1
     return "".join(pieces) + sql[last:]
 
 
