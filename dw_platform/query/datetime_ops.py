@@ -63,7 +63,31 @@ _ZONE_FIELDS = {
 _NOT_EXTRACT = ("millisecond", "week_of_year")
 
 
+# Fields of an interval (Trino's DateTimeFunctions on intervals: Java's truncating / and %).
+_INTERVAL_FIELDS = {
+    "interval_ds": {
+        "day": "{ms} // 86400000",
+        "hour": "{ms} // 3600000 % 24",
+        "minute": "{ms} // 60000 % 60",
+        "second": "{ms} // 1000 % 60",
+        "millisecond": "{ms} % 1000",
+    },
+    "interval_ym": {"year": "{m} // 12", "month": "{m} % 12"},
+}
+
+
+def _interval_field(field: str, value: Typed) -> Typed:
+    fields = _INTERVAL_FIELDS[value.type.name]
+    if field not in fields:
+        raise QueryError(f"cannot extract {field.upper()} from {value.type.trino()}")
+    ms = f"CAST(round(epoch({value.sql}) * 1000) AS BIGINT)"
+    months = f"CAST(datepart('year', {value.sql}) * 12 + datepart('month', {value.sql}) AS BIGINT)"
+    return Typed(f"({fields[field].format(ms=ms, m=months)})", tt.BIGINT)
+
+
 def extract_field(field: str, value: Typed, *, in_extract: bool = False) -> Typed:
+    if value.type.name in _INTERVAL_FIELDS and not (in_extract and field in _NOT_EXTRACT):
+        return _interval_field(field, value)
     value = _temporal(field, value)
     if in_extract and field in _NOT_EXTRACT:
         raise QueryError(f"Invalid EXTRACT field: {field.upper()}")
@@ -436,7 +460,10 @@ def format_datetime(args: list[Typed], literals: list[str | None]) -> Typed:
     _arity("format_datetime", args, 2)
     value = _temporal("format_datetime", args[0])
     pattern = _joda(_literal(literals[1], "format_datetime"))
-    return Typed(f"strftime({_local(value)}, '{pattern}')", tt.VARCHAR)
+    local = _local(value)
+    if (value.type.precision or 0) > 3:
+        local = round_timestamp(local, 3)  # Joda formats milliseconds: Trino rounds to them first
+    return Typed(f"strftime({local}, '{pattern}')", tt.VARCHAR)
 
 
 def date_format(args: list[Typed], literals: list[str | None]) -> Typed:
@@ -450,7 +477,11 @@ def date_parse(args: list[Typed], literals: list[str | None]) -> Typed:
     _arity("date_parse", args, 2)
     _string("date_parse", args[0])
     pattern = _mysql(_literal(literals[1], "date_parse"), _MYSQL_PARSE, "date_parse")
-    return Typed(round_timestamp(f"strptime({args[0].sql}, '{pattern}')", 3), tt.timestamp(3))
+    text = args[0].sql
+    if "%I" in pattern and "%p" not in pattern:
+        # A 12-hour clock without %p is before noon (Joda's default half-day): 12 is hour 0.
+        text, pattern = f"({text} || ' AM')", pattern + " %p"
+    return Typed(round_timestamp(f"strptime({text}, '{pattern}')", 3), tt.timestamp(3))
 
 
 def temporal_sequence(args: list[Typed]) -> Typed:

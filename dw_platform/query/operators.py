@@ -7,7 +7,7 @@ import re
 from dw_platform.query import trino_types as tt
 from dw_platform.query.sql import QueryError, UnsupportedQuery
 from dw_platform.query.trino_types import TrinoType
-from dw_platform.query.zoned_text import tstz_literal
+from dw_platform.query.zoned_text import tstz_literal, zone_name
 
 
 @dataclasses.dataclass(frozen=True)
@@ -46,6 +46,11 @@ def literal_number(text: str) -> Typed:
 # Trino's text form of a timestamp: date, optional time (seconds and fraction optional).
 _TIMESTAMP_TEXT = r"^\s*\d{4}-\d{1,2}-\d{1,2}( \d{1,2}:\d{1,2}(:\d{1,2}(\.\d{1,12})?)?)?\s*$"
 _DATE_TEXT = r"^\s*\d{4}-\d{1,2}-\d{1,2}\s*$"
+# The same followed by a zone (a name or an offset), which a cast to timestamp drops.
+_ZONED_TIMESTAMP_TEXT = (
+    r"^\s*(\d{4}-\d{1,2}-\d{1,2}( \d{1,2}:\d{1,2}(:\d{1,2}(\.\d{1,12})?)?)?)\s*"
+    r"([+-]\d{1,2}(:?\d{2})?|[A-Za-z][A-Za-z0-9_/+-]*)\s*$"
+)
 
 
 def cast(value: Typed, target: TrinoType, *, safe: bool = False) -> Typed:
@@ -108,10 +113,18 @@ def _cast_text(value: Typed, source: TrinoType, target: TrinoType) -> str:
     if target.name == "timestamp":
         precision = target.precision or 0
         if source.is_string:
+            literal = re.fullmatch(r"'((?:[^']|'')*)'", v)
+            if literal:
+                v = _local_text_literal(literal.group(1).replace("''", "'"))
             checked = (
                 f"CAST(dw_checked({v}, regexp_matches({v}, '{_TIMESTAMP_TEXT}'), "
                 f"'Value cannot be cast to timestamp') AS TIMESTAMP)"
             )
+            if precision == 6:  # DuckDB's cast drops digits past the microsecond: round on the 7th
+                checked = (
+                    f"({checked} + CASE WHEN regexp_matches({v}, '\\.\\d{{6}}[5-9]') "
+                    "THEN INTERVAL 1 MICROSECOND ELSE INTERVAL 0 MICROSECOND END)"
+                )
             return round_timestamp(checked, precision)
         if source.name == "date":
             return f"CAST({v} AS TIMESTAMP)"
@@ -136,6 +149,22 @@ def _cast_text(value: Typed, source: TrinoType, target: TrinoType) -> str:
         element = cast(Typed("__dw_x", source.element), target.element)
         return f"list_transform({v}, lambda __dw_x: {element.sql})"
     raise UnsupportedQuery(f"CAST from {source.trino()} to {target.trino()}")
+
+
+def _local_text_literal(text: str) -> str:
+    """A string literal cast to timestamp: a zone after the time is dropped (Trino keeps the local
+    time) if it is one; years beyond 4 digits are refused."""
+    year = re.match(r"\s*([+-]?\d+)-", text)
+    if year and not re.fullmatch(r"\d{4}", year.group(1)):
+        raise UnsupportedQuery("a timestamp before the year 1 or after 9999")
+    zoned = re.fullmatch(_ZONED_TIMESTAMP_TEXT, text)
+    if zoned:
+        try:
+            zone_name(zoned.group(5))
+            text = zoned.group(1)
+        except QueryError:
+            pass  # Trino fails on a zone it does not know: the text fails when the statement runs
+    return "'" + text.replace("'", "''") + "'"
 
 
 def round_timestamp(sql: str, precision: int) -> str:
