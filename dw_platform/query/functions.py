@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from sqlglot import exp
 
 from dw_platform.query import trino_types as tt
-from dw_platform.query.operators import Typed, arithmetic, cast, coerce, coerce_all
+from dw_platform.query.operators import Typed, arithmetic, cast, coerce, coerce_all, holds_tstz
 from dw_platform.query.regex import java_regex
 from dw_platform.query.scopes import Scope
 from dw_platform.query.sql import QueryError, UnsupportedQuery
@@ -283,6 +283,12 @@ def _sign(args: list[Typed]) -> Typed:
     if x.type.name == "decimal":
         return Typed(f"CAST(sign({x.sql}) AS DECIMAL(1,0))", tt.decimal(1, 0))
     raise QueryError(f"sign() expects a number, got {x.type.trino()}")
+
+
+def _distinct_by_instant(distinct: bool, args: list[Typed]) -> None:
+    """DuckDB tells a timestamp with time zone apart by its zone too, Trino by its instant only."""
+    if distinct and any(holds_tstz(a.type) for a in args):
+        raise UnsupportedQuery("DISTINCT in an aggregate over timestamp with time zone values")
 
 
 def _extreme(name: str) -> Scalar:
@@ -1178,8 +1184,13 @@ def aggregate(
                 raise QueryError("count(DISTINCT *) is not valid")
             return wrap("count", ["*"], tt.BIGINT)
         _arity("count", raw, 1)
-        return wrap("count", [tr.expr(raw[0], scope).sql], tt.BIGINT)
+        counted = tr.expr(raw[0], scope)
+        if distinct and counted.type.name == "timestamptz":  # one instant in two zones is one value
+            return wrap("count", [f"({counted.sql}).i"], tt.BIGINT)
+        _distinct_by_instant(distinct, [counted])
+        return wrap("count", [counted.sql], tt.BIGINT)
     args = [tr.expr(a, scope) for a in raw]
+    _distinct_by_instant(distinct, args)
     if name in ("approx_distinct", "approx_percentile", "approx_set", "checksum", "map_agg"):
         raise UnsupportedQuery(
             f"{name}(): Athena's approximation cannot be reproduced exactly (use the exact aggregate, "

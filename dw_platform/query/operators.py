@@ -317,7 +317,7 @@ def comparable(left: Typed, right: Typed, op: str) -> tuple[Typed, Typed]:
     if common.name == "timestamptz":
         # Trino compares the instants; the zones do not take part.
         return Typed(f"({l_.sql}).i", common), Typed(f"({r_.sql}).i", common)
-    if _holds_tstz(common):
+    if holds_tstz(common):
         # DuckDB would compare the zones too: one instant written in two zones is equal in Trino.
         raise UnsupportedQuery(f"comparing values of type {common.trino()}")
     if common.name in ("map",) and op not in ("=", "<>", "IS DISTINCT FROM", "IS NOT DISTINCT FROM"):
@@ -327,8 +327,9 @@ def comparable(left: Typed, right: Typed, op: str) -> tuple[Typed, Typed]:
     return l_, r_
 
 
-def _holds_tstz(t: TrinoType) -> bool:
-    return t.name == "timestamptz" or any(_holds_tstz(e) for e in t.elements)
+def holds_tstz(t: TrinoType) -> bool:
+    """Whether values of `t` are or hold a timestamp with time zone."""
+    return t.name == "timestamptz" or any(holds_tstz(e) for e in t.elements)
 
 
 def comparison(op: str, left: Typed, right: Typed) -> Typed:

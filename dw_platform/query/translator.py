@@ -27,7 +27,7 @@ from dw_platform.query.partition_filter import KeyBound, find_scans
 from dw_platform.query.scopes import Columns, Scope, columns_hint, tables_hint
 from dw_platform.query.sql import QueryError, UnsupportedQuery, describe_parse_error, parse_statement
 from dw_platform.query.trino_types import TrinoType
-from dw_platform.query.zoned_text import zoned_literal_type
+from dw_platform.query.zoned_text import instant_guard, zoned_literal_type
 
 
 class WrittenTrino(Trino):
@@ -297,7 +297,7 @@ class Translator:
             from_sql = " FROM " + self._source(from_.this, scope, ctes)
             for join in select.args.get("joins") or []:
                 from_sql += self._join(join, scope, ctes)
-        projections, columns = [], []
+        projections, columns, typed_projections = [], [], []
         for projection in select.expressions:
             name = projection.alias_or_name
             body = projection.this if isinstance(projection, exp.Alias) else projection
@@ -306,6 +306,7 @@ class Translator:
             typed = self.expr(body, scope)
             projections.append(f"{typed.sql} AS {quote(name)}")
             columns.append((name, typed.type))
+            typed_projections.append(typed)
         parts.append(", ".join(projections))
         sql = " ".join(parts) + from_sql
         where = select.args.get("where")
@@ -317,6 +318,9 @@ class Translator:
         having = select.args.get("having")
         if having:
             sql += " HAVING " + self.boolean(having.this, scope).sql
+        if distinct and not group:
+            # (GROUP BY keys are not guarded: the window doubles the event-hour histogram's CPU.)
+            sql += instant_guard(typed_projections)
         order_scope = Scope(parent=scope, locals={n: t for n, t in columns})
         sql, columns = self._order_limit(select, sql, columns, order_scope)
         return sql, columns

@@ -14,8 +14,12 @@ import functools
 import re
 import zoneinfo
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from dw_platform.query.sql import QueryError, UnsupportedQuery
+
+if TYPE_CHECKING:
+    from dw_platform.query.operators import Typed
 
 _TEXT = re.compile(
     r"\s*([+-]?\d{4,})-(\d{1,2})-(\d{1,2})(?: (\d{1,2}):(\d{1,2})(?::(\d{1,2})(?:\.(\d+))?)?)?\s*(.+?)?\s*",
@@ -100,3 +104,18 @@ def _failing(text: str) -> str:
     message = f"Value cannot be cast to timestamp with time zone: {text}".replace("'", "''")
     # A struct literal, not dw_tstz(): DuckDB's TRY does not catch the failure inside dw_tstz's CASE.
     return f"{{'i': CAST(dw_fail_text('{message}') AS TIMESTAMPTZ), 'z': 'UTC'}}"
+
+
+def instant_guard(keys: list["Typed"]) -> str:
+    """A QUALIFY clause for SELECT DISTINCT (its columns) that fails the statement when one instant
+    is there in several zones: DuckDB tells the (instant, zone) structs apart where Trino compares
+    the instants (and would keep one of the zones, whichever came first)."""
+    zoned = [k for k in keys if k.type.name == "timestamptz"]
+    if not zoned:
+        return ""
+    window = "PARTITION BY " + ", ".join(f"({k.sql}).i" if k in zoned else k.sql for k in keys)
+    mixed = " OR ".join(
+        f"min(({k.sql}).z) OVER ({window}) <> max(({k.sql}).z) OVER ({window})" for k in zoned
+    )
+    message = "not supported by the local engine: SELECT DISTINCT of one instant written in several time zones"
+    return f" QUALIFY CASE WHEN {mixed} THEN error('{message}') ELSE true END"
