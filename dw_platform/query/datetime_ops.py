@@ -233,9 +233,7 @@ def _date_trunc(args: list[Typed]) -> Typed:
         return Typed(f"CAST(date_trunc('{unit}', {value.sql}) AS DATE)", value.type)
     if value.type.name == "timestamp":
         return Typed(f"date_trunc('{unit}', {value.sql})", value.type)
-    return Typed(
-        f"dw_tstz_from_local(date_trunc('{unit}', dw_tstz_local({value.sql})), ({value.sql}).z)", value.type
-    )
+    return Typed(f"dw_tstz_trunc('{unit}', {value.sql})", value.type)
 
 
 def _from_iso8601_timestamp(args: list[Typed]) -> Typed:

@@ -117,5 +117,5 @@ def instant_guard(keys: list["Typed"]) -> str:
     mixed = " OR ".join(
         f"min(({k.sql}).z) OVER ({window}) <> max(({k.sql}).z) OVER ({window})" for k in zoned
     )
-    message = "not supported by the local engine: SELECT DISTINCT of one instant written in several time zones"
+    message = "not supported by the local engine: SELECT DISTINCT of one instant in several time zones"
     return f" QUALIFY CASE WHEN {mixed} THEN error('{message}') ELSE true END"
