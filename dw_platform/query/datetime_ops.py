@@ -7,13 +7,13 @@ is refused at run time rather than computed on the instant.
 """
 
 import re
-import zoneinfo
 
 from sqlglot import exp
 
 from dw_platform.query import trino_types as tt
 from dw_platform.query.operators import Typed, cast, coerce_all, round_timestamp, timestamp_text
 from dw_platform.query.sql import QueryError, UnsupportedQuery
+from dw_platform.query.zoned_text import zone_name
 
 _UNITS = ("millisecond", "second", "minute", "hour", "day", "week", "month", "quarter", "year")
 _DATE_UNITS = ("day", "week", "month", "quarter", "year")
@@ -54,8 +54,47 @@ def _temporal(name: str, value: Typed) -> Typed:
     return value
 
 
-def extract_field(field: str, value: Typed) -> Typed:
+# The zone's offset at the instant, truncated toward zero as Java divides (-05:30 is -5 and -30).
+_ZONE_FIELDS = {
+    "timezone_hour": "CAST(trunc({m} / 60) AS BIGINT)",
+    "timezone_minute": "CAST({m} - trunc({m} / 60) * 60 AS BIGINT)",
+}
+# Fields Trino's EXTRACT does not take (they are functions only).
+_NOT_EXTRACT = ("millisecond", "week_of_year")
+
+
+# Fields of an interval (Trino's DateTimeFunctions on intervals: Java's truncating / and %).
+_INTERVAL_FIELDS = {
+    "interval_ds": {
+        "day": "{ms} // 86400000",
+        "hour": "{ms} // 3600000 % 24",
+        "minute": "{ms} // 60000 % 60",
+        "second": "{ms} // 1000 % 60",
+        "millisecond": "{ms} % 1000",
+    },
+    "interval_ym": {"year": "{m} // 12", "month": "{m} % 12"},
+}
+
+
+def _interval_field(field: str, value: Typed) -> Typed:
+    fields = _INTERVAL_FIELDS[value.type.name]
+    if field not in fields:
+        raise QueryError(f"cannot extract {field.upper()} from {value.type.trino()}")
+    ms = f"CAST(round(epoch({value.sql}) * 1000) AS BIGINT)"
+    months = f"CAST(datepart('year', {value.sql}) * 12 + datepart('month', {value.sql}) AS BIGINT)"
+    return Typed(f"({fields[field].format(ms=ms, m=months)})", tt.BIGINT)
+
+
+def extract_field(field: str, value: Typed, *, in_extract: bool = False) -> Typed:
+    if value.type.name in _INTERVAL_FIELDS and not (in_extract and field in _NOT_EXTRACT):
+        return _interval_field(field, value)
     value = _temporal(field, value)
+    if in_extract and field in _NOT_EXTRACT:
+        raise QueryError(f"Invalid EXTRACT field: {field.upper()}")
+    if field in _ZONE_FIELDS:
+        if value.type.name != "timestamptz":
+            raise QueryError(f"{field}() expects a timestamp with time zone, got {value.type.trino()}")
+        return Typed(_ZONE_FIELDS[field].format(m=f"dw_tstz_offset_minutes({value.sql})"), tt.BIGINT)
     if field not in _FIELDS:
         raise UnsupportedQuery(f"extract({field.upper()} FROM ...)")
     if value.type.name == "date" and field in _TIME_FIELDS:
@@ -74,20 +113,7 @@ def _zone(value: Typed) -> str:
     found = re.fullmatch(r"'(.+)'", value.sql)
     if not found:
         raise UnsupportedQuery("a time zone that is not a literal")
-    zone = found.group(1)
-    if zone.upper() in ("UTC", "Z", "GMT", "UT"):
-        return "UTC"
-    offset = re.fullmatch(r"([+-])(\d{2}):?(\d{2})", zone)
-    if offset:
-        sign, hours, minutes = offset.groups()
-        if int(hours) > 14 or int(minutes) > 59:
-            raise QueryError(f"Invalid time zone offset: {zone}")
-        return "UTC" if int(hours) == int(minutes) == 0 else f"{sign}{hours}:{minutes}"
-    try:
-        zoneinfo.ZoneInfo(zone)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        raise QueryError(f"Time zone not supported: {zone}") from None
-    return zone
+    return zone_name(found.group(1))
 
 
 def _as_tstz(value: Typed) -> Typed:
@@ -119,6 +145,9 @@ def temporal_arithmetic(op: str, left: Typed, right: Typed) -> Typed:
     if op == "+" and a.name.startswith("interval") and b.is_temporal:
         left, right, a, b = right, left, b, a
     if a.is_temporal and b.name.startswith("interval") and op in ("+", "-"):
+        if a.name != "date" and b.name == "interval_ds" and (a.precision or 0) < 3:
+            # a day-to-second interval has milliseconds: Trino's sum is timestamp(max(p, 3))
+            a = tt.timestamp(3) if a.name == "timestamp" else tt.timestamptz(3)
         if a.name == "timestamp":
             return Typed(f"({left.sql} {op} {right.sql})", a)
         if a.name == "date":
@@ -137,7 +166,7 @@ def temporal_arithmetic(op: str, left: Typed, right: Typed) -> Typed:
 
 # ---- functions ------------------------------------------------------------------------------------
 def call(name: str, args: list[Typed]) -> Typed:
-    if name in _FIELDS:
+    if name in _FIELDS or name in _ZONE_FIELDS:
         if len(args) != 1:
             raise QueryError(f"{name}() takes 1 argument")
         return extract_field(name, args[0])
@@ -204,9 +233,7 @@ def _date_trunc(args: list[Typed]) -> Typed:
         return Typed(f"CAST(date_trunc('{unit}', {value.sql}) AS DATE)", value.type)
     if value.type.name == "timestamp":
         return Typed(f"date_trunc('{unit}', {value.sql})", value.type)
-    return Typed(
-        f"dw_tstz_from_local(date_trunc('{unit}', dw_tstz_local({value.sql})), ({value.sql}).z)", value.type
-    )
+    return Typed(f"dw_tstz_trunc('{unit}', {value.sql})", value.type)
 
 
 def _from_iso8601_timestamp(args: list[Typed]) -> Typed:
@@ -233,9 +260,11 @@ def _to_iso8601(args: list[Typed]) -> Typed:
         return Typed(f"strftime({value.sql}, '%Y-%m-%d')", tt.varchar(16))
     precision = value.type.precision or 0
     text = timestamp_text(_local(value), precision).replace("'%Y-%m-%d %H:%M:%S", "'%Y-%m-%dT%H:%M:%S")
+    # Trino's length bound: a signed 6-digit year, the fraction and (with a zone) a 6-character offset.
+    length = (22 if value.type.name == "timestamp" else 28) + (precision + 1 if precision else 0)
     if value.type.name == "timestamp":
-        return Typed(text, tt.VARCHAR)
-    return Typed(f"({text} || dw_tstz_offset_text({value.sql}))", tt.VARCHAR)
+        return Typed(text, tt.varchar(length))
+    return Typed(f"({text} || dw_tstz_offset_text({value.sql}))", tt.varchar(length))
 
 
 def _with_timezone(args: list[Typed]) -> Typed:
@@ -429,7 +458,10 @@ def format_datetime(args: list[Typed], literals: list[str | None]) -> Typed:
     _arity("format_datetime", args, 2)
     value = _temporal("format_datetime", args[0])
     pattern = _joda(_literal(literals[1], "format_datetime"))
-    return Typed(f"strftime({_local(value)}, '{pattern}')", tt.VARCHAR)
+    local = _local(value)
+    if (value.type.precision or 0) > 3:
+        local = round_timestamp(local, 3)  # Joda formats milliseconds: Trino rounds to them first
+    return Typed(f"strftime({local}, '{pattern}')", tt.VARCHAR)
 
 
 def date_format(args: list[Typed], literals: list[str | None]) -> Typed:
@@ -443,4 +475,43 @@ def date_parse(args: list[Typed], literals: list[str | None]) -> Typed:
     _arity("date_parse", args, 2)
     _string("date_parse", args[0])
     pattern = _mysql(_literal(literals[1], "date_parse"), _MYSQL_PARSE, "date_parse")
-    return Typed(round_timestamp(f"strptime({args[0].sql}, '{pattern}')", 3), tt.timestamp(3))
+    text = args[0].sql
+    if "%I" in pattern and "%p" not in pattern:
+        # A 12-hour clock without %p is before noon (Joda's default half-day): 12 is hour 0.
+        text, pattern = f"({text} || ' AM')", pattern + " %p"
+    return Typed(round_timestamp(f"strptime({text}, '{pattern}')", 3), tt.timestamp(3))
+
+
+def temporal_sequence(args: list[Typed]) -> Typed:
+    """sequence() of dates (step 1 day by default, or whole days, or months) or timestamps (a
+    day-to-second or year-to-month step), entries start + i * step, as an array of the start's type."""
+    if len(args) == 2 and all(a.type.name == "date" or a.type.is_unknown for a in args):
+        args = [*args, Typed("INTERVAL 1 DAY", tt.INTERVAL_DS)]
+        default_step = True
+    else:
+        default_step = False
+    if len(args) != 3:
+        raise QueryError("sequence() of timestamps takes a step")
+    (start, stop), common = coerce_all(args[:2], "sequence")
+    step = args[2]
+    if step.type.name not in ("interval_ds", "interval_ym"):
+        raise QueryError(f"sequence() of {common.trino()} takes an interval step, got {step.type.trino()}")
+    a, b = f"CAST({start.sql} AS TIMESTAMP)", f"CAST({stop.sql} AS TIMESTAMP)"
+    if step.type.name == "interval_ym":
+        months = f"CAST(datepart('year', {step.sql}) * 12 + datepart('month', {step.sql}) AS BIGINT)"
+        entries = f"dw_sequence_months({a}, {b}, {months})"
+    else:
+        micros = f"CAST(round(epoch({step.sql}) * 1000000) AS BIGINT)"
+        if default_step:
+            micros = f"(CASE WHEN {a} <= {b} THEN 86400000000 ELSE -86400000000 END)"
+        elif common.name == "date":
+            micros = (
+                f"(CASE WHEN {micros} % 86400000000 = 0 THEN {micros} ELSE "
+                "error('sequence step must be a day interval if start and end values are dates') END)"
+            )
+        entries = f"dw_sequence_us({a}, {b}, {micros})"
+    if common.name == "date":
+        return Typed(f"list_transform({entries}, lambda __dw_d: CAST(__dw_d AS DATE))", tt.array(tt.DATE))
+    if common.name != "timestamp":
+        raise UnsupportedQuery(f"sequence() of {common.trino()}")
+    return Typed(entries, tt.array(common))

@@ -11,7 +11,16 @@ from dw_platform.query import complex_compare
 from dw_platform.query import trino_types as tt
 from dw_platform.query.contract_aggregates import CONTRACT_AGGREGATES, contract_aggregate, note
 from dw_platform.query.listagg import listagg
-from dw_platform.query.operators import Typed, arithmetic, cast, coerce, coerce_all, scaled, unscaled
+from dw_platform.query.operators import (
+    Typed,
+    arithmetic,
+    cast,
+    coerce,
+    coerce_all,
+    holds_tstz,
+    scaled,
+    unscaled,
+)
 from dw_platform.query.regex import java_regex, shape
 from dw_platform.query.scopes import Scope
 from dw_platform.query.sql import QueryError, UnsupportedQuery
@@ -137,7 +146,7 @@ def call(tr: "Translator", node: exp.Expression, scope: Scope) -> Typed:
     if isinstance(node, exp.Extract):
         from dw_platform.query.datetime_ops import extract_field
 
-        return extract_field(node.this.name.lower(), tr.expr(node.expression, scope))
+        return extract_field(node.this.name.lower(), tr.expr(node.expression, scope), in_extract=True)
     if isinstance(node, exp.Substring):
         args = [node.this, node.args.get("start"), node.args.get("length")]
         return SCALARS["substr"]([tr.expr(a, scope) for a in args if a is not None])
@@ -385,6 +394,12 @@ def _sign(args: list[Typed]) -> Typed:
     if x.type.name == "decimal":
         return Typed(f"CAST(sign({x.sql}) AS DECIMAL(1,0))", tt.decimal(1, 0))
     raise QueryError(f"sign() expects a number, got {x.type.trino()}")
+
+
+def _distinct_by_instant(distinct: bool, args: list[Typed]) -> None:
+    """DuckDB tells a timestamp with time zone apart by its zone too, Trino by its instant only."""
+    if distinct and any(holds_tstz(a.type) for a in args):
+        raise UnsupportedQuery("DISTINCT in an aggregate over timestamp with time zone values")
 
 
 def _extreme(name: str) -> Scalar:
@@ -981,6 +996,8 @@ for _name in (
     "year_of_week",
     "yow",
     "date",
+    "timezone_hour",
+    "timezone_minute",
 ):
     SCALARS[_name] = (lambda n: lambda args: _datetime("call")(n, args))(_name)
 
@@ -1163,6 +1180,8 @@ def _flatten(args: list[Typed]) -> Typed:
 @scalar("sequence")
 def _sequence(args: list[Typed]) -> Typed:
     _arity("sequence", args, 2, 3)
+    if args[0].type.name in ("date", "timestamp", "timestamptz"):
+        return _datetime("temporal_sequence")(args)
     values, common = coerce_all(args, "sequence")
     if not common.is_integer:
         raise UnsupportedQuery(f"sequence() of {common.trino()}")
@@ -1436,11 +1455,15 @@ def aggregate(
         counted = tr.expr(raw[0], scope)
         if distinct:
             complex_compare.refuse_map_grouping(counted.type, "count(DISTINCT ...)")
+        if distinct and counted.type.name == "timestamptz":  # one instant in two zones is one value
+            return wrap("count", [f"({counted.sql}).i"], tt.BIGINT)
+        _distinct_by_instant(distinct, [counted])
         return wrap("count", [counted.sql], tt.BIGINT)
     args = [tr.expr(a, scope) for a in raw]
     if distinct:
         for a in args:
             complex_compare.refuse_map_grouping(a.type, f"{name}(DISTINCT ...)")
+    _distinct_by_instant(distinct, args)
     if name in CONTRACT_AGGREGATES:
         return contract_aggregate(tr, name, raw, args, distinct, f"{filter_sql}{window}")
     if name in ("approx_set", "checksum", "map_agg"):

@@ -9,6 +9,7 @@ from dw_platform.query import trino_types as tt
 from dw_platform.query.complex_compare import contains, is_complex, sorted_map
 from dw_platform.query.sql import QueryError, UnsupportedQuery
 from dw_platform.query.trino_types import TrinoType
+from dw_platform.query.zoned_text import tstz_literal, zone_name
 
 
 @dataclasses.dataclass(frozen=True)
@@ -47,6 +48,11 @@ def literal_number(text: str) -> Typed:
 # Trino's text form of a timestamp: date, optional time (seconds and fraction optional).
 _TIMESTAMP_TEXT = r"^\s*\d{4}-\d{1,2}-\d{1,2}( \d{1,2}:\d{1,2}(:\d{1,2}(\.\d{1,12})?)?)?\s*$"
 _DATE_TEXT = r"^\s*\d{4}-\d{1,2}-\d{1,2}\s*$"
+# The same followed by a zone (a name or an offset), which a cast to timestamp drops.
+_ZONED_TIMESTAMP_TEXT = (
+    r"^\s*(\d{4}-\d{1,2}-\d{1,2}( \d{1,2}:\d{1,2}(:\d{1,2}(\.\d{1,12})?)?)?)\s*"
+    r"([+-]\d{1,2}(:?\d{2})?|[A-Za-z][A-Za-z0-9_/+-]*)\s*$"
+)
 
 
 def cast(value: Typed, target: TrinoType, *, safe: bool = False) -> Typed:
@@ -128,10 +134,18 @@ def _cast_text(value: Typed, source: TrinoType, target: TrinoType) -> str:
     if target.name == "timestamp":
         precision = target.precision or 0
         if source.is_string:
+            literal = re.fullmatch(r"'((?:[^']|'')*)'", v)
+            if literal:
+                v = _local_text_literal(literal.group(1).replace("''", "'"))
             checked = (
                 f"CAST(dw_checked({v}, regexp_matches({v}, '{_TIMESTAMP_TEXT}'), "
                 f"'Value cannot be cast to timestamp') AS TIMESTAMP)"
             )
+            if precision == 6:  # DuckDB's cast drops digits past the microsecond: round on the 7th
+                checked = (
+                    f"({checked} + CASE WHEN regexp_matches({v}, '\\.\\d{{6}}[5-9]') "
+                    "THEN INTERVAL 1 MICROSECOND ELSE INTERVAL 0 MICROSECOND END)"
+                )
             return round_timestamp(checked, precision)
         if source.name == "date":
             return f"CAST({v} AS TIMESTAMP)"
@@ -147,6 +161,9 @@ def _cast_text(value: Typed, source: TrinoType, target: TrinoType) -> str:
             return f"dw_tstz(timezone('UTC', CAST({v} AS TIMESTAMP)), 'UTC')"
         if source.name == "timestamptz":
             return v
+        literal = re.fullmatch(r"'((?:[^']|'')*)'", v)
+        if source.is_string and literal:
+            return tstz_literal(literal.group(1).replace("''", "'"), precision)
     if target.name == "varbinary" and source.is_string:
         return f"encode({v})"  # the text's UTF-8 bytes
     if target.name == "json" or source.name == "json":
@@ -163,6 +180,22 @@ def _cast_text(value: Typed, source: TrinoType, target: TrinoType) -> str:
         element = cast(Typed("__dw_x", source.element), target.element)
         return f"list_transform({v}, lambda __dw_x: {element.sql})"
     raise UnsupportedQuery(f"CAST from {source.trino()} to {target.trino()}")
+
+
+def _local_text_literal(text: str) -> str:
+    """A string literal cast to timestamp: a zone after the time is dropped (Trino keeps the local
+    time) if it is one; years beyond 4 digits are refused."""
+    year = re.match(r"\s*([+-]?\d+)-", text)
+    if year and not re.fullmatch(r"\d{4}", year.group(1)):
+        raise UnsupportedQuery("a timestamp before the year 1 or after 9999")
+    zoned = re.fullmatch(_ZONED_TIMESTAMP_TEXT, text)
+    if zoned:
+        try:
+            zone_name(zoned.group(5))
+            text = zoned.group(1)
+        except QueryError:
+            pass  # Trino fails on a zone it does not know: the text fails when the statement runs
+    return "'" + text.replace("'", "''") + "'"
 
 
 def round_timestamp(sql: str, precision: int) -> str:
@@ -222,6 +255,10 @@ def coerce_all(values: list[Typed], what: str) -> tuple[list[Typed], TrinoType]:
     for value in values:
         common = tt.common_super_type(common, value.type) if common else None
     if common is None:
+        names = {v.type.name for v in values}
+        if "timestamptz" in names and names & {"timestamp", "date"}:
+            # Trino reads the plain value in the session's zone (a client setting; UTC on Athena).
+            raise UnsupportedQuery(f"{what} of timestamp with time zone and date or timestamp")
         types = ", ".join(v.type.trino() for v in values)
         raise QueryError(f"{what}: no common type for {types}")
     return [coerce(v, common) for v in values], common
@@ -341,6 +378,9 @@ def comparable(left: Typed, right: Typed, op: str) -> tuple[Typed, Typed]:
     if common.name == "timestamptz":
         # Trino compares the instants; the zones do not take part.
         return Typed(f"({l_.sql}).i", common), Typed(f"({r_.sql}).i", common)
+    if holds_tstz(common):
+        # DuckDB would compare the zones too: one instant written in two zones is equal in Trino.
+        raise UnsupportedQuery(f"comparing values of type {common.trino()}")
     if contains(common, ("map",)) and op not in ("=", "<>", "IS DISTINCT FROM", "IS NOT DISTINCT FROM"):
         raise QueryError(f"values of type {common.trino()} cannot be ordered")
     if contains(common, ("json",)) and op not in ("=", "<>", "IS DISTINCT FROM", "IS NOT DISTINCT FROM"):
@@ -359,6 +399,11 @@ def _canonical_maps(value: Typed) -> Typed:
             raise UnsupportedQuery(f"IS DISTINCT FROM over {t.trino()}")
         return Typed(sorted_map(value.sql), t)
     raise UnsupportedQuery(f"IS DISTINCT FROM over {t.trino()}")
+
+
+def holds_tstz(t: TrinoType) -> bool:
+    """Whether values of `t` are or hold a timestamp with time zone."""
+    return t.name == "timestamptz" or any(holds_tstz(e) for e in t.elements)
 
 
 def comparison(op: str, left: Typed, right: Typed) -> Typed:

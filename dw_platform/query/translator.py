@@ -38,6 +38,7 @@ from dw_platform.query.sql import (
     statement_kind,
 )
 from dw_platform.query.trino_types import TrinoType
+from dw_platform.query.zoned_text import instant_guard, zoned_literal_type
 
 
 class WrittenTrino(Trino):
@@ -131,6 +132,13 @@ def _decimal_literals(sql: str) -> str:
             value = f"{sign}{whole.lstrip('0') or '0'}.{fraction}"
             pieces += [sql[last : token.start], f"CAST({value} AS DECIMAL({precision}, {scale}))"]
             last = following.end + 1  # past the closing quote
+        elif token.token_type.name == "TIMESTAMP" and following.token_type.name == "STRING":
+            # TIMESTAMP '2001-1-22 +07:09' has a zone, which sqlglot sees only after a time of day.
+            zoned = zoned_literal_type(following.text)
+            if zoned:
+                literal = "'" + following.text.replace("'", "''") + "'"
+                pieces += [sql[last : token.start], f"CAST({literal} AS {zoned})"]
+                last = following.end + 1
     return "".join(pieces) + sql[last:]
 
 
@@ -339,7 +347,7 @@ class Translator:
             from_sql = " FROM " + self._source(from_.this, scope, ctes)
             for join in select.args.get("joins") or []:
                 from_sql += self._join(join, scope, ctes)
-        projections, columns = [], []
+        projections, columns, typed_projections = [], [], []
         unnamed = self._unnamed_at.setdefault(id(select), set())
         for projection in select.expressions:
             name = projection.alias_or_name
@@ -374,6 +382,7 @@ class Translator:
                 refuse_map_grouping(typed.type, "SELECT DISTINCT")
             projections.append(f"{typed.sql} AS {quote(name)}")
             columns.append((name, typed.type))
+            typed_projections.append(typed)
         parts.append(", ".join(projections))
         sql = " ".join(parts) + from_sql
         where = select.args.get("where")
@@ -387,6 +396,9 @@ class Translator:
             sql += " HAVING " + self.boolean(having.this, scope).sql
         if distinct:
             _check_distinct_order(select)
+        if distinct and not group:
+            # (GROUP BY keys are not guarded: the window doubles the event-hour histogram's CPU.)
+            sql += instant_guard(typed_projections)
         order_scope = Scope(parent=scope, locals={n: t for n, t in columns})
         sql, columns = self._order_limit(select, sql, columns, order_scope)
         return sql, columns

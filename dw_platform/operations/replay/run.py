@@ -24,7 +24,8 @@ from dw_platform.delivery.conversion import RecordConverter, RecordRejected
 from dw_platform.delivery.firehose import ledger_prefix as delivery_ledger_prefix
 from dw_platform.delivery.kinesis_producer import KinesisProducer
 from dw_platform.errors import DwError, UserInputError
-from dw_platform.lake.hours import hours_between, inserted_at, parse_instant
+from dw_platform.lake.event_time import parse_event_time
+from dw_platform.lake.hours import hours_between, inserted_at
 from dw_platform.operations.replay.annotate import annotate_objects
 from dw_platform.operations.replay.kinesis_lookup import keys_in_stream
 from dw_platform.operations.replay.lease import replay_lease
@@ -264,10 +265,9 @@ class Replayer:
         hours = set()
         for data in _raw_data(self.runtime, self.table, intent.deliver):
             for row in converter.convert(data):
-                try:
-                    hours.add(inserted_at(parse_instant(str(row["event_time"]))))
-                except ValueError:
-                    continue  # not ISO-8601: event-time jobs do not count it either
+                moment = parse_event_time(str(row["event_time"]))
+                if moment is not None:  # else not ISO-8601: event-time jobs do not count it either
+                    hours.add(inserted_at(moment))
         return tuple(sorted(hours))
 
     def _finish(self, intent: Intent) -> Commit:
