@@ -13,7 +13,7 @@ from dw_platform.provisioning.schema_change import SchemaChange, UnsafeSchemaCha
 
 
 def _catalog(names: StackNames, clients: AwsClients) -> GlueCatalog:
-    return GlueCatalog(names.data_bucket, names.region, client=clients.client("glue"))
+    return GlueCatalog(names.data_bucket, names.region, client=clients.client("glue"), root=names.lake_root)
 
 
 class GlueDatabase(Resource):
