@@ -13,8 +13,9 @@ import dagster as dg
 import pytest
 from dagster._core.storage.dagster_run import DagsterRun, DagsterRunStatus
 
+from dw_platform.lake.layout import hour_root
 from dw_platform.orchestration.instance import reap_dead_runs
-from tests.dw_process import dw, dw_env, start_dw
+from tests.dw_process import dw, dw_env, start_dw, warehouse_lake
 from tests.postgres_server import deploy_instance
 
 HOUR = "2026-03-01T10"
@@ -103,7 +104,7 @@ def test_a_killed_compaction_frees_its_slot_and_a_waiting_one_stops_on_sigterm(e
             ).stdout
         )
         assert rows == [{"n": count}]
-    compacted = Path(env["DW_HOME"]) / "lake" / "compacted" / "impressions" / "2026" / "03" / "01" / "10"
+    compacted = warehouse_lake(env) / hour_root("impressions", "2026/03/01/10")
     assert compacted.is_dir()
 
 

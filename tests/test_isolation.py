@@ -176,6 +176,10 @@ def test_two_warehouses_load_side_by_side_with_their_own_pools(tmp_path: Path) -
         if (pool := defs.resolve_assets_def(key).op.pool)
     }
     assert pools == {n: f"{n}_compaction_events" for n in WAREHOUSES}
+    repository = defs.get_repository_def()  # every job, schedule and sensor name checked for clashes
+    names = [d.name for d in (*repository.schedule_defs, *repository.sensor_defs)]
+    names += [j.name for j in repository.get_all_jobs() if not j.name.startswith("__")]
+    assert len(names) == len(set(names)) and all(n.startswith(tuple(WAREHOUSES)) for n in names)
 
 
 def test_names_of_one_stack_are_refused_for_a_code_location_of_several_warehouses() -> None:
@@ -189,37 +193,43 @@ def test_names_of_one_stack_are_refused_for_a_code_location_of_several_warehouse
 
 def old_home(tmp_path: Path) -> tuple[Settings, int]:
     """A home as the layout before this one left it: the lake's folders straight under lake/ (the
-    catalog's locations are lake keys, the same in both layouts)."""
+    catalog's locations are lake keys, the same in both layouts), one seed marker for the home."""
     settings = Settings.from_env({"DW_HOME": str(tmp_path / "home")})
     runtime = Runtime.from_settings(analytics_dw, settings)
     sync_catalog(runtime)
     summary = deliver(runtime, "impressions", records("inventory_dw"), arrival=ARRIVAL)
     register_hours(runtime, "impressions", [HOUR], with_stats=False)
-    root = settings.lake_dir / lake_root("analytics_dw")
-    for entry in root.iterdir():
-        if entry.name != legacy_home.ROOT_MARKER:
-            shutil.move(entry, settings.lake_dir / entry.name)
-    shutil.rmtree(root)
+    shutil.move(settings.lake_dir / lake_root("analytics_dw"), settings.home / legacy_home.LEGACY_LAKE_DIR)
+    shutil.rmtree(settings.lake_dir)
+    catalog = settings.catalog_path("analytics_dw")
+    for companion in catalog.parent.glob(f"{catalog.name}*"):
+        companion.rename(settings.home / companion.name.replace(catalog.name, legacy_home.LEGACY_CATALOG))
+    catalog.parent.rmdir()
     (settings.home / legacy_home.LEGACY_SEED_MARKER).write_text("{}")
     return settings, summary.delivered
 
 
 def test_a_home_from_before_is_refused_then_moved_once(tmp_path: Path) -> None:
     settings, delivered = old_home(tmp_path)
-    before = sorted(p.relative_to(settings.lake_dir) for p in settings.lake_dir.rglob("*") if p.is_file())
-    found = r"lake/_delivery, lake/errors, lake/impressions\).*legacy_home \S+ analytics_dw`"
+
+    def files() -> list[Path]:
+        return sorted(p.relative_to(settings.home) for p in settings.home.rglob("*") if p.is_file())
+
+    before = files()
+    found = r"\(lake/: _delivery, errors, impressions; catalog.sqlite\).*legacy_home \S+ analytics_dw`"
     with pytest.raises(LegacyLakeError, match=found):
         Runtime.from_settings(analytics_dw, settings)
-    # Another warehouse beside it would share the old errors/ folder: refused too, the owner left open.
-    with pytest.raises(LegacyLakeError, match=r"lake/_delivery, lake/errors\).*legacy_home \S+ WAREHOUSE`"):
+    # Another warehouse would start on a home whose data seems lost: refused too, the owner left open.
+    with pytest.raises(LegacyLakeError, match=r"legacy_home \S+ WAREHOUSE`"):
         Runtime.from_settings(WAREHOUSES["sales_dw"], settings)
-    assert (
-        sorted(p.relative_to(settings.lake_dir) for p in settings.lake_dir.rglob("*") if p.is_file())
-        == before
-    )
+    assert files() == before, "a refusal changes nothing"
 
     moved = legacy_home.migrate(settings.home, "analytics_dw")
-    assert moved == ["lake/_delivery", "lake/errors", "lake/impressions", "seeded.json"]
+    assert moved == [
+        "lake/ -> lakes/analytics_dw/",
+        "catalog.sqlite -> catalogs/analytics_dw.sqlite",
+        "seeded.json -> seeded_analytics_dw.json",
+    ]
     assert legacy_home.migrate(settings.home, "analytics_dw") == [], "a second run moves nothing"
     runtime = Runtime.from_settings(analytics_dw, settings)
     rows = runtime.engine.query(f"SELECT count(*) AS n FROM impressions WHERE inserted_at = '{HOUR}'")

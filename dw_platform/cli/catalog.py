@@ -26,7 +26,7 @@ def add_catalog(subparsers: argparse._SubParsersAction) -> None:
         description="The lake is the source of truth: `rebuild` recreates the database and table definitions "
         "from the declaration and points every hour at what the lake holds (its newest complete compacted "
         "version, with raw objects that arrived after it folded in, or its raw folder); on AWS in Glue. "
-        "Idempotent. A local catalog.sqlite that cannot be opened is kept aside, not deleted.",
+        "Idempotent. A local catalog file that cannot be opened is kept aside, not deleted.",
     )
     actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
     rebuild = actions.add_parser("rebuild", help="rebuild the catalog from the lake")
@@ -44,7 +44,7 @@ def _runtime(settings: Settings) -> tuple["Runtime", str]:
     except (sqlite3.DatabaseError, DamagedStateError) as error:
         if settings.profile != "local":
             raise
-        path = settings.catalog_path
+        path = settings.catalog_path(analytics_dw.name)
         suffix = f".broken-{datetime.now(UTC):%Y%m%dT%H%M%SZ}"
         for companion in (path, path.with_name(f"{path.name}-wal"), path.with_name(f"{path.name}-shm")):
             if companion.exists():

@@ -42,7 +42,7 @@ class Runtime:
         if settings.profile == "local":
             # The warehouse's own folder of the lake directory (see lake.layout): never another's.
             lake = Lake.local(local_lake_dir(settings.lake_dir, warehouse))
-            return cls(warehouse, LocalCatalog(settings.catalog_path), lake)
+            return cls(warehouse, LocalCatalog(settings.catalog_path(warehouse.name)), lake)
         from dw_platform.catalog.glue import GlueCatalog
         from dw_platform.lake.s3 import s3_lake
 
