@@ -235,3 +235,33 @@ def test_a_home_from_before_is_refused_then_moved_once(tmp_path: Path) -> None:
     rows = runtime.engine.query(f"SELECT count(*) AS n FROM impressions WHERE inserted_at = '{HOUR}'")
     assert rows.table.column("n")[0].as_py() == delivered == SENT["inventory_dw"][0]
     assert legacy_home.seed_marker(settings.home, "analytics_dw").exists()
+
+
+def test_a_stack_from_before_roots_is_refused_until_its_objects_are_moved(aws_endpoint: str) -> None:
+    """Its tables read the bucket's top: applying would leave the objects there out of every query."""
+    from dw_platform.catalog import table_definition
+    from dw_platform.catalog.glue import GlueCatalog
+    from dw_platform.provisioning.managed_resource import AwsClients, ProvisioningError
+    from dw_platform.provisioning.stack import UPDATE, Stack
+
+    bucket, s3 = "analytics-dw-data", boto3.client("s3", region_name=REGION)
+    s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": REGION})
+    glue = boto3.client("glue", region_name=REGION)  # the stack's database, as apply tags it
+    glue.create_database(DatabaseInput={"Name": "analytics_dw", "Parameters": {"dw:stack": "analytics_dw"}})
+    before_roots = GlueCatalog(bucket, REGION)  # as earlier versions wrote it: keys from the top
+    before_roots.upsert_table("analytics_dw", table_definition(analytics_dw.table("clicks")))
+    old_key = hour_folder("clicks", HOUR) + "object.parquet"
+    s3.put_object(Bucket=bucket, Key=old_key, Body=b"x")
+    clients = AwsClients(REGION)
+    names = StackNames.from_settings(
+        analytics_dw, Settings.from_env({"DW_PROFILE": "aws"}), clients.account()
+    )
+    with pytest.raises(
+        ProvisioningError, match=r"glue table clicks reads s3://analytics-dw-data/clicks/, outside"
+    ):
+        Stack(names, clients).plan()
+
+    s3.copy_object(Bucket=bucket, Key=lake_root("analytics_dw") + old_key, CopySource=f"{bucket}/{old_key}")
+    s3.delete_object(Bucket=bucket, Key=old_key)
+    plan = {(c.kind, c.name): c for c in Stack(names, clients).plan()}
+    assert plan[("glue table", "clicks")].action == UPDATE, "re-pointed at the root by apply"

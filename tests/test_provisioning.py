@@ -252,6 +252,7 @@ def test_dw_provision_commands(aws_endpoint: str, capsys: pytest.CaptureFixture[
     outputs = json.loads(capsys.readouterr().out)
     assert outputs["streams"]["clicks"]["kinesis_stream"] == "analytics_dw-clicks"
     assert outputs["workgroup"] == "analytics_dw" and outputs["data_bucket"] == "analytics-dw-data"
+    assert outputs["lake"] == f"s3://analytics-dw-data/{lake_root('analytics_dw')}"
     assert main(["provision", "destroy"]) == 2  # no terminal to confirm on, no --yes
     assert "pass --yes" in capsys.readouterr().err
     assert main(["provision", "destroy", "--yes"]) == 0
