@@ -75,13 +75,13 @@ def test_a_killed_compaction_frees_its_slot_and_a_waiting_one_stops_on_sigterm(e
 
         # While the holder lives, a second backfill says what it waits for and stops on SIGTERM.
         waiting = start_dw(env, *COMPACT)
-        line = _wait_for_line(waiting, b"waiting for pool compaction_")
+        line = _wait_for_line(waiting, b"waiting for pool analytics_dw_compaction_")
         assert f"{os.uname().nodename}:{holder.pid}:".encode() in line
         assert _stop(waiting, signal.SIGTERM) == 130
 
         # The same, when the wait happens inside Dagster's run (a slot taken after the CLI's own wait).
         waiting = start_dw(env, *COMPACT, prelude=SKIP_CLI_WAIT)
-        _wait_for_line(waiting, b"waiting for pool compaction_")
+        _wait_for_line(waiting, b"waiting for pool analytics_dw_compaction_")
         assert _stop(waiting, signal.SIGTERM) == 130
 
         os.kill(holder.pid, signal.SIGKILL)  # the crash: mid-step, its slot claimed

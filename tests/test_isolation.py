@@ -25,6 +25,7 @@ from dw_platform.lake.layout import RESERVED_TABLE_NAMES, hour_folder, lake_root
 from dw_platform.operations.compaction.compact import CompactionOptions, compact_hour
 from dw_platform.operations.compaction.rewrite import RewriteOptions
 from dw_platform.operations.registration import register_hours
+from dw_platform.operations.replay.lease import replay_lease
 from dw_platform.orchestration.build import build_definitions
 from dw_platform.provisioning.naming import StackNames
 from dw_platform.provisioning.policies import firehose_delivery_policy, run_worker_policy
@@ -101,11 +102,19 @@ def compact_and_clean_up_one_by_one(runtimes: dict[str, Runtime]) -> None:
         assert raw_objects() == {n: 0 if n in cleaned else 3 for n in runtimes}
 
 
+def replays_of_both_at_once(runtimes: dict[str, Runtime]) -> None:
+    """Each warehouse's replay lease of its `events` is its own: neither blocks the other."""
+    inventory, sales = runtimes.values()
+    with replay_lease(inventory, "events"), replay_lease(sales, "events"):
+        pass
+
+
 def test_two_warehouses_on_one_home_each_read_exactly_their_own(tmp_path: Path) -> None:
     settings = Settings.from_env({"DW_HOME": str(tmp_path / "home")})
     runtimes = {name: Runtime.from_settings(w, settings) for name, w in WAREHOUSES.items()}
     deliver_and_register(runtimes)
     compact_and_clean_up_one_by_one(runtimes)
+    replays_of_both_at_once(runtimes)
     lake = settings.lake_dir
     assert {p.name for p in lake.iterdir()} == {lake_root(n).rstrip("/") for n in WAREHOUSES}
 
@@ -129,6 +138,7 @@ def test_two_warehouses_in_one_bucket_each_read_exactly_their_own(aws_endpoint: 
     runtimes = {name: Runtime.from_settings(w, settings) for name, w in WAREHOUSES.items()}
     deliver_and_register(runtimes)
     compact_and_clean_up_one_by_one(runtimes)
+    replays_of_both_at_once(runtimes)
     listed = boto3.client("s3", region_name=REGION).list_objects_v2(Bucket=bucket)["Contents"]
     assert {o["Key"].split("/")[0] for o in listed} == {lake_root(n).rstrip("/") for n in WAREHOUSES}
     glue = boto3.client("glue", region_name=REGION)

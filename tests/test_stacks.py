@@ -262,6 +262,6 @@ def test_policy_and_its_committed_copy_follow_the_stack(tmp_path: Path) -> None:
     resources = [r for statement in other["Statement"] for r in statement["Resource"]]
     mine = [r for r in resources if r != "arn:aws:glue:us-west-2:1:catalog"]  # the account's catalog
     assert all(SECOND in r or SECOND.replace("_", "-") in r for r in mine), resources
-    assert "arn:aws:s3:::analytics-dw-team-b-data/*" in resources
+    assert f"arn:aws:s3:::analytics-dw-team-b-data/{lake_root(SECOND)}*" in resources
     assert f"arn:aws:glue:us-west-2:1:database/{SECOND}" in resources
     assert f"arn:aws:kinesis:us-west-2:1:stream/{SECOND}-clicks" in resources
