@@ -59,8 +59,9 @@ def make_hour(home: Path, rows: int) -> list[Path]:
 
 def worker(kind: str, home: Path) -> None:
     """Run in a child process: one compaction or one DuckDB COPY; print seconds, rows and peak RSS."""
+    runtime = _runtime(home)
+    folder = runtime.lake.path(hour_folder("impressions", HOUR))
     if kind == "compact":
-        runtime = _runtime(home)
         register_hours(runtime, "impressions", [HOUR], with_stats=False)  # as before any compaction
     start = time.perf_counter()
     if kind == "compact":
@@ -76,7 +77,7 @@ def worker(kind: str, home: Path) -> None:
         out = home / "duckdb-copy.parquet"
         connection = duckdb.connect()
         connection.execute(
-            f"COPY (SELECT * FROM read_parquet('{home}/lake/impressions/{HOUR}/*.parquet')) "
+            f"COPY (SELECT * FROM read_parquet('{folder}*.parquet')) "
             f"TO '{out}' (FORMAT parquet, COMPRESSION snappy)"
         )
         rows = pq.ParquetFile(out).metadata.num_rows
