@@ -5,10 +5,17 @@ from pathlib import Path
 
 import dagster as dg
 
+from dw_platform.orchestration.asset_keys import warehouse_names
+from dw_platform.runtime.settings import Settings
+from dw_platform.runtime.stacks import check_one_stack_per_warehouse
+
 # Single-run backfill policies are marked beta; the warning would repeat in every process's log.
 warnings.filterwarnings("ignore", category=dg.BetaWarning)
 
 
 @dg.definitions
 def defs() -> dg.Definitions:
-    return dg.load_from_defs_folder(path_within_project=Path(__file__).parent)
+    loaded = dg.load_from_defs_folder(path_within_project=Path(__file__).parent)
+    # Names of one stack set for the code location must not be shared by several warehouses.
+    check_one_stack_per_warehouse(warehouse_names(loaded), Settings.from_env())
+    return loaded

@@ -18,6 +18,21 @@ UNPRIVILEGED = (
 )
 
 
+def warehouse_lake(env: dict[str, str], warehouse: str = "analytics_dw") -> Path:
+    """The directory of a warehouse's lake in the local home `env` names (keys below it)."""
+    from dw_platform.lake.layout import lake_root
+    from dw_platform.runtime.settings import Settings
+
+    return Settings.from_env({"DW_HOME": env["DW_HOME"]}).lake_dir / lake_root(warehouse)
+
+
+def warehouse_catalog(env: dict[str, str], warehouse: str = "analytics_dw") -> Path:
+    """A warehouse's local catalog file in the home `env` names."""
+    from dw_platform.runtime.settings import Settings
+
+    return Settings.from_env({"DW_HOME": env["DW_HOME"]}).catalog_path(warehouse)
+
+
 def dw_env(tmp_path: Path, **extra: str) -> dict[str, str]:
     env = {**os.environ, "DW_HOME": str(tmp_path / "dw"), "DAGSTER_HOME": str(tmp_path / "dagster")}
     env.pop("DW_PROFILE", None)

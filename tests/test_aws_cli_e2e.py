@@ -9,6 +9,7 @@ from pathlib import Path
 import boto3
 import pytest
 
+from dw_platform.lake.layout import error_prefix, lake_root
 from tests.aws_emulator import REGION
 from tests.dw_process import dw_on_terminal, one_line_error
 from tests.test_cli import dw, query_json
@@ -66,7 +67,7 @@ def test_provision_send_drain_backfill_query_on_the_emulator(aws_env: dict[str, 
     assert (impressions["n"], clicks["n"]) == (686, 300)
 
     errors = boto3.client("s3", region_name=REGION).list_objects_v2(
-        Bucket="analytics-dw-data", Prefix="errors/impressions/format-conversion-failed/"
+        Bucket="analytics-dw-data", Prefix=f"{lake_root('analytics_dw')}{error_prefix('impressions')}"
     )
     assert errors["KeyCount"] >= 1
 

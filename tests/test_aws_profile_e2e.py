@@ -15,6 +15,7 @@ from dw_platform.defs.analytics_dw.warehouse import analytics_dw
 from dw_platform.delivery.events import sample_events
 from dw_platform.delivery.sending import deliver
 from dw_platform.lake.hours import inserted_at
+from dw_platform.lake.layout import hour_root, lake_root
 from dw_platform.lake.stats import hour_stats
 from dw_platform.orchestration.backfill import run_backfill
 from dw_platform.orchestration.build import build_definitions
@@ -58,7 +59,8 @@ def test_backfill_on_the_aws_profile_gives_exact_counts(
     aws_settings: Settings, instance: dg.DagsterInstance
 ) -> None:
     runtime = Runtime.from_settings(analytics_dw, aws_settings)
-    assert isinstance(runtime.catalog, GlueCatalog) and runtime.lake.uri("k") == f"s3://{BUCKET}/k"
+    root = lake_root("analytics_dw")  # the stack's own prefix of the bucket
+    assert isinstance(runtime.catalog, GlueCatalog) and runtime.lake.uri("k") == f"s3://{BUCKET}/{root}k"
     expected = {}
     for index, hour in enumerate(HOURS):
         for table in ("impressions", "clicks"):
@@ -94,7 +96,7 @@ def test_backfill_on_the_aws_profile_gives_exact_counts(
         DatabaseName="analytics_dw", TableName="clicks", PartitionValues=["2026/03/01/11"]
     )
     assert partition["Partition"]["StorageDescriptor"]["Location"].startswith(
-        f"s3://{BUCKET}/compacted/clicks/2026/03/01/11/v00001-"
+        f"s3://{BUCKET}/{root}{hour_root('clicks', '2026/03/01/11')}v00001-"
     )
 
     before = snapshot(runtime)

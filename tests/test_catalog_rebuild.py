@@ -18,6 +18,7 @@ from dw_platform.operations.compaction.compact import compact_hour
 from dw_platform.operations.compaction.versions import hour_versions
 from dw_platform.runtime.backends import Runtime
 from dw_platform.runtime.settings import Settings
+from tests.dw_process import warehouse_catalog
 
 DAY = "2026-03-01"
 SENT = {"10": [120, 100, 80], "11": [150, 50], "12": [60, 40]}  # clicks per hour, one object each
@@ -120,8 +121,8 @@ def copy_of(lake: Path, tmp_path: Path) -> dict[str, str]:
 
 
 def lose_catalog(env: dict[str, str], how: str) -> None:
-    path = Path(env["DW_HOME"]) / "catalog.sqlite"
-    for companion in Path(env["DW_HOME"]).glob("catalog.sqlite-*"):
+    path = warehouse_catalog(env)
+    for companion in path.parent.glob(f"{path.name}-*"):
         companion.unlink()
     if how == "deleted":
         path.unlink()

@@ -15,7 +15,7 @@ from dw_platform.catalog import Partition
 from dw_platform.defs.analytics_dw.warehouse import analytics_dw
 from dw_platform.delivery.events import sample_events
 from dw_platform.delivery.sending import deliver
-from dw_platform.lake.layout import hour_folder
+from dw_platform.lake.layout import hour_folder, hour_root, lake_root
 from dw_platform.operations.compaction.compact import compact_hour
 from dw_platform.operations.registration import add_partitions, register_hours
 from dw_platform.runtime.backends import Runtime
@@ -73,8 +73,9 @@ def test_glue_partitions_are_rebuilt_from_the_lake_with_exact_counts(aws_setting
         DatabaseName="analytics_dw", TableName="clicks"
     )["Partitions"]
     locations = {p["Values"][0]: p["StorageDescriptor"]["Location"] for p in partitions}
-    assert locations["2026/03/01/10"].startswith(f"s3://{BUCKET}/compacted/clicks/2026/03/01/10/v00002-")
-    assert locations["2026/03/01/11"] == f"s3://{BUCKET}/clicks/2026/03/01/11/"
+    lake = f"s3://{BUCKET}/{lake_root('analytics_dw')}"  # the stack's own prefix of the bucket
+    assert locations["2026/03/01/10"].startswith(f"{lake}{hour_root('clicks', '2026/03/01/10')}v00002-")
+    assert locations["2026/03/01/11"] == f"{lake}{hour_folder('clicks', '2026/03/01/11')}"
     rows = json.loads(
         dw(
             "query",

@@ -9,6 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from dw_platform.lake.layout import hour_folder
+from tests.dw_process import warehouse_lake
+
 REPO = Path(__file__).resolve().parent.parent
 HOURS = ("2026-03-01T10", "2026-03-01-11:00", "2026/03/01/12")  # every accepted spelling
 
@@ -101,7 +104,7 @@ def test_scripted_send_backfill_query_gives_exact_counts(env: dict[str, str]) ->
         delivered, errors = expected[(h["table"], h["inserted_at"])]
         assert (h["sent"], h["rows"], h["error_records"]) == (delivered + errors, delivered, errors)
 
-    lake = Path(env["DW_HOME"]) / "lake"
+    lake = warehouse_lake(env)
     before = sorted((p.relative_to(lake), p.read_bytes()) for p in lake.rglob("*") if p.is_file())
     dw(env, "backfill", "--from", HOURS[0], "--to", HOURS[2])
     after = sorted((p.relative_to(lake), p.read_bytes()) for p in lake.rglob("*") if p.is_file())
@@ -303,7 +306,7 @@ def test_dagster_definitions_validate(env: dict[str, str]) -> None:
 
 
 def test_failed_backfill_run_exits_non_zero(env: dict[str, str]) -> None:
-    corrupt = Path(env["DW_HOME"]) / "lake" / "clicks" / "2026" / "03" / "01" / "10" / "corrupt.parquet"
+    corrupt = warehouse_lake(env) / hour_folder("clicks", "2026/03/01/10") / "corrupt.parquet"
     corrupt.parent.mkdir(parents=True)
     corrupt.write_bytes(b"not parquet")
     result = dw(

@@ -9,14 +9,14 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from tests.dw_process import DW, dw, dw_env, one_line_error, start_dw
+from tests.dw_process import DW, dw, dw_env, one_line_error, start_dw, warehouse_lake
 
 HOUR = "2026-03-01T10"
 FIREHOSE_RECORD_LIMIT = 1000 * 1024  # bytes, before base64 (Firehose's documented per-record limit)
 
 
 def _lake_files(env: dict[str, str]) -> list[Path]:
-    lake = Path(env["DW_HOME"]) / "lake"
+    lake = warehouse_lake(env).parent  # every warehouse's
     return sorted(p for p in lake.rglob("*") if p.is_file()) if lake.exists() else []
 
 

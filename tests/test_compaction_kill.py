@@ -92,7 +92,8 @@ def test_a_compaction_killed_while_writing_leaves_a_folder_nobody_mistakes_for_a
     assert partial.objects and not partial.complete, partial
     assert count(env) == 3000
 
-    for path in settings.home.glob("catalog.sqlite*"):
+    catalog = settings.catalog_path("analytics_dw")
+    for path in catalog.parent.glob(f"{catalog.name}*"):
         path.unlink()
     rebuilt = subprocess.run(
         [sys.executable, "-m", "dw_platform.cli.main", "catalog", "rebuild", "--json"],

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
-from tests.dw_process import dw, dw_env, start_dw
+from dw_platform.lake.layout import delivery_ledger_prefix
+from tests.dw_process import dw, dw_env, start_dw, warehouse_lake
 
 HOUR = "2026/03/01/10"
 
@@ -50,7 +51,7 @@ def test_send_killed_in_a_ledger_write_blocks_nothing(tmp_path: Path) -> None:
     assert crashed.stdout is not None and crashed.stdout.readline() == b"in-ledger-write\n"
     os.kill(crashed.pid, signal.SIGKILL)
     crashed.wait()
-    ledger = Path(env["DW_HOME"]) / "lake" / "_delivery" / "impressions" / HOUR
+    ledger = warehouse_lake(env) / delivery_ledger_prefix("impressions", HOUR)
     leftovers = [p for p in ledger.iterdir() if p.name.startswith(".")]
     assert len(leftovers) == 1 and leftovers[0].stat().st_size == 0
 
@@ -60,7 +61,7 @@ def test_send_killed_in_a_ledger_write_blocks_nothing(tmp_path: Path) -> None:
         dw(env, "status", "--from", "2026-03-01T10", "--to", "2026-03-01T10", "--json").stdout
     )
     impressions = next(r for r in report if r["table"] == "impressions")
-    lake = Path(env["DW_HOME"]) / "lake"
+    lake = warehouse_lake(env)
     assert impressions["rows"] == _rows_on_disk(lake, "impressions") == 200
     assert impressions["sent"] == 120  # the ledger vouches for the acknowledged send only
     rows = json.loads(

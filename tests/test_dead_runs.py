@@ -13,8 +13,9 @@ import dagster as dg
 import pytest
 from dagster._core.storage.dagster_run import DagsterRun, DagsterRunStatus
 
+from dw_platform.lake.layout import hour_root
 from dw_platform.orchestration.instance import reap_dead_runs
-from tests.dw_process import dw, dw_env, start_dw
+from tests.dw_process import dw, dw_env, start_dw, warehouse_lake
 from tests.postgres_server import deploy_instance
 
 HOUR = "2026-03-01T10"
@@ -74,13 +75,13 @@ def test_a_killed_compaction_frees_its_slot_and_a_waiting_one_stops_on_sigterm(e
 
         # While the holder lives, a second backfill says what it waits for and stops on SIGTERM.
         waiting = start_dw(env, *COMPACT)
-        line = _wait_for_line(waiting, b"waiting for pool compaction_")
+        line = _wait_for_line(waiting, b"waiting for pool analytics_dw_compaction_")
         assert f"{os.uname().nodename}:{holder.pid}:".encode() in line
         assert _stop(waiting, signal.SIGTERM) == 130
 
         # The same, when the wait happens inside Dagster's run (a slot taken after the CLI's own wait).
         waiting = start_dw(env, *COMPACT, prelude=SKIP_CLI_WAIT)
-        _wait_for_line(waiting, b"waiting for pool compaction_")
+        _wait_for_line(waiting, b"waiting for pool analytics_dw_compaction_")
         assert _stop(waiting, signal.SIGTERM) == 130
 
         os.kill(holder.pid, signal.SIGKILL)  # the crash: mid-step, its slot claimed
@@ -103,7 +104,7 @@ def test_a_killed_compaction_frees_its_slot_and_a_waiting_one_stops_on_sigterm(e
             ).stdout
         )
         assert rows == [{"n": count}]
-    compacted = Path(env["DW_HOME"]) / "lake" / "compacted" / "impressions" / "2026" / "03" / "01" / "10"
+    compacted = warehouse_lake(env) / hour_root("impressions", "2026/03/01/10")
     assert compacted.is_dir()
 
 

@@ -30,9 +30,11 @@ def test_the_documented_instance_runs_on_postgres(tmp_path: Path, postgres_url: 
         assert instance.run_monitoring_enabled and instance.run_retries_enabled
         assert instance.run_retries_max_retries == 1 and not instance.run_retries_retry_on_asset_or_op_failure
         queue = instance.get_concurrency_config().run_queue_config
-        assert queue.tag_concurrency_limits == [{"key": f"dw/compaction_{t}", "limit": 1} for t in STREAMING]
+        assert queue.tag_concurrency_limits == [
+            {"key": f"dw/analytics_dw_compaction_{t}", "limit": 1} for t in STREAMING
+        ]
         run = instance.create_run_for_job(
-            dg.GraphDefinition("g").to_job(), tags={"dw/compaction_clicks": "1"}
+            dg.GraphDefinition("g").to_job(), tags={"dw/analytics_dw_compaction_clicks": "1"}
         )
         assert [r.run_id for r in instance.get_runs()] == [run.run_id]
     finally:

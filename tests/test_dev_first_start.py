@@ -11,10 +11,11 @@ import pytest
 
 from dw_platform.defs.analytics_dw.warehouse import analytics_dw
 from dw_platform.lake.hours import floor_hour, inserted_at, partition_key
-from dw_platform.operations.seeding import SEED_MARKER, start_dev_instance
+from dw_platform.operations.seeding import start_dev_instance
 from dw_platform.orchestration.build import build_definitions
 from dw_platform.orchestration.resources import WarehouseResource
 from dw_platform.runtime.backends import Runtime
+from dw_platform.runtime.legacy_home import seed_marker
 from dw_platform.runtime.settings import Settings
 
 STREAMING = ("impressions", "clicks")
@@ -83,7 +84,7 @@ def test_first_start_seeds_closed_hours_and_runs_every_hourly_asset_over_them(
         partition_key(hours[-1]),
     )
     assert set(current.asset_selection or []) == {dg.AssetKey(["analytics_dw", t]) for t in STREAMING}
-    assert (settings.home / SEED_MARKER).is_file()
+    assert seed_marker(settings.home, "analytics_dw").is_file()
 
     job = defs.resolve_implicit_global_asset_job_def()
     outcome = job.execute_in_process(instance=instance, tags=seed.tags, asset_selection=seed.asset_selection)

@@ -12,7 +12,8 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from tests.dw_process import dw, dw_env, one_line_error, start_dw
+from dw_platform.lake.layout import hour_folder
+from tests.dw_process import dw, dw_env, one_line_error, start_dw, warehouse_lake
 
 ARRIVAL = "2026-03-01T10:15:00Z"
 HOUR = "2026/03/01/10"
@@ -34,7 +35,7 @@ def as_firehose_stores(text: str) -> str:
 
 def lake_rows(env: dict[str, str], table: str = "impressions", hour: str = HOUR) -> list[dict[str, object]]:
     """Every row of the hour's Parquet objects, read with pyarrow, not through the platform."""
-    folder = Path(env["DW_HOME"]) / "lake" / table / hour
+    folder = warehouse_lake(env) / hour_folder(table, hour)
     return [row for path in sorted(folder.glob("*.parquet")) for row in pq.read_table(path).to_pylist()]
 
 

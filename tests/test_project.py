@@ -23,8 +23,8 @@ REPO = Path(__file__).resolve().parents[1]
 DG = Path(sys.executable).parent / "dg"
 
 
-def _dg(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PYTHONPATH": str(cwd), "DW_HOME": str(cwd / ".dw")}
+def _dg(cwd: Path, *args: str, **extra: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONPATH": str(cwd), "DW_HOME": str(cwd / ".dw"), **extra}
     return subprocess.run(
         [str(DG), *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=600, check=False
     )
@@ -104,3 +104,11 @@ def test_a_second_warehouse_is_one_more_folder(tmp_path: Path) -> None:
     sensors = {s["name"] for s in items["sensors"]}
     assert any(name.startswith("sales_dw") for name in schedules | sensors)
     assert any(name.startswith("analytics_dw") for name in schedules | sensors)
+
+    # A bucket named for the code location would be every warehouse's: refused, naming them all.
+    shared = _dg(root, "list", "defs", "--json", DW_PROFILE="aws", DW_DATA_BUCKET="acme-dw-data")
+    assert shared.returncode != 0
+    assert (
+        "DW_DATA_BUCKET name one stack's resources, but this code location runs 3 warehouses "
+        "(analytics_dw, inventory_dw, sales_dw)" in shared.stderr
+    ), shared.stderr[-2000:]

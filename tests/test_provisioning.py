@@ -15,6 +15,7 @@ from dw_platform.catalog.glue import GlueCatalog
 from dw_platform.cli.main import main
 from dw_platform.declaration.warehouse import Column, ServerlessDataWarehouse
 from dw_platform.defs.analytics_dw.warehouse import EVENT_COLUMNS, analytics_dw
+from dw_platform.lake.layout import hour_folder, lake_root
 from dw_platform.provisioning.managed_resource import AwsClients, ProvisioningError
 from dw_platform.provisioning.naming import StackNames
 from dw_platform.provisioning.policies import run_worker_policy, wildcard_problems
@@ -90,9 +91,10 @@ def test_apply_creates_a_secure_stack_and_a_second_apply_changes_nothing(aws_end
     )
     destination = stream["Destinations"][0]["ExtendedS3DestinationDescription"]
     assert destination["BucketARN"] == "arn:aws:s3:::analytics-dw-data"
-    assert destination["Prefix"] == "impressions/!{timestamp:yyyy/MM/dd/HH}/"
+    root = lake_root("analytics_dw")  # the stack's own prefix of the bucket
+    assert destination["Prefix"] == f"{root}impressions/!{{timestamp:yyyy/MM/dd/HH}}/"
     assert "!{firehose:error-output-type}" in destination["ErrorOutputPrefix"]
-    assert destination["ErrorOutputPrefix"].startswith("errors/impressions/")
+    assert destination["ErrorOutputPrefix"].startswith(f"{root}errors/impressions/")
     options = analytics_dw.table("impressions").streaming
     assert options is not None
     assert destination["BufferingHints"] == {"SizeInMBs": 128, "IntervalInSeconds": options.flush_interval_s}
@@ -112,11 +114,15 @@ def test_apply_creates_a_secure_stack_and_a_second_apply_changes_nothing(aws_end
     assert wildcard_problems(policy) == []
     resources = [r for statement in policy["Statement"] for r in statement["Resource"]]
     assert not any("clicks" in r for r in resources), "one table's role reaches only that table"
-    assert "arn:aws:s3:::analytics-dw-data/impressions/*" in resources
+    assert f"arn:aws:s3:::analytics-dw-data/{root}impressions/*" in resources
+    assert not any(r.startswith("arn:aws:s3:::analytics-dw-data/impressions") for r in resources)
     assert iam.list_attached_role_policies(RoleName=role["RoleName"])["AttachedPolicies"] == []
     worker = iam.get_policy(PolicyArn="arn:aws:iam::123456789012:policy/analytics_dw-run-worker")["Policy"]
     document = iam.get_policy_version(PolicyArn=worker["Arn"], VersionId=worker["DefaultVersionId"])
     assert wildcard_problems(document["PolicyVersion"]["Document"]) == []
+    objects = {r for s in document["PolicyVersion"]["Document"]["Statement"] for r in s["Resource"]}
+    assert "arn:aws:s3:::analytics-dw-data/*" not in objects, "run workers reach only the stack's root"
+    assert f"arn:aws:s3:::analytics-dw-data/{root}*" in objects
 
     workgroup = client("athena").get_work_group(WorkGroup="analytics_dw")["WorkGroup"]["Configuration"]
     assert workgroup["EnforceWorkGroupConfiguration"] is True
@@ -140,7 +146,10 @@ def test_a_declaration_change_is_applied_in_place(aws_endpoint: str) -> None:
     glue.register_partitions(
         "analytics_dw",
         old,
-        [Partition((f"2026/03/01/{h:02d}",), f"impressions/2026/03/01/{h:02d}/") for h in range(3)],
+        [
+            Partition((f"2026/03/01/{h:02d}",), hour_folder("impressions", f"2026/03/01/{h:02d}"))
+            for h in range(3)
+        ],
     )
     firehose = client("firehose")
     version = firehose.describe_delivery_stream(DeliveryStreamName="analytics_dw-impressions")[
@@ -243,6 +252,7 @@ def test_dw_provision_commands(aws_endpoint: str, capsys: pytest.CaptureFixture[
     outputs = json.loads(capsys.readouterr().out)
     assert outputs["streams"]["clicks"]["kinesis_stream"] == "analytics_dw-clicks"
     assert outputs["workgroup"] == "analytics_dw" and outputs["data_bucket"] == "analytics-dw-data"
+    assert outputs["lake"] == f"s3://analytics-dw-data/{lake_root('analytics_dw')}"
     assert main(["provision", "destroy"]) == 2  # no terminal to confirm on, no --yes
     assert "pass --yes" in capsys.readouterr().err
     assert main(["provision", "destroy", "--yes"]) == 0

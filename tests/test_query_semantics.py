@@ -14,8 +14,10 @@ import pyarrow.parquet as pq
 import pytest
 
 from dw_platform.defs.analytics_dw.warehouse import analytics_dw
+from dw_platform.lake.layout import hour_folder
 from dw_platform.runtime.backends import Runtime
 from dw_platform.runtime.settings import Settings
+from tests.dw_process import warehouse_lake
 
 HOURS = ("2026/03/01/10", "2026/03/01/11", "2026/03/01/12")
 ROWS = (100, 200, 400)
@@ -191,7 +193,7 @@ def test_what_athena_would_refuse_is_refused_and_reads_nothing(env: dict[str, st
 def test_a_star_in_an_object_key_does_not_multiply_rows(tmp_path: Path) -> None:
     env = {**os.environ, "DW_HOME": str(tmp_path / "dw"), "DAGSTER_HOME": str(tmp_path / "dagster")}
     dw(env, "send", "impressions", "--count", "100", "--arrival", "2026-03-01T10:05:00Z")
-    folder = tmp_path / "dw" / "lake" / "impressions" / "2026" / "03" / "01" / "10"
+    folder = warehouse_lake(env) / hour_folder("impressions", "2026/03/01/10")
     [existing] = list(folder.glob("*.parquet"))
     # A second object whose name would match every object as a glob pattern.
     pq.write_table(pq.read_table(existing).slice(0, 7), folder / f"{existing.name.split('-')[0]}-*.parquet")
@@ -205,7 +207,7 @@ def test_unreadable_objects_and_deep_nesting_end_in_one_line(tmp_path: Path) -> 
     env = {**os.environ, "DW_HOME": str(tmp_path / "dw"), "DAGSTER_HOME": str(tmp_path / "dagster")}
     dw(env, "send", "impressions", "--count", "10", "--arrival", "2026-03-01T10:05:00Z")
     dw(env, "backfill", "--from", "2026-03-01T10", "--to", "2026-03-01T10", "--only", "register")
-    folder = tmp_path / "dw" / "lake" / "impressions" / "2026" / "03" / "01" / "10"
+    folder = warehouse_lake(env) / hour_folder("impressions", "2026/03/01/10")
     sql = "SELECT count(*) FROM impressions WHERE inserted_at = '2026/03/01/10'"
     for damage in (b"", b"PAR1 this is not parquet"):
         (folder / "broken.parquet").write_bytes(damage)

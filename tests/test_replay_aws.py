@@ -12,6 +12,7 @@ import pytest
 from dw_platform.delivery.sending import deliver, drain_streams
 from dw_platform.errors import UserInputError
 from dw_platform.lake.hours import ONE_HOUR, floor_hour, hour_of_inserted_at, inserted_at
+from dw_platform.lake.layout import lake_root, replay_ledger_prefix
 from dw_platform.operations.batch_tables import run_batch_hours
 from dw_platform.operations.registration import register_hours
 from dw_platform.operations.replay.lease import ReplayInProgress, replay_lease
@@ -110,7 +111,7 @@ def test_schema_change_and_replay_on_the_emulator(aws_endpoint: str, monkeypatch
         replay(after, "impressions", HOURS[0], HOURS[1], arrival=HOURS[1])
     # A replay killed on AWS leaves its lease: the next one refuses, naming the holder, until it is deleted.
     s3 = boto3.client("s3", region_name=REGION)
-    lease = "_replay/impressions/_lease.json"
+    lease = f"{lake_root('analytics_dw')}{replay_ledger_prefix('impressions')}_lease.json"
     held = b'{"host": "worker-7", "pid": 4242, "since": "2026-03-01T14:00:00+00:00"}'
     s3.put_object(Bucket=BUCKET, Key=lease, Body=held)
     with pytest.raises(ReplayInProgress, match="process 4242 on worker-7 since 2026-03-01T14:00:00"):

@@ -11,6 +11,7 @@ from typing import Any
 import boto3
 import pytest
 
+from dw_platform.lake.layout import hour_folder, lake_root, table_prefix
 from tests.aws_emulator import REGION
 from tests.test_cli import dw, query_json
 
@@ -94,6 +95,7 @@ def test_two_stacks_of_one_warehouse_live_side_by_side(env_a: dict[str, str]) ->
     glue, kinesis = client("glue"), client("kinesis")
     table = glue.get_table(DatabaseName="analytics_dw", Name="impressions")["Table"]
     hours = [f"2026/03/01/{h:02d}" for h in range(3)]
+    lake = f"s3://analytics-dw-data/{lake_root('analytics_dw')}"
     glue.batch_create_partition(
         DatabaseName="analytics_dw",
         TableName="impressions",
@@ -102,7 +104,7 @@ def test_two_stacks_of_one_warehouse_live_side_by_side(env_a: dict[str, str]) ->
                 "Values": [hour],
                 "StorageDescriptor": {
                     **table["StorageDescriptor"],
-                    "Location": f"s3://analytics-dw-data/impressions/{hour}/",
+                    "Location": f"{lake}{hour_folder('impressions', hour)}",
                 },
             }
             for hour in hours
@@ -134,7 +136,9 @@ def test_two_stacks_of_one_warehouse_live_side_by_side(env_a: dict[str, str]) ->
         "impressions": "arn:aws:s3:::analytics-dw-team-b-data",
         "clicks": "arn:aws:s3:::analytics-dw-team-b-data",
     }
-    assert second["locations"]["impressions"] == "s3://analytics-dw-team-b-data/impressions/"
+    assert (
+        second["locations"]["impressions"] == f"s3://analytics-dw-team-b-data/{lake_root(SECOND)}impressions/"
+    )
     assert second["workgroup"] == "s3://analytics-dw-team-b-athena-results/"
     assert _state("analytics_dw", "analytics-dw-data") == before, "the second apply touched the first stack"
 
@@ -230,7 +234,9 @@ def test_a_second_stack_sends_drains_registers_and_queries_its_own_tables(env_a:
         assert row["n"] == expected
     (row,) = query_json(env_b, f"SELECT count(*) AS n FROM {SECOND}.impressions WHERE {window}")
     assert row["n"] == 120
-    keys = client("s3").list_objects_v2(Bucket="analytics-dw-team-b-data", Prefix="impressions/")["Contents"]
+    keys = client("s3").list_objects_v2(
+        Bucket="analytics-dw-team-b-data", Prefix=f"{lake_root(SECOND)}{table_prefix('impressions')}"
+    )["Contents"]
     assert all(k["Key"].split("/")[-1].startswith(f"{SECOND}-impressions-1-") for k in keys)
 
 
@@ -256,6 +262,6 @@ def test_policy_and_its_committed_copy_follow_the_stack(tmp_path: Path) -> None:
     resources = [r for statement in other["Statement"] for r in statement["Resource"]]
     mine = [r for r in resources if r != "arn:aws:glue:us-west-2:1:catalog"]  # the account's catalog
     assert all(SECOND in r or SECOND.replace("_", "-") in r for r in mine), resources
-    assert "arn:aws:s3:::analytics-dw-team-b-data/*" in resources
+    assert f"arn:aws:s3:::analytics-dw-team-b-data/{lake_root(SECOND)}*" in resources
     assert f"arn:aws:glue:us-west-2:1:database/{SECOND}" in resources
     assert f"arn:aws:kinesis:us-west-2:1:stream/{SECOND}-clicks" in resources

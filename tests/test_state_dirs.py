@@ -5,7 +5,7 @@ import hashlib
 import json
 from pathlib import Path
 
-from tests.dw_process import dw, dw_env, one_line_error
+from tests.dw_process import dw, dw_env, one_line_error, warehouse_catalog, warehouse_lake
 
 
 def _snapshot(directory: Path) -> dict[str, str]:
@@ -23,7 +23,7 @@ def test_demo_refuses_a_directory_it_did_not_make(tmp_path: Path) -> None:
     dw(env, "send", "clicks", "--count", "30", "--arrival", "2026-03-01T10:05:00Z")
     (home / "notes.txt").write_text("not the demo's")
     before = _snapshot(home)
-    for target in (home, home / "lake"):
+    for target in (home, warehouse_lake(env).parent):  # the home, its lake directory
         refused = dw(
             env, "demo", "--hours", "1", "--events-per-hour", "20", "--home", str(target), check=False
         )
@@ -70,7 +70,7 @@ def _every_command_works(env: dict[str, str], *, unprivileged: bool = False) -> 
 
 def test_a_damaged_catalog_is_one_line_naming_it_and_restoring_it_recovers(tmp_path: Path) -> None:
     env = _warehouse(tmp_path)
-    catalog = Path(env["DW_HOME"]) / "catalog.sqlite"
+    catalog = warehouse_catalog(env)
     good = catalog.read_bytes()
     for damaged in (good[:3000], b"garbage" * 1000):
         catalog.write_bytes(damaged)

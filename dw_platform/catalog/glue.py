@@ -4,7 +4,8 @@ Tables are `EXTERNAL_TABLE`s with the storage descriptors Athena needs (Parquet:
 formats and ParquetHiveSerDe; JSON: text formats and the OpenX JSON SerDe). Partitions are created
 with BatchCreatePartition in chunks of 100 (per-partition `AlreadyExistsException`s come back in
 `Errors` and mean "already registered"), read with paged GetPartitions or BatchGetPartition.
-Locations are kept as lake keys by the platform and mapped to `s3://<bucket>/<key>` here.
+Locations are kept as lake keys by the platform (relative to the deployment's root in the lake)
+and mapped to `s3://<bucket>/<root><key>` here.
 """
 
 from collections.abc import Iterable, Iterator, Sequence
@@ -55,16 +56,17 @@ class GlueRefusedError(DwError):
 
 
 class GlueCatalog:
-    def __init__(self, bucket: str, region: str, client: Any | None = None) -> None:
+    def __init__(self, bucket: str, region: str, client: Any | None = None, *, root: str = "") -> None:
         self.bucket = bucket
+        self.root = root  # the deployment's `lake_root`: lake keys are relative to it
         self.glue = client or aws_client("glue", region)
 
     # ---- locations --------------------------------------------------------------------------------
     def _uri(self, location: str) -> str:
-        return f"s3://{self.bucket}/{location}"
+        return f"s3://{self.bucket}/{self.root}{location}"
 
     def _key(self, uri: str) -> str:
-        prefix = f"s3://{self.bucket}/"
+        prefix = f"s3://{self.bucket}/{self.root}"
         return uri[len(prefix) :] if uri.startswith(prefix) else uri
 
     def storage_descriptor(self, table: TableDefinition, location: str) -> dict[str, Any]:

@@ -29,7 +29,7 @@ def add_catalog(subparsers: argparse._SubParsersAction) -> None:
         "version, with raw objects that arrived after it folded in, or its raw folder; a registered hour "
         "with nothing in the lake at its own empty folder); on AWS in Glue. Derived tables (aggregates) "
         "of the hours whose rows changed are recomputed before it returns. "
-        "Idempotent. A local catalog.sqlite that cannot be opened is kept aside, not deleted.",
+        "Idempotent. A local catalog file that cannot be opened is kept aside, not deleted.",
     )
     actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
     rebuild = actions.add_parser("rebuild", help="rebuild the catalog from the lake")
@@ -47,7 +47,7 @@ def _runtime(settings: Settings) -> tuple["Runtime", str]:
     except (sqlite3.DatabaseError, DamagedStateError) as error:
         if settings.profile != "local":
             raise
-        path = settings.catalog_path
+        path = settings.catalog_path(analytics_dw.name)
         suffix = f".broken-{datetime.now(UTC):%Y%m%dT%H%M%SZ}"
         for companion in (path, path.with_name(f"{path.name}-wal"), path.with_name(f"{path.name}-shm")):
             if companion.exists():

@@ -17,7 +17,7 @@ from dw_platform.declaration.column_types import SUPPORTED_TYPES
 from dw_platform.declaration.identifiers import validate_identifier
 from dw_platform.errors import PreconditionError, UserInputError
 from dw_platform.lake.hours import is_inserted_at
-from dw_platform.lake.layout import error_prefix, table_prefix
+from dw_platform.lake.layout import RESERVED_TABLE_NAMES, error_prefix, table_prefix
 
 DATA_FORMATS = ("PARQUET", "JSON")
 DEV_FLUSH_INTERVAL_S = 60
@@ -28,6 +28,16 @@ MIN_BUFFER_MIB, MAX_BUFFER_MIB = 64, 128
 
 class DeclarationError(UserInputError):
     """An invalid warehouse declaration; the message names the offending table or column."""
+
+
+class ReservedTableNameError(DeclarationError):
+    """A table name the platform uses for itself: a lake folder of its own or a derived table's name."""
+
+
+# Suffixes of the names derived from a streaming table: its errors table and its compaction asset.
+DERIVED_SUFFIXES = ("_errors", "_compacted")
+# Athena UNLOAD re-compactions stage a late hour in a table `<table>__late_<hour>` of the database.
+STAGING_MARKER = "__late_"
 
 
 class TableKind(enum.Enum):
@@ -174,6 +184,19 @@ def _columns(columns: ColumnsLike, *, table: str, what: str = "columns") -> tupl
     if what == "columns" and not result:
         raise DeclarationError(f"table {table!r} has no columns")
     return tuple(result)
+
+
+def _check_not_reserved(name: str) -> None:
+    if name in RESERVED_TABLE_NAMES:
+        raise ReservedTableNameError(
+            f"table name {name!r} is reserved: the lake keeps the platform's own {name}/ folder "
+            f"beside the tables' folders (reserved: {', '.join(sorted(RESERVED_TABLE_NAMES))})"
+        )
+    if STAGING_MARKER in name:
+        raise ReservedTableNameError(
+            f"table name {name!r} is reserved: names containing {STAGING_MARKER!r} are the staging "
+            "tables of re-compactions"
+        )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -389,6 +412,8 @@ class ServerlessDataWarehouse:
         kind: TableKind,
     ) -> TableSpec:
         validate_identifier(name, what="table")
+        if kind is not TableKind.ERRORS:
+            _check_not_reserved(name)
         if data_format not in DATA_FORMATS:
             raise DeclarationError(
                 f"table {name!r}: unknown data_format {data_format!r}; use one of {list(DATA_FORMATS)}"
@@ -401,6 +426,16 @@ class ServerlessDataWarehouse:
         return TableSpec(name, cols, data_format, keys, kind)
 
     def _add(self, spec: TableSpec) -> ServerlessDataWarehouse:
+        # Either order: a streaming table after a table named like its derived names, or before.
+        streaming = [t.name for t in (*self.tables, spec) if t.kind is TableKind.STREAMING]
+        for other in (spec, *self.tables):
+            for base in streaming:
+                if other.errors_of is None and other.name in {f"{base}{s}" for s in DERIVED_SUFFIXES}:
+                    raise ReservedTableNameError(
+                        f"table name {other.name!r} is reserved in warehouse {self.name!r}: streaming "
+                        f"table {base!r} derives it (its errors table and its compaction asset are "
+                        f"{base}_errors and {base}_compacted); choose another name"
+                    )
         if spec.name in self.table_names:
             raise DeclarationError(f"duplicate table {spec.name!r} in warehouse {self.name!r}")
         return dataclasses.replace(self, tables=(*self.tables, spec))

@@ -23,7 +23,7 @@ from dw_platform.declaration.warehouse import ServerlessDataWarehouse, TableSpec
 from dw_platform.delivery.batch_conversion import BatchConverter
 from dw_platform.delivery.conversion import RecordConverter, RecordRejected
 from dw_platform.lake.hours import inserted_at
-from dw_platform.lake.layout import error_prefix, hour_folder
+from dw_platform.lake.layout import delivery_ledger_prefix, error_prefix, hour_folder
 from dw_platform.lake.store import Lake
 from dw_platform.runtime.stacks import stream_name
 
@@ -33,7 +33,7 @@ STREAM_VERSION = 1
 def ledger_prefix(table: str, hour: str) -> str:
     """Where the local delivery stream notes, per object, what it was sent (hidden from queries).
     Firehose keeps no such ledger: on AWS the counts come from its CloudWatch metrics instead."""
-    return f"_delivery/{table}/{hour}/"
+    return delivery_ledger_prefix(table, hour)
 
 
 def _object_name(stream: str, oldest: datetime, token: uuid.UUID | None = None) -> str:

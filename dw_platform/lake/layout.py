@@ -1,13 +1,23 @@
 """The lake's layout: every prefix the platform, Firehose and the IAM policies use, in one place.
 
-    <table>/YYYY/MM/DD/HH/<object>                       raw hour folders, as Firehose writes them
-    errors/<table>/format-conversion-failed/YYYY/MM/DD/HH/  records that failed conversion
-    compacted/<table>/YYYY/MM/DD/HH/v00001-<token>/      compacted versions of an hour
-    _firehose/<stream>/checkpoints.json                  the emulator's Firehose checkpoints
-    _replay/<table>/<replay id>/                         dw replay's ledger (intent, commit, done)
+Each deployment of a warehouse (its catalog database: the warehouse's name, or its stack's on AWS)
+has the lake to itself under its root, `<database>/` in the directory or bucket, so two warehouses
+on one DW_HOME or one bucket never see, compact or delete each other's objects. The platform's keys
+are relative to that root (the `Lake` a runtime holds starts there); Firehose's prefixes, Glue's
+locations and the IAM policies, which name whole keys, add it with `lake_root`.
+
+    <database>/                                          a deployment's root; below it:
+      <table>/YYYY/MM/DD/HH/<object>                     raw hour folders, as Firehose writes them
+      <table>/YYYY/MM/DD/HH/results.json                 a batch table's hours (aggregates)
+      errors/<table>/format-conversion-failed/YYYY/MM/DD/HH/  records that failed conversion
+      compacted/<table>/YYYY/MM/DD/HH/v00001-<token>/    compacted versions of an hour
+      _delivery/<table>/YYYY/MM/DD/HH/                   the local delivery stream's ledger
+      _firehose/<stream>/checkpoints.json                the emulator's Firehose checkpoints
+      _replay/<table>/<replay id>/                       dw replay's ledger (intent, commit, done)
 
 Compacted versions sit outside the table's raw prefix so that a raw hour folder (Firehose's) and a
-compacted version never overlap; the catalog says which one an hour is read from.
+compacted version never overlap; the catalog says which one an hour is read from. The folders the
+layout names for itself are refused as table names (`RESERVED_TABLE_NAMES`).
 """
 
 import re
@@ -20,9 +30,19 @@ COMPACTED_ROOT = "compacted"
 MANIFEST_NAME = "_manifest.json"
 FIREHOSE_CHECKPOINTS = "_firehose/{stream}/checkpoints.json"
 REPLAY_LEDGER_ROOT = "_replay"
+DELIVERY_LEDGER_ROOT = "_delivery"
+# Folders of a deployment's root that are the platform's own: a table of that name would share them.
+RESERVED_TABLE_NAMES = frozenset(
+    {ERRORS_ROOT, COMPACTED_ROOT, REPLAY_LEDGER_ROOT, DELIVERY_LEDGER_ROOT, "_firehose"}
+)
 # Firehose's own expression for the arrival hour, spelled as the hour folders are.
 FIREHOSE_HOUR_EXPRESSION = "!{timestamp:yyyy/MM/dd/HH}/"
 _VERSION = re.compile(r"/v(\d{5})-[0-9a-f]{12}/$")
+
+
+def lake_root(database: str) -> str:
+    """A deployment's root in the lake directory or the data bucket: every key of its lake is below."""
+    return f"{database}/"
 
 
 def table_prefix(table: str) -> str:
@@ -41,20 +61,28 @@ def error_prefix(table: str) -> str:
     return f"{ERRORS_ROOT}/{table}/{ERROR_OUTPUT_TYPE}/"
 
 
-def firehose_prefixes(table: str) -> dict[str, str]:
-    """The delivery stream's `Prefix` and `ErrorOutputPrefix`: the folders above, as expressions
-    (an error prefix with expressions next to a prefix without them is rejected by Firehose)."""
+def firehose_prefixes(database: str, table: str) -> dict[str, str]:
+    """The delivery stream's `Prefix` and `ErrorOutputPrefix` in the bucket: the folders above under
+    the deployment's root, as expressions (an error prefix with expressions next to a prefix without
+    them is rejected by Firehose)."""
+    root = lake_root(database)
     return {
-        "Prefix": f"{table_prefix(table)}{FIREHOSE_HOUR_EXPRESSION}",
+        "Prefix": f"{root}{table_prefix(table)}{FIREHOSE_HOUR_EXPRESSION}",
         "ErrorOutputPrefix": (
-            f"{ERRORS_ROOT}/{table}/!{{firehose:error-output-type}}/{FIREHOSE_HOUR_EXPRESSION}"
+            f"{root}{ERRORS_ROOT}/{table}/!{{firehose:error-output-type}}/{FIREHOSE_HOUR_EXPRESSION}"
         ),
     }
 
 
-def delivery_write_prefixes(table: str) -> list[str]:
-    """What a table's delivery stream may write: its raw folders and its error folders."""
-    return [table_prefix(table), f"{ERRORS_ROOT}/{table}/"]
+def delivery_write_prefixes(database: str, table: str) -> list[str]:
+    """What a table's delivery stream may write in the bucket: its raw folders and its error folders."""
+    root = lake_root(database)
+    return [f"{root}{table_prefix(table)}", f"{root}{ERRORS_ROOT}/{table}/"]
+
+
+def delivery_ledger_prefix(table: str, hour: str) -> str:
+    """Where the local delivery stream notes, per object, what it was sent (hidden from readers)."""
+    return f"{DELIVERY_LEDGER_ROOT}/{table}/{hour}/"
 
 
 def replay_ledger_prefix(table: str) -> str:

@@ -34,5 +34,7 @@ def s3_filesystem(region: str, endpoint_url: str | None = None) -> pafs.S3FileSy
     return pafs.S3FileSystem(**options)
 
 
-def s3_lake(bucket: str, region: str, endpoint_url: str | None = None) -> Lake:
-    return Lake(s3_filesystem(region, endpoint_url), bucket, f"s3://{bucket}")
+def s3_lake(bucket: str, region: str, endpoint_url: str | None = None, *, root: str = "") -> Lake:
+    """The lake under `root` (a deployment's `lake_root`) in `bucket`; keys are relative to it."""
+    base = f"{bucket}/{root}".rstrip("/")
+    return Lake(s3_filesystem(region, endpoint_url), base, f"s3://{base}")

@@ -15,9 +15,9 @@ from dw_platform.delivery.sending import deliver
 from dw_platform.lake.hours import ONE_HOUR, floor_hour, inserted_at
 from dw_platform.operations.settling import settle_delay
 from dw_platform.runtime.backends import Runtime
+from dw_platform.runtime.legacy_home import seed_marker
 from dw_platform.runtime.settings import PARTITIONS_START_FILE, Settings
 
-SEED_MARKER = "seeded.json"
 # Set by `dagster dev` and `dg` for the processes they start: the first start of a dev instance.
 DEV_INSTANCE_ENV = "DAGSTER_IS_DEV_CLI"
 FLUSHES_PER_HOUR = 6  # one object every 10 minutes, as a 60 s Firehose buffer of a quiet stream might
@@ -70,12 +70,13 @@ def start_dev_instance(
     return dataclasses.replace(settings, partitions_start=start)
 
 
-def claim_seed(home: Path, hours: Sequence[datetime]) -> bool:
-    """Mark `home` as seeded (with the hours), once: False if it was already (a later start, or another
-    process of the instance first). The mark comes first, so a crash never seeds twice."""
+def claim_seed(home: Path, warehouse: str, hours: Sequence[datetime]) -> bool:
+    """Mark the warehouse as seeded in `home` (with the hours), once: False if it was already (a later
+    start, or another process of the instance first). The mark comes first, so a crash never seeds
+    twice. Each warehouse of a home has its own mark: each gets its sample history."""
     home.mkdir(parents=True, exist_ok=True)
     try:
-        descriptor = os.open(home / SEED_MARKER, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        descriptor = os.open(seed_marker(home, warehouse), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
     except FileExistsError:
         return False
     with os.fdopen(descriptor, "w") as handle:

@@ -20,6 +20,12 @@ def infrastructure_key(warehouse: ServerlessDataWarehouse) -> dg.AssetKey:
     return dg.AssetKey(["infrastructure", warehouse.name])
 
 
+def warehouse_names(defs: dg.Definitions) -> list[str]:
+    """The warehouses whose definitions `defs` holds (one infrastructure asset each)."""
+    keys = [key for a in defs.assets or () if isinstance(a, dg.AssetsDefinition) for key in a.keys]
+    return sorted({key.path[1] for key in keys if len(key.path) == 2 and key.path[0] == "infrastructure"})
+
+
 def definition_name(warehouse: ServerlessDataWarehouse, name: str) -> str:
     """The name of a job, schedule or sensor of the warehouse."""
     return f"{warehouse.name}_{name}"

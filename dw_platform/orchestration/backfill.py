@@ -20,8 +20,8 @@ STEPS = ("register", "compact", "aggregate")
 
 
 def pool_tags(pools: Collection[str]) -> dict[str, str]:
-    """The run tags of runs using `pools` (compaction_<table>): deploy/dagster.yaml limits runs per
-    tag, so that a second compaction of a table waits in the queue, not in a run worker."""
+    """The run tags of runs using `pools` (<warehouse>_compaction_<table>): deploy/dagster.yaml limits
+    runs per tag, so that a second compaction of a table waits in the queue, not in a run worker."""
     return {f"dw/{pool}": "true" for pool in sorted(pools)}
 
 

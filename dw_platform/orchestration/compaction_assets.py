@@ -57,8 +57,9 @@ class CompactionConfig(dg.Config):
         )
 
 
-def compaction_pool(table: str) -> str:
-    return f"compaction_{table}"
+def compaction_pool(warehouse: ServerlessDataWarehouse, table: str) -> str:
+    """One pool per table of a warehouse: two warehouses' tables of one name compact independently."""
+    return definition_name(warehouse, f"compaction_{table}")
 
 
 COMPACTION_NUMBERS = {
@@ -82,7 +83,9 @@ def compaction_asset(
         partitions_def=closed_hours(settings.partitions_start),
         backfill_policy=BACKFILL_POLICY,
         deps=[registration],
-        pool=compaction_pool(spec.name),  # one compaction of a table at a time (the switch is conditional)
+        pool=compaction_pool(
+            warehouse, spec.name
+        ),  # one compaction of a table at a time (the switch is conditional)
         kinds={"parquet", "pyarrow"},
         group_name=warehouse.name,
         metadata=table_metadata(spec),
@@ -141,7 +144,10 @@ def compaction_schedule(
         definition_name(warehouse, "compaction_hourly"),
         selection=dg.AssetSelection.assets(*targets) | dg.AssetSelection.assets(*targets).downstream(depth=1),
         partitions_def=partitions_def,
-        tags={f"dw/{compaction_pool(key.path[-1].removesuffix('_compacted'))}": "true" for key in targets},
+        tags={
+            f"dw/{compaction_pool(warehouse, key.path[-1].removesuffix('_compacted'))}": "true"
+            for key in targets
+        },
     )
     lag = timedelta(hours=settings.compaction_lag_hours)
 
@@ -192,7 +198,9 @@ def late_objects_sensor(
                         run_key=f"late:{table}:{hour}:{digest}",
                         partition_key=partition_key(hour_of_inserted_at(hour)),
                         asset_selection=[key, *downstream_of.get(table, [])],
-                        tags={f"dw/{compaction_pool(table)}": "true"},  # the queue's per-table limit
+                        tags={
+                            f"dw/{compaction_pool(warehouse, table)}": "true"
+                        },  # the queue's per-table limit
                     )
                 )
             for hour, reason in problems.items():  # reported, and the other hours go on

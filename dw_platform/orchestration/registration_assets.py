@@ -13,7 +13,7 @@ from dw_platform.lake.hours import ONE_HOUR, floor_hour, hour_of_inserted_at, in
 from dw_platform.lake.layout import hour_folder
 from dw_platform.operations.error_rates import ERROR, OK, ErrorRateVerdict, judge_error_rates
 from dw_platform.operations.registration import register_hours
-from dw_platform.operations.seeding import SEED_MARKER, claim_seed, first_seeded_hour, seed_history
+from dw_platform.operations.seeding import claim_seed, first_seeded_hour, seed_history
 from dw_platform.operations.settling import settle_delay
 from dw_platform.orchestration.asset_keys import definition_name, table_asset_key
 from dw_platform.orchestration.asset_metadata import (
@@ -27,6 +27,7 @@ from dw_platform.orchestration.asset_metadata import (
 from dw_platform.orchestration.partitions import BACKFILL_POLICY, open_hours, range_run_request, run_hours
 from dw_platform.orchestration.resources import WarehouseResource
 from dw_platform.runtime.backends import Runtime
+from dw_platform.runtime.legacy_home import seed_marker
 from dw_platform.runtime.settings import Settings
 
 # Firehose retries S3 delivery for up to 24 hours, so objects can land in an hour that long after it.
@@ -371,12 +372,12 @@ def seed_first_start(
 ) -> tuple[list[datetime], dict[str, dict[str, int]]] | None:
     """On a local dev instance's first start: deliver the seeded history (once per DW_HOME) and
     return its hours and each table's object counts per hour; None otherwise."""
-    if (settings.home / SEED_MARKER).exists():
+    if seed_marker(settings.home, runtime.warehouse.name).exists():
         return None
     first = max(first_seeded_hour(now, settings.seed_hours, settle), floor_hour(settings.partitions_start))
     last = first_seeded_hour(now, 1, settle)
     hours = list(iter_hours(first, last))
-    if not hours or not claim_seed(settings.home, hours):
+    if not hours or not claim_seed(settings.home, runtime.warehouse.name, hours):
         return None
     seeded = seed_history(runtime, hours, settings.seed_events_per_hour, settings.generator_malformed_ratio)
     counts: dict[str, dict[str, int]] = {}

@@ -97,7 +97,7 @@ class DeliveryStream(Resource):
         return {
             "RoleARN": self.role_arn,
             "BucketARN": self.names.bucket_arn(self.names.data_bucket),
-            **firehose_prefixes(table),
+            **firehose_prefixes(self.names.database, table),
             # With format conversion the size is 64-128 MiB (checked by the declaration).
             "BufferingHints": {
                 "SizeInMBs": options.buffer_size_mib,

@@ -13,7 +13,7 @@ from dw_platform.provisioning.schema_change import SchemaChange, UnsafeSchemaCha
 
 
 def _catalog(names: StackNames, clients: AwsClients) -> GlueCatalog:
-    return GlueCatalog(names.data_bucket, names.region, client=clients.client("glue"))
+    return GlueCatalog(names.data_bucket, names.region, client=clients.client("glue"), root=names.lake_root)
 
 
 class GlueDatabase(Resource):
@@ -81,7 +81,25 @@ class GlueTable(Resource):
             return None
         location = raw.get("StorageDescriptor", {}).get("Location", "")
         bucket = location.removeprefix("s3://").split("/", 1)[0] if location.startswith("s3://") else None
+        if bucket == self.names.data_bucket:
+            self._refuse_objects_outside_the_root(location.removeprefix(f"s3://{bucket}/"))
         return Observed({"definition": current.to_json(), "bucket": bucket}, owner=owner)
+
+    def _refuse_objects_outside_the_root(self, key: str) -> None:
+        """A table provisioned before each stack had its root in the bucket: re-pointing it (and
+        Firehose) at the root while objects still lie at its old location would leave them out."""
+        if key.startswith(self.names.lake_root):
+            return
+        listed = self.client("s3").list_objects_v2(Bucket=self.names.data_bucket, Prefix=key, MaxKeys=1)
+        if listed.get("KeyCount"):
+            bucket, root = self.names.data_bucket, self.names.lake_root
+            raise ProvisioningError(
+                f"glue table {self.name} reads s3://{bucket}/{key}, outside the stack's root {root} of "
+                "the bucket (a stack from before roots), and objects are still there; with delivery "
+                f"paused, move the stack's objects under it (aws s3 mv s3://{bucket}/ s3://{bucket}/{root} "
+                f'--recursive --exclude "{root}*"), then apply again and run `dw catalog rebuild`; '
+                "nothing was changed"
+            )
 
     def schema_change(self, observed: Observed | None) -> SchemaChange | None:
         """The column changes the declaration asks of the existing table; an unsafe one (a column

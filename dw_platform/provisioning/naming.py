@@ -11,6 +11,7 @@ import dataclasses
 from collections.abc import Mapping, Sequence
 
 from dw_platform.declaration.warehouse import ServerlessDataWarehouse
+from dw_platform.lake.layout import lake_root
 from dw_platform.runtime.settings import Settings
 from dw_platform.runtime.stacks import (
     STACK_TAG,
@@ -58,6 +59,11 @@ class StackNames:
     @property
     def database(self) -> str:
         return self.stack
+
+    @property
+    def lake_root(self) -> str:
+        """The stack's root in the data bucket: its lake, Firehose's prefixes and Glue's locations."""
+        return lake_root(self.database)
 
     @property
     def tags(self) -> dict[str, str]:

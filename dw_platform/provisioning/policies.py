@@ -38,7 +38,7 @@ def firehose_delivery_policy(names: StackNames, table: str) -> Document:
     """Read one stream, write one table's prefix and error prefix, read one table's schema, write
     one log stream."""
     bucket = names.bucket_arn(names.data_bucket)
-    prefixes = delivery_write_prefixes(table)
+    prefixes = delivery_write_prefixes(names.database, table)
     return {
         "Version": VERSION,
         "Statement": [
@@ -90,8 +90,9 @@ def deny_insecure_transport(names: StackNames, bucket: str) -> Document:
 
 
 def run_worker_policy(names: StackNames) -> Document:
-    """What Dagster's run workers need: the lake (read, write, delete for compaction's cleanup), the
-    catalog's own database and tables, the workgroup, and putting events into the streams."""
+    """What Dagster's run workers need: the stack's own lake (read, write, delete for compaction's
+    cleanup: only under its root, so another stack's objects in a shared bucket stay out of reach),
+    the catalog's own database and tables, the workgroup, and putting events into the streams."""
     warehouse = names.warehouse
     data, results = names.bucket_arn(names.data_bucket), names.bucket_arn(names.results_bucket)
     streaming = [t.name for t in warehouse.tables_of(TableKind.STREAMING)]
@@ -113,7 +114,7 @@ def run_worker_policy(names: StackNames) -> Document:
                 "s3:ListMultipartUploadParts",
                 "s3:PutObject",
             ],
-            [f"{data}/*", f"{results}/*"],
+            [f"{data}/{names.lake_root}*", f"{results}/*"],
         ),
         _statement(
             "ManageCatalog",

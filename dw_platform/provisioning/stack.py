@@ -227,6 +227,7 @@ def stack_outputs(names: StackNames) -> dict[str, Any]:
         "database": names.database,
         "tables": list(warehouse.table_names),
         "data_bucket": names.data_bucket,
+        "lake": f"s3://{names.data_bucket}/{names.lake_root}",  # every key of the stack's lake is below
         "results_bucket": names.results_bucket,
         "workgroup": names.workgroup,
         "streams": {

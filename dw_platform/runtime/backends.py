@@ -9,9 +9,11 @@ from dw_platform.catalog import Catalog
 from dw_platform.catalog.local import LocalCatalog
 from dw_platform.declaration.warehouse import ServerlessDataWarehouse
 from dw_platform.errors import PreconditionError
+from dw_platform.lake.layout import lake_root
 from dw_platform.lake.store import Lake
 from dw_platform.query.engines import QueryEngine
 from dw_platform.query.scan_plan import GIB, ScanBudget, ScanPlanner
+from dw_platform.runtime.legacy_home import local_lake_dir
 from dw_platform.runtime.settings import QueryEngineName, Settings
 from dw_platform.runtime.stacks import default_data_bucket, stack_name, stream_name
 
@@ -40,16 +42,19 @@ class Runtime:
     def from_settings(cls, warehouse: ServerlessDataWarehouse, settings: Settings) -> "Runtime":
         warehouse = warehouse.deployed(is_dev=settings.is_dev)
         if settings.profile == "local":
-            return cls(warehouse, LocalCatalog(settings.catalog_path), Lake.local(settings.lake_dir))
+            # The warehouse's own folder of the lake directory (see lake.layout): never another's.
+            lake = Lake.local(local_lake_dir(settings.lake_dir, warehouse))
+            return cls(warehouse, LocalCatalog(settings.catalog_path(warehouse.name)), lake)
         from dw_platform.catalog.glue import GlueCatalog
         from dw_platform.lake.s3 import s3_lake
 
         stack = stack_name(warehouse, settings.stack)
         bucket = settings.data_bucket or default_data_bucket(stack)
+        root = lake_root(stack)  # the stack's own prefix of the bucket (see lake.layout)
         return cls(
             warehouse,
-            GlueCatalog(bucket, settings.aws_region),
-            s3_lake(bucket, settings.aws_region),
+            GlueCatalog(bucket, settings.aws_region, root=root),
+            s3_lake(bucket, settings.aws_region, root=root),
             query_engine=settings.query_engine,
             aws_region=settings.aws_region,
             athena_workgroup=settings.athena_workgroup or stack,

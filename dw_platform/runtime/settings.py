@@ -67,11 +67,13 @@ class Settings:
 
     @property
     def lake_dir(self) -> Path:
-        return self.home / "lake"
+        """The local lake directory, laid out as a data bucket: one folder per warehouse."""
+        return self.home / "lakes"
 
-    @property
-    def catalog_path(self) -> Path:
-        return self.home / "catalog.sqlite"
+    def catalog_path(self, database: str) -> Path:
+        """A warehouse's local catalog (its database, like Glue's): a file of its own, so that a
+        damaged file or its rebuild concerns one warehouse."""
+        return self.home / "catalogs" / f"{database}.sqlite"
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> "Settings":

@@ -90,7 +90,8 @@ def _s3_lease(runtime: Runtime, key: str, table: str) -> Iterator[None]:
 
     assert runtime.aws_region is not None  # a lake on S3 is the AWS profile's
     s3 = aws_client("s3", runtime.aws_region)
-    bucket = runtime.lake.uri("").removeprefix("s3://").split("/", 1)[0]
+    # The whole key (the lake's root included: the lease is this warehouse's), as the lake names it.
+    bucket, _, key = runtime.lake.uri(key).removeprefix("s3://").partition("/")
     try:
         put = s3.put_object(Bucket=bucket, Key=key, Body=json.dumps(_holder()).encode(), IfNoneMatch="*")
     except ClientError as error:
