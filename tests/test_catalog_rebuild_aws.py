@@ -97,7 +97,8 @@ def test_glue_partitions_are_rebuilt_from_the_lake_with_exact_counts(aws_setting
     [glued] = boto3.client("glue", region_name=REGION).get_partitions(
         DatabaseName="analytics_dw", TableName="clicks", Expression="inserted_at = '2026/03/01/12'"
     )["Partitions"]
-    assert glued["StorageDescriptor"]["Location"] == f"s3://{BUCKET}/clicks/2026/03/01/12/"
+    own_folder = lake_root("analytics_dw") + hour_folder("clicks", "2026/03/01/12")
+    assert glued["StorageDescriptor"]["Location"] == f"s3://{BUCKET}/{own_folder}"
     assert clicks_per_hour() == {"2026/03/01/11": 120}
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from dw_platform.lake.layout import hour_folder
+from dw_platform.lake.layout import hour_folder, lake_root, table_prefix
 from tests.dw_process import dw, dw_env, one_line_error, start_dw, warehouse_lake
 
 ARRIVAL = "2026-03-01T10:15:00Z"
@@ -233,7 +233,9 @@ def test_drain_continues_past_a_lone_surrogate(aws_endpoint: str, tmp_path: Path
     s3 = boto3.client("s3", region_name=REGION)
     keys = [
         o["Key"]
-        for o in s3.list_objects_v2(Bucket="analytics-dw-data", Prefix="impressions/")["Contents"]
+        for o in s3.list_objects_v2(
+            Bucket="analytics-dw-data", Prefix=lake_root("analytics_dw") + table_prefix("impressions")
+        )["Contents"]
         if o["Key"].endswith(".parquet")
     ]
     rows = [
