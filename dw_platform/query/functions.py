@@ -10,6 +10,7 @@ from sqlglot import exp
 from dw_platform.query import complex_compare
 from dw_platform.query import trino_types as tt
 from dw_platform.query.contract_aggregates import CONTRACT_AGGREGATES, contract_aggregate, note
+from dw_platform.query.instant_keys import instant_of, refuse_nested
 from dw_platform.query.listagg import listagg
 from dw_platform.query.operators import (
     Typed,
@@ -1557,7 +1558,11 @@ def window(tr: "Translator", node: exp.Window, scope: Scope) -> Typed:
     parts = []
     partition = node.args.get("partition_by") or []
     if partition:
-        parts.append("PARTITION BY " + ", ".join(tr.expr(e, scope).sql for e in partition))
+        keys = [tr.expr(e, scope) for e in partition]
+        for key in keys:
+            refuse_nested(key.type, "PARTITION BY")
+        # Trino partitions a timestamp with time zone by its instant (the zone takes no part).
+        parts.append("PARTITION BY " + ", ".join(instant_of(k) for k in keys))
     order = node.args.get("order")
     order_sql = ""
     if order:
