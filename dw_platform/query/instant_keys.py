@@ -28,12 +28,12 @@ def instant_of(key: Typed) -> str:
 
 
 def mixed_zones_guard(keys: Sequence[Typed], what: str, keep: str = "true") -> str:
-    """A QUALIFY clause over grouped rows keyed by `keys` (a timestamp with time zone among them):
+    """A QUALIFY condition over grouped rows keyed by `keys` (a timestamp with time zone among them):
     fails the statement when two rows have the same instants (one instant in two zones), else
     keeps the rows where `keep` (a HAVING condition moved here, so it runs after the check)."""
     window = "PARTITION BY " + ", ".join(instant_of(k) for k in keys)
     message = MIXED.format(what=what)
-    return f" QUALIFY CASE WHEN count(*) OVER ({window}) > 1 THEN error('{message}') ELSE {keep} END"
+    return f"CASE WHEN count(*) OVER ({window}) > 1 THEN error('{message}') ELSE {keep} END"
 
 
 def has_instant_key(keys: Sequence[Typed]) -> bool:

@@ -399,18 +399,20 @@ class Translator:
             sql += " GROUP BY " + self._group(group, scope, keys, positional)
         having = select.args.get("having")
         having_sql = self.boolean(having.this, scope).sql if having else None
+        qualify = []
         if has_instant_key(keys):
             # DuckDB groups the (instant, zone) structs: exact unless one instant is there in two zones.
-            if having_sql and (select.find(exp.Window) or select.args.get("distinct")):
+            if having_sql and select.find(exp.Window):  # (they would run before the moved HAVING)
                 raise UnsupportedQuery("HAVING with a GROUP BY key of type timestamp with time zone")
-            sql += mixed_zones_guard(keys, "GROUP BY", having_sql or "true")
+            qualify.append(mixed_zones_guard(keys, "GROUP BY", having_sql or "true"))
         elif having_sql:
             sql += " HAVING " + having_sql
         if distinct:
             _check_distinct_order(select)
-        if distinct and not group:
-            # (GROUP BY keys are not guarded: the window doubles the event-hour histogram's CPU.)
-            sql += instant_guard(typed_projections)
+            # Fails on one instant in several zones among the rows DISTINCT gets (grouped ones too).
+            qualify.append(instant_guard(typed_projections).removeprefix(" QUALIFY "))
+        if any(qualify):
+            sql += " QUALIFY " + " AND ".join(q for q in qualify if q)
         order_scope = Scope(parent=scope, locals={n: t for n, t in columns})
         sql, columns = self._order_limit(select, sql, columns, order_scope)
         return sql, columns
@@ -573,7 +575,7 @@ class Translator:
             renamed = ", ".join(f"{quote(n)} AS {quote(c)}" for n, (c, _) in zip(names, columns, strict=True))
             sql = (
                 f"SELECT {renamed}"
-                f" FROM ({sql}) AS __dw_union({', '.join(names)}){mixed_zones_guard(keys, 'UNION')}"
+                f" FROM ({sql}) AS __dw_union({', '.join(names)}) QUALIFY {mixed_zones_guard(keys, 'UNION')}"
             )
         return sql, columns
 
