@@ -25,7 +25,7 @@ from dw_platform.query.functions import (
     _lambda_text,
     scalar,
 )
-from dw_platform.query.operators import Typed, coerce, coerce_all
+from dw_platform.query.operators import Typed, coerce, coerce_all, holds_tstz
 from dw_platform.query.scopes import Scope
 from dw_platform.query.sql import QueryError, UnsupportedQuery
 
@@ -64,7 +64,15 @@ def _arrays(name: str, args: list[Typed]) -> tuple[list[Typed], tt.TrinoType]:
     for a in args:
         _array_arg(name, a)
     values, common = coerce_all(args, name)
+    _refuse_zoned(name, common)
     return values, common if not common.is_unknown else tt.array(tt.UNKNOWN)
+
+
+def _refuse_zoned(name: str, t: tt.TrinoType) -> None:
+    """list_position and DISTINCT tell a timestamp with time zone apart by its zone too; Trino's
+    `=` by its instant alone (and keeps one of the writings): refused."""
+    if holds_tstz(t):
+        raise UnsupportedQuery(f"{name}() over values of type {t.trino()}")
 
 
 def _null_if_any(values: list[Typed], text: str) -> str:
@@ -76,6 +84,7 @@ def _null_if_any(values: list[Typed], text: str) -> str:
 def _array_distinct(args: list[Typed]) -> Typed:
     _arity("array_distinct", args, 1)
     a = _array_arg("array_distinct", args[0])
+    _refuse_zoned("array_distinct", a.type)
     return Typed(_null_if_any([a], _distinct(a.sql)), a.type)
 
 

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from sqlglot import exp
 
 from dw_platform.query import trino_types as tt
+from dw_platform.query.instant_keys import instant_of, refuse_nested
 from dw_platform.query.operators import Typed
 from dw_platform.query.sql import QueryError, UnsupportedQuery
 from dw_platform.query.trino_types import TrinoType
@@ -67,8 +68,9 @@ def _approx_distinct(raw: list[exp.Expression], args: list[Typed], suffix: str) 
         raise UnsupportedQuery(f"approx_distinct() with {len(args)} arguments")
     if len(args) == 2:
         _standard_error(raw[1], args[1])
-    # Zero when every input is NULL, as count(DISTINCT x) is.
-    return Typed(f"count(DISTINCT {args[0].sql}){suffix}", tt.BIGINT)
+    refuse_nested(args[0].type, "approx_distinct()")
+    # Zero when every input is NULL, as count(DISTINCT x) is; a timestamp with time zone by instant.
+    return Typed(f"count(DISTINCT {instant_of(args[0])}){suffix}", tt.BIGINT)
 
 
 def _standard_error(node: exp.Expression, arg: Typed) -> None:

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from sqlglot import exp
 
 from dw_platform.query import trino_types as tt
+from dw_platform.query.instant_keys import instant_of
 from dw_platform.query.operators import (
     Typed,
     arithmetic,
@@ -203,10 +204,12 @@ def _in(tr: "Translator", node: exp.In, scope: Scope) -> Typed:
             raise UnsupportedQuery("IN (subquery) over rows")
         if common is None:
             raise QueryError(f"IN compares {value.type.trino()} with {columns[0][1].trino()}")
-        if common.name in ("timestamptz", "json"):
+        if common.name == "json":
             raise UnsupportedQuery(f"IN over values of type {common.trino()}")
         member = cast(Typed(quote(columns[0][0]), columns[0][1]), common)
         needle = coerce(value, common)
+        if common.name == "timestamptz":  # Trino compares the instants; the zones take no part
+            member, needle = Typed(instant_of(member), common), Typed(instant_of(needle), common)
         if common.name in ("array", "map", "row"):
             # DuckDB's IN finds nested NULLs (and NaN) equal; Trino's is `=` member by member:
             # true if one is true, else NULL if one is NULL, else false (also for no members).

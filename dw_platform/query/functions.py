@@ -10,6 +10,7 @@ from sqlglot import exp
 from dw_platform.query import complex_compare
 from dw_platform.query import trino_types as tt
 from dw_platform.query.contract_aggregates import CONTRACT_AGGREGATES, contract_aggregate, note
+from dw_platform.query.instant_keys import instant_of, refuse_nested
 from dw_platform.query.listagg import listagg
 from dw_platform.query.operators import (
     Typed,
@@ -1110,7 +1111,14 @@ def _contains(args: list[Typed]) -> Typed:
     if complex_compare.is_complex(element.type) or element.type.name in ("double", "real"):
         return Typed(complex_compare.contains_value(array.sql, element.sql, element.type), tt.BOOLEAN)
     # Trino: NULL when not found and the array holds a NULL.
-    return Typed(f"dw_contains({array.sql}, {element.sql})", tt.BOOLEAN)
+    return Typed(f"dw_contains({_instants(array)}, {instant_of(element)})", tt.BOOLEAN)
+
+
+def _instants(array: Typed) -> str:
+    """An array of timestamps with time zone as their instants (Trino's `=` compares those), else itself."""
+    if array.type.element.name != "timestamptz":
+        return array.sql
+    return f"list_transform({array.sql}, lambda __dw_tz: __dw_tz.i)"
 
 
 @scalar("array_position")
@@ -1118,7 +1126,7 @@ def _array_position(args: list[Typed]) -> Typed:
     _arity("array_position", args, 2)
     array = _array_arg("array_position", args[0])
     element = coerce(args[1], array.type.element)
-    return Typed(f"dw_array_position({array.sql}, {element.sql})", tt.BIGINT)
+    return Typed(f"dw_array_position({_instants(array)}, {instant_of(element)})", tt.BIGINT)
 
 
 @scalar("array_join")
@@ -1546,6 +1554,8 @@ def aggregate(
         return Typed(text, tt.array(args[0].type))
     if name == "histogram":
         _arity("histogram", args, 1)
+        if holds_tstz(args[0].type):  # its map's keys would be (instant, zone) pairs, Trino's instants
+            raise UnsupportedQuery(f"histogram() over values of type {args[0].type.trino()}")
         return wrap("histogram", [args[0].sql], tt.map_of(args[0].type, tt.BIGINT), cast_to=False)
     raise UnsupportedQuery(f"the aggregate function {name}()")
 
@@ -1557,7 +1567,11 @@ def window(tr: "Translator", node: exp.Window, scope: Scope) -> Typed:
     parts = []
     partition = node.args.get("partition_by") or []
     if partition:
-        parts.append("PARTITION BY " + ", ".join(tr.expr(e, scope).sql for e in partition))
+        keys = [tr.expr(e, scope) for e in partition]
+        for key in keys:
+            refuse_nested(key.type, "PARTITION BY")
+        # Trino partitions a timestamp with time zone by its instant (the zone takes no part).
+        parts.append("PARTITION BY " + ", ".join(instant_of(k) for k in keys))
     order = node.args.get("order")
     order_sql = ""
     if order:

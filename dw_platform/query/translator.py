@@ -25,8 +25,9 @@ from dw_platform.query import trino_types as tt
 from dw_platform.query.complex_compare import refuse_map_grouping
 from dw_platform.query.correlation import check_subquery, is_correlated
 from dw_platform.query.grouping_sets import distinct_grouping_sets
+from dw_platform.query.instant_keys import has_instant_key, mixed_zones_guard, refuse_nested
 from dw_platform.query.listagg import refuse_extra_arguments
-from dw_platform.query.operators import Typed, cast
+from dw_platform.query.operators import Typed, cast, holds_tstz
 from dw_platform.query.partition_filter import KeyBound, find_scans
 from dw_platform.query.recursive_cte import is_recursive, recursive_cte
 from dw_platform.query.scopes import Columns, Scope, columns_hint, tables_hint
@@ -389,16 +390,29 @@ class Translator:
         if where:
             sql += " WHERE " + self.boolean(where.this, scope).sql
         group = select.args.get("group")
+        keys: list[Typed] = []
         if group:
-            sql += " GROUP BY " + self._group(group, scope)
+            positional = [
+                Typed(p.removesuffix(f" AS {quote(n)}"), t)
+                for p, (n, t) in zip(projections, columns, strict=True)
+            ]
+            sql += " GROUP BY " + self._group(group, scope, keys, positional)
         having = select.args.get("having")
-        if having:
-            sql += " HAVING " + self.boolean(having.this, scope).sql
+        having_sql = self.boolean(having.this, scope).sql if having else None
+        qualify = []
+        if has_instant_key(keys):
+            # DuckDB groups the (instant, zone) structs: exact unless one instant is there in two zones.
+            if having_sql and select.find(exp.Window):  # (they would run before the moved HAVING)
+                raise UnsupportedQuery("HAVING with a GROUP BY key of type timestamp with time zone")
+            qualify.append(mixed_zones_guard(keys, "GROUP BY", having_sql or "true"))
+        elif having_sql:
+            sql += " HAVING " + having_sql
         if distinct:
             _check_distinct_order(select)
-        if distinct and not group:
-            # (GROUP BY keys are not guarded: the window doubles the event-hour histogram's CPU.)
-            sql += instant_guard(typed_projections)
+            # Fails on one instant in several zones among the rows DISTINCT gets (grouped ones too).
+            qualify.append(instant_guard(typed_projections).removeprefix(" QUALIFY "))
+        if any(qualify):
+            sql += " QUALIFY " + " AND ".join(q for q in qualify if q)
         order_scope = Scope(parent=scope, locals={n: t for n, t in columns})
         sql, columns = self._order_limit(select, sql, columns, order_scope)
         return sql, columns
@@ -472,13 +486,25 @@ class Translator:
         nulls = " NULLS FIRST" if ordered.args.get("nulls_first") else " NULLS LAST"
         return text + direction + nulls
 
-    def _group(self, group: exp.Group, scope: Scope) -> str:
+    def _group(self, group: exp.Group, scope: Scope, keys: list[Typed], positional: Sequence[Typed]) -> str:
+        """The GROUP BY text; `keys` gets the plain keys (`positional`: the select list's columns)."""
+        sets = [e for e in group.expressions if isinstance(e, exp.Rollup | exp.Cube | exp.GroupingSets)]
+        for key in ("rollup", "cube", "grouping_sets"):
+            sets += group.args.get(key) or []
+        if group.args.get("all") is False:
+            sets = list(group.expressions)
+        for member in (m for node in sets for m in _set_members(node)):
+            if not isinstance(member, exp.Literal) and holds_tstz(self.expr(member, scope).type):
+                raise UnsupportedQuery("grouping sets over values of type timestamp with time zone")
         if group.args.get("all") is False and not group.args.get("totals"):
             return distinct_grouping_sets(self, group, scope)  # GROUP BY DISTINCT
         items = []
         for expression in group.expressions:
             if isinstance(expression, exp.Literal) and not expression.is_string:
                 items.append(expression.name)
+                if 1 <= int(expression.name) <= len(positional):
+                    keys.append(positional[int(expression.name) - 1])
+                    refuse_nested(keys[-1].type, "GROUP BY")
             elif isinstance(expression, exp.Rollup | exp.Cube):
                 keyword = "ROLLUP" if isinstance(expression, exp.Rollup) else "CUBE"
                 items.append(
@@ -489,7 +515,9 @@ class Translator:
             else:
                 typed = self.expr(expression, scope)
                 refuse_map_grouping(typed.type, "GROUP BY")
+                refuse_nested(typed.type, "GROUP BY")
                 items.append(typed.sql)
+                keys.append(typed)
         for key, keyword in (("rollup", "ROLLUP"), ("cube", "CUBE")):
             for node in group.args.get(key) or []:
                 items.append(f"{keyword} ({', '.join(self.expr(e, scope).sql for e in node.expressions)})")
@@ -524,16 +552,32 @@ class Translator:
                 )
             types.append(common)
         columns = [(name, t) for (name, _), t in zip(left, types, strict=True)]
+        keyword = {exp.Union: "UNION", exp.Intersect: "INTERSECT", exp.Except: "EXCEPT"}[type(node)]
         if node.args.get("distinct") is not False:
             for _, t in columns:
                 refuse_map_grouping(t, node.key.upper())
-        keyword = {exp.Union: "UNION", exp.Intersect: "INTERSECT", exp.Except: "EXCEPT"}[type(node)]
+        if keyword != "UNION" or node.args.get("distinct") is not False:
+            for _, t in columns:
+                refuse_nested(t, keyword)
+                if keyword != "UNION" and t.name == "timestamptz":
+                    # The rows of one side meet the other's by (instant, zone) in DuckDB.
+                    raise UnsupportedQuery(f"{keyword} over values of type timestamp with time zone")
         if node.args.get("distinct") is False:
             keyword += " ALL"
         if node.args.get("by_name"):
             raise UnsupportedQuery(f"{keyword} BY NAME")
         sides = [self._coerced_side(sql, side, types) for sql, side in ((left_sql, left), (right_sql, right))]
-        return f"({sides[0]}) {keyword} ({sides[1]})", columns
+        sql = f"({sides[0]}) {keyword} ({sides[1]})"
+        if keyword == "UNION" and any(t.name == "timestamptz" for t in types):
+            # Distinct by (instant, zone) in DuckDB: exact unless one instant is there in two zones.
+            names = [f"__dw_c{i}" for i in range(len(columns))]
+            keys = [Typed(quote(n), t) for n, t in zip(names, types, strict=True)]
+            renamed = ", ".join(f"{quote(n)} AS {quote(c)}" for n, (c, _) in zip(names, columns, strict=True))
+            sql = (
+                f"SELECT {renamed}"
+                f" FROM ({sql}) AS __dw_union({', '.join(names)}) QUALIFY {mixed_zones_guard(keys, 'UNION')}"
+            )
+        return sql, columns
 
     def _coerced_side(self, sql: str, side: Columns, types: Sequence[TrinoType]) -> str:
         if all(t == target for (_, t), target in zip(side, types, strict=True)):
@@ -870,3 +914,12 @@ def render_for_output(sql: str, t: TrinoType) -> str:
 
 def _contains(t: TrinoType, names: tuple[str, ...]) -> bool:
     return t.name in names or any(_contains(e, names) for e in t.elements)
+
+
+def _set_members(node: exp.Expression) -> list[exp.Expression]:
+    """The keys of a ROLLUP, CUBE or GROUPING SETS element (or of a plain key: itself)."""
+    if isinstance(node, exp.Rollup | exp.Cube | exp.GroupingSets | exp.Tuple):
+        return [m for e in node.expressions for m in _set_members(e)]
+    if isinstance(node, exp.Paren):
+        return _set_members(node.this)
+    return [node]
