@@ -38,6 +38,7 @@ from dw_platform.query.sql import (
     statement_kind,
 )
 from dw_platform.query.trino_types import TrinoType
+from dw_platform.query.written_syntax import binary_literals_without_spaces, refuse_unread_syntax
 from dw_platform.query.zoned_text import instant_guard, zoned_literal_type
 
 
@@ -103,7 +104,9 @@ def quote(identifier: str) -> str:
 
 def parse_written(sql: str) -> exp.Expression:
     """One statement in Trino's grammar, function calls as written (see WrittenTrino)."""
+    sql = binary_literals_without_spaces(sql)
     tokens = _refuse_limit_before_offset(sql)
+    refuse_unread_syntax(tokens)
     if "LISTAGG" in sql.upper():
         refuse_extra_arguments(tokens)
     return parse_statement(_decimal_literals(sql), dialect=WrittenTrino)
