@@ -38,7 +38,12 @@ from dw_platform.query.sql import (
     statement_kind,
 )
 from dw_platform.query.trino_types import TrinoType
-from dw_platform.query.written_syntax import binary_literals_without_spaces, refuse_unread_syntax
+from dw_platform.query.unresolvable import refuse_unresolvable, refuse_unresolved_unnest
+from dw_platform.query.written_syntax import (
+    binary_literals_without_spaces,
+    refuse_unread_syntax,
+    values_in_set_operations,
+)
 from dw_platform.query.zoned_text import instant_guard, zoned_literal_type
 
 
@@ -107,6 +112,8 @@ def parse_written(sql: str) -> exp.Expression:
     sql = binary_literals_without_spaces(sql)
     tokens = _refuse_limit_before_offset(sql)
     refuse_unread_syntax(tokens)
+    if "VALUES" in sql.upper():
+        sql = values_in_set_operations(sql, tokens)
     if "LISTAGG" in sql.upper():
         refuse_extra_arguments(tokens)
     return parse_statement(_decimal_literals(sql), dialect=WrittenTrino)
@@ -238,6 +245,7 @@ class Translator:
         self, mapping: dict[str, Any], visible: dict[str, Any], tree: exp.Expression
     ) -> exp.Expression:
         schema = MappingSchema(mapping, visible=visible, dialect="trino")
+        refuse_unresolvable(tree)
         try:
             return qualify(
                 tree,
@@ -249,6 +257,7 @@ class Translator:
                 identify=False,
             )
         except OptimizeError as error:
+            refuse_unresolved_unnest(tree, str(error))
             raise QueryError(self._optimizer_message(tree, str(error))) from None
 
     def _optimizer_message(self, tree: exp.Expression, message: str) -> str:

@@ -103,3 +103,52 @@ def refuse_unread_syntax(tokens: list[Any]) -> None:
             and (previous is None or previous.token_type.name != "ON")
         ):
             raise UnsupportedQuery(f"json_array(... {token.text.upper()} ON NULL)")
+
+
+_SET_OPERATORS = ("UNION", "EXCEPT", "INTERSECT")
+_ENDS_A_QUERY_TERM = (*_SET_OPERATORS, "ORDER_BY", "ORDER", "LIMIT", "OFFSET", "FETCH", "SEMICOLON")
+
+
+def values_in_set_operations(sql: str, tokens: list[Any]) -> str:
+    """In Trino a bare `VALUES ...` is a query term anywhere, so `(VALUES 1, 2 EXCEPT VALUES 2)`
+    is a subquery; sqlglot reads VALUES as an operand of a set operation only at the top level.
+    Inside parentheses, such a term is spelled `SELECT * FROM (VALUES ...)`, the same rows."""
+    depth_of: list[int] = []
+    depth = 0
+    for token in tokens:
+        kind = token.token_type.name
+        if kind == "L_PAREN":
+            depth += 1
+        depth_of.append(depth)
+        if kind == "R_PAREN":
+            depth -= 1
+    spans: list[tuple[int, int]] = []
+    for position, token in enumerate(tokens):
+        if token.token_type.name != "VALUES" or depth_of[position] == 0 or position == 0:
+            continue
+        depth = depth_of[position]
+        before = tokens[position - 1].token_type.name
+        after_set_operator = before in _SET_OPERATORS or (
+            before in ("ALL", "DISTINCT")
+            and position > 1
+            and tokens[position - 2].token_type.name in _SET_OPERATORS
+        )
+        if before != "L_PAREN" and not after_set_operator:
+            continue
+        last, ended_by = position, None
+        for following in range(position + 1, len(tokens)):
+            kind = tokens[following].token_type.name
+            if kind == "R_PAREN" and depth_of[following] == depth:
+                ended_by = kind
+                break
+            if depth_of[following] == depth and kind in _ENDS_A_QUERY_TERM:
+                ended_by = kind
+                break
+            last = following
+        if after_set_operator or ended_by in _SET_OPERATORS:
+            spans.append((token.start, tokens[last].end + 1))
+    pieces, at = [], 0
+    for start, end in spans:
+        pieces += [sql[at:start], f"SELECT * FROM ({sql[start:end]})"]
+        at = end
+    return "".join(pieces) + sql[at:]
