@@ -660,6 +660,7 @@ class Translator:
             raise UnsupportedQuery("array_agg() without ORDER BY in a correlated LATERAL subquery")
         check_subquery(query, lateral=True)
         sql, columns = self.query(body, scope, ctes)
+        check_subquery(query, lateral=True)  # again, knowing which comparisons coerce
         alias_node = node.args.get("alias")
         if alias_node is not None and alias_node.columns:
             columns = _renamed(columns, [c.name for c in alias_node.columns])
@@ -754,7 +755,9 @@ class Translator:
         self, node: exp.Expression, scope: Scope, *, exists: bool = False, in_: bool = False
     ) -> tuple[str, Columns]:
         check_subquery(node, exists=exists, in_=in_)  # what Trino cannot decorrelate fails, as there
-        return self.query(node, scope, self._ctes[-1] if self._ctes else {})
+        translated = self.query(node, scope, self._ctes[-1] if self._ctes else {})
+        check_subquery(node, exists=exists, in_=in_)  # again, knowing which comparisons coerce
+        return translated
 
 
 def _name_unaliased_ordinality(tree: exp.Expression) -> None:
