@@ -2,7 +2,7 @@
 
 import pytest
 
-from dw_platform.query.sql import UnsupportedQuery
+from dw_platform.query.sql import QueryExecutionError, UnsupportedQuery
 from dw_platform.query.translator import parse_written
 
 
@@ -29,3 +29,22 @@ def test_unread_trino_syntax_is_refused_by_name(sql: str, feature: str) -> None:
 
 def test_parenthesised_arguments_and_strings_are_not_mistaken_for_that_syntax() -> None:
     parse_written("SELECT json_array((1), 'FORMAT JSON'), transform(ARRAY[1], (x) -> x), X'00 7b'")
+
+
+@pytest.mark.parametrize(
+    ("sql", "feature"),
+    [
+        ("SELECT json_exists('[1]', 'strict $[2]' UNKNOWN ON ERROR)", "json_exists(... ON ERROR)"),
+        ("SELECT json_query('[1]', 'strict $[2]' EMPTY ARRAY ON EMPTY)", "json_query(... ON EMPTY)"),
+    ],
+)
+def test_json_query_function_clauses_are_refused_by_name(sql: str, feature: str) -> None:
+    with pytest.raises(UnsupportedQuery) as raised:
+        parse_written(sql)
+    assert raised.value.feature == feature
+
+
+def test_text_that_is_not_json_fails_format_json_as_in_trino() -> None:
+    # TestJsonArrayFunction.java:107: json_array('[...' FORMAT JSON) is JSON_INPUT_CONVERSION_ERROR.
+    with pytest.raises(QueryExecutionError, match="conversion to JSON failed"):
+        parse_written("SELECT json_array('[...' FORMAT JSON)")

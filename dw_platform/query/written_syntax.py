@@ -4,12 +4,14 @@ parse error for a statement Trino accepts)."""
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
-from dw_platform.query.sql import UnsupportedQuery
+from dw_platform.query.sql import QueryExecutionError, UnsupportedQuery
 
 _JSON_CONSTRUCTORS = ("JSON_ARRAY", "JSON_OBJECT")
+_JSON_QUERIES = ("JSON_EXISTS", "JSON_QUERY", "JSON_VALUE")
 
 
 def binary_literals_without_spaces(sql: str) -> str:
@@ -51,6 +53,17 @@ def binary_literals_without_spaces(sql: str) -> str:
     return "".join(out)
 
 
+def _is_json(text: str) -> bool:
+    def no_constants(name: str) -> None:
+        raise ValueError(name)  # NaN / Infinity are no JSON
+
+    try:
+        json.loads(text, parse_constant=no_constants)
+    except ValueError:
+        return False
+    return True
+
+
 def _closing_quote(sql: str, start: int, quote: str) -> int:
     """The index just past the quote closing the one at `start` (a doubled quote escapes)."""
     at = start + 1
@@ -66,7 +79,8 @@ def _closing_quote(sql: str, start: int, quote: str) -> int:
 
 def refuse_unread_syntax(tokens: list[Any]) -> None:
     """Refuse, by Trino's name for it, syntax Trino accepts and sqlglot cannot read or the engine
-    would misread: the JSON constructors' FORMAT JSON / RETURNING / NULL ON NULL clauses, a lambda
+    would misread: the JSON constructors' FORMAT JSON / RETURNING / NULL ON NULL clauses, the ON
+    ERROR / ON EMPTY clauses of json_exists, json_query and json_value, a lambda
     without parameters, and Trino's internal "$internal$bind" function."""
     opened: list[str | None] = []  # per open parenthesis, the function it calls (upper case)
     for position, token in enumerate(tokens):
@@ -87,10 +101,18 @@ def refuse_unread_syntax(tokens: list[Any]) -> None:
         if kind == "IDENTIFIER" and token.text.lower().startswith("$internal$"):
             raise UnsupportedQuery(f'Trino\'s internal function "{token.text}"')
         inside = opened[-1] if opened else None
+        following = tokens[position + 1] if position + 1 < len(tokens) else None
+        if inside in _JSON_QUERIES and kind == "ON" and following is not None:
+            clause = following.text.upper()
+            if clause in ("ERROR", "EMPTY"):  # `UNKNOWN ON ERROR`, `EMPTY ARRAY ON EMPTY`, ...
+                raise UnsupportedQuery(f"{inside.lower()}(... ON {clause})")
         if inside not in _JSON_CONSTRUCTORS:
             continue
         name = inside.lower()
         if kind == "FORMAT":
+            if previous is not None and previous.token_type.name == "STRING" and not _is_json(previous.text):
+                # Trino parses the text as JSON first: JSON_INPUT_CONVERSION_ERROR (TestJsonArrayFunction).
+                raise QueryExecutionError(f"conversion to JSON failed: {previous.text!r} is not a JSON text")
             raise UnsupportedQuery(f"{name}(... FORMAT JSON)")
         if kind == "RETURNING":
             raise UnsupportedQuery(f"{name}(... RETURNING type)")
