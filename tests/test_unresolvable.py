@@ -99,3 +99,12 @@ def test_row_fields_named_by_an_alias_list_are_still_answered(engine: Any) -> No
         "ORDER BY y DESC"
     )
     assert answer(engine, sql) == [[2, "b", False], [1, "a", True]]
+
+
+def test_row_fields_under_a_column_alias_list_are_still_answered(engine: Any) -> None:
+    # TestRecursiveCte.java:65: t(n, m, o) names the columns, so t.o.* in the step is answered.
+    sql = (
+        "WITH RECURSIVE t(n, m, o) AS (SELECT * FROM (VALUES (1, 2, ROW(3, 4)), (5, 6, ROW(7, 8))) "
+        "UNION ALL SELECT t.o.*, ROW(10, 10) FROM t WHERE m < 3) SELECT n, m FROM t"
+    )
+    assert sorted(answer(engine, sql)) == [[1, 2], [3, 4], [5, 6]]

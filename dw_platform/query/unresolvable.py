@@ -43,7 +43,7 @@ def _refuse_row_fields_read_by_name(column: exp.Column) -> None:
     if select is None or isinstance(column.parent, exp.Aliases):
         return
     written = column.sql(dialect="trino")
-    if isinstance(select.parent, (exp.Subquery, exp.CTE, exp.Union, exp.Except, exp.Intersect)):
+    if _names_reach_an_outer_query(select):
         raise UnsupportedQuery(f"a subquery of all fields of a row column ({written}) read by an outer query")
     order = select.args.get("order")
     if order is None:
@@ -59,6 +59,20 @@ def _refuse_row_fields_read_by_name(column: exp.Column) -> None:
         by_field = isinstance(key, exp.Column) and not key.table and key.name.lower() not in known
         if by_position or by_field:
             raise UnsupportedQuery(f"ORDER BY a field of all fields of a row column ({written})")
+
+
+def _names_reach_an_outer_query(select: exp.Select) -> bool:
+    """Whether the output names of `select` are those of a subquery or WITH query that another
+    query reads: it is the leftmost branch of its set operations, under no column alias list."""
+    node: exp.Expression = select
+    while isinstance(node.parent, (exp.Union, exp.Except, exp.Intersect)):
+        if node is not node.parent.this:
+            return False  # a set operation's names are its first branch's
+        node = node.parent
+    if not isinstance(node.parent, (exp.Subquery, exp.CTE)):
+        return False
+    alias = node.parent.args.get("alias")
+    return not (isinstance(alias, exp.TableAlias) and alias.columns)
 
 
 def refuse_unresolved_unnest(tree: exp.Expression, message: str) -> None:
