@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from sqlglot import exp
 
 from dw_platform.query import trino_types as tt
+from dw_platform.query.correlation import injective_coercion
 from dw_platform.query.instant_keys import instant_of
 from dw_platform.query.operators import (
     Typed,
@@ -68,7 +69,16 @@ def translate_expression(tr: "Translator", node: exp.Expression, scope: Scope) -
     if kind in _COMPARISON and _quantifier(node.expression):
         return _quantified(tr, _COMPARISON[kind], node, scope)
     if kind in _COMPARISON:
-        return comparison(_COMPARISON[kind], tr.expr(node.this, scope), tr.expr(node.expression, scope))
+        left, right = tr.expr(node.this, scope), tr.expr(node.expression, scope)
+        if kind is exp.EQ and left.type != right.type:
+            # The sides Trino coerces non-injectively (bigint to double): a correlated equality
+            # whose subquery side is one is no join key for its decorrelation (correlation.py).
+            common = tt.common_super_type(left.type, right.type)
+            if common is not None:
+                sides = (("this", left), ("expression", right))
+                lossy = {side for side, t in sides if not injective_coercion(t.type, common)}
+                node.meta["dw_not_injective"] = lossy
+        return comparison(_COMPARISON[kind], left, right)
     if kind in (exp.NullSafeEQ, exp.NullSafeNEQ):
         left, right = comparable(
             tr.expr(node.this, scope), tr.expr(node.expression, scope), "IS DISTINCT FROM"

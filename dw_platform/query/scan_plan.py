@@ -22,6 +22,7 @@ from dw_platform.lake.layout import hour_folder
 from dw_platform.lake.store import Lake, LakeObject
 from dw_platform.query.partition_filter import KeyBound, find_scans
 from dw_platform.query.sql import QueryError, parse_query
+from dw_platform.query.unresolvable import refuse_unresolvable, refuse_unresolved_unnest
 
 
 class FullScanRefused(QueryError):
@@ -209,6 +210,7 @@ def qualify_for_scans(
             for name, d in definitions.items()
         }
     }
+    refuse_unresolvable(tree)
     try:
         return qualify(
             tree,
@@ -221,4 +223,5 @@ def qualify_for_scans(
             validate_qualify_columns=False,
         )
     except OptimizeError as error:
+        refuse_unresolved_unnest(tree, str(error))
         raise QueryError(f"cannot resolve the query: {str(error).splitlines()[0]}") from None

@@ -39,6 +39,12 @@ from dw_platform.query.sql import (
     statement_kind,
 )
 from dw_platform.query.trino_types import TrinoType
+from dw_platform.query.unresolvable import refuse_unresolvable, refuse_unresolved_unnest
+from dw_platform.query.written_syntax import (
+    binary_literals_without_spaces,
+    refuse_unread_syntax,
+    values_in_set_operations,
+)
 from dw_platform.query.zoned_text import instant_guard, zoned_literal_type
 
 
@@ -104,7 +110,11 @@ def quote(identifier: str) -> str:
 
 def parse_written(sql: str) -> exp.Expression:
     """One statement in Trino's grammar, function calls as written (see WrittenTrino)."""
+    sql = binary_literals_without_spaces(sql)
     tokens = _refuse_limit_before_offset(sql)
+    refuse_unread_syntax(tokens)
+    if "VALUES" in sql.upper():
+        sql = values_in_set_operations(sql, tokens)
     if "LISTAGG" in sql.upper():
         refuse_extra_arguments(tokens)
     return parse_statement(_decimal_literals(sql), dialect=WrittenTrino)
@@ -236,6 +246,7 @@ class Translator:
         self, mapping: dict[str, Any], visible: dict[str, Any], tree: exp.Expression
     ) -> exp.Expression:
         schema = MappingSchema(mapping, visible=visible, dialect="trino")
+        refuse_unresolvable(tree)
         try:
             return qualify(
                 tree,
@@ -247,6 +258,7 @@ class Translator:
                 identify=False,
             )
         except OptimizeError as error:
+            refuse_unresolved_unnest(tree, str(error))
             raise QueryError(self._optimizer_message(tree, str(error))) from None
 
     def _optimizer_message(self, tree: exp.Expression, message: str) -> str:
@@ -692,6 +704,7 @@ class Translator:
             raise UnsupportedQuery("array_agg() without ORDER BY in a correlated LATERAL subquery")
         check_subquery(query, lateral=True)
         sql, columns = self.query(body, scope, ctes)
+        check_subquery(query, lateral=True)  # again, knowing which comparisons coerce
         alias_node = node.args.get("alias")
         if alias_node is not None and alias_node.columns:
             columns = _renamed(columns, [c.name for c in alias_node.columns])
@@ -786,7 +799,9 @@ class Translator:
         self, node: exp.Expression, scope: Scope, *, exists: bool = False, in_: bool = False
     ) -> tuple[str, Columns]:
         check_subquery(node, exists=exists, in_=in_)  # what Trino cannot decorrelate fails, as there
-        return self.query(node, scope, self._ctes[-1] if self._ctes else {})
+        translated = self.query(node, scope, self._ctes[-1] if self._ctes else {})
+        check_subquery(node, exists=exists, in_=in_)  # again, knowing which comparisons coerce
+        return translated
 
 
 def _name_unaliased_ordinality(tree: exp.Expression) -> None:
