@@ -247,8 +247,8 @@ def _in(tr: "Translator", node: exp.In, scope: Scope) -> Typed:
         text = f"(({values[0].sql}) IN ({', '.join(v.sql for v in values[1:])}))"
     if any(e.find(exp.Div, exp.Mod, exp.Anonymous) for e in node.expressions):
         # Trino evaluates every member, so `3 IN (3, 5 / 0)` fails; DuckDB stops at the first match.
-        members = ", ".join(v.sql for v in values[1:])
-        text = f"(CASE WHEN len([{members}]) IS NULL THEN NULL ELSE {text} END)"
+        every = ", ".join(v.sql for v in values[1:])
+        text = f"(CASE WHEN len([{every}]) IS NULL THEN NULL ELSE {text} END)"
     return Typed(text, tt.BOOLEAN)
 
 
