@@ -17,13 +17,13 @@ import json
 import math
 import struct
 from collections import Counter
-from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from dw_platform.query.rendering import rows
 from dw_platform.query.sql import QueryError, UnsupportedQuery
 from dw_platform.query.trino_types import TrinoType
+from tests.conformance.runner import summarize  # counts by category and outcome, for both suites
 
 CASES_FILE = Path(__file__).parent / "trino" / "cases.jsonl"
 OUTCOMES = ("pass", "refused", "wrong", "error")
@@ -170,13 +170,6 @@ def judge(case: TrinoCase, engine: Any) -> TrinoOutcome:
     if not _same_rows(answer, case.expected_rows or [], case.ordered):
         return TrinoOutcome(case, "wrong", f"got {answer!r}, expected {case.expected_rows!r}")
     return TrinoOutcome(case, "pass")
-
-
-def summarize(outcomes: Iterable[TrinoOutcome]) -> dict[str, Counter[str]]:
-    figures: dict[str, Counter[str]] = {}
-    for outcome in outcomes:
-        figures.setdefault(outcome.case.category, Counter())[outcome.outcome] += 1
-    return figures
 
 
 def report(outcomes: list[TrinoOutcome], *, verbose: bool = False) -> str:
