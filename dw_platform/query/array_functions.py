@@ -8,7 +8,6 @@ list_position; they keep the first occurrence, in Trino's order. Maps are built 
 complex_compare).
 """
 
-import itertools
 import re
 from typing import TYPE_CHECKING
 
@@ -16,6 +15,7 @@ from sqlglot import exp
 
 from dw_platform.query import complex_compare
 from dw_platform.query import trino_types as tt
+from dw_platform.query.binding import bind, fresh_name
 from dw_platform.query.functions import (
     LAMBDA_FUNCTIONS,
     _arity,
@@ -32,26 +32,11 @@ from dw_platform.query.sql import QueryError, UnsupportedQuery
 if TYPE_CHECKING:
     from dw_platform.query.translator import Translator
 
-_NAMES = itertools.count()
-
-
-def _name(prefix: str) -> str:
-    return f"__dw_{prefix}{next(_NAMES)}"
-
-
-def _bind(values: list[str], body: "callable") -> str:  # type: ignore[valid-type]
-    """body(*names) with each value evaluated once."""
-    names = [_name("a") for _ in values]
-    text = body(*names)
-    for value, name in reversed(list(zip(values, names, strict=True))):
-        text = f"list_transform([{value}], lambda {name}: {text})[1]"
-    return text
-
 
 def _distinct(a: str) -> str:
     """The array's elements without repeats (IS NOT DISTINCT FROM), first occurrences in order."""
-    i = _name("i")
-    return _bind(
+    i = fresh_name("i")
+    return bind(
         [a],
         lambda x: (
             f"list_transform(list_filter(range(1, len({x}) + 1), lambda {i}: "
@@ -99,7 +84,7 @@ def _array_union(args: list[Typed]) -> Typed:
 def _array_intersect(args: list[Typed]) -> Typed:
     _arity("array_intersect", args, 2)
     (a, b), t = _arrays("array_intersect", args)
-    e = _name("e")
+    e = fresh_name("e")
 
     # Trino walks the longer array (the first on a tie) and keeps what the shorter one holds.
     def body(x: str, y: str) -> str:
@@ -108,14 +93,14 @@ def _array_intersect(args: list[Typed]) -> Typed:
 
         return f"CASE WHEN len({x}) >= len({y}) THEN {kept(x, y)} ELSE {kept(y, x)} END"
 
-    return Typed(_null_if_any([a, b], _bind([a.sql, b.sql], body)), t)
+    return Typed(_null_if_any([a, b], bind([a.sql, b.sql], body)), t)
 
 
 @scalar("array_except")
 def _array_except(args: list[Typed]) -> Typed:
     _arity("array_except", args, 2)
     (a, b), t = _arrays("array_except", args)
-    e = _name("e")
+    e = fresh_name("e")
     kept = f"list_filter({a.sql}, lambda {e}: list_position({b.sql}, {e}) IS NULL)"
     return Typed(_null_if_any([a, b], _distinct(kept)), t)
 
@@ -124,7 +109,7 @@ def _array_except(args: list[Typed]) -> Typed:
 def _arrays_overlap(args: list[Typed]) -> Typed:
     _arity("arrays_overlap", args, 2)
     (a, b), _ = _arrays("arrays_overlap", args)
-    e = _name("e")
+    e = fresh_name("e")
 
     def body(x: str, y: str) -> str:
         common = f"list_filter({x}, lambda {e}: {e} IS NOT NULL AND list_position({y}, {e}) IS NOT NULL)"
@@ -134,7 +119,7 @@ def _arrays_overlap(args: list[Typed]) -> Typed:
             f"OR list_position({y}, NULL) IS NOT NULL) THEN NULL ELSE false END"
         )
 
-    return Typed(_bind([a.sql, b.sql], body), tt.BOOLEAN)
+    return Typed(bind([a.sql, b.sql], body), tt.BOOLEAN)
 
 
 @scalar("array_remove")
@@ -143,7 +128,7 @@ def _array_remove(args: list[Typed]) -> Typed:
     a = _array_arg("array_remove", args[0])
     element = a.type.element
     x = coerce(args[1], element) if not element.is_unknown else args[1]
-    e = _name("e")
+    e = fresh_name("e")
     compared = element if not element.is_unknown else x.type
     # Trino removes the elements `=` to x (not NaN); a comparison it cannot decide is an error.
     undecided = "error('array_remove does not support arrays with elements that are null or contain null')"
@@ -154,7 +139,7 @@ def _array_remove(args: list[Typed]) -> Typed:
         kept = f"list_filter({arr}, lambda {e}: {keep})"
         return f"CASE WHEN {arr} IS NULL OR {val} IS NULL THEN NULL ELSE {kept} END"
 
-    return Typed(_bind([a.sql, x.sql], body), a.type)
+    return Typed(bind([a.sql, x.sql], body), a.type)
 
 
 @scalar("repeat")
@@ -162,7 +147,7 @@ def _repeat(args: list[Typed]) -> Typed:
     _arity("repeat", args, 2)
     value, count = args
     _expect("repeat", count, lambda t: t.is_integer, "an integer count")
-    i = _name("i")
+    i = fresh_name("i")
 
     def body(x: str, n: str) -> str:
         def fail(message: str, function: str = "dw_fail") -> str:
@@ -190,7 +175,7 @@ def _repeat(args: list[Typed]) -> Typed:
         )
 
     t = value.type if not value.type.is_unknown else tt.UNKNOWN
-    return Typed(_bind([value.sql, count.sql], body), tt.array(t))
+    return Typed(bind([value.sql, count.sql], body), tt.array(t))
 
 
 @scalar("trim_array")
@@ -208,14 +193,14 @@ def _trim_array(args: list[Typed]) -> Typed:
             f"WHEN {n} > len({x}) THEN {too_big} ELSE list_slice({x}, 1, len({x}) - {n}) END"
         )
 
-    return Typed(_bind([a.sql, args[1].sql], body), a.type)
+    return Typed(bind([a.sql, args[1].sql], body), a.type)
 
 
 @scalar("contains_sequence")
 def _contains_sequence(args: list[Typed]) -> Typed:
     _arity("contains_sequence", args, 2)
     (a, s), _ = _arrays("contains_sequence", args)
-    i = _name("i")
+    i = fresh_name("i")
 
     def body(x: str, y: str) -> str:
         window = f"list_slice({x}, {i}, {i} + len({y}) - 1)"
@@ -228,7 +213,7 @@ def _contains_sequence(args: list[Typed]) -> Typed:
             f"lambda {i}: {window} = {y}), true) END"
         )
 
-    return Typed(_bind([a.sql, s.sql], body), tt.BOOLEAN)
+    return Typed(bind([a.sql, s.sql], body), tt.BOOLEAN)
 
 
 @scalar("ngrams")
@@ -236,7 +221,7 @@ def _ngrams(args: list[Typed]) -> Typed:
     _arity("ngrams", args, 2)
     a = _array_arg("ngrams", args[0])
     _expect("ngrams", args[1], lambda t: t.is_integer, "an integer n")
-    i = _name("i")
+    i = fresh_name("i")
 
     def body(x: str, n: str) -> str:
         return (
@@ -247,7 +232,7 @@ def _ngrams(args: list[Typed]) -> Typed:
             f"lambda {i}: list_slice({x}, {i}, {i} + {n} - 1)) END"
         )
 
-    return Typed(_bind([a.sql, args[1].sql], body), tt.array(a.type))
+    return Typed(bind([a.sql, args[1].sql], body), tt.array(a.type))
 
 
 @scalar("combinations")
@@ -266,7 +251,7 @@ def _combinations(args: list[Typed]) -> Typed:
 
     # Trino lists them in colexicographic order of the positions: the last position varies slowest.
     def body(x: str) -> str:
-        names = [_name("i") for _ in range(n)]
+        names = [fresh_name("i") for _ in range(n)]
         inner = "[" + ", ".join(f"{x}[{p}]" for p in names) + "]"
         text = f"[{inner}]"
         for depth in range(n):
@@ -275,7 +260,7 @@ def _combinations(args: list[Typed]) -> Typed:
             text = f"flatten(list_transform(range({depth + 1}, {upper} + 1), lambda {position}: {text}))"
         return f"CASE WHEN {x} IS NULL THEN NULL ELSE {text} END"
 
-    return Typed(_bind([a.sql], body), result)
+    return Typed(bind([a.sql], body), result)
 
 
 def element_concat(values: list[Typed]) -> Typed | None:
@@ -325,7 +310,7 @@ def _map_concat(args: list[Typed]) -> Typed:
     for a in args:
         _map_arg("map_concat", a)
     maps, t = coerce_all(args, "map_concat")
-    i = _name("i")
+    i = fresh_name("i")
 
     # The last map's value wins: the entries from last to first, the first of each key kept.
     def body(entries: str) -> str:
@@ -336,7 +321,7 @@ def _map_concat(args: list[Typed]) -> Typed:
         return _map_of(f"list_transform({kept}, lambda {i}: {entries}[{i}])")
 
     reversed_entries = "list_concat(" + ", ".join(f"map_entries({m.sql})" for m in reversed(maps)) + ")"
-    return Typed(_null_if_any(maps, _bind([reversed_entries], body)), t)
+    return Typed(_null_if_any(maps, bind([reversed_entries], body)), t)
 
 
 @scalar("map_from_entries")
@@ -355,7 +340,7 @@ def _map_from_entries(args: list[Typed]) -> Typed:
         raise QueryError(f"map_from_entries() expects an array of rows of two fields, got {a.type.trino()}")
     key, value = row.elements
     names = complex_compare.field_names(row)
-    e = _name("e")
+    e = fresh_name("e")
 
     def body(x: str) -> str:
         entries = (
@@ -367,7 +352,7 @@ def _map_from_entries(args: list[Typed]) -> Typed:
             f"ELSE {_map_of(entries)} END"
         )
 
-    return Typed(_bind([a.sql], body), tt.map_of(key, value))
+    return Typed(bind([a.sql], body), tt.map_of(key, value))
 
 
 def _pair_lambda(
@@ -385,7 +370,7 @@ def _transform_keys(tr: "Translator", raw: list[exp.Expression], scope: Scope) -
     _arity("transform_keys", raw, 2)
     m = _map_arg("transform_keys", tr.expr(raw[0], scope))
     key, value = m.type.elements
-    e = _name("e")
+    e = fresh_name("e")
     new_key = _pair_lambda(tr, raw[1], scope, [key, value], [f"{e}.key", f"{e}.value"])
     entries = (
         f"list_transform(map_entries({m.sql}), lambda {e}: {{'key': {new_key.sql}, 'value': {e}.value}})"
@@ -397,7 +382,7 @@ def _transform_values(tr: "Translator", raw: list[exp.Expression], scope: Scope)
     _arity("transform_values", raw, 2)
     m = _map_arg("transform_values", tr.expr(raw[0], scope))
     key, value = m.type.elements
-    e = _name("e")
+    e = fresh_name("e")
     new_value = _pair_lambda(tr, raw[1], scope, [key, value], [f"{e}.key", f"{e}.value"])
     entries = (
         f"list_transform(map_entries({m.sql}), lambda {e}: {{'key': {e}.key, 'value': {new_value.sql}}})"
@@ -409,7 +394,7 @@ def _map_filter(tr: "Translator", raw: list[exp.Expression], scope: Scope) -> Ty
     _arity("map_filter", raw, 2)
     m = _map_arg("map_filter", tr.expr(raw[0], scope))
     key, value = m.type.elements
-    e = _name("e")
+    e = fresh_name("e")
     keep = _pair_lambda(tr, raw[1], scope, [key, value], [f"{e}.key", f"{e}.value"])
     if keep.type.name not in ("boolean", "unknown"):
         raise QueryError("map_filter()'s lambda must return boolean")
@@ -421,7 +406,7 @@ def _zip_with(tr: "Translator", raw: list[exp.Expression], scope: Scope) -> Type
     _arity("zip_with", raw, 3)
     a = _array_arg("zip_with", tr.expr(raw[0], scope))
     b = _array_arg("zip_with", tr.expr(raw[1], scope))
-    i = _name("i")
+    i = fresh_name("i")
     element_types = [a.type.element, b.type.element]
     result: list[tt.TrinoType] = []
 
@@ -434,7 +419,7 @@ def _zip_with(tr: "Translator", raw: list[exp.Expression], scope: Scope) -> Type
             f"greatest(len({p}), len({q})) + 1), lambda {i}: {combined.sql}) END"
         )
 
-    text = _bind([a.sql, b.sql], body)
+    text = bind([a.sql, b.sql], body)
     return Typed(text, tt.array(result[0]))
 
 
@@ -447,7 +432,7 @@ def _map_zip_with(tr: "Translator", raw: list[exp.Expression], scope: Scope) -> 
         raise QueryError("map_zip_with() needs maps with the same key type")
     m1 = coerce(m1, tt.map_of(key, m1.type.elements[1]))
     m2 = coerce(m2, tt.map_of(key, m2.type.elements[1]))
-    k = _name("k")
+    k = fresh_name("k")
     value_types = [key, m1.type.elements[1], m2.type.elements[1]]
     result: list[tt.TrinoType] = []
 
@@ -459,7 +444,7 @@ def _map_zip_with(tr: "Translator", raw: list[exp.Expression], scope: Scope) -> 
         entries = f"list_transform({keys}, lambda {k}: {{'key': {k}, 'value': {combined.sql}}})"
         return f"CASE WHEN {x} IS NULL OR {y} IS NULL THEN NULL ELSE {_map_of(entries)} END"
 
-    text = _bind([m1.sql, m2.sql], body)
+    text = bind([m1.sql, m2.sql], body)
     return Typed(text, tt.map_of(key, result[0]))
 
 

@@ -1,13 +1,10 @@
 """CAST between arrays, maps and rows: element by element (field by field), with the element casts'
 own rules; a map keeps its entries' order."""
 
-import itertools
-
+from dw_platform.query.binding import fresh_name
 from dw_platform.query.operators import Typed, cast
 from dw_platform.query.sql import QueryError
 from dw_platform.query.trino_types import TrinoType
-
-_NAMES = itertools.count()
 
 
 def complex_cast(value: Typed, target: TrinoType) -> str | None:
@@ -15,7 +12,7 @@ def complex_cast(value: Typed, target: TrinoType) -> str | None:
     source, v = value.type, value.sql
     if source.name != target.name or source.name not in ("array", "map", "row"):
         return None
-    x = f"__dw_x{next(_NAMES)}"
+    x = fresh_name("x")
     if source.name == "array":
         element = cast(Typed(x, source.element), target.element)
         return f"list_transform({v}, lambda {x}: {element.sql})"

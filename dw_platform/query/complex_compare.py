@@ -10,12 +10,10 @@ entry order matters there (maps keep their entries' order, as in Trino): IS DIST
 `sorted_map`s, and grouping maps is refused.
 """
 
-import itertools
-
+from dw_platform.query.binding import bind, fresh_name
 from dw_platform.query.sql import QueryError
 from dw_platform.query.trino_types import TrinoType
 
-_NAMES = itertools.count()
 REFUSE_ORDERING = (
     "error('not supported by the local engine: ordering arrays or rows that hold NULL or NaN elements')"
 )
@@ -27,12 +25,6 @@ def is_complex(t: TrinoType) -> bool:
 
 def contains(t: TrinoType, names: tuple[str, ...]) -> bool:
     return t.name in names or any(contains(e, names) for e in t.elements)
-
-
-def _bind(left: str, right: str, body: "callable") -> str:  # type: ignore[valid-type]
-    """`body(a, b)` with both operands evaluated once (macros and lambdas expand textually)."""
-    a, b = f"__dw_l{next(_NAMES)}", f"__dw_r{next(_NAMES)}"
-    return f"list_transform([{left}], lambda {a}: list_transform([{right}], lambda {b}: {body(a, b)})[1])[1]"
 
 
 def _all_true(results: str) -> str:
@@ -73,19 +65,19 @@ def equal(left: str, right: str, t: TrinoType) -> str:
         element = t.element
 
         def body(a: str, b: str) -> str:
-            i = f"__dw_i{next(_NAMES)}"
+            i = fresh_name("i")
             each = equal(f"{a}[{i}]", f"{b}[{i}]", element)
             return (
                 f"CASE WHEN {a} IS NULL OR {b} IS NULL THEN NULL WHEN len({a}) <> len({b}) THEN false "
                 f"ELSE {_all_true(f'list_transform(range(1, len({a}) + 1), lambda {i}: {each})')} END"
             )
 
-        return _bind(left, right, body)
+        return bind([left, right], body)
     if t.name == "map":
         key, value = t.elements
 
         def body(a: str, b: str) -> str:
-            ea, eb = f"__dw_ea{next(_NAMES)}", f"__dw_eb{next(_NAMES)}"
+            ea, eb = fresh_name("ea"), fresh_name("eb")
             keys = lambda e: f"list_transform({e}, lambda __dw_k: __dw_k.key)"  # noqa: E731
             values = lambda e: f"list_transform({e}, lambda __dw_k: __dw_k.value)"  # noqa: E731
             same_values = equal(values(ea), values(eb), t.__class__("array", elements=(value,)))
@@ -100,7 +92,7 @@ def equal(left: str, right: str, t: TrinoType) -> str:
             )
 
         del key
-        return _bind(left, right, body)
+        return bind([left, right], body)
     if t.name == "row":
 
         def body(a: str, b: str) -> str:
@@ -110,14 +102,14 @@ def equal(left: str, right: str, t: TrinoType) -> str:
             )
             return f"CASE WHEN {a} IS NULL OR {b} IS NULL THEN NULL ELSE {_all_true(f'[{each}]')} END"
 
-        return _bind(left, right, body)
+        return bind([left, right], body)
     return f"(({left}) = ({right}))"
 
 
 def _indeterminate(value: str, t: TrinoType, nan: bool = True) -> str:
     """true where a value (not NULL itself) holds a NULL (or, with `nan`, NaN) element at any depth."""
     if t.name == "array":
-        e = f"__dw_e{next(_NAMES)}"
+        e = fresh_name("e")
         inner = _element_indeterminate(e, t.element, nan)
         return f"list_contains(list_transform({value}, lambda {e}: {inner}), true)"
     if t.name == "row":
@@ -160,14 +152,14 @@ def ordering(op: str, left: str, right: str, t: TrinoType) -> str:
             f"ELSE {a} {op} {b} END"
         )
 
-    return _bind(left, right, body)
+    return bind([left, right], body)
 
 
 def contains_value(array: str, value: str, t: TrinoType) -> str:
     """Trino's contains(array, value) by its `=`: NaN is never found; a NULL element makes the answer
     NULL where nothing is found; an element whose comparison is indeterminate (a nested NULL) before
     the one found fails, as Trino's does."""
-    e = f"__dw_c{next(_NAMES)}"
+    e = fresh_name("c")
 
     def body(a: str, x: str) -> str:
         rejected = ""
@@ -186,7 +178,7 @@ def contains_value(array: str, value: str, t: TrinoType) -> str:
             "ELSE false END"
         )
 
-    return _bind(array, value, body)
+    return bind([array, value], body)
 
 
 _CONTAINS_NULL = "error('contains does not support arrays with elements that are null or contain null')"

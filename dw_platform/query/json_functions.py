@@ -13,6 +13,7 @@ JSON paths are Trino's subset for json_extract and friends: `$`, `.key`, `["key"
 import re
 
 from dw_platform.query import trino_types as tt
+from dw_platform.query.binding import bind, fresh_name
 from dw_platform.query.functions import (
     LITERAL_ARG_FUNCTIONS,
     SCALARS,
@@ -31,13 +32,6 @@ _REFUSE = "error('not supported by the local engine: "
 # (Separate tests: one regular expression with alternatives is four times slower.)
 _NEEDS_JACKSON = "regexp_matches({0}, '[0-9][.eE]') OR contains({0}, '\\')"
 _NEEDS_SORTING = "regexp_matches({0}, '[0-9][.eE]') OR contains({0}, '\\') OR contains({0}, ',')"
-_NAMES = iter(range(10**9))
-
-
-def _bind(value: str, body: "callable") -> str:  # type: ignore[valid-type]
-    """body(x) with `value` evaluated once."""
-    x = f"__dw_j{next(_NAMES)}"
-    return f"list_transform([{value}], lambda {x}: {body(x)})[1]"
 
 
 # ---- text -----------------------------------------------------------------------------------------
@@ -51,13 +45,13 @@ def parsed(text_sql: str, *, invalid: str) -> str:
             f"ELSE CAST(json({s}) AS VARCHAR) END"
         )
 
-    return _bind(text_sql, body)
+    return bind([text_sql], body)
 
 
 def _in_order(json_sql: str) -> str:
     """Minified JSON text (DuckDB's) spelt as Jackson copies a structure, keys in their order."""
-    return _bind(
-        json_sql,
+    return bind(
+        [json_sql],
         lambda j: (
             f"CASE WHEN {_NEEDS_JACKSON.format(j)} "
             f"THEN dw_json_in_order(CAST({j} AS VARCHAR)) ELSE CAST({j} AS VARCHAR) END"
@@ -67,8 +61,8 @@ def _in_order(json_sql: str) -> str:
 
 def string_literal_json(text_sql: str) -> str:
     """A varchar as a JSON string, escaped as Jackson escapes it."""
-    return _bind(
-        text_sql,
+    return bind(
+        [text_sql],
         lambda s: (
             f"CASE WHEN regexp_matches({s}, '[\\x00-\\x1f]') "
             f"THEN dw_json_in_order(CAST(to_json({s}) AS VARCHAR)) "
@@ -95,8 +89,8 @@ def to_json(value: Typed) -> str:
     if t.name == "decimal":
         return to_varchar(value)
     if t.name in ("double", "real"):
-        return _bind(
-            v,
+        return bind(
+            [v],
             lambda x: (
                 f"CASE WHEN isnan({x}) OR isinf({x}) THEN '\"' || {java_double(x)} || '\"' "
                 f"ELSE {java_double(x)} END"
@@ -111,7 +105,7 @@ def to_json(value: Typed) -> str:
     if t.name == "json":
         return f"CAST({v} AS VARCHAR)"
     if t.name == "array":
-        e = f"__dw_e{next(_NAMES)}"
+        e = fresh_name("e")
         inner = to_json(Typed(e, t.element))
         return (
             f"(CASE WHEN {v} IS NULL THEN NULL ELSE '[' || array_to_string("
@@ -119,8 +113,8 @@ def to_json(value: Typed) -> str:
         )
     if t.name == "map":
         key, val = t.elements
-        e = f"__dw_e{next(_NAMES)}"
-        p = f"__dw_p{next(_NAMES)}"
+        e = fresh_name("e")
+        p = fresh_name("p")
         entry = (
             f"{{'k': {_key_text(Typed(f'{e}.key', key))}, "
             f"'v': COALESCE({to_json(Typed(f'{e}.value', val))}, 'null')}}"
@@ -225,7 +219,7 @@ def from_json(json_sql: str, target: TrinoType) -> str:
         if target.name == "json":
             return j
         if target.name == "array":
-            i = f"__dw_i{next(_NAMES)}"
+            i = fresh_name("i")
             # Element by element with json_extract, which keeps a JSON null (array(json) holds it).
             element = f"json_extract({j}, {i})"
             if target.element.name == "json":
@@ -241,7 +235,7 @@ def from_json(json_sql: str, target: TrinoType) -> str:
             key, value = target.elements
             if not (key.is_string or key.is_integer or key.name in ("double", "real", "decimal", "boolean")):
                 raise QueryError(f"cannot cast json to {target.trino()}: map keys must be scalar")
-            e = f"__dw_e{next(_NAMES)}"
+            e = fresh_name("e")
             k = cast(Typed(f"{e}.key", tt.VARCHAR), key).sql
             v = from_json(f"{e}.value", value)
             entries = (
@@ -267,7 +261,7 @@ def from_json(json_sql: str, target: TrinoType) -> str:
             )
         raise UnsupportedQuery(f"CAST from json to {target.trino()}")
 
-    return _bind(json_sql, body)
+    return bind([json_sql], body)
 
 
 def json_cast(value: Typed, target: TrinoType) -> str | None:
@@ -325,7 +319,7 @@ def _valid_or_null(doc: str, is_text: bool, body: "callable") -> str:  # type: i
             f"ELSE {_REFUSE}JSON functions over text that is not valid JSON') END"
         )
 
-    return _bind(doc, guarded)
+    return bind([doc], guarded)
 
 
 def _null_path(args: list[Typed], t: TrinoType) -> Typed | None:
@@ -432,8 +426,8 @@ def _is_json_scalar(args: list[Typed]) -> Typed:
     _arity("is_json_scalar", args, 1)
     doc, _ = _document(args[0], "is_json_scalar")
     return Typed(
-        _bind(
-            doc,
+        bind(
+            [doc],
             lambda d: (
                 f"CASE WHEN {d} IS NULL THEN NULL WHEN NOT dw_json_valid({d}) THEN "
                 "CAST(dw_fail('Invalid JSON value') AS BOOLEAN) "
@@ -449,7 +443,7 @@ def _json_array_contains(args: list[Typed]) -> Typed:
     _arity("json_array_contains", args, 2)
     doc, is_text = _document(args[0], "json_array_contains")
     value = args[1]
-    e = f"__dw_e{next(_NAMES)}"
+    e = fresh_name("e")
     kind = f"json_type({e})"
     text = f"CAST({e} AS VARCHAR)"
     t = value.type
