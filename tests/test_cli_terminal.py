@@ -12,7 +12,7 @@ from dw_platform.cli.main import describe_failure
 from dw_platform.delivery.kinesis_producer import KinesisPutError
 from dw_platform.errors import DwError, UserInputError
 from dw_platform.query.sql import QueryError
-from dw_platform.runtime.state_files import StateError
+from dw_platform.state_files import StateError
 from tests.dw_process import dw, dw_env, dw_on_terminal
 
 # Packages a command that does not need them must not pay for: seconds of start-up between them.

@@ -16,12 +16,12 @@ from dw_platform.delivery.events import sample_events
 from dw_platform.delivery.firehose import LocalDeliveryStream
 from dw_platform.delivery.firehose_emulation import drain_stream
 from dw_platform.delivery.kinesis_producer import KinesisProducer, pack_events
+from dw_platform.delivery.streams import stream_name
 from dw_platform.lake.stats import hour_stats
 from dw_platform.lake.store import Lake
 from dw_platform.operations.registration import register_hours
 from dw_platform.runtime.backends import Runtime
 from dw_platform.runtime.settings import Settings
-from dw_platform.runtime.stacks import stream_name
 from tests.aws_emulator import REGION
 
 BUCKET = "acme-analytics-dw-data"

@@ -17,6 +17,7 @@ import dagster as dg
 import pytest
 
 from dw_platform.catalog import table_definition
+from dw_platform.catalog.schema_change import UnsafeSchemaChange, schema_change
 from dw_platform.cli.main import main
 from dw_platform.declaration.warehouse import Column
 from dw_platform.delivery.sending import deliver
@@ -29,7 +30,6 @@ from dw_platform.operations.replay.run import STEPS, replay
 from dw_platform.operations.status import reconcile_hours
 from dw_platform.orchestration.build import build_definitions
 from dw_platform.orchestration.replay_job import ReplayConfig
-from dw_platform.provisioning.schema_change import UnsafeSchemaChange, schema_change
 from dw_platform.runtime.backends import Runtime
 from dw_platform.runtime.settings import Settings
 from tests.replay_scenario import AFTER, BEFORE, HOURS, REPLAY_ARRIVAL, _with_columns, events, expected

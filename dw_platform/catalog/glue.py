@@ -14,6 +14,7 @@ from typing import Any
 from dw_platform.aws.clients import aws_client
 from dw_platform.catalog.model import Partition, TableDefinition, TableNotFoundError
 from dw_platform.errors import DwError
+from dw_platform.lake.layout import hour_folder_at
 
 CREATE_CHUNK = 100  # BatchCreatePartition's limit
 UPDATE_CHUNK = 100  # BatchUpdatePartition's limit
@@ -92,7 +93,7 @@ class GlueCatalog:
             f"projection.{key}.range": f"{table.projection_start},NOW",
             f"projection.{key}.interval": "1",
             f"projection.{key}.interval.unit": "HOURS",
-            "storage.location.template": self._uri(f"{table.location}${{{key}}}/"),
+            "storage.location.template": self._uri(hour_folder_at(table.location, f"${{{key}}}")),
         }
 
     def table_input(self, table: TableDefinition) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from dw_platform.catalog.model import Partition, TableDefinition, TableNotFoundError
-from dw_platform.runtime.state_files import StateError, ensure_writable_dir, sqlite_state_error
+from dw_platform.state_files import StateError, ensure_writable_dir, sqlite_state_error
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS databases (

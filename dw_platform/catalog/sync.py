@@ -1,10 +1,29 @@
 """Creating the warehouse's catalog entries and loading static tables' seed files."""
 
 import dataclasses
+from typing import Protocol
 
-from dw_platform.catalog import table_definition
-from dw_platform.declaration.warehouse import TableSpec
-from dw_platform.runtime.backends import Runtime
+from dw_platform.catalog import Catalog, table_definition
+from dw_platform.catalog.schema_change import check_schema_change
+from dw_platform.declaration.warehouse import ServerlessDataWarehouse, TableSpec
+from dw_platform.lake.store import Lake
+
+
+class CatalogTarget(Protocol):
+    """What syncing needs of a runtime (runtime.backends.Runtime is one): the declaration, the
+    catalog and the database the warehouse's tables go in, the lake seed files are copied to."""
+
+    @property
+    def warehouse(self) -> ServerlessDataWarehouse: ...
+
+    @property
+    def catalog(self) -> Catalog: ...
+
+    @property
+    def database(self) -> str: ...
+
+    @property
+    def lake(self) -> Lake: ...
 
 
 @dataclasses.dataclass(frozen=True)
@@ -13,12 +32,10 @@ class CatalogSync:
     tables_changed: tuple[str, ...]
 
 
-def sync_catalog(runtime: Runtime) -> CatalogSync:
+def sync_catalog(runtime: CatalogTarget) -> CatalogSync:
     """Create or update the database and every declared table (idempotent). A table whose declared
-    columns changed follows the declaration if the change is safe (see provisioning.schema_change);
+    columns changed follows the declaration if the change is safe (see catalog.schema_change);
     an unsafe one is refused before any table is written (UnsafeSchemaChange)."""
-    from dw_platform.provisioning.schema_change import check_schema_change
-
     warehouse = runtime.warehouse
     created = runtime.catalog.ensure_database(runtime.database)
     existing = {t.name: t for t in runtime.catalog.list_tables(runtime.database)}
@@ -40,7 +57,7 @@ class SeedLoad:
     changed: bool
 
 
-def load_seed(runtime: Runtime, spec: TableSpec) -> SeedLoad:
+def load_seed(runtime: CatalogTarget, spec: TableSpec) -> SeedLoad:
     """Copy a static table's seed file to its location; unchanged content is not rewritten."""
     if spec.seed_file is None:
         raise ValueError(f"table {spec.name!r} has no seed file")

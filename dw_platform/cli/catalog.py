@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from dw_platform.cli.output import plural
 from dw_platform.cli.recording import record_recomputed_hours
 from dw_platform.runtime.settings import Settings
-from dw_platform.runtime.state_files import DamagedStateError
+from dw_platform.state_files import DamagedStateError
 
 if TYPE_CHECKING:  # imported when the command runs: `dw --help` stays quick
     from dw_platform.runtime.backends import Runtime
@@ -57,7 +57,7 @@ def _runtime(settings: Settings) -> tuple["Runtime", str]:
 
 
 def rebuild_command(args: argparse.Namespace) -> int:
-    from dw_platform.catalog.recovery import rebuild_catalog
+    from dw_platform.operations.recovery import rebuild_catalog
 
     runtime, note = _runtime(Settings.from_env())
     report = rebuild_catalog(runtime)

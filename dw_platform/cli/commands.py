@@ -16,7 +16,7 @@ from dw_platform.cli.output import format_table, plural, printable, progress
 from dw_platform.errors import DwError, UserInputError
 from dw_platform.lake.hours import ONE_HOUR, floor_hour, parse_hour, parse_instant
 from dw_platform.runtime.settings import Settings, ensure_dagster_home
-from dw_platform.runtime.state_files import ensure_writable_dir
+from dw_platform.state_files import ensure_writable_dir
 
 # Start-up stays short (`dw --help` imports this module): the runtime, the query engine, Dagster and
 # boto3 are imported inside the commands that use them.

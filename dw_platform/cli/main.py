@@ -21,7 +21,7 @@ from dw_platform.cli.provision import add_provision
 from dw_platform.cli.replay import add_replay
 from dw_platform.errors import DwError, PreconditionError, UserInputError
 from dw_platform.runtime.settings import set_dagster_env
-from dw_platform.runtime.state_files import StateError
+from dw_platform.state_files import StateError
 
 # Exit statuses: 2 the command was refused (bad input, or a warehouse or stack not in a state to do
 # it; nothing was done), 1 the work ran and failed, 130 interrupted.

@@ -22,22 +22,10 @@ from dw_platform.declaration.column_types import ARROW_TYPES
 from dw_platform.declaration.warehouse import ServerlessDataWarehouse, TableSpec
 from dw_platform.delivery.batch_conversion import BatchConverter
 from dw_platform.delivery.conversion import RecordConverter, RecordRejected
+from dw_platform.delivery.streams import stream_name
 from dw_platform.lake.hours import inserted_at
-from dw_platform.lake.layout import delivery_ledger_prefix, error_prefix, hour_folder
+from dw_platform.lake.layout import data_object, delivery_ledger_entry, error_object, firehose_object_name
 from dw_platform.lake.store import Lake
-from dw_platform.runtime.stacks import stream_name
-
-STREAM_VERSION = 1
-
-
-def ledger_prefix(table: str, hour: str) -> str:
-    """Where the local delivery stream notes, per object, what it was sent (hidden from queries).
-    Firehose keeps no such ledger: on AWS the counts come from its CloudWatch metrics instead."""
-    return delivery_ledger_prefix(table, hour)
-
-
-def _object_name(stream: str, oldest: datetime, token: uuid.UUID | None = None) -> str:
-    return f"{stream}-{STREAM_VERSION}-{oldest.strftime('%Y-%m-%d-%H-%M-%S')}-{token or uuid.uuid4()}"
 
 
 def _utc(moment: datetime) -> datetime:
@@ -186,21 +174,21 @@ class LocalDeliveryStream:
         ]
         token = uuid.uuid5(self.object_token, str(self._flushes)) if self.object_token else None
         self._flushes += 1
-        name = _object_name(self.stream_name, oldest, token)
+        name = firehose_object_name(self.stream_name, oldest, token)
         if rows.num_rows:
-            key = f"{hour_folder(self.table.name, hour)}{name}.parquet"
+            key = data_object(self.table.name, hour, name)
             size = self.lake.write_parquet(key, rows)
             self.summary.objects.append(key)
             self.summary.bytes_written += size
         if failures:
-            key = f"{error_prefix(self.table.name)}{hour}/{name}"
+            key = error_object(self.table.name, hour, name)
             payload = "".join(json.dumps(f, separators=(",", ":")) + "\n" for f in failures).encode()
             self.lake.put_bytes(key, payload)
             self.summary.error_objects.append(key)
             self.summary.bytes_written += len(payload)
         # The ledger entry comes last: one that exists vouches for the objects above.
         entry = {"records": len(batch), "errors": len(failures), "rows": rows.num_rows, **self.ledger_note}
-        self.lake.put_bytes(f"{ledger_prefix(self.table.name, hour)}{name}.json", json.dumps(entry).encode())
+        self.lake.put_bytes(delivery_ledger_entry(self.table.name, hour, name), json.dumps(entry).encode())
         self.summary.delivered += len(batch) - len(failures)
         self.summary.errors += len(failures)
         self.summary.rows += rows.num_rows

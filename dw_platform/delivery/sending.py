@@ -8,6 +8,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
+from dw_platform.declaration.warehouse import ServerlessDataWarehouse
 from dw_platform.delivery.firehose import DeliverySummary, LocalDeliveryStream
 from dw_platform.delivery.firehose_emulation import DrainReport, drain_stream
 from dw_platform.delivery.kinesis_producer import KinesisProducer, PutSummary
@@ -196,8 +197,29 @@ class PartialDelivery(DwError):
         )
 
 
+class DeliveryRuntime(Protocol):
+    """What sending needs of a runtime (runtime.backends.Runtime is one): the declaration, each
+    table's local delivery stream, and on AWS the Kinesis client, stream names and event sink."""
+
+    @property
+    def warehouse(self) -> ServerlessDataWarehouse: ...
+
+    @property
+    def aws_region(self) -> str | None: ...
+
+    @property
+    def kinesis(self) -> Any: ...  # a boto3 client (boto3 has no types of its own)
+
+    @property
+    def events(self) -> EventSink: ...
+
+    def stream_name(self, table: str) -> str: ...
+
+    def delivery_stream(self, table: str) -> LocalDeliveryStream: ...
+
+
 def deliver(
-    runtime: Any,
+    runtime: DeliveryRuntime,
     table: str,
     records: Sequence[bytes],
     *,
@@ -211,7 +233,7 @@ def deliver(
 
 
 def put_to_stream(
-    runtime: Any, table: str, events: Sequence[bytes], *, events_per_record: int = 1
+    runtime: DeliveryRuntime, table: str, events: Sequence[bytes], *, events_per_record: int = 1
 ) -> PutSummary:
     """PutRecords into the table's Kinesis stream: batches of at most 500 records / 5 MiB, refused
     entries re-sent with backoff (see KinesisProducer)."""
@@ -222,6 +244,6 @@ def put_to_stream(
     return producer.put_events(events, events_per_record=events_per_record)
 
 
-def drain_streams(runtime: Any, tables: Sequence[str]) -> dict[str, DrainReport]:
+def drain_streams(runtime: DeliveryRuntime, tables: Sequence[str]) -> dict[str, DrainReport]:
     """Firehose's part, for an AWS emulator (see EventSink.drain)."""
     return runtime.events.drain(tables)

@@ -7,13 +7,13 @@ are relative to that root (the `Lake` a runtime holds starts there); Firehose's 
 locations and the IAM policies, which name whole keys, add it with `lake_root`.
 
     <database>/                                          a deployment's root; below it:
-      <table>/YYYY/MM/DD/HH/<object>                     raw hour folders, as Firehose writes them
+      <table>/YYYY/MM/DD/HH/<stream>-1-<time>-<uuid>.parquet  raw hour folders, as Firehose writes them
       <table>/YYYY/MM/DD/HH/results.json                 a batch table's hours (aggregates)
-      errors/<table>/format-conversion-failed/YYYY/MM/DD/HH/  records that failed conversion
+      errors/<table>/format-conversion-failed/YYYY/MM/DD/HH/<object>  records that failed conversion
       compacted/<table>/YYYY/MM/DD/HH/v00001-<token>/    compacted versions of an hour
-      _delivery/<table>/YYYY/MM/DD/HH/                   the local delivery stream's ledger
+      _delivery/<table>/YYYY/MM/DD/HH/<object>.json      the local delivery stream's ledger
       _firehose/<stream>/checkpoints.json                the emulator's Firehose checkpoints
-      _replay/<table>/<replay id>/                       dw replay's ledger (intent, commit, done)
+      _replay/<table>/<replay id>/<name>                 dw replay's ledger (intent, commit, done)
 
 Compacted versions sit outside the table's raw prefix so that a raw hour folder (Firehose's) and a
 compacted version never overlap; the catalog says which one an hour is read from. The folders the
@@ -22,19 +22,23 @@ layout names for itself are refused as table names (`RESERVED_TABLE_NAMES`).
 
 import re
 import uuid
+from datetime import datetime
 
 # Firehose's `!{firehose:error-output-type}` for records that failed format conversion.
 ERROR_OUTPUT_TYPE = "format-conversion-failed"
 ERRORS_ROOT = "errors"
 COMPACTED_ROOT = "compacted"
 MANIFEST_NAME = "_manifest.json"
-FIREHOSE_CHECKPOINTS = "_firehose/{stream}/checkpoints.json"
+FIREHOSE_ROOT = "_firehose"
+FIREHOSE_CHECKPOINTS = FIREHOSE_ROOT + "/{stream}/checkpoints.json"
 REPLAY_LEDGER_ROOT = "_replay"
 DELIVERY_LEDGER_ROOT = "_delivery"
 # Folders of a deployment's root that are the platform's own: a table of that name would share them.
 RESERVED_TABLE_NAMES = frozenset(
-    {ERRORS_ROOT, COMPACTED_ROOT, REPLAY_LEDGER_ROOT, DELIVERY_LEDGER_ROOT, "_firehose"}
+    {ERRORS_ROOT, COMPACTED_ROOT, REPLAY_LEDGER_ROOT, DELIVERY_LEDGER_ROOT, FIREHOSE_ROOT}
 )
+# The delivery stream's version in Firehose's object names (the local stream's is always 1).
+FIREHOSE_STREAM_VERSION = 1
 # Firehose's own expression for the arrival hour, spelled as the hour folders are.
 FIREHOSE_HOUR_EXPRESSION = "!{timestamp:yyyy/MM/dd/HH}/"
 _VERSION = re.compile(r"/v(\d{5})-[0-9a-f]{12}/$")
@@ -50,15 +54,43 @@ def table_prefix(table: str) -> str:
     return f"{table}/"
 
 
+def hour_folder_at(location: str, hour: str) -> str:
+    """The folder of one hour below a table's location (raw, results or errors); with an expression
+    for `hour`, the template of every hour (partition projection's `storage.location.template`)."""
+    return f"{location}{hour}/"
+
+
 def hour_folder(table: str, inserted_at: str) -> str:
     """The folder of one arrival hour of a table: `<table>/YYYY/MM/DD/HH/`, as Firehose writes it."""
-    return f"{table_prefix(table)}{inserted_at}/"
+    return hour_folder_at(table_prefix(table), inserted_at)
+
+
+def firehose_object_name(stream: str, oldest: datetime, token: uuid.UUID | None = None) -> str:
+    """Firehose's name for an object it writes: the stream, its version, the oldest record's arrival
+    and a UUID (`token`, for an object written again under the same name)."""
+    arrival = oldest.strftime("%Y-%m-%d-%H-%M-%S")
+    return f"{stream}-{FIREHOSE_STREAM_VERSION}-{arrival}-{token or uuid.uuid4()}"
+
+
+def data_object(table: str, hour: str, name: str) -> str:
+    """A Parquet object Firehose (or the local delivery stream) writes into an hour folder."""
+    return f"{hour_folder(table, hour)}{name}.parquet"
 
 
 def error_prefix(table: str) -> str:
     """Where a table's failed records land (Firehose's error prefix with the error-output type
     resolved for conversion failures): the location of its `<table>_errors` table."""
     return f"{ERRORS_ROOT}/{table}/{ERROR_OUTPUT_TYPE}/"
+
+
+def error_hour_folder(table: str, hour: str) -> str:
+    """The folder of one arrival hour's failed records of a table."""
+    return hour_folder_at(error_prefix(table), hour)
+
+
+def error_object(table: str, hour: str, name: str) -> str:
+    """An object of failed records (JSON lines, no extension, as Firehose writes it)."""
+    return f"{error_hour_folder(table, hour)}{name}"
 
 
 def firehose_prefixes(database: str, table: str) -> dict[str, str]:
@@ -81,8 +113,14 @@ def delivery_write_prefixes(database: str, table: str) -> list[str]:
 
 
 def delivery_ledger_prefix(table: str, hour: str) -> str:
-    """Where the local delivery stream notes, per object, what it was sent (hidden from readers)."""
+    """Where the local delivery stream notes, per object, what it was sent (hidden from readers).
+    Firehose keeps no such ledger: on AWS the counts come from its CloudWatch metrics instead."""
     return f"{DELIVERY_LEDGER_ROOT}/{table}/{hour}/"
+
+
+def delivery_ledger_entry(table: str, hour: str, name: str) -> str:
+    """The ledger entry of the delivered object `name` (what it was sent, delivered and isolated)."""
+    return f"{delivery_ledger_prefix(table, hour)}{name}.json"
 
 
 def replay_ledger_prefix(table: str) -> str:
@@ -90,9 +128,29 @@ def replay_ledger_prefix(table: str) -> str:
     return f"{REPLAY_LEDGER_ROOT}/{table}/"
 
 
+def replay_ledger_object(table: str, replay_id: str, name: str) -> str:
+    """One object of a replay's ledger (its intent, commit or done marker)."""
+    return f"{replay_ledger_prefix(table)}{replay_id}/{name}"
+
+
+def replay_lease_lock(table: str) -> str:
+    """The local lake's lock file of a table's replay lease (an exclusive `flock`)."""
+    return f"{replay_ledger_prefix(table)}_lease"
+
+
+def replay_lease_object(table: str) -> str:
+    """The object of a table's replay lease in a bucket (created only if absent)."""
+    return f"{replay_lease_lock(table)}.json"
+
+
+def compacted_prefix(table: str) -> str:
+    """The folder holding every compacted version of every hour of a table."""
+    return f"{COMPACTED_ROOT}/{table}/"
+
+
 def hour_root(table: str, hour: str) -> str:
     """The folder holding every compacted version of one hour."""
-    return f"{COMPACTED_ROOT}/{table}/{hour}/"
+    return hour_folder_at(compacted_prefix(table), hour)
 
 
 def new_version_prefix(table: str, hour: str, version: int) -> str:

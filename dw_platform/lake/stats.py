@@ -7,8 +7,7 @@ from collections.abc import Iterable
 
 import pyarrow.parquet as pq
 
-from dw_platform.delivery.firehose import ledger_prefix
-from dw_platform.lake.layout import error_prefix, hour_folder
+from dw_platform.lake.layout import delivery_ledger_prefix, error_hour_folder, hour_folder
 from dw_platform.lake.store import Lake, LakeObject
 
 
@@ -55,7 +54,7 @@ class HourStats:
 
 
 def read_ledger(lake: Lake, table: str, inserted_at: str) -> Ledger | None:
-    entries = lake.list_objects(ledger_prefix(table, inserted_at), include_hidden=True)
+    entries = lake.list_objects(delivery_ledger_prefix(table, inserted_at), include_hidden=True)
     if not entries:
         return None
     loaded = [json.loads(lake.read_bytes(e.key)) for e in entries]
@@ -65,7 +64,7 @@ def read_ledger(lake: Lake, table: str, inserted_at: str) -> Ledger | None:
 def top_errors(lake: Lake, table: str, inserted_at: str, limit: int = 5) -> list[tuple[str, str, int]]:
     """The most frequent (error code, message) pairs of an hour's error records."""
     counted: Counter[tuple[str, str]] = Counter()
-    for obj in lake.list_objects(f"{error_prefix(table)}{inserted_at}/"):
+    for obj in lake.list_objects(error_hour_folder(table, inserted_at)):
         for line in lake.read_bytes(obj.key).splitlines():
             if line.strip():
                 record = json.loads(line)
@@ -90,7 +89,7 @@ def json_lines(lake: Lake, objects: Iterable[LakeObject]) -> int:
 def hour_stats(lake: Lake, table: str, inserted_at: str, location: str | None = None) -> HourStats:
     """What an hour holds at `location` (its registered one; the raw hour folder by default)."""
     objects = lake.list_objects(location or hour_folder(table, inserted_at))
-    errors = lake.list_objects(f"{error_prefix(table)}{inserted_at}/")
+    errors = lake.list_objects(error_hour_folder(table, inserted_at))
     return HourStats(
         inserted_at=inserted_at,
         objects=len(objects),

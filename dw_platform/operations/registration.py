@@ -6,9 +6,14 @@ from collections.abc import Sequence
 
 from dw_platform.catalog import Partition, TableNotFoundError, table_definition
 from dw_platform.catalog.sync import sync_catalog
-from dw_platform.delivery.firehose import ledger_prefix
 from dw_platform.lake.hours import require_inserted_at
-from dw_platform.lake.layout import COMPACTED_ROOT, error_prefix, hour_folder, hour_root
+from dw_platform.lake.layout import (
+    compacted_prefix,
+    delivery_ledger_prefix,
+    error_hour_folder,
+    hour_folder,
+    hour_root,
+)
 from dw_platform.lake.stats import HourStats, hour_stats
 from dw_platform.lake.store import Lake
 from dw_platform.operations.compaction.versions import hour_versions, newest_complete
@@ -48,7 +53,7 @@ def new_streaming_partitions(runtime: Runtime, table: str, hours: Sequence[str])
     listed = runtime.lake.list_objects(
         f"{posixpath.commonpath([min(roots), max(roots)])}/", include_hidden=True
     )
-    start = len(f"{COMPACTED_ROOT}/{table}/")  # then the hour
+    start = len(compacted_prefix(table))  # then the hour
     compacted = {"/".join(o.key[start:].split("/")[:4]) for o in listed}
     return [
         lake_partition(runtime.lake, table, h) if h in compacted else hour_partition(table, h)
@@ -86,7 +91,7 @@ def register_hours(
         created = add_partitions(runtime, table, wanted) if wanted else 0
     errors = runtime.warehouse.errors_table(table)
     if errors is not None:  # the hour's isolated records, queryable as `<table>_errors`
-        add_partitions(runtime, errors.name, [Partition((h,), f"{errors.prefix}{h}/") for h in hours])
+        add_partitions(runtime, errors.name, [Partition((h,), error_hour_folder(table, h)) for h in hours])
     if runtime.lake.is_local:  # only local writes go through temporaries
         sweep_hour_temporaries(runtime, table, hours)
     stats = queried_hour_stats(runtime, table, hours) if with_stats else ()
@@ -97,8 +102,8 @@ def sweep_hour_temporaries(runtime: Runtime, table: str, hours: Sequence[str]) -
     """Delete what writers killed mid-write (e.g. `dw send` under kill -9) left in the hours' data,
     error and ledger folders; readers never see these, this only reclaims the space."""
     prefixes = [hour_folder(table, hour) for hour in hours]
-    prefixes += [f"{error_prefix(table)}{hour}/" for hour in hours]
-    prefixes += [ledger_prefix(table, hour) for hour in hours]
+    prefixes += [error_hour_folder(table, hour) for hour in hours]
+    prefixes += [delivery_ledger_prefix(table, hour) for hour in hours]
     return sum(runtime.lake.sweep_temporaries(prefix) for prefix in prefixes)
 
 

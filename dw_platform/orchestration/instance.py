@@ -29,7 +29,7 @@ from dagster._utils.interrupts import check_captured_interrupt
 if TYPE_CHECKING:
     from dagster_postgres import PostgresEventLogStorage
 
-from dw_platform.runtime.state_files import StateError, ensure_writable_dir, sqlite_state_error
+from dw_platform.state_files import StateError, ensure_writable_dir, sqlite_state_error
 
 PROCESS_TAG = "dw/process"
 _UNFINISHED = [

@@ -6,10 +6,10 @@ from typing import Any
 
 from dw_platform.catalog import TableDefinition, table_definition
 from dw_platform.catalog.glue import GlueCatalog
+from dw_platform.catalog.schema_change import SchemaChange, UnsafeSchemaChange, check_schema_change
 from dw_platform.declaration.warehouse import TableSpec
 from dw_platform.provisioning.managed_resource import AwsClients, Observed, ProvisioningError, Resource
 from dw_platform.provisioning.naming import StackNames
-from dw_platform.provisioning.schema_change import SchemaChange, UnsafeSchemaChange, check_schema_change
 
 
 def _catalog(names: StackNames, clients: AwsClients) -> GlueCatalog:

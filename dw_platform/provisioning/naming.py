@@ -11,15 +11,10 @@ import dataclasses
 from collections.abc import Mapping, Sequence
 
 from dw_platform.declaration.warehouse import ServerlessDataWarehouse
+from dw_platform.delivery.streams import stream_name
 from dw_platform.lake.layout import lake_root
 from dw_platform.runtime.settings import Settings
-from dw_platform.runtime.stacks import (
-    STACK_TAG,
-    default_data_bucket,
-    default_results_bucket,
-    stack_name,
-    stream_name,
-)
+from dw_platform.runtime.stacks import STACK_TAG, default_data_bucket, default_results_bucket, stack_name
 
 
 def _partition(region: str) -> str:

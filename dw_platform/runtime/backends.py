@@ -15,7 +15,7 @@ from dw_platform.query.engines import QueryEngine
 from dw_platform.query.scan_plan import GIB, ScanBudget, ScanPlanner
 from dw_platform.runtime.legacy_home import local_lake_dir
 from dw_platform.runtime.settings import QueryEngineName, Settings
-from dw_platform.runtime.stacks import default_data_bucket, stack_name, stream_name
+from dw_platform.runtime.stacks import default_data_bucket, stack_name
 
 # Delivery (Firehose's conversion, Kinesis) is imported where events are sent: `dw query` does not
 # need it, and every module imported costs each process's start-up.
@@ -68,6 +68,8 @@ class Runtime:
 
     def stream_name(self, table: str) -> str:
         """The Kinesis stream (and Firehose delivery stream) feeding a streaming table."""
+        from dw_platform.delivery.streams import stream_name
+
         return stream_name(self.database, table)
 
     @cached_property

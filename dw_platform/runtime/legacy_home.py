@@ -16,7 +16,7 @@ from pathlib import Path
 from dw_platform.declaration.warehouse import ServerlessDataWarehouse
 from dw_platform.lake.layout import lake_root
 from dw_platform.runtime.settings import Settings
-from dw_platform.runtime.state_files import StateError
+from dw_platform.state_files import StateError
 
 LEGACY_LAKE_DIR = "lake"
 LEGACY_CATALOG = "catalog.sqlite"

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, Literal, get_args
 
 from dw_platform.errors import UserInputError
-from dw_platform.runtime.state_files import write_atomically
+from dw_platform.state_files import write_atomically
 
 Profile = Literal["local", "aws"]
 QueryEngineName = Literal["duckdb", "athena"]

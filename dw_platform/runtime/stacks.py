@@ -60,11 +60,6 @@ def stack_name(warehouse: ServerlessDataWarehouse, configured: str | None = None
     return name
 
 
-def stream_name(stack: str, table: str) -> str:
-    """The Kinesis stream and the Firehose delivery stream feeding a streaming table share it."""
-    return f"{stack}-{table}"
-
-
 def default_data_bucket(stack: str) -> str:
     return f"{stack.replace('_', '-')}-data"
 

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from dw_platform.errors import DwError
-from dw_platform.lake.layout import replay_ledger_prefix
+from dw_platform.lake.layout import replay_lease_lock, replay_lease_object
 from dw_platform.runtime.backends import Runtime
 
 
@@ -43,10 +43,10 @@ def _describe(holder: dict[str, Any]) -> str:
 def replay_lease(runtime: Runtime, table: str) -> Iterator[None]:
     """Hold the table's replay lease for the body, or raise ReplayInProgress at once."""
     if runtime.lake.is_local:
-        with _local_lease(Path(runtime.lake.path(f"{replay_ledger_prefix(table)}_lease")), table):
+        with _local_lease(Path(runtime.lake.path(replay_lease_lock(table))), table):
             yield
     else:
-        with _s3_lease(runtime, f"{replay_ledger_prefix(table)}_lease.json", table):
+        with _s3_lease(runtime, replay_lease_object(table), table):
             yield
 
 

@@ -18,7 +18,7 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
-from dw_platform.lake.layout import replay_ledger_prefix
+from dw_platform.lake.layout import replay_ledger_object, replay_ledger_prefix
 from dw_platform.lake.store import Lake
 
 INTENT, COMMIT, DONE = "intent.json", "commit.json", "done.json"
@@ -122,7 +122,7 @@ class ReplayLedger:
         self.table = table
 
     def _key(self, replay_id: str, name: str) -> str:
-        return f"{ledger_prefix(self.table)}{replay_id}/{name}"
+        return replay_ledger_object(self.table, replay_id, name)
 
     def entries(self) -> list[Entry]:
         """Every replay of the table, oldest first (replay ids sort by time)."""

@@ -11,7 +11,7 @@ import json
 from collections.abc import Iterator, Sequence
 
 from dw_platform.errors import DwError
-from dw_platform.lake.layout import error_prefix
+from dw_platform.lake.layout import error_hour_folder, error_prefix
 from dw_platform.lake.store import Lake
 
 
@@ -36,7 +36,7 @@ def record_id(object_key: str, line: int) -> str:
 
 
 def error_objects(lake: Lake, table: str, hours: Sequence[str]) -> list[str]:
-    return [o.key for hour in hours for o in lake.list_objects(f"{error_prefix(table)}{hour}/")]
+    return [o.key for hour in hours for o in lake.list_objects(error_hour_folder(table, hour))]
 
 
 def parse_lines(object_key: str, payload: bytes) -> Iterator[tuple[int, dict]]:

@@ -21,11 +21,11 @@ from dw_platform.catalog import table_definition
 from dw_platform.catalog.sync import sync_catalog
 from dw_platform.declaration.warehouse import TableKind
 from dw_platform.delivery.conversion import RecordConverter, RecordRejected
-from dw_platform.delivery.firehose import ledger_prefix as delivery_ledger_prefix
 from dw_platform.delivery.kinesis_producer import KinesisProducer
 from dw_platform.errors import DwError, UserInputError
 from dw_platform.lake.event_time import parse_event_time
 from dw_platform.lake.hours import hours_between, inserted_at
+from dw_platform.lake.layout import data_object, delivery_ledger_prefix
 from dw_platform.operations.replay.annotate import annotate_objects
 from dw_platform.operations.replay.kinesis_lookup import keys_in_stream
 from dw_platform.operations.replay.lease import replay_lease
@@ -211,9 +211,7 @@ class Replayer:
         if records != len(intent.deliver):
             return None
         names = [k[len(prefix) :].removesuffix(".json") for k in entries]
-        objects = [
-            f"{self.table}/{hour}/{n}.parquet" for n, e in zip(names, loaded, strict=True) if e["rows"]
-        ]
+        objects = [data_object(self.table, hour, n) for n, e in zip(names, loaded, strict=True) if e["rows"]]
         return records, sum(e["rows"] for e in loaded), objects
 
     def _deliver_locally(self, intent: Intent) -> tuple[int, list[str]]:

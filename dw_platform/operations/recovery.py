@@ -26,7 +26,7 @@ from dw_platform.catalog.sync import sync_catalog
 from dw_platform.declaration.warehouse import TableKind, TableSpec
 from dw_platform.errors import DwError
 from dw_platform.lake.hours import is_inserted_at
-from dw_platform.lake.layout import COMPACTED_ROOT, hour_folder, hour_root
+from dw_platform.lake.layout import compacted_prefix, hour_folder, hour_folder_at, hour_root
 from dw_platform.lake.store import Lake
 from dw_platform.operations.batch_tables import BatchHourResult
 from dw_platform.operations.compaction.compact import CompactionOptions, compact_hour, unique_raw
@@ -34,7 +34,7 @@ from dw_platform.operations.compaction.versions import VersionUndescribedError, 
 from dw_platform.operations.dependents import refresh_dependents
 from dw_platform.operations.registration import add_partitions, hour_partition
 from dw_platform.runtime.backends import Runtime
-from dw_platform.runtime.state_files import StateError
+from dw_platform.state_files import StateError
 
 
 @dataclasses.dataclass(frozen=True)
@@ -145,7 +145,7 @@ def _streaming_hour(runtime: Runtime, spec: TableSpec, hour: str, options: Compa
 def _simple_hours(runtime: Runtime, spec: TableSpec, hours: Iterable[str], source: str) -> list[HourRebuilt]:
     rebuilt = []
     for hour in hours:
-        partition = Partition((hour,), f"{spec.prefix}{hour}/")
+        partition = Partition((hour,), hour_folder_at(spec.prefix, hour))
         rebuilt.append(
             HourRebuilt(spec.name, hour, partition.location, source, _point(runtime, spec.name, partition))
         )
@@ -181,7 +181,7 @@ def rebuild_catalog(
         if spec.kind is TableKind.STREAMING:
             errors = warehouse.errors_table(spec.name)
             projected = spec.streaming is not None and spec.streaming.projection_start is not None
-            versions = _hours_under(runtime.lake, f"{COMPACTED_ROOT}/{spec.name}/", include_hidden=True)
+            versions = _hours_under(runtime.lake, compacted_prefix(spec.name), include_hidden=True)
             table_hours = sorted({*_hours_under(runtime.lake, spec.prefix), *versions})
             if not projected:
                 hours += [_streaming_hour(runtime, spec, h, options) for h in table_hours]
