@@ -1,4 +1,5 @@
-"""The lake's layout: every prefix the platform, Firehose and the IAM policies use, in one place.
+"""The lake's layout: every prefix and key shape the platform, Firehose and the IAM policies use,
+in one place.
 
 Each deployment of a warehouse (its catalog database: the warehouse's name, or its stack's on AWS)
 has the lake to itself under its root, `<database>/` in the directory or bucket, so two warehouses
@@ -6,14 +7,18 @@ on one DW_HOME or one bucket never see, compact or delete each other's objects. 
 are relative to that root (the `Lake` a runtime holds starts there); Firehose's prefixes, Glue's
 locations and the IAM policies, which name whole keys, add it with `lake_root`.
 
-    <database>/                                          a deployment's root; below it:
-      <table>/YYYY/MM/DD/HH/<stream>-1-<time>-<uuid>.parquet  raw hour folders, as Firehose writes them
-      <table>/YYYY/MM/DD/HH/results.json                 a batch table's hours (aggregates)
-      errors/<table>/format-conversion-failed/YYYY/MM/DD/HH/<object>  records that failed conversion
-      compacted/<table>/YYYY/MM/DD/HH/v00001-<token>/    compacted versions of an hour
-      _delivery/<table>/YYYY/MM/DD/HH/<object>.json      the local delivery stream's ledger
-      _firehose/<stream>/checkpoints.json                the emulator's Firehose checkpoints
-      _replay/<table>/<replay id>/<name>                 dw replay's ledger (intent, commit, done)
+    <database>/                                       a deployment's root; below it:
+      <table>/YYYY/MM/DD/HH/<object>.parquet          raw hour folders, as Firehose writes them
+                                                      (<object>: <stream>-1-<oldest arrival>-<uuid>)
+      <table>/YYYY/MM/DD/HH/results.json              a batch table's hours (aggregates)
+      errors/<table>/format-conversion-failed/YYYY/MM/DD/HH/<object>
+                                                      records that failed conversion (JSON lines)
+      compacted/<table>/YYYY/MM/DD/HH/v00001-<token>/ compacted versions of an hour:
+                                                      part-00000.parquet, ..., _manifest.json
+      _delivery/<table>/YYYY/MM/DD/HH/<object>.json   the local delivery stream's ledger
+      _firehose/<stream>/checkpoints.json             the emulator's Firehose checkpoints
+      _replay/<table>/<replay id>/<name>              dw replay's ledger (intent, commit, done)
+      _replay/<table>/_lease, _lease.json             dw replay's lease (local lock, bucket object)
 
 Compacted versions sit outside the table's raw prefix so that a raw hour folder (Firehose's) and a
 compacted version never overlap; the catalog says which one an hour is read from. The folders the
@@ -29,6 +34,7 @@ ERROR_OUTPUT_TYPE = "format-conversion-failed"
 ERRORS_ROOT = "errors"
 COMPACTED_ROOT = "compacted"
 MANIFEST_NAME = "_manifest.json"
+RESULT_OBJECT = "results.json"
 FIREHOSE_ROOT = "_firehose"
 FIREHOSE_CHECKPOINTS = FIREHOSE_ROOT + "/{stream}/checkpoints.json"
 REPLAY_LEDGER_ROOT = "_replay"
@@ -63,6 +69,11 @@ def hour_folder_at(location: str, hour: str) -> str:
 def hour_folder(table: str, inserted_at: str) -> str:
     """The folder of one arrival hour of a table: `<table>/YYYY/MM/DD/HH/`, as Firehose writes it."""
     return hour_folder_at(table_prefix(table), inserted_at)
+
+
+def result_object(table: str, hour: str) -> str:
+    """A batch table's one object of an hour: the job's rows as JSON lines."""
+    return f"{hour_folder(table, hour)}{RESULT_OBJECT}"
 
 
 def firehose_object_name(stream: str, oldest: datetime, token: uuid.UUID | None = None) -> str:
@@ -128,9 +139,14 @@ def replay_ledger_prefix(table: str) -> str:
     return f"{REPLAY_LEDGER_ROOT}/{table}/"
 
 
+def replay_folder(table: str, replay_id: str) -> str:
+    """The ledger of one replay."""
+    return f"{replay_ledger_prefix(table)}{replay_id}/"
+
+
 def replay_ledger_object(table: str, replay_id: str, name: str) -> str:
     """One object of a replay's ledger (its intent, commit or done marker)."""
-    return f"{replay_ledger_prefix(table)}{replay_id}/{name}"
+    return f"{replay_folder(table, replay_id)}{name}"
 
 
 def replay_lease_lock(table: str) -> str:
@@ -156,6 +172,16 @@ def hour_root(table: str, hour: str) -> str:
 def new_version_prefix(table: str, hour: str, version: int) -> str:
     """A fresh prefix: the token keeps two concurrent compactions of one hour apart."""
     return f"{hour_root(table, hour)}v{version:05d}-{uuid.uuid4().hex[:12]}/"
+
+
+def compacted_part(version_prefix: str, number: int) -> str:
+    """One Parquet file of a compacted version."""
+    return f"{version_prefix}part-{number:05d}.parquet"
+
+
+def manifest_object(version_prefix: str) -> str:
+    """The manifest describing a compacted version (its files, rows and the raw objects it holds)."""
+    return f"{version_prefix}{MANIFEST_NAME}"
 
 
 def version_of(location: str) -> int | None:

@@ -12,12 +12,10 @@ import pyarrow as pa
 from dw_platform.catalog.sync import sync_catalog
 from dw_platform.declaration.warehouse import ServerlessDataWarehouse, TableSpec
 from dw_platform.errors import DwError, PreconditionError
-from dw_platform.lake.layout import hour_folder
+from dw_platform.lake.layout import result_object
 from dw_platform.operations.registration import add_partitions, hour_partition
 from dw_platform.operations.settling import check_hours_settled, settle_delay
 from dw_platform.runtime.backends import Runtime
-
-RESULT_OBJECT = "results.json"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -89,7 +87,7 @@ def run_batch_hours(
         raise BatchJobError(f"batch job of {table!r} returned no rows for hours {missing[:3]}")
     results = []
     for hour in hours:
-        key = f"{hour_folder(table, hour)}{RESULT_OBJECT}"
+        key = result_object(table, hour)
         data = _json_lines(produced[hour], spec.column_names)
         runtime.lake.put_bytes(key, data)
         metrics = dict(spec.batch.metrics(produced[hour])) if spec.batch.metrics else {}

@@ -5,7 +5,7 @@ import dataclasses
 import json
 from datetime import datetime
 
-from dw_platform.lake.layout import MANIFEST_NAME
+from dw_platform.lake.layout import manifest_object
 from dw_platform.lake.store import Lake
 
 
@@ -38,9 +38,9 @@ class Manifest:
 
 
 def read_manifest(lake: Lake, location: str) -> Manifest | None:
-    key = f"{location}{MANIFEST_NAME}"
+    key = manifest_object(location)
     return Manifest.from_json(lake.read_bytes(key).decode()) if lake.exists(key) else None
 
 
 def write_manifest(lake: Lake, manifest: Manifest) -> None:
-    lake.put_bytes(f"{manifest.location}{MANIFEST_NAME}", manifest.to_json().encode())
+    lake.put_bytes(manifest_object(manifest.location), manifest.to_json().encode())

@@ -18,6 +18,7 @@ import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
 from dw_platform.declaration.identifiers import validate_identifier
+from dw_platform.lake.layout import compacted_part
 from dw_platform.lake.stats import parquet_rows
 from dw_platform.lake.store import Lake, LakeObject
 from dw_platform.operations.compaction.versions import FileStamp
@@ -119,7 +120,7 @@ class _RollingWriter:
         self._full = False
 
     def _open(self) -> None:
-        key = f"{self.prefix}part-{self.first_number + len(self.files):05d}.parquet"
+        key = compacted_part(self.prefix, self.first_number + len(self.files))
         self.files.append(key)
         self._sink = self.lake.open_output(key)
         self._writer = pq.ParquetWriter(self._sink, self.schema, compression=self.options.compression)

@@ -17,7 +17,7 @@ from datetime import datetime
 import pyarrow.parquet as pq
 
 from dw_platform.errors import DwError
-from dw_platform.lake.layout import MANIFEST_NAME, hour_root, version_of
+from dw_platform.lake.layout import hour_root, manifest_object, version_of
 from dw_platform.lake.store import Lake, LakeObject, is_hidden
 from dw_platform.operations.compaction.manifest import Manifest
 
@@ -85,7 +85,7 @@ def _data_files(objects: Sequence[LakeObject]) -> list[LakeObject]:
 
 
 def _from_manifest(lake: Lake, location: str, files: Sequence[LakeObject]) -> tuple[Manifest | None, str]:
-    key = f"{location}{MANIFEST_NAME}"
+    key = manifest_object(location)
     if not lake.exists(key):
         return None, "its manifest is missing"
     try:
@@ -182,7 +182,7 @@ def describe_version(lake: Lake, location: str, *, repair: bool = False) -> Mani
             "(nothing deleted): restore the manifest to compact it again (README: recovery)"
         )
     if repair and state.recovered:
-        lake.put_bytes(f"{location}{MANIFEST_NAME}", state.manifest.to_json().encode())
+        lake.put_bytes(manifest_object(location), state.manifest.to_json().encode())
     return state.manifest
 
 

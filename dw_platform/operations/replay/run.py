@@ -25,7 +25,7 @@ from dw_platform.delivery.kinesis_producer import KinesisProducer
 from dw_platform.errors import DwError, UserInputError
 from dw_platform.lake.event_time import parse_event_time
 from dw_platform.lake.hours import hours_between, inserted_at
-from dw_platform.lake.layout import data_object, delivery_ledger_prefix
+from dw_platform.lake.layout import data_object, delivery_ledger_prefix, replay_folder
 from dw_platform.operations.replay.annotate import annotate_objects
 from dw_platform.operations.replay.kinesis_lookup import keys_in_stream
 from dw_platform.operations.replay.lease import replay_lease
@@ -240,7 +240,7 @@ class Replayer:
             raise ReplayError(
                 f"replay {intent.replay_id} of {self.table} stopped more than a day ago, beyond what Kinesis "
                 f"keeps: whether its records were put cannot be told. Look for them in {self.table} (arrival "
-                f"hour {inserted_at(started)}), then delete _replay/{self.table}/{intent.replay_id}/ if "
+                f"hour {inserted_at(started)}), then delete {replay_folder(self.table, intent.replay_id)} if "
                 "they are not there"
             )
         ids = {p.record_id for p in intent.deliver}
