@@ -4,12 +4,19 @@ Every import counts, wherever it is written: at module level, inside a function 
 still a dependency) or under `if TYPE_CHECKING:` (a type from above is a dependency too)."""
 
 import ast
+import functools
+import importlib
+import inspect
 import re
+import typing
 from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
+
 REPO = Path(__file__).resolve().parents[1]
-PACKAGE = REPO / "dw_platform"
+ROOT = "dw_platform"
+PACKAGE = REPO / ROOT
 
 
 def declared_layers(text: str) -> dict[str, int]:
@@ -23,20 +30,29 @@ def declared_layers(text: str) -> dict[str, int]:
 
 
 def units() -> set[str]:
-    """The layered units: the packages below dw_platform and its top-level modules (`errors`). The
-    root package itself only re-exports the declaration, lazily."""
+    """The layered units: the packages below dw_platform, its top-level modules (`errors`) and the
+    root package itself (`dw_platform`, which re-exports the declaration to users' warehouse
+    modules: a module importing a name from it depends on the declaration)."""
     modules = {p.stem for p in PACKAGE.iterdir() if p.suffix == ".py" and p.name != "__init__.py"}
-    return modules | {p.name for p in PACKAGE.iterdir() if (p / "__init__.py").exists()}
+    return modules | {p.name for p in PACKAGE.iterdir() if (p / "__init__.py").exists()} | {ROOT}
 
 
 def unit_of(module: str) -> str | None:
+    """The unit a module (or a name imported from a package) belongs to; None outside dw_platform."""
     parts = module.split(".")
-    return parts[1] if parts[0] == "dw_platform" and len(parts) > 1 and parts[1] in units() else None
+    if parts[0] != ROOT:
+        return None
+    return parts[1] if len(parts) > 1 and parts[1] in units() - {ROOT} else ROOT
+
+
+def module_name(path: Path, root: Path = REPO) -> str:
+    parts = path.relative_to(root).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
 def imported_modules(path: Path, root: Path = REPO) -> Iterator[tuple[str, int]]:
     """Every module `path` (a file of the package under `root`) imports, anywhere in it, with the line."""
-    module = ".".join(path.relative_to(root).with_suffix("").parts)
+    module = module_name(path, root)
     package = module.split(".") if path.name == "__init__.py" else module.split(".")[:-1]
     for node in ast.walk(ast.parse(path.read_text(), str(path))):
         if isinstance(node, ast.Import):
@@ -45,7 +61,7 @@ def imported_modules(path: Path, root: Path = REPO) -> Iterator[tuple[str, int]]
             base = ".".join(package[: len(package) - node.level + 1]) if node.level else ""
             source = ".".join(p for p in (base, node.module or "") if p)
             # `from . import model` and `from dw_platform import errors` name modules of a package.
-            named = node.module is None or source == "dw_platform"
+            named = node.module is None or source == ROOT
             names = [f"{source}.{alias.name}" for alias in node.names] if named else [source]
             yield from ((name, node.lineno) for name in names)
 
@@ -54,7 +70,7 @@ def package_imports() -> dict[tuple[str, str], list[str]]:
     """(importing unit, imported unit) -> where, for imports between different units."""
     found: dict[tuple[str, str], list[str]] = {}
     for path in sorted(PACKAGE.rglob("*.py")):
-        source = unit_of(".".join(path.relative_to(REPO).with_suffix("").parts))
+        source = unit_of(module_name(path))
         for module, line in imported_modules(path):
             target = unit_of(module)
             if source and target and source != target:
@@ -116,6 +132,7 @@ def test_the_checks_see_every_kind_of_import(tmp_path: Path) -> None:
         "from typing import TYPE_CHECKING\n"
         "from . import model\n"
         "from .. import errors\n"
+        "from dw_platform import ServerlessDataWarehouse\n"
         "if TYPE_CHECKING:\n"
         "    from dw_platform.runtime.backends import Runtime\n"
         "def f() -> None:\n"
@@ -126,7 +143,62 @@ def test_the_checks_see_every_kind_of_import(tmp_path: Path) -> None:
         "typing",
         "dw_platform.catalog.model",
         "dw_platform.errors",
+        "dw_platform.ServerlessDataWarehouse",
         "dw_platform.runtime.backends",
         "dw_platform.operations.status",
     ]
+    assert [unit_of(name) for name, _ in found] == [None, "catalog", "errors", ROOT, "runtime", "operations"]
     assert cycles({("a", "b"), ("b", "c"), ("c", "a"), ("c", "d")}) == [["a", "b", "c"]]
+
+
+def member_types(cls: type, names: set[str]) -> dict[str, object]:
+    """The type of each named member of a class, as its annotations say: a field's or a property's
+    type, a method's parameters and return type."""
+    # Names the runtime imports only for annotations (`if TYPE_CHECKING:`), resolved here.
+    from dw_platform.delivery.firehose import LocalDeliveryStream
+    from dw_platform.delivery.sending import EventSink
+    from dw_platform.query.athena import AthenaEngine
+
+    annotation_names = {"LocalDeliveryStream": LocalDeliveryStream, "EventSink": EventSink}
+    annotation_names["AthenaEngine"] = AthenaEngine
+    fields = typing.get_type_hints(cls, localns=annotation_names)
+    found: dict[str, object] = {}
+    for name in names:
+        member = inspect.getattr_static(cls, name, None)
+        if isinstance(member, property | functools.cached_property):
+            function = member.fget if isinstance(member, property) else member.func
+            found[name] = typing.get_type_hints(function, localns=annotation_names)["return"]
+        elif inspect.isfunction(member):
+            found[name] = typing.get_type_hints(member, localns=annotation_names)
+        else:
+            found[name] = fields.get(name, "missing")
+    return found
+
+
+def protocol_members(protocol: type) -> set[str]:
+    return {name for name in vars(protocol) if not name.startswith("_")}
+
+
+@pytest.mark.parametrize("protocol", ["delivery.sending.DeliveryRuntime", "catalog.sync.CatalogTarget"])
+def test_the_runtime_is_what_the_layers_below_ask_for(protocol: str) -> None:
+    """delivery and catalog, below runtime, say what they need of a runtime as a Protocol; the
+    runtime must keep offering exactly that (no type checker runs on the code, so this test does)."""
+    from dw_platform.runtime.backends import Runtime
+
+    module, name = protocol.rsplit(".", 1)
+    asked = getattr(importlib.import_module(f"{ROOT}.{module}"), name)
+    members = protocol_members(asked)
+    assert members, f"{protocol} declares nothing"
+    assert member_types(Runtime, members) == member_types(asked, members)
+
+
+def test_the_protocol_check_sees_a_missing_or_retyped_member() -> None:
+    from dw_platform.catalog.sync import CatalogTarget
+
+    class Partial:
+        database: int
+        lake: str
+
+    members = protocol_members(CatalogTarget)
+    assert member_types(Partial, members) != member_types(CatalogTarget, members)
+    assert member_types(Partial, {"warehouse"}) == {"warehouse": "missing"}
