@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING, Any
 from dw_platform.catalog import Catalog
 from dw_platform.catalog.local import LocalCatalog
 from dw_platform.declaration.warehouse import ServerlessDataWarehouse
-from dw_platform.delivery.streams import stream_name
 from dw_platform.errors import PreconditionError
 from dw_platform.lake.layout import lake_root
 from dw_platform.lake.store import Lake
@@ -18,8 +17,8 @@ from dw_platform.runtime.legacy_home import local_lake_dir
 from dw_platform.runtime.settings import QueryEngineName, Settings
 from dw_platform.runtime.stacks import default_data_bucket, stack_name
 
-# Delivery (Firehose's conversion, Kinesis; streams.py, its naming, is light) is imported where
-# events are sent: `dw query` does not need it, and every module imported costs each process's start-up.
+# Delivery (Firehose's conversion, Kinesis) is imported where events are sent: `dw query` does not
+# need it, and every module imported costs each process's start-up.
 if TYPE_CHECKING:
     from dw_platform.delivery.firehose import LocalDeliveryStream
     from dw_platform.delivery.sending import EventSink
@@ -69,6 +68,9 @@ class Runtime:
 
     def stream_name(self, table: str) -> str:
         """The Kinesis stream (and Firehose delivery stream) feeding a streaming table."""
+        # Here, not at the top: `dw query` loads no module of delivery (test_cli_terminal).
+        from dw_platform.delivery.streams import stream_name
+
         return stream_name(self.database, table)
 
     @cached_property
