@@ -15,17 +15,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import dw_platform
-from dw_platform.declaration.defs_folder import (
-    WarehouseEntry,
-    project_defs_folder,
-    python_declaration,
-    warehouse_entries,
-)
-from dw_platform.declaration.warehouse import ServerlessDataWarehouse
 from dw_platform.errors import DwError, UserInputError
 
-if TYPE_CHECKING:  # Dagster only for the commands that run definitions
+# Imported when a command asks for its warehouse (`dw --help` reads no declaration); Dagster only by
+# the commands that run definitions.
+if TYPE_CHECKING:
     import dagster as dg
+
+    from dw_platform.declaration.defs_folder import WarehouseEntry
+    from dw_platform.declaration.warehouse import ServerlessDataWarehouse
 
 WAREHOUSE_ENV = "DW_WAREHOUSE"
 
@@ -40,12 +38,14 @@ class DeclaredWarehouse:
     the declaration itself (a YAML declaration is built by the component)."""
 
     name: str
-    entry: WarehouseEntry
-    warehouse: ServerlessDataWarehouse | None
+    entry: "WarehouseEntry"
+    warehouse: "ServerlessDataWarehouse | None"
 
 
 def declared_warehouses() -> list[DeclaredWarehouse]:
     """Every warehouse the project's defs folder declares, by name."""
+    from dw_platform.declaration.defs_folder import project_defs_folder, python_declaration, warehouse_entries
+
     defs = project_defs_folder(Path(dw_platform.__file__).parent)
     found: dict[str, DeclaredWarehouse] = {}
     for entry in warehouse_entries(defs):
@@ -87,13 +87,13 @@ def choose(declared: list[DeclaredWarehouse], requested: str | None) -> Declared
     raise WarehouseChoiceError(f"no warehouse {requested!r} in this project; its warehouses are {names}")
 
 
-def warehouse(args: argparse.Namespace) -> ServerlessDataWarehouse:
+def warehouse(args: argparse.Namespace) -> "ServerlessDataWarehouse":
     """The declaration of the warehouse the command acts on."""
     chosen = choose(declared_warehouses(), requested_name(args))
     return chosen.warehouse if chosen.warehouse is not None else _through_code_location(chosen.entry)
 
 
-def definitions(args: argparse.Namespace) -> tuple[ServerlessDataWarehouse, "dg.Definitions"]:
+def definitions(args: argparse.Namespace) -> tuple["ServerlessDataWarehouse", "dg.Definitions"]:
     """The chosen warehouse and the code location's Definitions (every warehouse's; asset keys are
     prefixed by the warehouse's name), loaded under the current environment's settings."""
     from dw_platform.definitions import build_project, project_tree
@@ -106,7 +106,7 @@ def definitions(args: argparse.Namespace) -> tuple[ServerlessDataWarehouse, "dg.
     return chosen, loaded
 
 
-def _through_code_location(entry: WarehouseEntry) -> ServerlessDataWarehouse:
+def _through_code_location(entry: "WarehouseEntry") -> "ServerlessDataWarehouse":
     """A declaration only the component can resolve (YAML, templates): load it as Dagster does."""
     from dw_platform.components.warehouse import WarehouseComponent
     from dw_platform.definitions import project_tree
