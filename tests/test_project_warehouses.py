@@ -3,6 +3,7 @@ folder `dg dev` loads, `--warehouse NAME` (or DW_WAREHOUSE) chooses among severa
 package outside the defs folder imports it."""
 
 import ast
+import hashlib
 import json
 import re
 import shutil
@@ -12,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.dw_process import dw, dw_env, one_line_error
+from tests.dw_process import dw, dw_env, one_line_error, warehouse_catalog, warehouse_lake
 
 REPO = Path(__file__).resolve().parent.parent
 PACKAGE = REPO / "dw_platform"
@@ -132,45 +133,84 @@ def test_every_warehouse_command_refuses_without_a_choice(two_warehouses: Path, 
     assert not (tmp_path / "dw").exists() or not any((tmp_path / "dw").rglob("*.parquet")), "nothing was done"
 
 
+def _files(home: Path) -> dict[str, str]:
+    """Every file of a local home, by path below it, with its content's digest."""
+    return {
+        str(path.relative_to(home)): hashlib.sha256(path.read_bytes()).hexdigest()
+        for path in sorted(home.rglob("*"))
+        if path.is_file()
+    }
+
+
+COUNT = "SELECT count(*) AS n FROM {} WHERE inserted_at = '2026/03/01/10'"
+
+
+def _count(env: dict[str, str], project: Path, warehouse: str, table: str) -> int:
+    result = dw(env, "--warehouse", warehouse, "query", COUNT.format(table), "--json", cwd=project)
+    return json.loads(result.stdout)[0]["n"]
+
+
 @pytest.mark.e2e
-def test_send_and_query_see_only_the_chosen_warehouse(two_warehouses: Path, tmp_path: Path) -> None:
+def test_each_warehouses_commands_act_on_its_own_lake_and_catalog_only(
+    two_warehouses: Path, tmp_path: Path
+) -> None:
     env = _env(two_warehouses, tmp_path)
-    sales = ("--warehouse", "sales_dw")
+    home = tmp_path / "dw"
+    span = ("--from", HOUR, "--to", HOUR)
+    analytics, sales = ("--warehouse", "analytics_dw"), ("--warehouse", "sales_dw")
+    dw(
+        env,
+        *analytics,
+        "send",
+        "impressions",
+        "--count",
+        "25",
+        "--arrival",
+        f"{HOUR}:05:00Z",
+        cwd=two_warehouses,
+    )
+    done = dw(env, *analytics, "backfill", *span, cwd=two_warehouses).stdout.decode()
+    assert "analytics_dw/impressions" in done and "sales_dw" not in done, done
+    assert _count(env, two_warehouses, "analytics_dw", "impressions") == 25
+    analytics_status = dw(env, *analytics, "status", "--json", cwd=two_warehouses).stdout
+    before = _files(home)
+
+    # sales_dw's whole round: send, backfill, query, catalog rebuild, replay, status.
     sent = dw(
         env, *sales, "send", "events", "--count", "37", "--arrival", f"{HOUR}:05:00Z", cwd=two_warehouses
     )
     assert b"sent 37, delivered 37" in sent.stdout
-    dw(env, *sales, "backfill", "--from", HOUR, "--to", HOUR, cwd=two_warehouses)
-    count = "SELECT count(*) AS n FROM {} WHERE inserted_at = '2026/03/01/10'"
-    rows = json.loads(dw(env, *sales, "query", count.format("events"), "--json", cwd=two_warehouses).stdout)
-    assert rows == [{"n": 37}]
+    done = dw(env, *sales, "backfill", *span, cwd=two_warehouses).stdout.decode()
+    assert "sales_dw/events" in done and "analytics_dw" not in done, done
+    assert _count(env, two_warehouses, "sales_dw", "events") == 37
+    dw(env, *sales, "catalog", "rebuild", cwd=two_warehouses)
+    dw(env, *sales, "replay", "events", *span, cwd=two_warehouses)
+    sales_status = json.loads(dw(env, *sales, "status", "--json", cwd=two_warehouses).stdout)
+    assert {row["table"]: row["rows"] for row in sales_status} == {"events": 37, "events_errors": 0}
+
+    # Each name resolves in its own warehouse only.
     err = one_line_error(
-        dw(env, *sales, "query", count.format("impressions"), check=False, cwd=two_warehouses), "query"
+        dw(env, *sales, "query", COUNT.format("impressions"), check=False, cwd=two_warehouses), "query"
     )
     assert "sales_dw.impressions does not exist" in err, err
     err = one_line_error(dw(env, *sales, "send", "impressions", check=False, cwd=two_warehouses), "send")
     assert "the streaming tables are events" in err, err
-    # analytics_dw, beside it in the same home, received nothing.
-    analytics = json.loads(
-        dw(env, "--warehouse", "analytics_dw", "status", "--json", cwd=two_warehouses).stdout
-    )
-    assert {row["table"]: row["rows"] for row in analytics if row["kind"] == "streaming"} == {
-        "impressions": 0,
-        "clicks": 0,
-    }
     err = one_line_error(
-        dw(
-            env,
-            "--warehouse",
-            "analytics_dw",
-            "query",
-            count.format("events"),
-            check=False,
-            cwd=two_warehouses,
-        ),
-        "query",
+        dw(env, *analytics, "query", COUNT.format("events"), check=False, cwd=two_warehouses), "query"
     )
     assert "analytics_dw.events does not exist" in err, err
+
+    # analytics_dw, beside it in the same home: byte for byte as it was, with the same counts.
+    after = _files(home)
+    assert {k: v for k, v in after.items() if k in before} == before, "nothing of before changed"
+    new = sorted(set(after) - set(before))
+    assert new and all(
+        k.startswith(f"{warehouse_lake(env, 'sales_dw').relative_to(home)}/")
+        or k == str(warehouse_catalog(env, "sales_dw").relative_to(home))
+        for k in new
+    ), new
+    assert _count(env, two_warehouses, "analytics_dw", "impressions") == 25
+    assert dw(env, *analytics, "status", "--json", cwd=two_warehouses).stdout == analytics_status
 
 
 SAME_AS_THE_CODE_LOCATION = """
