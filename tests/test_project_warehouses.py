@@ -120,17 +120,31 @@ WAREHOUSE_COMMANDS = [
     ["catalog", "rebuild"],
     ["replay", "events", "--from", HOUR, "--to", HOUR],
     ["provision", "plan"],
+    ["provision", "apply", "--yes"],
+    ["provision", "destroy", "--yes"],
+    ["provision", "outputs"],
+    ["provision", "policy", "--account", "1"],
+    ["status"],
     ["demo"],
 ]
 
 
 @pytest.mark.e2e
 def test_every_warehouse_command_refuses_without_a_choice(two_warehouses: Path, tmp_path: Path) -> None:
-    env = _env(two_warehouses, tmp_path)
+    # Nothing is asked of AWS: should a command go past the choice, it finds nobody listening.
+    env = _env(
+        two_warehouses,
+        tmp_path,
+        AWS_ENDPOINT_URL="http://127.0.0.1:9",
+        AWS_REGION="us-west-2",
+        AWS_ACCESS_KEY_ID="testing",
+        AWS_SECRET_ACCESS_KEY="testing",
+    )
     for command in WAREHOUSE_COMMANDS:
         err = one_line_error(dw(env, *command, check=False, cwd=two_warehouses), command[0])
         assert "several warehouses (analytics_dw, sales_dw)" in err, (command, err)
-    assert not (tmp_path / "dw").exists() or not any((tmp_path / "dw").rglob("*.parquet")), "nothing was done"
+    written = [p for p in (tmp_path / "dw", two_warehouses / ".dw-demo") if p.exists() and _files(p)]
+    assert written == [], "a refusal writes nothing"
 
 
 def _files(home: Path) -> dict[str, str]:
