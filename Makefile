@@ -56,7 +56,7 @@ demo: install
 # The run-worker IAM policy, generated into infra/ for review (default names, placeholder account).
 policy: install
 	AWS_REGION=us-west-2 DW_STACK= DW_DATA_BUCKET= DW_RESULTS_BUCKET= DW_ATHENA_WORKGROUP= \
-	  $(BIN)/dw provision policy --account ACCOUNT_ID --output infra/analytics_dw-run-worker-policy.json
+	  $(BIN)/dw --warehouse analytics_dw provision policy --account ACCOUNT_ID --output infra/analytics_dw-run-worker-policy.json
 
 lock:
 	rm -rf .lockenv && $(PYTHON) -m venv .lockenv

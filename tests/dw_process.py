@@ -47,11 +47,14 @@ def dw(
     timeout: float = 300,
     stdin: int | None = None,
     unprivileged: bool = False,
+    cwd: Path | None = None,
 ) -> subprocess.CompletedProcess:
-    """`dw ARGS`; `unprivileged`: as a process that file permissions apply to, even under root."""
+    """`dw ARGS`; `unprivileged`: as a process that file permissions apply to, even under root;
+    `cwd`: where it runs (`python -m` imports the package found there before PYTHONPATH's)."""
     result = subprocess.run(
         [*(UNPRIVILEGED if unprivileged else []), *DW, *args],
         env=env,
+        cwd=cwd,
         input=input,
         stdin=stdin,
         capture_output=True,

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from dw_platform.cli import project
 from dw_platform.cli.output import plural
 from dw_platform.lake.hours import BACKFILL_CHUNK_HOURS as CHUNK_HOURS
 from dw_platform.lake.hours import parse_hour
@@ -20,6 +21,7 @@ from dw_platform.runtime.settings import Settings, ensure_dagster_home
 if TYPE_CHECKING:  # dagster is imported when the command runs, not to parse its arguments
     import dagster as dg
 
+    from dw_platform.declaration.warehouse import ServerlessDataWarehouse
     from dw_platform.orchestration.backfill import BackfillOutcome
     from dw_platform.orchestration.chunked_backfill import Chunk, ChunkedBackfill
 
@@ -160,22 +162,20 @@ def _as_json(report: "ChunkedBackfill") -> dict[str, object]:
 
 
 def backfill(args: argparse.Namespace) -> int:
-    from dw_platform.defs.analytics_dw.warehouse import analytics_dw
-    from dw_platform.orchestration.build import build_definitions
     from dw_platform.orchestration.chunked_backfill import run_chunked_backfill
     from dw_platform.orchestration.instance import open_instance, reuse_connections
     from dw_platform.runtime.backends import Runtime
 
-    defs = build_definitions(analytics_dw, Settings.from_env())
+    warehouse, defs = project.definitions(args)
     first, last = parse_hour(args.first), parse_hour(args.last)
-    Runtime.from_settings(analytics_dw, Settings.from_env())  # a damaged DW_HOME: one line, not a failed step
+    Runtime.from_settings(warehouse, Settings.from_env())  # a damaged DW_HOME: one line, not a failed step
     instance = open_instance(Path(os.environ["DAGSTER_HOME"]), ensure_dagster_home)
     reuse_connections(instance)
     signal.signal(signal.SIGTERM, _interrupt)  # stop as Ctrl-C does, also while waiting for a slot
     display = _Display(quiet=args.json)
     report = run_chunked_backfill(
         defs,
-        analytics_dw,
+        warehouse,
         instance,
         first,
         last,
@@ -191,17 +191,18 @@ def backfill(args: argparse.Namespace) -> int:
     )
     print(json.dumps(_as_json(report)) if args.json else _summary(report))
     if args.only and "compact" in args.only and "aggregate" not in args.only:
-        _say_what_was_left(instance, [run.run_id for run in report.runs])
+        _say_what_was_left(instance, warehouse, [run.run_id for run in report.runs])
     return 0 if report.success else 1
 
 
-def _say_what_was_left(instance: "dg.DagsterInstance", run_ids: list[str]) -> None:
+def _say_what_was_left(
+    instance: "dg.DagsterInstance", warehouse: "ServerlessDataWarehouse", run_ids: list[str]
+) -> None:
     """Never silently stale: hours whose rows the compaction changed keep aggregates computed from
     the old rows when --only leaves the aggregates out; say which, and how to refresh them."""
-    from dw_platform.defs.analytics_dw.warehouse import analytics_dw
     from dw_platform.orchestration.left_behind import rows_changed_by_compaction
 
-    changed = rows_changed_by_compaction(instance, analytics_dw, run_ids)
+    changed = rows_changed_by_compaction(instance, warehouse, run_ids)
     hours = sorted({h for found in changed.values() for h in found})
     if hours:
         spans = "; ".join(f"{table} {', '.join(found)}" for table, found in sorted(changed.items()))

@@ -8,12 +8,14 @@ import sqlite3
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
+from dw_platform.cli import project
 from dw_platform.cli.output import plural
 from dw_platform.cli.recording import record_recomputed_hours
 from dw_platform.runtime.settings import Settings
 from dw_platform.state_files import DamagedStateError
 
 if TYPE_CHECKING:  # imported when the command runs: `dw --help` stays quick
+    from dw_platform.declaration.warehouse import ServerlessDataWarehouse
     from dw_platform.runtime.backends import Runtime
 
 
@@ -37,29 +39,28 @@ def add_catalog(subparsers: argparse._SubParsersAction) -> None:
     rebuild.set_defaults(handler=rebuild_command)
 
 
-def _runtime(settings: Settings) -> tuple["Runtime", str]:
+def _runtime(warehouse: "ServerlessDataWarehouse", settings: Settings) -> tuple["Runtime", str]:
     """The runtime; a local catalog file SQLite cannot read is moved aside (kept for inspection)."""
-    from dw_platform.defs.analytics_dw.warehouse import analytics_dw
     from dw_platform.runtime.backends import Runtime
 
     try:
-        return Runtime.from_settings(analytics_dw, settings), ""
+        return Runtime.from_settings(warehouse, settings), ""
     except (sqlite3.DatabaseError, DamagedStateError) as error:
         if settings.profile != "local":
             raise
-        path = settings.catalog_path(analytics_dw.name)
+        path = settings.catalog_path(warehouse.name)
         suffix = f".broken-{datetime.now(UTC):%Y%m%dT%H%M%SZ}"
         for companion in (path, path.with_name(f"{path.name}-wal"), path.with_name(f"{path.name}-shm")):
             if companion.exists():
                 companion.rename(companion.with_name(companion.name + suffix))
         note = f"{path} could not be read ({error}); kept as {path.name}{suffix}, rebuilding a new one"
-        return Runtime.from_settings(analytics_dw, settings), note
+        return Runtime.from_settings(warehouse, settings), note
 
 
 def rebuild_command(args: argparse.Namespace) -> int:
     from dw_platform.operations.recovery import rebuild_catalog
 
-    runtime, note = _runtime(Settings.from_env())
+    runtime, note = _runtime(project.warehouse(args), Settings.from_env())
     report = rebuild_catalog(runtime)
     record_recomputed_hours(runtime.warehouse, report.results, "dw catalog rebuild")
     numbers = {

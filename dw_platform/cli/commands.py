@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from dw_platform.cli import project
 from dw_platform.cli.output import format_table, plural, printable, progress
 from dw_platform.errors import DwError, UserInputError
 from dw_platform.lake.hours import ONE_HOUR, floor_hour, parse_hour, parse_instant
@@ -21,6 +22,7 @@ from dw_platform.state_files import ensure_writable_dir
 # Start-up stays short (`dw --help` imports this module): the runtime, the query engine, Dagster and
 # boto3 are imported inside the commands that use them.
 if TYPE_CHECKING:
+    from dw_platform.declaration.warehouse import ServerlessDataWarehouse
     from dw_platform.delivery.sending import PartialDelivery
     from dw_platform.query.engine import QueryResult
     from dw_platform.runtime.backends import Runtime
@@ -33,21 +35,19 @@ class CommandError(UserInputError):
     """A command that could not do its work; printed without a traceback."""
 
 
-def _runtime(settings: Settings | None = None) -> "Runtime":
-    from dw_platform.defs.analytics_dw.warehouse import analytics_dw
+def _runtime(warehouse: "ServerlessDataWarehouse", settings: Settings | None = None) -> "Runtime":
     from dw_platform.runtime.backends import Runtime
 
-    return Runtime.from_settings(analytics_dw, settings or Settings.from_env())
+    return Runtime.from_settings(warehouse, settings or Settings.from_env())
 
 
-def _streaming_table(name: str) -> None:
+def _streaming_table(warehouse: "ServerlessDataWarehouse", name: str) -> None:
     """Refuse a name that is not one of the streaming tables, naming those (send and drain)."""
     from dw_platform.declaration.warehouse import TableKind
-    from dw_platform.defs.analytics_dw.warehouse import analytics_dw
 
-    streaming = [t.name for t in analytics_dw.tables_of(TableKind.STREAMING)]
+    streaming = [t.name for t in warehouse.tables_of(TableKind.STREAMING)]
     if name not in streaming:
-        what = "is not a streaming table" if name in analytics_dw.table_names else "does not exist"
+        what = "is not a streaming table" if name in warehouse.table_names else "does not exist"
         raise CommandError(f"table {name!r} {what}; the streaming tables are {', '.join(streaming)}")
 
 
@@ -139,9 +139,10 @@ def send(args: argparse.Namespace) -> int:
     from dw_platform.delivery.events import sample_events
     from dw_platform.delivery.sending import PartialDelivery
 
-    _streaming_table(args.table)
+    warehouse = project.warehouse(args)
+    _streaming_table(warehouse, args.table)
     settings = Settings.from_env()
-    runtime = _runtime(settings)
+    runtime = _runtime(warehouse, settings)
     if not runtime.events.controls_arrival and (args.arrival or args.batches != 1):
         raise CommandError(
             "--arrival and --batches are for the local profile: on AWS, Kinesis stamps the arrival"
@@ -188,12 +189,12 @@ def _partial_send(partial: "PartialDelivery", lines: list[int] | None, path: str
 
 def drain(args: argparse.Namespace) -> int:
     from dw_platform.declaration.warehouse import TableKind
-    from dw_platform.defs.analytics_dw.warehouse import analytics_dw
 
+    warehouse = project.warehouse(args)
     for table in args.table:
-        _streaming_table(table)
-    runtime = _runtime()
-    tables = args.table or [t.name for t in analytics_dw.tables_of(TableKind.STREAMING)]
+        _streaming_table(warehouse, table)
+    runtime = _runtime(warehouse)
+    tables = args.table or [t.name for t in warehouse.tables_of(TableKind.STREAMING)]
     with progress(None, "record", enabled=not args.json, desc="drain") as bar:
         reports = runtime.events.drain(tables, on_progress=bar.update)
     if args.json:
@@ -209,7 +210,7 @@ def drain(args: argparse.Namespace) -> int:
 
 
 def query(args: argparse.Namespace) -> int:
-    engine = _runtime().engine
+    engine = _runtime(project.warehouse(args)).engine
     plan = engine.plan(args.sql, allow_full_scan=args.allow_full_scan)
     if plan.scans:
         print(f"reads {'; '.join(plan.describe().splitlines())}", file=sys.stderr)
@@ -278,7 +279,7 @@ STATUS_HEADERS = {
 def status(args: argparse.Namespace) -> int:
     from dw_platform.operations.status import reconcile_hours, warehouse_status
 
-    runtime = _runtime()
+    runtime = _runtime(project.warehouse(args))
     # Glue answers "no partitions" for tables of a database that does not exist: ask for the
     # database's tables first, so an unprovisioned stack is said to be one (EntityNotFound).
     runtime.catalog.list_tables(runtime.database)
@@ -318,25 +319,29 @@ def demo(args: argparse.Namespace) -> int:
     import dagster as dg
 
     from dw_platform.declaration.warehouse import TableKind
-    from dw_platform.defs.analytics_dw.warehouse import analytics_dw
     from dw_platform.delivery.events import sample_events
     from dw_platform.delivery.sending import deliver
     from dw_platform.operations.batch_tables import inputs_settle_delay
     from dw_platform.orchestration.backfill import run_backfill
-    from dw_platform.orchestration.build import build_definitions
 
     for option, value in (("--hours", args.hours), ("--events-per-hour", args.events_per_hour)):
         if value < 1:
             raise CommandError(f"{option} must be at least 1, got {value}")
+    warehouse = project.warehouse(args)
+    if "aggregates" not in warehouse.table_names:
+        raise CommandError(f"dw demo shows an aggregates table; warehouse {warehouse.name} declares none")
     home = Path(args.home).resolve()
     _wipe_demo_home(home)
-    settings = dataclasses.replace(Settings.from_env(), profile="local", home=home)
-    runtime = _runtime(settings)
+    # The demo is the project's code location on a local home of its own: its definitions read
+    # their settings from the environment, as under `dg dev`.
+    os.environ.update({"DW_PROFILE": "local", "DW_HOME": str(home)})
+    settings = Settings.from_env()
+    runtime = _runtime(warehouse, settings)
     now = datetime.now(UTC)
     # The last hour whose inputs have settled, and the hours before it.
-    last = floor_hour(now - inputs_settle_delay(analytics_dw, analytics_dw.table("aggregates"))) - ONE_HOUR
+    last = floor_hour(now - inputs_settle_delay(warehouse, warehouse.table("aggregates"))) - ONE_HOUR
     first = last - (args.hours - 1) * ONE_HOUR
-    streaming = [t.name for t in analytics_dw.tables_of(TableKind.STREAMING)]
+    streaming = [t.name for t in warehouse.tables_of(TableKind.STREAMING)]
     say: Callable[[str], None] = (lambda line: None) if args.json else print  # --json: the summary alone
     deliveries: list[dict[str, object]] = []
     for index in range(args.hours):
@@ -349,10 +354,10 @@ def demo(args: argparse.Namespace) -> int:
             summary = deliver(runtime, table, records, arrival=arrival, batches=4)
             deliveries.append({"inserted_at": f"{hour:%Y/%m/%d/%H}", **summary.as_json()})
             say(f"{hour:%Y/%m/%d/%H} {table}: {summary.as_json()}")
-    defs = build_definitions(analytics_dw, settings)
+    _, defs = project.definitions(args)
     ensure_dagster_home(home / "dagster")  # telemetry off, as for every instance dw makes
     with dg.DagsterInstance.local_temp(tempdir=str(home / "dagster")) as instance:
-        outcome = run_backfill(defs, analytics_dw, instance, first, last, log_level="WARNING")
+        outcome = run_backfill(defs, warehouse, instance, first, last, log_level="WARNING")
     if not outcome.success:
         raise DwError(f"backfill run {outcome.run_id} failed")  # exit 1: the work failed
     say(f"backfilled {plural(outcome.hours, 'hour')} of {', '.join(outcome.assets)} in one run\n")

@@ -125,7 +125,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="dw",
         description="The dw_platform warehouse CLI. Configuration comes from the environment: "
-        "DW_PROFILE (local), DW_HOME (./.dw), DAGSTER_HOME (DW_HOME/dagster).",
+        "DW_PROFILE (local), DW_HOME (./.dw), DAGSTER_HOME (DW_HOME/dagster). The warehouses are those "
+        "of the project's defs folder, the code location `dg dev` loads.",
+    )
+    parser.add_argument(
+        "--warehouse",
+        metavar="NAME",
+        help="the warehouse a command acts on: needed when the project has several, else its only one "
+        "(default: DW_WAREHOUSE)",
     )
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     adders = (

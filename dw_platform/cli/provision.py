@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from dw_platform.cli import project
 from dw_platform.cli.output import plural, progress
 from dw_platform.runtime.settings import Settings
 
@@ -13,11 +14,10 @@ if TYPE_CHECKING:  # imported when a provision command runs (boto3): `dw --help`
     from dw_platform.provisioning.stack import Change, Stack
 
 
-def _stack() -> "Stack":
-    from dw_platform.defs.analytics_dw.warehouse import analytics_dw
+def _stack(args: argparse.Namespace) -> "Stack":
     from dw_platform.provisioning.stack import Stack
 
-    return Stack.from_settings(analytics_dw, Settings.from_env())
+    return Stack.from_settings(project.warehouse(args), Settings.from_env())
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -60,7 +60,7 @@ def _confirm(args: argparse.Namespace, what: str, question: str, answers: tuple[
 
 
 def plan(args: argparse.Namespace) -> int:
-    _show(_stack().plan(), "Plan", args.json)
+    _show(_stack(args).plan(), "Plan", args.json)
     return 0
 
 
@@ -68,7 +68,7 @@ def apply(args: argparse.Namespace) -> int:
     """Show the plan, ask (unless --yes), then create and update in dependency order."""
     from dw_platform.provisioning.stack import CREATE, UPDATE, summarize
 
-    stack = _stack()
+    stack = _stack(args)
     planned = stack.plan()
     if not args.json:
         _show(planned, "Plan", as_json=False)
@@ -96,7 +96,7 @@ def apply(args: argparse.Namespace) -> int:
 def destroy(args: argparse.Namespace) -> int:
     from dw_platform.provisioning.stack import DELETE
 
-    stack = _stack()
+    stack = _stack(args)
     planned = stack.destroy_plan()
     if not args.json:
         for change in planned:
@@ -116,7 +116,7 @@ def destroy(args: argparse.Namespace) -> int:
 
 
 def outputs(args: argparse.Namespace) -> int:
-    values = _stack().outputs()
+    values = _stack(args).outputs()
     if args.json:
         print(json.dumps(values, indent=2))
     else:
@@ -126,14 +126,13 @@ def outputs(args: argparse.Namespace) -> int:
 
 
 def policy(args: argparse.Namespace) -> int:
-    from dw_platform.defs.analytics_dw.warehouse import analytics_dw
     from dw_platform.provisioning.managed_resource import ProvisioningError
     from dw_platform.provisioning.naming import StackNames
     from dw_platform.provisioning.policies import run_worker_policy
 
     settings = Settings.from_env()
-    account = args.account or _stack().names.account
-    document = run_worker_policy(StackNames.from_settings(analytics_dw, settings, account))
+    account = args.account or _stack(args).names.account
+    document = run_worker_policy(StackNames.from_settings(project.warehouse(args), settings, account))
     text = json.dumps(document, indent=2) + "\n"
     if args.output:
         try:

@@ -4,6 +4,7 @@ import argparse
 import json
 from typing import TYPE_CHECKING
 
+from dw_platform.cli import project
 from dw_platform.cli.output import printable
 from dw_platform.cli.recording import record_recomputed_hours
 from dw_platform.lake.hours import parse_hour, parse_instant
@@ -38,11 +39,10 @@ def _text(report: "ReplayReport") -> list[str]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from dw_platform.defs.analytics_dw import warehouse as declared
     from dw_platform.operations.replay.run import replay
     from dw_platform.runtime.backends import Runtime
 
-    runtime = Runtime.from_settings(declared.analytics_dw, Settings.from_env())
+    runtime = Runtime.from_settings(project.warehouse(args), Settings.from_env())
     report = replay(
         runtime,
         args.table,

@@ -22,6 +22,7 @@ from dw_platform.components.yaml_declaration import (
     TableModel,
     declared_warehouse,
 )
+from dw_platform.declaration.defs_folder import declared_in, module_beside, split_reference
 from dw_platform.declaration.warehouse import DeclarationError, ServerlessDataWarehouse
 from dw_platform.runtime.settings import Settings
 
@@ -76,20 +77,14 @@ class WarehouseComponent(dg.Component, dg.Model, dg.Resolvable):
             return declared_warehouse(
                 self.name, context.path, self.streaming_tables, self.tables, self.batch_tables, self.is_dev
             )
-        module_name, _, attribute = self.declaration.partition(":")
-        if not module_name or not attribute:
-            raise DeclarationError(f"declaration must be `module:attribute`, got {self.declaration!r}")
-        beside = context.path / f"{module_name.replace('.', '/')}.py"
-        if beside.exists():
+        # The same resolution `dw` does without Dagster (declaration/defs_folder.py).
+        module_name, _ = split_reference(self.declaration)
+        beside = module_beside(context.path, module_name)
+        if beside is not None:
             module = context.load_defs_relative_python_module(beside)
         else:
             module = importlib.import_module(module_name)
-        warehouse = getattr(module, attribute, None)
-        if not isinstance(warehouse, ServerlessDataWarehouse):
-            raise DeclarationError(
-                f"{self.declaration}: expected a ServerlessDataWarehouse, found {type(warehouse).__name__}"
-            )
-        return warehouse
+        return declared_in(module, self.declaration)
 
     def build_defs(self, context: dg.ComponentLoadContext) -> dg.Definitions:
         from dw_platform.operations.seeding import start_dev_instance
