@@ -28,7 +28,7 @@ _AS_TEXT: tuple[type, ...] = (Path, datetime)
 
 class _WarehouseSettings(dg.ConfigurableResource):
     @classmethod
-    def from_settings(cls, settings: Settings, environ: Mapping[str, str] | None = None) -> Any:
+    def from_settings(cls, settings: Settings, environ: Mapping[str, str] | None = None) -> typing.Self:
         """The resource for `settings`, each field bound to its environment variable where the
         environment holds that very value (a value set in code is shown as it is)."""
         env = os.environ if environ is None else environ
