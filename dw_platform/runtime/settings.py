@@ -5,7 +5,8 @@
 aws-sdk-pandas keeps its configuration in one table. Everything else derives from it: reading the
 environment (`Settings.from_env`), the Dagster resource's fields and their defaults
 (orchestration/resources.py, each bound to its variable with `dg.EnvVar`, so the UI shows where a
-value comes from) and the generator's defaults; tests/test_settings.py checks the README's table.
+value comes from), the generator's defaults and the README's table of settings (written by
+settings_table.py). tests/test_settings.py fails on a setting named or defaulted anywhere else.
 """
 
 import dataclasses
