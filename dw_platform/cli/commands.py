@@ -16,7 +16,7 @@ from dw_platform.cli import project
 from dw_platform.cli.output import format_table, plural, printable, progress
 from dw_platform.errors import DwError, UserInputError
 from dw_platform.lake.hours import ONE_HOUR, floor_hour, parse_hour, parse_instant
-from dw_platform.runtime.settings import Settings, ensure_dagster_home
+from dw_platform.runtime.settings import SCHEMA, Settings, ensure_dagster_home
 from dw_platform.state_files import ensure_writable_dir
 
 # Start-up stays short (`dw --help` imports this module): the runtime, the query engine, Dagster and
@@ -334,7 +334,7 @@ def demo(args: argparse.Namespace) -> int:
     _wipe_demo_home(home)
     # The demo is the project's code location on a local home of its own: its definitions read
     # their settings from the environment, as under `dg dev`.
-    os.environ.update({"DW_PROFILE": "local", "DW_HOME": str(home)})
+    os.environ.update({SCHEMA["profile"].variable: "local", SCHEMA["home"].variable: str(home)})
     settings = Settings.from_env()
     runtime = _runtime(warehouse, settings)
     now = datetime.now(UTC)

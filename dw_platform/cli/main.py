@@ -11,7 +11,6 @@ import re
 import sys
 import warnings
 from collections.abc import Sequence
-from pathlib import Path
 
 from dw_platform.cli import commands
 from dw_platform.cli.backfill import add_backfill
@@ -20,7 +19,7 @@ from dw_platform.cli.output import printable
 from dw_platform.cli.provision import add_provision
 from dw_platform.cli.replay import add_replay
 from dw_platform.errors import DwError, PreconditionError, UserInputError
-from dw_platform.runtime.settings import set_dagster_env
+from dw_platform.runtime.settings import one_from_env, set_dagster_env
 from dw_platform.state_files import StateError
 
 # Exit statuses: 2 the command was refused (bad input, or a warehouse or stack not in a state to do
@@ -224,7 +223,7 @@ def _deadline_scope(args: argparse.Namespace) -> contextlib.AbstractContextManag
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     warnings.filterwarnings("ignore", message=".*is currently in beta.*")
-    home = Path(os.environ.get("DW_HOME", ".dw")).resolve()
+    home = one_from_env("home")
     os.environ.setdefault("DAGSTER_HOME", str(home / "dagster"))
     set_dagster_env(os.environ)
     try:

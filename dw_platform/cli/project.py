@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import dw_platform
 from dw_platform.errors import DwError, UserInputError
 
 # Imported when a command asks for its warehouse (`dw --help` reads no declaration); Dagster only by
@@ -46,7 +45,7 @@ def declared_warehouses() -> list[DeclaredWarehouse]:
     """Every warehouse the project's defs folder declares, by name."""
     from dw_platform.declaration.defs_folder import project_defs_folder, python_declaration, warehouse_entries
 
-    defs = project_defs_folder(Path(dw_platform.__file__).parent)
+    defs = project_defs_folder(Path(__file__).parents[1])  # the package dw_platform
     found: dict[str, DeclaredWarehouse] = {}
     for entry in warehouse_entries(defs):
         warehouse = python_declaration(defs, entry)

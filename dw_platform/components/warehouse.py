@@ -12,16 +12,12 @@ declaration module to fill in.
 """
 
 import importlib
+from typing import Any
 
 import dagster as dg
 from pydantic import Field
 
-from dw_platform.components.yaml_declaration import (
-    BatchTableModel,
-    StreamingTableModel,
-    TableModel,
-    declared_warehouse,
-)
+from dw_platform.components.yaml_declaration import parse_declaration
 from dw_platform.declaration.defs_folder import declared_in, module_beside, split_reference
 from dw_platform.declaration.warehouse import DeclarationError, ServerlessDataWarehouse
 from dw_platform.runtime.settings import Settings
@@ -57,28 +53,41 @@ class WarehouseComponent(dg.Component, dg.Model, dg.Resolvable):
         description="Where the Python declaration is: `module:attribute`, the module either beside "
         "defs.yaml (`warehouse:analytics_dw`) or importable (`my_package.warehouse:sales_dw`).",
     )
-    # Or the declaration in YAML (see yaml_declaration.py): a name and the tables.
-    name: str | None = None
-    is_dev: bool | None = None
-    streaming_tables: list[StreamingTableModel] = []
-    tables: list[TableModel] = []
-    batch_tables: list[BatchTableModel] = []
+    # Or the declaration in YAML: the fluent API's fields (yaml_declaration.py derives them and
+    # validates them, so that a mistake is one line naming defs.yaml and the field).
+    name: Any = Field(default=None, description="The warehouse's name (its Glue database).")
+    is_dev: Any = Field(default=None, description="Development defaults (unset: DW_IS_DEV).")
+    query_cutoff_gib: Any = Field(default=None, description="Athena's per-query cutoff (GiB).")
+    query_budget_hours: Any = Field(default=None, description="The guard rail's hours per scan.")
+    query_budget_gib: Any = Field(default=None, description="The guard rail's GiB per query.")
+    owners: Any = Field(default=None, description="E-mail addresses or `team:<name>`.")
+    streaming_tables: Any = Field(default=None, description="`with_streaming_input_table`'s arguments.")
+    tables: Any = Field(default=None, description="`with_table`'s arguments.")
+    batch_tables: Any = Field(default=None, description="`with_batch_input_table`'s arguments.")
+
+    def yaml_declaration(self) -> dict[str, Any]:
+        """The YAML declaration's fields given (None: not given)."""
+        fields = type(self).model_fields
+        return {
+            key: getattr(self, key)
+            for key in fields
+            if key != "declaration" and getattr(self, key) is not None
+        }
 
     def load_warehouse(self, context: dg.ComponentLoadContext) -> ServerlessDataWarehouse:
-        declared_in_yaml = self.name is not None or self.streaming_tables or self.tables or self.batch_tables
+        declared_in_yaml, file = self.yaml_declaration(), context.path / "defs.yaml"
         if (self.declaration is None) == (not declared_in_yaml):
             raise DeclarationError(
-                "a warehouse component takes either `declaration: module:attribute` or a YAML "
-                "declaration (`name:` and its tables), exactly one of them"
+                f"{file}: a warehouse component takes either `declaration: module:attribute` or a "
+                "YAML declaration (`name:` and its tables), exactly one of them"
             )
         if self.declaration is None:
-            if self.name is None:
-                raise DeclarationError("a YAML warehouse declaration needs a `name:`")
-            return declared_warehouse(
-                self.name, context.path, self.streaming_tables, self.tables, self.batch_tables, self.is_dev
-            )
+            return parse_declaration(declared_in_yaml, file)
         # The same resolution `dw` does without Dagster (declaration/defs_folder.py).
-        module_name, _ = split_reference(self.declaration)
+        try:
+            module_name, _ = split_reference(self.declaration)
+        except DeclarationError as error:
+            raise DeclarationError(f"{file}: {error}") from None
         beside = module_beside(context.path, module_name)
         if beside is not None:
             module = context.load_defs_relative_python_module(beside)

@@ -84,27 +84,28 @@ ColumnsLike = Iterable[Column | tuple[str, str] | Mapping[str, str]]
 
 @dataclasses.dataclass(frozen=True)
 class StreamingOptions:
-    """Kinesis + Firehose settings of a streaming table."""
+    """Kinesis + Firehose settings of a streaming table (defaults: `with_streaming_input_table`'s)."""
 
     shard_count: int
     flush_interval_s: int
     buffer_size_mib: int
     # On-demand Kinesis capacity instead of `shard_count` provisioned shards.
-    on_demand: bool = False
+    on_demand: bool
     # Partition projection from this `YYYY/MM/DD/HH` hour on: Athena computes the hourly partitions,
     # nothing is registered, and the table is not compacted (see README: partition projection).
-    projection_start: str | None = None
+    projection_start: str | None
     # The error-rate check: WARN above the first share of isolated records, ERROR above the second
     # (an hour's rate judged by its 95 % lower bound: see operations/error_rates).
-    error_rate_warn: float = 0.001
-    error_rate_error: float = 0.05
+    error_rate_warn: float
+    error_rate_error: float
     # The interval as declared; None: the deployment's default (60 s in development, 900 s else).
-    declared_flush_interval_s: int | None = None
+    declared_flush_interval_s: int | None
 
 
 @dataclasses.dataclass(frozen=True)
 class BatchOptions:
-    """A table filled by user code: `job(context)` returns rows per partition value."""
+    """A table filled by user code: `job(context)` returns rows per partition value (defaults:
+    `with_batch_input_table`'s)."""
 
     job: Callable[..., Any]
     # A 5-field cron; None: every hour, once the inputs have settled (see operations.batch_tables).
@@ -112,13 +113,13 @@ class BatchOptions:
     inputs: tuple[str, ...]
     # Hours after an hour during which its rows can still change (late arrivals): each scheduled run
     # recomputes the last `lateness_hours + 1` hours, and the job may read that far ahead.
-    lateness_hours: int = 0
+    lateness_hours: int
     # How far a device's clock may run ahead of arrival: an event-time job reads arrival hours from
     # this (plus the inputs' flush interval) before an event hour on.
-    clock_skew_minutes: int = 5
+    clock_skew_minutes: int
     # The numbers a partition carries besides its size (plotted per hour in the UI): `metrics(rows)`
     # gets the hour's rows and returns name -> number, e.g. impressions, clicks, click-through rate.
-    metrics: Callable[[Sequence[Mapping[str, Any]]], Mapping[str, float]] | None = None
+    metrics: Callable[[Sequence[Mapping[str, Any]]], Mapping[str, float]] | None
 
 
 @dataclasses.dataclass(frozen=True)

@@ -16,7 +16,7 @@ from dw_platform.lake.hours import ONE_HOUR, floor_hour, inserted_at
 from dw_platform.operations.settling import settle_delay
 from dw_platform.runtime.backends import Runtime
 from dw_platform.runtime.legacy_home import seed_marker
-from dw_platform.runtime.settings import PARTITIONS_START_FILE, Settings
+from dw_platform.runtime.settings import PARTITIONS_START_FILE, SCHEMA, Settings
 
 # Set by `dagster dev` and `dg` for the processes they start: the first start of a dev instance.
 DEV_INSTANCE_ENV = "DAGSTER_IS_DEV_CLI"
@@ -54,7 +54,7 @@ def start_dev_instance(
     so that later starts and `dw` agree; before any, the configured start.
     An explicit DW_PARTITIONS_START wins; the AWS profile keeps the configured start."""
     env = os.environ if environ is None else environ
-    if settings.profile != "local" or env.get("DW_PARTITIONS_START"):
+    if settings.profile != "local" or SCHEMA["partitions_start"].raw(env):
         return settings
     path = settings.home / PARTITIONS_START_FILE
     if not path.is_file() and not env.get(DEV_INSTANCE_ENV):

@@ -15,15 +15,16 @@ from dw_platform.declaration.warehouse import ServerlessDataWarehouse, TableKind
 from dw_platform.delivery.events import sample_events
 from dw_platform.orchestration.asset_keys import definition_name
 from dw_platform.orchestration.resources import WarehouseResource
+from dw_platform.runtime import settings
 from dw_platform.runtime.backends import Runtime
-from dw_platform.runtime.settings import DEFAULT_MALFORMED_RATIO
 
 GENERATOR_INTERVAL_S = 60
 
 
 class GeneratorConfig(dg.Config):
-    events_per_table: int = 100
-    malformed_ratio: float = DEFAULT_MALFORMED_RATIO
+    # The launchpad's defaults: the settings' (DW_GENERATOR_*), as the sensor's.
+    events_per_table: int = settings.default("generator_events_per_minute")
+    malformed_ratio: float = settings.default("generator_malformed_ratio")
 
 
 def malformed_in_minute(minute: int, events: int, ratio: float) -> int:

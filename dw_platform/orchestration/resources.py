@@ -1,94 +1,95 @@
 """The Dagster resources: the deployment settings as typed fields (each bound to its environment
 variable with `dg.EnvVar` where the environment sets it, so the UI shows where a value comes from),
-and the AWS stack derived from the declaration."""
+and the AWS stack derived from the declaration.
+
+`WarehouseResource`'s fields are derived from the settings' schema (runtime/settings.py): one field
+per setting, with its default and meaning, so the resource and the `Settings` record cannot drift."""
 
 import os
+import typing
 from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import dagster as dg
+import pydantic
 
 from dw_platform.declaration.warehouse import ServerlessDataWarehouse
 from dw_platform.provisioning.managed_resource import AwsClients
 from dw_platform.provisioning.naming import StackNames
 from dw_platform.provisioning.stack import Stack, stack_outputs
 from dw_platform.runtime.backends import Runtime
-from dw_platform.runtime.settings import ENVIRONMENT, Profile, QueryEngineName, Settings
+from dw_platform.runtime.settings import SCHEMA, ByProfile, Settings, SettingsError
+
+# Settings types Dagster's configuration has no type for: the resource holds their text.
+_AS_TEXT: tuple[type, ...] = (Path, datetime)
 
 
-class WarehouseResource(dg.ConfigurableResource):
-    """Where and how the warehouse runs. Every field is one `DW_*` setting (see the README)."""
-
-    profile: Profile = "local"
-    home: str = ".dw"
-    is_dev: bool = True
-    partitions_start: str = "2026-01-01T00:00:00+00:00"
-    generator_events_per_minute: int = 100
-    generator_malformed_ratio: float = 0.01
-    compaction_lag_hours: int = 1
-    compaction_cron: str = "25 * * * *"
-    aws_region: str = "us-west-2"
-    stack: str | None = None
-    data_bucket: str | None = None
-    results_bucket: str | None = None
-    athena_workgroup: str | None = None
-    query_engine: QueryEngineName = "duckdb"
-    seed_hours: int = 3
-    seed_events_per_hour: int = 2000
-
+class _WarehouseSettings(dg.ConfigurableResource):
     @classmethod
-    def from_settings(
-        cls, settings: Settings, environ: Mapping[str, str] | None = None
-    ) -> "WarehouseResource":
+    def from_settings(cls, settings: Settings, environ: Mapping[str, str] | None = None) -> typing.Self:
         """The resource for `settings`, each field bound to its environment variable where the
         environment holds that very value (a value set in code is shown as it is)."""
         env = os.environ if environ is None else environ
         fields: dict[str, Any] = {}
-        for name in cls.model_fields:
-            value = getattr(settings, name)
-            variable, parse = ENVIRONMENT[name]
-            raw = env.get(variable)
-            # EnvVar binds plain str and int fields; a Literal or a float is given as its value.
-            bindable = cls.model_fields[name].annotation in _BINDABLE and not isinstance(value, bool)
-            if raw and bindable and _parses_to(parse, raw, value):
-                fields[name] = dg.EnvVar.int(variable) if isinstance(value, int) else dg.EnvVar(variable)
+        for name, setting in SCHEMA.items():
+            value = _field_value(getattr(settings, name))
+            raw = env.get(setting.variable)
+            bind = _binder(cls.model_fields[name].annotation)
+            if raw and bind is not None and not isinstance(value, bool) and _reads_as(name, raw, value):
+                fields[name] = bind(setting.variable)
             else:
-                fields[name] = _field_value(value)
+                fields[name] = value
         return cls(**fields)
 
     def settings(self) -> Settings:
-        return Settings(
-            profile=self.profile,
-            home=Path(self.home).resolve(),
-            partitions_start=datetime.fromisoformat(self.partitions_start),
-            generator_events_per_minute=self.generator_events_per_minute,
-            generator_malformed_ratio=self.generator_malformed_ratio,
-            is_dev=self.is_dev,
-            compaction_lag_hours=self.compaction_lag_hours,
-            compaction_cron=self.compaction_cron,
-            aws_region=self.aws_region,
-            stack=self.stack,
-            data_bucket=self.data_bucket,
-            results_bucket=self.results_bucket,
-            athena_workgroup=self.athena_workgroup,
-            query_engine=self.query_engine,
-            seed_hours=self.seed_hours,
-            seed_events_per_hour=self.seed_events_per_hour,
-        )
+        """The settings the fields give (a field left None: the schema's default for the profile)."""
+        return Settings.resolve({name: getattr(self, name) for name in SCHEMA})
 
     def runtime(self, warehouse: ServerlessDataWarehouse) -> Runtime:
         return Runtime.from_settings(warehouse, self.settings())
 
 
-_BINDABLE: tuple[Any, ...] = (str, int, str | None)
+def _field(name: str, annotation: Any) -> tuple[Any, Any]:
+    """The resource field of setting `name`: its type and its default (None where the default
+    depends on the profile, resolved by `settings()`)."""
+    setting = SCHEMA[name]
+    if annotation in _AS_TEXT:
+        annotation = str
+    default: Any = setting.default
+    if isinstance(default, ByProfile):
+        # Dagster's configuration has no optional Literal: such a field takes the text, read by `settings()`.
+        optional = str if typing.get_origin(annotation) is typing.Literal else annotation
+        annotation, default = optional | None, None
+    elif default is not None and annotation is not str:
+        default = setting.read(default)
+    return annotation, pydantic.Field(default=default, description=f"{setting.variable}: {setting.meaning}")
 
 
-def _parses_to(parse: Any, raw: str, value: Any) -> bool:
+WarehouseResource = pydantic.create_model(
+    "WarehouseResource",
+    __base__=_WarehouseSettings,
+    __module__=__name__,
+    __doc__="Where and how the warehouse runs. Every field is one setting: its `DW_*` variable (README).",
+    **{name: _field(name, annotation) for name, annotation in typing.get_type_hints(Settings).items()},
+)
+
+
+def _binder(annotation: Any) -> Any:
+    """How `dg.EnvVar` binds a field of this type (it binds plain str and int fields; a Literal, a
+    float or a bool is given as its value)."""
+    if annotation in (str, str | None):
+        return dg.EnvVar
+    if annotation in (int, int | None):
+        return dg.EnvVar.int
+    return None
+
+
+def _reads_as(name: str, raw: str, value: Any) -> bool:
     try:
-        return _field_value(parse(raw)) == _field_value(value)
-    except ValueError:
+        return _field_value(SCHEMA[name].read(raw)) == value
+    except SettingsError:
         return False
 
 

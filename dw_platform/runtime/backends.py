@@ -14,7 +14,7 @@ from dw_platform.lake.store import Lake
 from dw_platform.query.engines import QueryEngine
 from dw_platform.query.scan_plan import GIB, ScanBudget, ScanPlanner
 from dw_platform.runtime.legacy_home import local_lake_dir
-from dw_platform.runtime.settings import QueryEngineName, Settings
+from dw_platform.runtime.settings import QueryEngineName, Settings, default
 from dw_platform.runtime.stacks import default_data_bucket, stack_name
 
 # Delivery (Firehose's conversion, Kinesis) is imported where events are sent: `dw query` does not
@@ -30,7 +30,7 @@ class Runtime:
     warehouse: ServerlessDataWarehouse
     catalog: Catalog
     lake: Lake
-    query_engine: QueryEngineName = "duckdb"
+    query_engine: QueryEngineName = default("query_engine", "local")
     # AWS profile only: events go into Kinesis (Firehose delivers them), Athena runs in the workgroup.
     aws_region: str | None = None
     athena_workgroup: str | None = None

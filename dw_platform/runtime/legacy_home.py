@@ -62,7 +62,7 @@ def migrate(home: Path, warehouse: str) -> list[str]:
     """Move `home`'s lake from before into the warehouse's folder of the lake directory (one rename:
     the old layout is the new one below the folder), its catalog and seed marker to the warehouse's;
     returns what moved. Idempotent: a second run finds nothing to move."""
-    settings = Settings.from_env({"DW_HOME": str(home)})
+    settings = Settings.resolve({"home": str(home)})
     legacy, target = home / LEGACY_LAKE_DIR, settings.lake_dir / lake_root(warehouse)
     catalog = settings.catalog_path(warehouse)
     if (home / LEGACY_CATALOG).exists() and catalog.exists():

@@ -1,7 +1,12 @@
-"""Deployment settings: one typed record, read from the environment once, where a process starts.
+"""Deployment settings: one schema, read from the environment once, where a process starts.
 
-Every setting has one environment variable (`ENVIRONMENT`); the Dagster layer binds the same
-variables to its resource's fields with `dg.EnvVar`, so the UI shows where each value comes from.
+`Settings` is the schema: each field declares, in one place, its environment variable, its default
+(as that variable would spell it; a few differ between the profiles) and how its text is read, as
+aws-sdk-pandas keeps its configuration in one table. Everything else derives from it: reading the
+environment (`Settings.from_env`), the Dagster resource's fields and their defaults
+(orchestration/resources.py, each bound to its variable with `dg.EnvVar`, so the UI shows where a
+value comes from), the generator's defaults and the README's table of settings (written by
+settings_table.py). tests/test_settings.py fails on a setting named or defaulted anywhere else.
 """
 
 import dataclasses
@@ -19,41 +24,174 @@ QueryEngineName = Literal["duckdb", "athena"]
 PROFILES: tuple[str, ...] = get_args(Profile)
 QUERY_ENGINES: tuple[str, ...] = get_args(QueryEngineName)
 
+# The local profile's first start remembers here where its partitions start (the day its data starts).
+PARTITIONS_START_FILE = "partitions_start"
+
 
 class SettingsError(UserInputError):
     """An environment variable with a value the platform cannot use."""
 
 
-DEFAULT_PARTITIONS_START = "2026-01-01"
-# Below the streaming tables' error-rate warning (0.1 %) by default: a dev instance starts green.
-DEFAULT_MALFORMED_RATIO = 0.0005
-# The local profile's first start remembers here where its partitions start (the day its data starts).
-PARTITIONS_START_FILE = "partitions_start"
+@dataclasses.dataclass(frozen=True)
+class ByProfile:
+    """A default that differs between the local and the AWS profile."""
+
+    local: str | None
+    aws: str | None
+
+    def of(self, profile: str) -> str | None:
+        return self.local if profile == "local" else self.aws
 
 
 @dataclasses.dataclass(frozen=True)
+class Setting:
+    """One setting: its environment variable, its default as that variable would spell it (None:
+    unset), how its text is read, and what it means (the resource's field description in the UI)."""
+
+    variable: str
+    default: str | ByProfile | None
+    parse: Callable[[str], Any]
+    meaning: str
+    choices: tuple[str, ...] = ()
+    fallback: str | None = None  # read when `variable` is unset (boto3's other name for the region)
+
+    def default_for(self, profile: str) -> str | None:
+        return self.default.of(profile) if isinstance(self.default, ByProfile) else self.default
+
+    def raw(self, environ: Mapping[str, str]) -> str | None:
+        """The variable's text in `environ` (an empty variable counts as unset)."""
+        return environ.get(self.variable) or (environ.get(self.fallback) if self.fallback else None) or None
+
+    def read(self, raw: str) -> Any:
+        """The value `raw` spells, or a SettingsError: one line naming the variable."""
+        if self.choices and raw not in self.choices:
+            raise SettingsError(f"{self.variable} must be one of {', '.join(self.choices)}, got {raw!r}")
+        try:
+            return self.parse(raw)
+        except ValueError as error:
+            raise SettingsError(f"{self.variable}={raw!r} is not valid: {error}") from None
+
+
+def _instant(raw: str) -> datetime:
+    start = datetime.fromisoformat(raw)
+    return start if start.tzinfo else start.replace(tzinfo=UTC)
+
+
+def _flag(raw: str) -> bool:
+    lowered = raw.strip().lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off"):
+        return False
+    raise ValueError("use true or false")
+
+
+def _path(raw: str) -> Path:
+    return Path(raw).resolve()
+
+
+_SETTING = "dw_setting"
+
+
+def _setting(
+    variable: str,
+    default: str | ByProfile | None,
+    parse: Callable[[str], Any] = str,
+    meaning: str = "",
+    **extra: Any,
+) -> Any:
+    """A `Settings` field declared by its `Setting` (no dataclass default: `resolve` fills it)."""
+    return dataclasses.field(metadata={_SETTING: Setting(variable, default, parse, meaning, **extra)})
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
 class Settings:
-    profile: Profile
-    home: Path
-    partitions_start: datetime
-    generator_events_per_minute: int
-    generator_malformed_ratio: float
+    """The deployment's settings. Each field is one row of the schema: variable, default, meaning."""
+
+    profile: Profile = _setting(
+        "DW_PROFILE", "local", meaning="`local` (embedded) or `aws`", choices=PROFILES
+    )
+    home: Path = _setting(
+        "DW_HOME",
+        ".dw",
+        _path,
+        "local profile state: `lakes/` (a folder per warehouse), `catalogs/<warehouse>.sqlite`, `dagster/`",
+    )
+    partitions_start: datetime = _setting(
+        "DW_PARTITIONS_START",
+        "2026-01-01",
+        _instant,
+        "first hourly partition (UTC); unset on a local dev instance: the day its first start's "
+        "history starts (remembered in `$DW_HOME/partitions_start`)",
+    )
+    generator_events_per_minute: int = _setting(
+        "DW_GENERATOR_EVENTS_PER_MINUTE", "100", int, "events per table per generator tick (a minute)"
+    )
+    # Below the streaming tables' error-rate warning (0.1 %) by default: a dev instance starts green.
+    generator_malformed_ratio: float = _setting(
+        "DW_GENERATOR_MALFORMED_RATIO",
+        "0.0005",
+        float,
+        "share of malformed generated events, kept over time (one in 20 batches of 100); below the "
+        "0.1 % error-rate warning",
+    )
     # Development settings (60 s Firehose flushes, buckets destroyable with their data): on by
     # default on the local profile, off on AWS. The declaration itself does not depend on it.
-    is_dev: bool = True
-    compaction_lag_hours: int = 1
-    compaction_cron: str = "25 * * * *"
+    is_dev: bool = _setting(
+        "DW_IS_DEV",
+        ByProfile(local="true", aws="false"),
+        _flag,
+        "dev warehouse: 60 s flushes, `dw provision destroy` may delete buckets holding data",
+    )
+    compaction_lag_hours: int = _setting(
+        "DW_COMPACTION_LAG_HOURS", "1", int, "hours after an hour ends before it is compacted"
+    )
+    compaction_cron: str = _setting(
+        "DW_COMPACTION_CRON", "25 * * * *", meaning="when the compaction schedule runs (UTC)"
+    )
     # AWS profile: names and region from configuration, credentials from boto3's default chain.
-    aws_region: str = "us-west-2"
-    stack: str | None = None  # DW_STACK: the deployment every resource name derives from
-    data_bucket: str | None = None
-    results_bucket: str | None = None
-    athena_workgroup: str | None = None
-    query_engine: QueryEngineName = "duckdb"
-    # Local profile: closed hours of sample history seeded (and run through every hourly asset) on the
-    # first start of a dev instance (DW_SEED_HOURS, 0 for none); events per table and seeded hour.
-    seed_hours: int = 3
-    seed_events_per_hour: int = 2000
+    aws_region: str = _setting(
+        "AWS_REGION",
+        "us-west-2",
+        meaning="AWS profile: region of every client (unset: `AWS_DEFAULT_REGION`, then the default)",
+        fallback="AWS_DEFAULT_REGION",
+    )
+    stack: str | None = _setting(
+        "DW_STACK",
+        None,
+        meaning="AWS profile: the stack (deployment) every resource name and the `dw:stack` tag "
+        "derive from (see Stacks); unset: the warehouse's name (`analytics_dw`)",
+    )
+    data_bucket: str | None = _setting(
+        "DW_DATA_BUCKET",
+        None,
+        meaning="AWS profile: the lake's bucket (names are global: set it); unset: `<stack>-data` "
+        "(`_` as `-`)",
+    )
+    results_bucket: str | None = _setting(
+        "DW_RESULTS_BUCKET",
+        None,
+        meaning="AWS profile: Athena's result bucket; unset: `<stack>-athena-results`",
+    )
+    athena_workgroup: str | None = _setting(
+        "DW_ATHENA_WORKGROUP", None, meaning="AWS profile: the workgroup queries run in; unset: `<stack>`"
+    )
+    query_engine: QueryEngineName = _setting(
+        "DW_QUERY_ENGINE",
+        ByProfile(local="duckdb", aws="athena"),
+        meaning="`athena` (pyathena, in the workgroup) or `duckdb` (reads the lake directly, local or S3)",
+        choices=QUERY_ENGINES,
+    )
+    seed_hours: int = _setting(
+        "DW_SEED_HOURS",
+        ByProfile(local="3", aws="0"),
+        int,
+        "local profile: closed hours of history a dev instance seeds (and runs through every hourly "
+        "asset) on its first start (`0`: none)",
+    )
+    seed_events_per_hour: int = _setting(
+        "DW_SEED_EVENTS_PER_HOUR", "2000", int, "local profile: sample events per table and seeded hour"
+    )
 
     def __post_init__(self) -> None:
         if self.profile not in PROFILES:
@@ -77,73 +215,54 @@ class Settings:
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> "Settings":
+        """The settings the environment gives (an empty variable counts as unset)."""
         env = os.environ if environ is None else environ
-        profile = env.get("DW_PROFILE") or "local"
-        values: dict[str, Any] = {"profile": profile}
-        for field, (variable, parse) in ENVIRONMENT.items():
-            raw = env.get(variable)
-            if field == "aws_region" and not raw:
-                raw = env.get("AWS_DEFAULT_REGION")
-            if raw:
-                values[field] = _parsed(variable, raw, parse)
-        home = values.setdefault("home", Path(".dw").resolve())
-        values.setdefault("partitions_start", _instant(_remembered_start(profile, home)))
-        values.setdefault("generator_events_per_minute", 100)
-        values.setdefault("generator_malformed_ratio", DEFAULT_MALFORMED_RATIO)
-        values.setdefault("seed_hours", 3 if profile == "local" else 0)
-        values.setdefault("is_dev", profile == "local")
-        values.setdefault("query_engine", "duckdb" if profile == "local" else "athena")
-        return cls(**values)
+        given = {name: raw for name, setting in SCHEMA.items() if (raw := setting.raw(env))}
+        if "partitions_start" not in given:
+            given["partitions_start"] = _remembered_start(given)
+        return cls.resolve(given)
+
+    @classmethod
+    def resolve(cls, given: Mapping[str, Any]) -> "Settings":
+        """The settings with `given` values (a str is read as its variable's text) and the profile's
+        defaults for the others (None: not given)."""
+        profile = _resolved("profile", given, "local")
+        return cls(**{name: _resolved(name, given, profile) for name in SCHEMA})
 
 
-def _parsed(variable: str, raw: str, parse: Callable[[str], Any]) -> Any:
-    try:
-        return parse(raw)
-    except ValueError as error:
-        raise SettingsError(f"{variable}={raw!r} is not valid: {error}") from None
+def _resolved(name: str, given: Mapping[str, Any], profile: str) -> Any:
+    setting = SCHEMA[name]
+    value = given.get(name)
+    if value is None:
+        value = setting.default_for(profile)
+    return setting.read(value) if isinstance(value, str) else value
 
 
-def _instant(raw: str) -> datetime:
-    start = datetime.fromisoformat(raw)
-    return start if start.tzinfo else start.replace(tzinfo=UTC)
+# The schema: each field's setting, in declaration order.
+SCHEMA: dict[str, Setting] = {field.name: field.metadata[_SETTING] for field in dataclasses.fields(Settings)}
 
 
-def _flag(raw: str) -> bool:
-    lowered = raw.strip().lower()
-    if lowered in ("1", "true", "yes", "on"):
-        return True
-    if lowered in ("0", "false", "no", "off"):
-        return False
-    raise ValueError("use true or false")
-
-
-# Each setting's environment variable and how its text is read.
-ENVIRONMENT: dict[str, tuple[str, Callable[[str], Any]]] = {
-    "profile": ("DW_PROFILE", str),
-    "home": ("DW_HOME", lambda raw: Path(raw).resolve()),
-    "partitions_start": ("DW_PARTITIONS_START", _instant),
-    "generator_events_per_minute": ("DW_GENERATOR_EVENTS_PER_MINUTE", int),
-    "generator_malformed_ratio": ("DW_GENERATOR_MALFORMED_RATIO", float),
-    "is_dev": ("DW_IS_DEV", _flag),
-    "compaction_lag_hours": ("DW_COMPACTION_LAG_HOURS", int),
-    "compaction_cron": ("DW_COMPACTION_CRON", str),
-    "aws_region": ("AWS_REGION", str),
-    "stack": ("DW_STACK", str),
-    "data_bucket": ("DW_DATA_BUCKET", str),
-    "results_bucket": ("DW_RESULTS_BUCKET", str),
-    "athena_workgroup": ("DW_ATHENA_WORKGROUP", str),
-    "query_engine": ("DW_QUERY_ENGINE", str),
-    "seed_hours": ("DW_SEED_HOURS", int),
-    "seed_events_per_hour": ("DW_SEED_EVENTS_PER_HOUR", int),
-}
-
-
-def _remembered_start(profile: str, home: Path) -> str:
-    """The partitions start a local dev instance recorded on its first start, else the default."""
-    path = home / PARTITIONS_START_FILE
+def _remembered_start(given: Mapping[str, str]) -> str | None:
+    """The partitions start a local dev instance recorded on its first start (None: none)."""
+    profile = _resolved("profile", given, "local")
+    path = _resolved("home", given, profile) / PARTITIONS_START_FILE
     if profile == "local" and path.is_file():
-        return path.read_text().strip() or DEFAULT_PARTITIONS_START
-    return DEFAULT_PARTITIONS_START
+        return path.read_text().strip() or None
+    return None
+
+
+def one_from_env(name: str, environ: Mapping[str, str] | None = None) -> Any:
+    """Setting `name` as the environment gives it (else its default), for a process that needs it
+    before it reads all of them (`dw` places DAGSTER_HOME in DW_HOME)."""
+    env = os.environ if environ is None else environ
+    setting = SCHEMA[name]
+    profile = one_from_env("profile", env) if isinstance(setting.default, ByProfile) else "local"
+    return _resolved(name, {name: setting.raw(env)}, profile)
+
+
+def default(name: str, profile: str = "local") -> Any:
+    """Setting `name`'s default value on `profile`."""
+    return _resolved(name, {}, profile)
 
 
 # Telemetry off (nothing here may reach the network); each pool (one per table's compaction) runs

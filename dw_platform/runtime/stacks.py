@@ -10,10 +10,10 @@ from collections.abc import Collection
 
 from dw_platform.declaration.warehouse import ServerlessDataWarehouse
 from dw_platform.errors import UserInputError
-from dw_platform.runtime.settings import ENVIRONMENT, Settings
+from dw_platform.runtime.settings import SCHEMA, Settings
 
 STACK_TAG = "dw:stack"
-STACK_ENV = "DW_STACK"
+STACK_ENV = SCHEMA["stack"].variable
 # The stack is the Glue database's name (lower-case letters, digits, underscores) and, with `_` as
 # `-`, the default buckets' prefix: it must start with a letter, and 40 characters keep
 # `<stack>-athena-results` within S3's 63 and `<stack>-<table>-firehose` within IAM's 64 for the
@@ -39,7 +39,7 @@ def check_one_stack_per_warehouse(warehouses: Collection[str], settings: Setting
     warehouse's stack is named after it, with its own database, streams, workgroup and buckets."""
     if settings.profile != "aws" or len(warehouses) < 2:
         return
-    shared = [ENVIRONMENT[field][0] for field in ONE_STACK_SETTINGS if getattr(settings, field)]
+    shared = [SCHEMA[field].variable for field in ONE_STACK_SETTINGS if getattr(settings, field)]
     if shared:
         raise SharedStackNamesError(
             f"{', '.join(shared)} name one stack's resources, but this code location runs "
