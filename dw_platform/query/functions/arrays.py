@@ -11,7 +11,7 @@ from sqlglot import exp
 from dw_platform.query import complex_compare
 from dw_platform.query import trino_types as tt
 from dw_platform.query.functions.checks import Scalar, _arity, _array_arg, _int, _str, function_name
-from dw_platform.query.functions.dates import _datetime
+from dw_platform.query.functions.dates import temporal_sequence
 from dw_platform.query.functions.registry import Family
 from dw_platform.query.instant_keys import instant_of
 from dw_platform.query.operators import Typed, coerce, coerce_all
@@ -187,7 +187,7 @@ def _flatten(args: list[Typed]) -> Typed:
 def _sequence(args: list[Typed]) -> Typed:
     _arity("sequence", args, 2, 3)
     if args[0].type.name in ("date", "timestamp", "timestamptz"):
-        return _datetime("temporal_sequence")(args)
+        return temporal_sequence(args)
     values, common = coerce_all(args, "sequence")
     if not common.is_integer:
         raise UnsupportedQuery(f"sequence() of {common.trino()}")
