@@ -63,7 +63,7 @@ def _literal(tr: "Translator", node: exp.Expression, scope: Scope) -> Typed:
 
 
 def _hex_string(tr: "Translator", node: exp.Expression, scope: Scope) -> Typed:
-    from dw_platform.query.binary_functions import hex_literal
+    from dw_platform.query.functions.binary_functions import hex_literal
 
     return hex_literal(node.this)
 

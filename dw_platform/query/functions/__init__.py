@@ -1,5 +1,7 @@
 """Trino's functions by name, each typed as Trino types it and emitted as DuckDB text that gives
-Trino's value: one registry of specs (registry.py) filled by one module per family of Trino's docs.
+Trino's value: one registry of specs (registry.py) filled by the modules of each family of Trino's
+docs (a page's longer translations in a `*_functions.py` module of their own: array_functions.py
+beside arrays.py, text_functions.py beside strings.py, number_functions.py beside mathematical.py).
 A function that is not in it is refused by name.
 
 Importing this package registers every family; the translator imports it when it first translates
@@ -27,12 +29,12 @@ FAMILIES = (
     "dw_platform.query.functions.aggregates",
     "dw_platform.query.functions.windows",
     "dw_platform.query.functions.calls",
-    "dw_platform.query.array_functions",
-    "dw_platform.query.json_functions",
-    "dw_platform.query.text_functions",
-    "dw_platform.query.number_functions",
-    "dw_platform.query.bitwise_functions",
-    "dw_platform.query.binary_functions",
+    "dw_platform.query.functions.array_functions",
+    "dw_platform.query.functions.json_functions",
+    "dw_platform.query.functions.text_functions",
+    "dw_platform.query.functions.number_functions",
+    "dw_platform.query.functions.bitwise_functions",
+    "dw_platform.query.functions.binary_functions",
     "dw_platform.query.functions.refused",
 )
 for _family in FAMILIES:

@@ -98,7 +98,7 @@ def _listagg(tr: "Translator", node: exp.Expression, scope: Scope) -> Typed:
 
 
 def _parse_json(tr: "Translator", node: exp.Expression, scope: Scope) -> Typed:
-    from dw_platform.query.json_functions import json_literal
+    from dw_platform.query.functions.json_functions import json_literal
 
     # JSON 'x' (json_parse(x) is a plain call).
     if node.args.get("is_literal") and isinstance(node.this, exp.Literal) and node.this.is_string:

@@ -29,7 +29,7 @@ def concat_values(values: list[Typed]) -> Typed:
     if all(v.type.name == "varbinary" or v.type.is_unknown for v in values):
         return Typed("(" + " || ".join(f"({v.sql})" for v in values) + ")", tt.VARBINARY)
     if len(values) == 2 and tt.common_super_type(values[0].type, values[1].type) is None:
-        from dw_platform.query.array_functions import element_concat
+        from dw_platform.query.functions.array_functions import element_concat
 
         with_element = element_concat(values)  # array || element, element || array
         if with_element is not None:

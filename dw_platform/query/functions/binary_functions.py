@@ -2,9 +2,9 @@
 
 Functions Trino defines over both varchar and varbinary (length, substr, lpad, rpad, reverse,
 from_base64, from_hex) dispatch on the first argument's type: the varchar forms stay in
-functions/strings.py. Byte-wise operations reuse the string ones over a text with one character per byte
+strings.py. Byte-wise operations reuse the string ones over a text with one character per byte
 (code points 256-511, see dw_bytes_text in macros.py). Hashes DuckDB lacks (sha512, xxhash64,
-murmur3, spooky hashes, HMACs) are refused by name (functions/refused.py).
+murmur3, spooky hashes, HMACs) are refused by name (refused.py).
 """
 
 import re

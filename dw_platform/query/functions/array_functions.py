@@ -1,4 +1,4 @@
-"""Trino's array and map functions beyond the basic ones in functions/arrays.py: set operations, repeat,
+"""Trino's array and map functions beyond the basic ones in arrays.py: set operations, repeat,
 trim_array, ngrams, combinations, map_concat, map_from_entries and the lambda functions over maps
 (transform_keys, transform_values, map_filter, map_zip_with) and zip_with.
 
