@@ -204,6 +204,6 @@ def injective_coercion(source: TrinoType, result: TrinoType) -> bool:
 
 
 def _is_aggregate_name(name: str) -> bool:
-    from dw_platform.query.functions import AGGREGATES
+    from dw_platform.query.functions import is_aggregate
 
-    return name.lower() in AGGREGATES
+    return is_aggregate(name)

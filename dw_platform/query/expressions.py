@@ -4,6 +4,7 @@ A node type that is not handled here is refused by name, so the local engine nev
 expression it has not checked through to DuckDB's own (different) semantics.
 """
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from sqlglot import exp
@@ -38,120 +39,176 @@ def quote(identifier: str) -> str:
 
 
 def translate_expression(tr: "Translator", node: exp.Expression, scope: Scope) -> Typed:
-    from dw_platform.query import (  # noqa: F401 (the function families register themselves)
-        binary_functions,
-        bitwise_functions,
-        functions,
-        number_functions,
-        text_functions,
-    )
+    from dw_platform.query import functions
 
-    kind = type(node)
-    if kind is exp.HexString:
-        return binary_functions.hex_literal(node.this)
-    if kind is exp.Paren:
-        inner = tr.expr(node.this, scope)
-        return Typed(f"({inner.sql})", inner.type)
-    if kind is exp.Literal:
-        return string_literal(node.this) if node.is_string else literal_number(node.this)
-    if kind is exp.Boolean:
-        return Typed("true" if node.this else "false", tt.BOOLEAN)
-    if kind is exp.Null:
-        return Typed("NULL", tt.UNKNOWN)
-    if kind is exp.Column:
-        return _column(node, scope)
-    if kind is exp.Identifier:  # a lambda parameter
-        return Typed(quote(node.name), scope.resolve("", node.name))
-    if kind in _ARITHMETIC:
-        return arithmetic(_ARITHMETIC[kind], tr.expr(node.this, scope), tr.expr(node.expression, scope))
-    if kind is exp.Neg:
-        return negate(tr.expr(node.this, scope))
-    if kind in _COMPARISON and _quantifier(node.expression):
-        return _quantified(tr, _COMPARISON[kind], node, scope)
-    if kind in _COMPARISON:
-        left, right = tr.expr(node.this, scope), tr.expr(node.expression, scope)
-        if kind is exp.EQ and left.type != right.type:
-            # The sides Trino coerces non-injectively (bigint to double): a correlated equality
-            # whose subquery side is one is no join key for its decorrelation (correlation.py).
-            common = tt.common_super_type(left.type, right.type)
-            if common is not None:
-                sides = (("this", left), ("expression", right))
-                lossy = {side for side, t in sides if not injective_coercion(t.type, common)}
-                node.meta["dw_not_injective"] = lossy
-        return comparison(_COMPARISON[kind], left, right)
-    if kind in (exp.NullSafeEQ, exp.NullSafeNEQ):
-        left, right = comparable(
-            tr.expr(node.this, scope), tr.expr(node.expression, scope), "IS DISTINCT FROM"
-        )
-        op = "IS NOT DISTINCT FROM" if kind is exp.NullSafeEQ else "IS DISTINCT FROM"
-        return Typed(f"(({left.sql}) {op} ({right.sql}))", tt.BOOLEAN)
-    if kind in (exp.And, exp.Or):
-        left, right = tr.boolean(node.this, scope), tr.boolean(node.expression, scope)
-        return Typed(f"(({left.sql}) {'AND' if kind is exp.And else 'OR'} ({right.sql}))", tt.BOOLEAN)
-    if kind is exp.Not:
-        return Typed(f"(NOT ({tr.boolean(node.this, scope).sql}))", tt.BOOLEAN)
-    if kind is exp.Is:
-        value = tr.expr(node.this, scope)
-        if not isinstance(node.expression, exp.Null):
-            raise UnsupportedQuery(f"IS {node.expression.sql('trino')}")
-        return Typed(f"(({value.sql}) IS NULL)", tt.BOOLEAN)
-    if kind is exp.Between:
-        return _between(tr, node, scope)
-    if kind is exp.In:
-        return _in(tr, node, scope)
-    if kind is exp.Exists:
-        sql, _ = tr.subquery(node.this, scope, exists=True)
-        return Typed(f"EXISTS ({sql})", tt.BOOLEAN)
-    if kind is exp.Subquery:
-        sql, columns = tr.subquery(node.this, scope)
-        if len(columns) != 1:
-            raise QueryError("a scalar subquery must return one column")
-        # Trino fails when a scalar subquery returns more than one row; so does this.
-        return Typed(f"dw_single_row(ARRAY({sql}))", columns[0][1])
-    if kind is exp.Like:
-        return _like(tr, node, scope, None)
-    if kind is exp.Escape and isinstance(node.this, exp.Like):
-        return _like(tr, node.this, scope, node.expression)
-    if kind is exp.ILike:
-        raise QueryError("ILIKE is not Trino SQL: use lower(x) LIKE ...")
-    if kind is exp.DPipe:
-        return functions.concat_values([tr.expr(node.this, scope), tr.expr(node.expression, scope)])
-    if kind is exp.Case:
-        return _case(tr, node, scope)
-    if kind is exp.If:
-        branches = [(node.this, node.args.get("true"))]
-        return _branches(tr, branches, node.args.get("false"), scope)
-    if kind in (exp.Cast, exp.TryCast):
-        target = tt.from_sqlglot(node.to)
-        safe = kind is exp.TryCast or bool(node.args.get("safe"))
-        return cast(tr.expr(node.this, scope), target, safe=safe)
-    if kind is exp.Interval:
-        from dw_platform.query.datetime_ops import interval_literal
-
-        return interval_literal(node)
-    if kind is exp.Tuple:  # (a, b) in an expression is ROW(a, b) in Trino
-        return functions.SCALARS["row"]([tr.expr(e, scope) for e in node.expressions])
-    if kind is exp.Array:
-        return functions.array_constructor([tr.expr(e, scope) for e in node.expressions])
-    if kind is exp.Bracket:  # the subscript as written (WrittenTrino keeps it 1-based)
-        return functions.subscript(tr.expr(node.this, scope), [tr.expr(e, scope) for e in node.expressions])
-    if kind is exp.Dot and isinstance(node.expression, exp.Star):
-        raise UnsupportedQuery("expanding a row's fields with .*")
-    if kind is exp.Dot:
-        return functions.row_field(tr.expr(node.this, scope), node.expression.name)
-    if kind is exp.Window:
-        return functions.window(tr, node, scope)
-    if kind is exp.Filter:
-        return functions.aggregate(tr, node.this, scope, filter_=node.expression)
-    if kind is exp.AtTimeZone:
-        from dw_platform.query.datetime_ops import at_timezone
-
-        return at_timezone(tr.expr(node.this, scope), tr.expr(node.args["zone"], scope))
-    if kind in (exp.ArgMax, exp.ArgMin):
-        return functions.aggregate(tr, node, scope)
-    if kind in (exp.Anonymous,) or isinstance(node, exp.Func):
+    handler = _NODES.get(type(node))
+    if handler is not None:
+        return handler(tr, node, scope)
+    if isinstance(node, exp.Func):
         return functions.call(tr, node, scope)
     raise UnsupportedQuery(f"the expression {node.sql('trino')[:60]!r}")
+
+
+def _refused(tr: "Translator", node: exp.Expression, scope: Scope) -> Typed:
+    raise UnsupportedQuery(f"the expression {node.sql('trino')[:60]!r}")
+
+
+def _paren(tr: "Translator", node: exp.Expression, scope: Scope) -> Typed:
+    inner = tr.expr(node.this, scope)
+    return Typed(f"({inner.sql})", inner.type)
+
+
+def _literal(tr: "Translator", node: exp.Expression, scope: Scope) -> Typed:
+    return string_literal(node.this) if node.is_string else literal_number(node.this)
+
+
+def _hex_string(tr: "Translator", node: exp.Expression, scope: Scope) -> Typed:
+    from dw_platform.query.functions.binary_functions import hex_literal
+
+    return hex_literal(node.this)
+
+
+def _identifier(tr: "Translator", node: exp.Expression, scope: Scope) -> Typed:  # a lambda parameter
+    return Typed(quote(node.name), scope.resolve("", node.name))
+
+
+def _arithmetic(tr: "Translator", node: exp.Expression, scope: Scope) -> Typed:
+    return arithmetic(_ARITHMETIC[type(node)], tr.expr(node.this, scope), tr.expr(node.expression, scope))
+
+
+def _comparison(tr: "Translator", node: exp.Expression, scope: Scope) -> Typed:
+    kind = type(node)
+    if _quantifier(node.expression):
+        return _quantified(tr, _COMPARISON[kind], node, scope)
+    left, right = tr.expr(node.this, scope), tr.expr(node.expression, scope)
+    if kind is exp.EQ and left.type != right.type:
+        # The sides Trino coerces non-injectively (bigint to double): a correlated equality
+        # whose subquery side is one is no join key for its decorrelation (correlation.py).
+        common = tt.common_super_type(left.type, right.type)
+        if common is not None:
+            sides = (("this", left), ("expression", right))
+            lossy = {side for side, t in sides if not injective_coercion(t.type, common)}
+            node.meta["dw_not_injective"] = lossy
+    return comparison(_COMPARISON[kind], left, right)
+
+
+def _null_safe(tr: "Translator", node: exp.Expression, scope: Scope) -> Typed:
+    left, right = comparable(tr.expr(node.this, scope), tr.expr(node.expression, scope), "IS DISTINCT FROM")
+    op = "IS NOT DISTINCT FROM" if type(node) is exp.NullSafeEQ else "IS DISTINCT FROM"
+    return Typed(f"(({left.sql}) {op} ({right.sql}))", tt.BOOLEAN)
+
+
+def _logical(tr: "Translator", node: exp.Expression, scope: Scope) -> Typed:
+    left, right = tr.boolean(node.this, scope), tr.boolean(node.expression, scope)
+    return Typed(f"(({left.sql}) {'AND' if type(node) is exp.And else 'OR'} ({right.sql}))", tt.BOOLEAN)
+
+
+def _is(tr: "Translator", node: exp.Expression, scope: Scope) -> Typed:
+    value = tr.expr(node.this, scope)
+    if not isinstance(node.expression, exp.Null):
+        raise UnsupportedQuery(f"IS {node.expression.sql('trino')}")
+    return Typed(f"(({value.sql}) IS NULL)", tt.BOOLEAN)
+
+
+def _exists(tr: "Translator", node: exp.Expression, scope: Scope) -> Typed:
+    sql, _ = tr.subquery(node.this, scope, exists=True)
+    return Typed(f"EXISTS ({sql})", tt.BOOLEAN)
+
+
+def _scalar_subquery(tr: "Translator", node: exp.Expression, scope: Scope) -> Typed:
+    sql, columns = tr.subquery(node.this, scope)
+    if len(columns) != 1:
+        raise QueryError("a scalar subquery must return one column")
+    # Trino fails when a scalar subquery returns more than one row; so does this.
+    return Typed(f"dw_single_row(ARRAY({sql}))", columns[0][1])
+
+
+def _escape(tr: "Translator", node: exp.Expression, scope: Scope) -> Typed:
+    if not isinstance(node.this, exp.Like):
+        return _refused(tr, node, scope)
+    return _like(tr, node.this, scope, node.expression)
+
+
+def _ilike(tr: "Translator", node: exp.Expression, scope: Scope) -> Typed:
+    raise QueryError("ILIKE is not Trino SQL: use lower(x) LIKE ...")
+
+
+def _concatenation(tr: "Translator", node: exp.Expression, scope: Scope) -> Typed:
+    from dw_platform.query.functions import concat_values
+
+    return concat_values([tr.expr(node.this, scope), tr.expr(node.expression, scope)])
+
+
+def _if(tr: "Translator", node: exp.Expression, scope: Scope) -> Typed:
+    branches = [(node.this, node.args.get("true"))]
+    return _branches(tr, branches, node.args.get("false"), scope)
+
+
+def _cast(tr: "Translator", node: exp.Expression, scope: Scope) -> Typed:
+    target = tt.from_sqlglot(node.to)
+    safe = type(node) is exp.TryCast or bool(node.args.get("safe"))
+    return cast(tr.expr(node.this, scope), target, safe=safe)
+
+
+def _interval(tr: "Translator", node: exp.Expression, scope: Scope) -> Typed:
+    from dw_platform.query.datetime_ops import interval_literal
+
+    assert isinstance(node, exp.Interval)
+    return interval_literal(node)
+
+
+def _tuple(tr: "Translator", node: exp.Expression, scope: Scope) -> Typed:  # (a, b) is ROW(a, b) in Trino
+    from dw_platform.query.functions import lookup
+
+    row = lookup("row")
+    assert row is not None and row.translate is not None
+    return row.translate([tr.expr(e, scope) for e in node.expressions])
+
+
+def _array(tr: "Translator", node: exp.Expression, scope: Scope) -> Typed:
+    from dw_platform.query.functions import array_constructor
+
+    return array_constructor([tr.expr(e, scope) for e in node.expressions])
+
+
+def _bracket(tr: "Translator", node: exp.Expression, scope: Scope) -> Typed:
+    from dw_platform.query.functions import subscript
+
+    # The subscript as written (WrittenTrino keeps it 1-based).
+    return subscript(tr.expr(node.this, scope), [tr.expr(e, scope) for e in node.expressions])
+
+
+def _dot(tr: "Translator", node: exp.Expression, scope: Scope) -> Typed:
+    from dw_platform.query.functions import row_field
+
+    if isinstance(node.expression, exp.Star):
+        raise UnsupportedQuery("expanding a row's fields with .*")
+    return row_field(tr.expr(node.this, scope), node.expression.name)
+
+
+def _window(tr: "Translator", node: exp.Expression, scope: Scope) -> Typed:
+    from dw_platform.query.functions import window
+
+    assert isinstance(node, exp.Window)
+    return window(tr, node, scope)
+
+
+def _filter(tr: "Translator", node: exp.Expression, scope: Scope) -> Typed:
+    from dw_platform.query.functions import aggregate
+
+    return aggregate(tr, node.this, scope, filter_=node.expression)
+
+
+def _arg_extreme(tr: "Translator", node: exp.Expression, scope: Scope) -> Typed:
+    from dw_platform.query.functions import aggregate
+
+    return aggregate(tr, node, scope)
+
+
+def _at_time_zone(tr: "Translator", node: exp.Expression, scope: Scope) -> Typed:
+    from dw_platform.query.datetime_ops import at_timezone
+
+    return at_timezone(tr.expr(node.this, scope), tr.expr(node.args["zone"], scope))
 
 
 def _column(node: exp.Column, scope: Scope) -> Typed:
@@ -334,3 +391,48 @@ def _quantified(tr: "Translator", op: str, node: exp.Expression, scope: Scope) -
         raise UnsupportedQuery(f"{op} {quantifier} (subquery) over values of type {common.trino()}")
     inner = f"SELECT {cast(Typed(quote(columns[0][0]), columns[0][1]), common).sql} FROM ({sql}) AS __dw_q"
     return Typed(f"(({coerce(value, common).sql}) {op} {quantifier} ({inner}))", tt.BOOLEAN)
+
+
+Handler = Callable[["Translator", exp.Expression, Scope], Typed]
+# Each sqlglot node class the translator accepts (by exact class) and its translation; any other
+# function node is a call (functions/calls.py), anything else is refused.
+_NODES: dict[type[exp.Expression], Handler] = {
+    exp.HexString: _hex_string,
+    exp.Paren: _paren,
+    exp.Literal: _literal,
+    exp.Boolean: lambda tr, node, scope: Typed("true" if node.this else "false", tt.BOOLEAN),
+    exp.Null: lambda tr, node, scope: Typed("NULL", tt.UNKNOWN),
+    exp.Column: lambda tr, node, scope: _column(node, scope),  # type: ignore[arg-type]
+    exp.Identifier: _identifier,
+    **dict.fromkeys(_ARITHMETIC, _arithmetic),
+    exp.Neg: lambda tr, node, scope: negate(tr.expr(node.this, scope)),
+    **dict.fromkeys(_COMPARISON, _comparison),
+    exp.NullSafeEQ: _null_safe,
+    exp.NullSafeNEQ: _null_safe,
+    exp.And: _logical,
+    exp.Or: _logical,
+    exp.Not: lambda tr, node, scope: Typed(f"(NOT ({tr.boolean(node.this, scope).sql}))", tt.BOOLEAN),
+    exp.Is: _is,
+    exp.Between: lambda tr, node, scope: _between(tr, node, scope),  # type: ignore[arg-type]
+    exp.In: lambda tr, node, scope: _in(tr, node, scope),  # type: ignore[arg-type]
+    exp.Exists: _exists,
+    exp.Subquery: _scalar_subquery,
+    exp.Like: lambda tr, node, scope: _like(tr, node, scope, None),  # type: ignore[arg-type]
+    exp.Escape: _escape,
+    exp.ILike: _ilike,
+    exp.DPipe: _concatenation,
+    exp.Case: lambda tr, node, scope: _case(tr, node, scope),  # type: ignore[arg-type]
+    exp.If: _if,
+    exp.Cast: _cast,
+    exp.TryCast: _cast,
+    exp.Interval: _interval,
+    exp.Tuple: _tuple,
+    exp.Array: _array,
+    exp.Bracket: _bracket,
+    exp.Dot: _dot,
+    exp.Window: _window,
+    exp.Filter: _filter,
+    exp.AtTimeZone: _at_time_zone,
+    exp.ArgMax: _arg_extreme,
+    exp.ArgMin: _arg_extreme,
+}

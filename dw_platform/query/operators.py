@@ -167,7 +167,7 @@ def _cast_text(value: Typed, source: TrinoType, target: TrinoType) -> str:
     if target.name == "varbinary" and source.is_string:
         return f"encode({v})"  # the text's UTF-8 bytes
     if target.name == "json" or source.name == "json":
-        from dw_platform.query.json_functions import json_cast
+        from dw_platform.query.functions.json_functions import json_cast
 
         return json_cast(value, target)
     if target.name in ("array", "map", "row"):
@@ -224,7 +224,7 @@ def to_varchar(value: Typed) -> str:
     if t.name == "timestamptz":
         return f"dw_tstz_text({v}, {t.precision})"
     if t.name == "json":
-        from dw_platform.query.json_functions import from_json
+        from dw_platform.query.functions.json_functions import from_json
 
         return from_json(v, tt.VARCHAR)  # a JSON string's value, not its quoted text
     if t.name in ("double", "real"):

@@ -5,15 +5,18 @@ checks and messages follow Trino's MathFunctions (Java's Long.parseLong / Long.t
 """
 
 from dw_platform.query import trino_types as tt
-from dw_platform.query.functions import _arity, _double, _int, _str, scalar
+from dw_platform.query.functions.checks import _arity, _double, _int, _str
+from dw_platform.query.functions.registry import Family
 from dw_platform.query.operators import Typed
 from dw_platform.query.sql import QueryError
+
+math = Family("math")
 
 _DIGITS = "'0123456789abcdefghijklmnopqrstuvwxyz'"
 _RADIX = "CAST(dw_fail('Radix must be between 2 and 36') AS {t})"
 
 
-@scalar("to_base")
+@math.scalar("to_base", args="x bigint, radix bigint", returns="varchar")
 def _to_base(args: list[Typed]) -> Typed:
     _arity("to_base", args, 2)
     value, radix = _int("to_base", args[0]), _int("to_base", args[1])
@@ -30,7 +33,7 @@ def _to_base(args: list[Typed]) -> Typed:
     return Typed(text, tt.varchar(64))
 
 
-@scalar("from_base")
+@math.scalar("from_base", args="varchar, radix bigint", returns="bigint")
 def _from_base(args: list[Typed]) -> Typed:
     _arity("from_base", args, 2)
     value, radix = _str("from_base", args[0]), _int("from_base", args[1])
@@ -56,7 +59,9 @@ def _from_base(args: list[Typed]) -> Typed:
     return Typed(text, tt.BIGINT)
 
 
-@scalar("width_bucket")
+@math.scalar(
+    "width_bucket", args="x, bound1, bound2 double, n bigint | x double, bins array(double)", returns="bigint"
+)
 def _width_bucket(args: list[Typed]) -> Typed:
     _arity("width_bucket", args, 2, 4)
     x = _double(args[0])
@@ -120,7 +125,7 @@ def _wilson(name: str, sign: str) -> None:
         )
         return Typed(text, tt.DOUBLE)
 
-    scalar(name)(translate)
+    math.scalar(name, args="successes bigint, trials bigint, z double", returns="double")(translate)
 
 
 _wilson("wilson_interval_lower", "-")
@@ -131,7 +136,7 @@ _DATA_SIZE = r"^[ \t\n\x0B\f\r]*([0-9]+)(?:\.([0-9]+))?[ \t\n\x0B\f\r]*([a-zA-Z]
 _UNITS = "['B', 'kB', 'MB', 'GB', 'TB', 'PB', 'EB', 'ZB', 'YB']"
 
 
-@scalar("parse_data_size")
+@Family("conversion").scalar("parse_data_size", args="varchar", returns="decimal(38,0)")
 def _parse_data_size(args: list[Typed]) -> Typed:
     _arity("parse_data_size", args, 1)
     value = _str("parse_data_size", args[0])

@@ -5,9 +5,12 @@ numbers left), then read back as the signed type, as Trino's Java code does with
 """
 
 from dw_platform.query import trino_types as tt
-from dw_platform.query.functions import _arity, scalar
+from dw_platform.query.functions.checks import _arity
+from dw_platform.query.functions.registry import Family
 from dw_platform.query.operators import Typed
 from dw_platform.query.sql import QueryError
+
+bitwise = Family("bitwise")
 
 _WIDTH = {"tinyint": 8, "smallint": 16, "integer": 32, "bigint": 64}
 _REFUSE = "error('not supported by the local engine: a negative shift')"
@@ -48,7 +51,7 @@ def _binary(name: str, template: str) -> None:
         a, b = _bigint(name, args[0]), _bigint(name, args[1])
         return Typed(template.format(a=a, b=b), tt.BIGINT)
 
-    scalar(name)(translate)
+    bitwise.scalar(name, args="x bigint, y bigint", returns="bigint")(translate)
 
 
 _binary("bitwise_and", "({a} & {b})")
@@ -56,13 +59,13 @@ _binary("bitwise_or", "({a} | {b})")
 _binary("bitwise_xor", "xor({a}, {b})")
 
 
-@scalar("bitwise_not")
+@bitwise.scalar("bitwise_not", args="x bigint", returns="bigint")
 def _bitwise_not(args: list[Typed]) -> Typed:
     _arity("bitwise_not", args, 1)
     return Typed(f"(~{_bigint('bitwise_not', args[0])})", tt.BIGINT)
 
 
-@scalar("bit_count")
+@bitwise.scalar("bit_count", args="x bigint, bits bigint", returns="bigint")
 def _bit_count(args: list[Typed]) -> Typed:
     _arity("bit_count", args, 2)
     x, bits = _bigint("bit_count", args[0]), _bigint("bit_count", args[1])
@@ -84,7 +87,7 @@ def _unsigned(value: str, width: int) -> str:
     return f"((CAST({value} AS HUGEINT) + {_huge(2**width)}) % {_huge(2**width)})"
 
 
-@scalar("bitwise_left_shift")
+@bitwise.scalar("bitwise_left_shift", args="value T (an integer), shift bigint", returns="T")
 def _left_shift(args: list[Typed]) -> Typed:
     value, shift, width = _shift("bitwise_left_shift", args)
     shifted = (
@@ -98,7 +101,7 @@ def _left_shift(args: list[Typed]) -> Typed:
     return Typed(f"CAST({text} AS {value.type.duckdb()})", value.type)
 
 
-@scalar("bitwise_right_shift")
+@bitwise.scalar("bitwise_right_shift", args="value T (an integer), shift bigint", returns="T")
 def _right_shift(args: list[Typed]) -> Typed:
     value, shift, width = _shift("bitwise_right_shift", args)
     shifted = f"({_unsigned(value.sql, width)} // CAST(pow(2, __dw_s) AS HUGEINT))"
@@ -109,7 +112,7 @@ def _right_shift(args: list[Typed]) -> Typed:
     return Typed(f"CAST({text} AS {value.type.duckdb()})", value.type)
 
 
-@scalar("bitwise_right_shift_arithmetic")
+@bitwise.scalar("bitwise_right_shift_arithmetic", args="value T (an integer), shift bigint", returns="T")
 def _right_shift_arithmetic(args: list[Typed]) -> Typed:
     value, shift, width = _shift("bitwise_right_shift_arithmetic", args)
     # Floor division by 2^s (DuckDB's // truncates toward zero).

@@ -2,17 +2,21 @@
 
 Functions Trino defines over both varchar and varbinary (length, substr, lpad, rpad, reverse,
 from_base64, from_hex) dispatch on the first argument's type: the varchar forms stay in
-functions.py. Byte-wise operations reuse the string ones over a text with one character per byte
+strings.py. Byte-wise operations reuse the string ones over a text with one character per byte
 (code points 256-511, see dw_bytes_text in macros.py). Hashes DuckDB lacks (sha512, xxhash64,
-murmur3, spooky hashes, HMACs) stay unregistered, so they are refused by name.
+murmur3, spooky hashes, HMACs) are refused by name (refused.py).
 """
 
 import re
 
 from dw_platform.query import trino_types as tt
-from dw_platform.query.functions import SCALARS, Scalar, _arity, _expect, _int, _str, scalar
+from dw_platform.query.functions import registry
+from dw_platform.query.functions.checks import Scalar, _arity, _expect, _int, _str
+from dw_platform.query.functions.registry import Family
 from dw_platform.query.operators import Typed
 from dw_platform.query.sql import QueryError
+
+binary = Family("binary")
 
 
 def hex_literal(digits: str) -> Typed:
@@ -38,16 +42,20 @@ def _bytes_text(value: Typed) -> Typed:
     return Typed(f"dw_bytes_text({value.sql})", tt.VARCHAR)
 
 
-def _overload(name: str, binary: Scalar) -> None:
+def _overload(name: str, binary: Scalar, forms: str, returns: str = "varbinary") -> None:
     """`name` of a varbinary first argument is `binary`; of anything else, the existing function."""
-    other = SCALARS[name]
+    spec = registry.REGISTRY[name]
+    other = spec.translate
+    assert other is not None
 
     def dispatch(args: list[Typed]) -> Typed:
         if args and _is_binary(args[0].type):
             return binary(args)
         return other(args)
 
-    SCALARS[name] = dispatch
+    registry.replace(
+        name, translate=dispatch, args=f"{spec.args} | {forms}", returns=f"{spec.returns} | {returns}"
+    )
 
 
 def _length(args: list[Typed]) -> Typed:
@@ -67,7 +75,8 @@ def _reverse(args: list[Typed]) -> Typed:
 
 
 def _pad(name: str) -> Scalar:
-    text_pad = SCALARS[name]
+    text_pad = registry.REGISTRY[name].translate
+    assert text_pad is not None
 
     def translate(args: list[Typed]) -> Typed:
         _arity(name, args, 3)
@@ -90,22 +99,22 @@ def _text_of(name: str, arg: Typed) -> str:
     return _str(name, arg).sql
 
 
-_overload("length", _length)
-_overload("substr", _substr)
-_overload("substring", _substr)
-_overload("reverse", _reverse)
-_overload("lpad", _pad("lpad"))
-_overload("rpad", _pad("rpad"))
-_overload("from_base64", _from_base64)
+_overload("length", _length, "varbinary", "bigint")
+_overload("substr", _substr, "varbinary, start bigint[, length bigint]")
+_overload("substring", _substr, "varbinary, start bigint[, length bigint]")
+_overload("reverse", _reverse, "varbinary")
+_overload("lpad", _pad("lpad"), "varbinary, size bigint, padbytes varbinary")
+_overload("rpad", _pad("rpad"), "varbinary, size bigint, padbytes varbinary")
+_overload("from_base64", _from_base64, "varbinary")
 
 
-@scalar("to_hex")
+@binary.scalar("to_hex", args="varbinary", returns="varchar")
 def _to_hex(args: list[Typed]) -> Typed:
     _arity("to_hex", args, 1)
     return Typed(f"hex({_bin('to_hex', args[0]).sql})", tt.VARCHAR)
 
 
-@scalar("from_hex")
+@binary.scalar("from_hex", args="varchar | varbinary", returns="varbinary")
 def _from_hex(args: list[Typed]) -> Typed:
     _arity("from_hex", args, 1)
     text = _text_of("from_hex", args[0])
@@ -116,14 +125,14 @@ def _from_hex(args: list[Typed]) -> Typed:
     )
 
 
-@scalar("to_base64url")
+@binary.scalar("to_base64url", args="varbinary", returns="varchar")
 def _to_base64url(args: list[Typed]) -> Typed:
     _arity("to_base64url", args, 1)
     value = _bin("to_base64url", args[0])
     return Typed(f"replace(replace(to_base64({value.sql}), '+', '-'), '/', '_')", tt.VARCHAR)
 
 
-@scalar("from_base64url")
+@binary.scalar("from_base64url", args="varchar | varbinary", returns="varbinary")
 def _from_base64url(args: list[Typed]) -> Typed:
     _arity("from_base64url", args, 1)
     text = _text_of("from_base64url", args[0])
@@ -143,7 +152,7 @@ def _digest(name: str, duck: str) -> None:
         _arity(name, args, 1)
         return Typed(f"unhex({duck}({_bin(name, args[0]).sql}))", tt.VARBINARY)
 
-    SCALARS[name] = translate
+    binary.scalar(name, args="varbinary", returns="varbinary")(translate)
 
 
 _digest("md5", "md5")
@@ -151,32 +160,32 @@ _digest("sha1", "sha1")
 _digest("sha256", "sha256")
 
 
-@scalar("to_base32")
+@binary.scalar("to_base32", args="varbinary", returns="varchar")
 def _to_base32(args: list[Typed]) -> Typed:
     _arity("to_base32", args, 1)
     return Typed(f"dw_to_base32({_bin('to_base32', args[0]).sql})", tt.VARCHAR)
 
 
-@scalar("from_base32")
+@binary.scalar("from_base32", args="varchar | varbinary", returns="varbinary")
 def _from_base32(args: list[Typed]) -> Typed:
     _arity("from_base32", args, 1)
     return Typed(f"dw_from_base32({_text_of('from_base32', args[0])})", tt.VARBINARY)
 
 
-@scalar("crc32")
+@binary.scalar("crc32", args="varbinary", returns="bigint")
 def _crc32(args: list[Typed]) -> Typed:
     _arity("crc32", args, 1)
     return Typed(f"dw_crc32({_bin('crc32', args[0]).sql})", tt.BIGINT)
 
 
-@scalar("to_big_endian_64")
+@binary.scalar("to_big_endian_64", args="bigint", returns="varbinary")
 def _to_big_endian_64(args: list[Typed]) -> Typed:
     _arity("to_big_endian_64", args, 1)
     value = _int("to_big_endian_64", args[0])
     return Typed(f"unhex(lpad(hex(CAST({value.sql} AS BIGINT)), 16, '0'))", tt.VARBINARY)
 
 
-@scalar("to_big_endian_32")
+@binary.scalar("to_big_endian_32", args="integer", returns="varbinary")
 def _to_big_endian_32(args: list[Typed]) -> Typed:
     _arity("to_big_endian_32", args, 1)
     value = args[0]
@@ -201,14 +210,14 @@ def _from_big_endian(name: str, size: int, t: tt.TrinoType) -> None:
             t,
         )
 
-    SCALARS[name] = translate
+    binary.scalar(name, args="varbinary", returns=t.trino())(translate)
 
 
 _from_big_endian("from_big_endian_64", 8, tt.BIGINT)
 _from_big_endian("from_big_endian_32", 4, tt.INTEGER)
 
 
-@scalar("to_ieee754_64")
+@binary.scalar("to_ieee754_64", args="double", returns="varbinary")
 def _to_ieee754_64(args: list[Typed]) -> Typed:
     _arity("to_ieee754_64", args, 1)
     if not (args[0].type.is_numeric or args[0].type.is_unknown):
@@ -218,7 +227,7 @@ def _to_ieee754_64(args: list[Typed]) -> Typed:
     )
 
 
-@scalar("to_ieee754_32")
+@binary.scalar("to_ieee754_32", args="real", returns="varbinary")
 def _to_ieee754_32(args: list[Typed]) -> Typed:
     _arity("to_ieee754_32", args, 1)
     if not ((args[0].type.is_numeric and args[0].type.name != "double") or args[0].type.is_unknown):
@@ -240,7 +249,7 @@ def _from_ieee754(name: str, size: int, exponent_bits: int, fraction_bits: int, 
             t,
         )
 
-    SCALARS[name] = translate
+    binary.scalar(name, args="varbinary", returns=t.trino())(translate)
 
 
 _from_ieee754("from_ieee754_64", 8, 11, 52, tt.DOUBLE)

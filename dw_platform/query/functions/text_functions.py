@@ -5,15 +5,18 @@ characters whose value needs no decoding; any other input is refused while the q
 """
 
 from dw_platform.query import trino_types as tt
-from dw_platform.query.functions import _arity, _str, scalar
+from dw_platform.query.functions.checks import _arity, _str
+from dw_platform.query.functions.registry import Family
 from dw_platform.query.operators import Typed
+
+strings = Family("strings")
 
 _REFUSE = "error('not supported by the local engine: {}')"
 # Characters java.net.URI accepts unescaped (its query and fragment grammar) plus escapes.
 _URI_TEXT = r"[A-Za-z0-9\-._~:/?#\[\]@!$&''()*+,;=%]*"
 
 
-@scalar("luhn_check")
+@strings.scalar("luhn_check", args="varchar", returns="boolean")
 def _luhn_check(args: list[Typed]) -> Typed:
     _arity("luhn_check", args, 1)
     value = _str("luhn_check", args[0])
@@ -31,7 +34,7 @@ def _luhn_check(args: list[Typed]) -> Typed:
     return Typed(text, tt.BOOLEAN)
 
 
-@scalar("url_extract_parameter")
+@Family("url").scalar("url_extract_parameter", args="url varchar, name varchar", returns="varchar")
 def _url_extract_parameter(args: list[Typed]) -> Typed:
     _arity("url_extract_parameter", args, 2)
     url, name = _str("url_extract_parameter", args[0]), _str("url_extract_parameter", args[1])
@@ -56,7 +59,7 @@ def _url_extract_parameter(args: list[Typed]) -> Typed:
 _SOUNDEX = "'01230120022455012623010202'"
 
 
-@scalar("soundex")
+@strings.scalar("soundex", args="varchar", returns="varchar(4)")
 def _soundex(args: list[Typed]) -> Typed:
     _arity("soundex", args, 1)
     value = _str("soundex", args[0])
@@ -105,7 +108,11 @@ def _split_entries(name: str, args: list[Typed]) -> tuple[str, str]:
     return entries, checks
 
 
-@scalar("split_to_map")
+@strings.scalar(
+    "split_to_map",
+    args="varchar, entry_delimiter varchar, key_value_delimiter varchar",
+    returns="map(varchar, varchar)",
+)
 def _split_to_map(args: list[Typed]) -> Typed:
     entries, checks = _split_entries("split_to_map", args)
     text = (
@@ -119,7 +126,11 @@ def _split_to_map(args: list[Typed]) -> Typed:
     return Typed(text, tt.map_of(tt.VARCHAR, tt.VARCHAR))
 
 
-@scalar("split_to_multimap")
+@strings.scalar(
+    "split_to_multimap",
+    args="varchar, entry_delimiter varchar, key_value_delimiter varchar",
+    returns="map(varchar, array(varchar))",
+)
 def _split_to_multimap(args: list[Typed]) -> Typed:
     entries, checks = _split_entries("split_to_multimap", args)
     # Each key once, in order of first appearance, with all its values in order.

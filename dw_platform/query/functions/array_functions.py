@@ -1,4 +1,4 @@
-"""Trino's array and map functions beyond the basic ones in functions.py: set operations, repeat,
+"""Trino's array and map functions beyond the basic ones in arrays.py: set operations, repeat,
 trim_array, ngrams, combinations, map_concat, map_from_entries and the lambda functions over maps
 (transform_keys, transform_values, map_filter, map_zip_with) and zip_with.
 
@@ -16,18 +16,15 @@ from sqlglot import exp
 from dw_platform.query import complex_compare
 from dw_platform.query import trino_types as tt
 from dw_platform.query.binding import bind, fresh_name
-from dw_platform.query.functions import (
-    LAMBDA_FUNCTIONS,
-    _arity,
-    _array_arg,
-    _expect,
-    _lambda,
-    _lambda_text,
-    scalar,
-)
+from dw_platform.query.functions.arrays import _lambda, _lambda_text
+from dw_platform.query.functions.checks import _arity, _array_arg, _expect, _str
+from dw_platform.query.functions.registry import Family
 from dw_platform.query.operators import Typed, coerce, coerce_all, holds_tstz
 from dw_platform.query.scopes import Scope
 from dw_platform.query.sql import QueryError, UnsupportedQuery
+
+arrays = Family("arrays")
+maps = Family("maps")
 
 if TYPE_CHECKING:
     from dw_platform.query.translator import Translator
@@ -65,7 +62,7 @@ def _null_if_any(values: list[Typed], text: str) -> str:
     return f"(CASE WHEN {nulls} THEN NULL ELSE {text} END)"
 
 
-@scalar("array_distinct")
+@arrays.scalar("array_distinct", args="array(E)", returns="array(E)")
 def _array_distinct(args: list[Typed]) -> Typed:
     _arity("array_distinct", args, 1)
     a = _array_arg("array_distinct", args[0])
@@ -73,14 +70,14 @@ def _array_distinct(args: list[Typed]) -> Typed:
     return Typed(_null_if_any([a], _distinct(a.sql)), a.type)
 
 
-@scalar("array_union")
+@arrays.scalar("array_union", args="array(E), array(E)", returns="array(E)")
 def _array_union(args: list[Typed]) -> Typed:
     _arity("array_union", args, 2)
     (a, b), t = _arrays("array_union", args)
     return Typed(_null_if_any([a, b], _distinct(f"list_concat({a.sql}, {b.sql})")), t)
 
 
-@scalar("array_intersect")
+@arrays.scalar("array_intersect", args="array(E), array(E)", returns="array(E)")
 def _array_intersect(args: list[Typed]) -> Typed:
     _arity("array_intersect", args, 2)
     (a, b), t = _arrays("array_intersect", args)
@@ -96,7 +93,7 @@ def _array_intersect(args: list[Typed]) -> Typed:
     return Typed(_null_if_any([a, b], bind([a.sql, b.sql], body)), t)
 
 
-@scalar("array_except")
+@arrays.scalar("array_except", args="array(E), array(E)", returns="array(E)")
 def _array_except(args: list[Typed]) -> Typed:
     _arity("array_except", args, 2)
     (a, b), t = _arrays("array_except", args)
@@ -105,7 +102,7 @@ def _array_except(args: list[Typed]) -> Typed:
     return Typed(_null_if_any([a, b], _distinct(kept)), t)
 
 
-@scalar("arrays_overlap")
+@arrays.scalar("arrays_overlap", args="array(E), array(E)", returns="boolean")
 def _arrays_overlap(args: list[Typed]) -> Typed:
     _arity("arrays_overlap", args, 2)
     (a, b), _ = _arrays("arrays_overlap", args)
@@ -122,7 +119,7 @@ def _arrays_overlap(args: list[Typed]) -> Typed:
     return Typed(bind([a.sql, b.sql], body), tt.BOOLEAN)
 
 
-@scalar("array_remove")
+@arrays.scalar("array_remove", args="array(E), element E", returns="array(E)")
 def _array_remove(args: list[Typed]) -> Typed:
     _arity("array_remove", args, 2)
     a = _array_arg("array_remove", args[0])
@@ -142,7 +139,7 @@ def _array_remove(args: list[Typed]) -> Typed:
     return Typed(bind([a.sql, x.sql], body), a.type)
 
 
-@scalar("repeat")
+@arrays.scalar("repeat", args="element T, count bigint", returns="array(T)", fails_at_run_time=True)
 def _repeat(args: list[Typed]) -> Typed:
     _arity("repeat", args, 2)
     value, count = args
@@ -178,7 +175,7 @@ def _repeat(args: list[Typed]) -> Typed:
     return Typed(bind([value.sql, count.sql], body), tt.array(t))
 
 
-@scalar("trim_array")
+@arrays.scalar("trim_array", args="array(E), n bigint", returns="array(E)")
 def _trim_array(args: list[Typed]) -> Typed:
     _arity("trim_array", args, 2)
     a = _array_arg("trim_array", args[0])
@@ -196,7 +193,7 @@ def _trim_array(args: list[Typed]) -> Typed:
     return Typed(bind([a.sql, args[1].sql], body), a.type)
 
 
-@scalar("contains_sequence")
+@arrays.scalar("contains_sequence", args="array(E), array(E)", returns="boolean", fails_at_run_time=True)
 def _contains_sequence(args: list[Typed]) -> Typed:
     _arity("contains_sequence", args, 2)
     (a, s), _ = _arrays("contains_sequence", args)
@@ -216,7 +213,7 @@ def _contains_sequence(args: list[Typed]) -> Typed:
     return Typed(bind([a.sql, s.sql], body), tt.BOOLEAN)
 
 
-@scalar("ngrams")
+@arrays.scalar("ngrams", args="array(E), n bigint", returns="array(array(E))")
 def _ngrams(args: list[Typed]) -> Typed:
     _arity("ngrams", args, 2)
     a = _array_arg("ngrams", args[0])
@@ -235,7 +232,7 @@ def _ngrams(args: list[Typed]) -> Typed:
     return Typed(bind([a.sql, args[1].sql], body), tt.array(a.type))
 
 
-@scalar("combinations")
+@arrays.scalar("combinations", args="array(E), n bigint", returns="array(array(E))")
 def _combinations(args: list[Typed]) -> Typed:
     _arity("combinations", args, 2)
     a = _array_arg("combinations", args[0])
@@ -303,7 +300,7 @@ def _map_of(entries: str) -> str:
     return f"map_from_entries({entries})"
 
 
-@scalar("map_concat")
+@maps.scalar("map_concat", args="map(K, V), ...", returns="map(K, V)")
 def _map_concat(args: list[Typed]) -> Typed:
     if not args:
         raise QueryError("map_concat() needs at least one map")
@@ -324,7 +321,7 @@ def _map_concat(args: list[Typed]) -> Typed:
     return Typed(_null_if_any(maps, bind([reversed_entries], body)), t)
 
 
-@scalar("map_from_entries")
+@maps.scalar("map_from_entries", args="array(row(K, V))", returns="map(K, V)")
 def _map_from_entries(args: list[Typed]) -> Typed:
     _arity("map_from_entries", args, 1)
     a = _array_arg("map_from_entries", args[0])
@@ -448,25 +445,21 @@ def _map_zip_with(tr: "Translator", raw: list[exp.Expression], scope: Scope) -> 
     return Typed(text, tt.map_of(key, result[0]))
 
 
-LAMBDA_FUNCTIONS.update(
-    {
-        "transform_keys": _transform_keys,
-        "transform_values": _transform_values,
-        "map_filter": _map_filter,
-        "zip_with": _zip_with,
-        "map_zip_with": _map_zip_with,
-    }
+maps.raw("transform_keys", args="map(K, V), function(K, V, K2)", returns="map(K2, V)")(_transform_keys)
+maps.raw("transform_values", args="map(K, V), function(K, V, V2)", returns="map(K, V2)")(_transform_values)
+maps.raw("map_filter", args="map(K, V), function(K, V, boolean)", returns="map(K, V)")(_map_filter)
+arrays.raw("zip_with", args="array(T), array(U), function(T, U, R)", returns="array(R)")(_zip_with)
+maps.raw("map_zip_with", args="map(K, V1), map(K, V2), function(K, V1, V2, V3)", returns="map(K, V3)")(
+    _map_zip_with
 )
 
 
-@scalar("reverse")
+@arrays.scalar("reverse", args="varchar(n) | array(E)", returns="varchar(n) | array(E)")
 def _reverse(args: list[Typed]) -> Typed:
     _arity("reverse", args, 1)
     x = args[0]
     if x.type.name == "array":
         return Typed(f"list_reverse({x.sql})", x.type)
-    from dw_platform.query.functions import _str
-
     s = _str("reverse", x)
     # By code point, as Trino does (DuckDB's reverse() keeps grapheme clusters together).
     return Typed(f"dw_reverse({s.sql})", s.type if not s.type.is_unknown else tt.VARCHAR)

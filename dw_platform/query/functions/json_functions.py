@@ -14,17 +14,15 @@ import re
 
 from dw_platform.query import trino_types as tt
 from dw_platform.query.binding import bind, fresh_name
-from dw_platform.query.functions import (
-    LITERAL_ARG_FUNCTIONS,
-    SCALARS,
-    _arity,
-    _expect,
-    _str,
-    scalar,
-)
+from dw_platform.query.functions.checks import _arity, _expect, _str
+from dw_platform.query.functions.registry import Family
 from dw_platform.query.operators import Typed, cast, timestamp_text, to_varchar
 from dw_platform.query.sql import QueryError, UnsupportedQuery
 from dw_platform.query.trino_types import TrinoType
+
+json_family = Family("json")
+# The JSON path functions can refuse at run time, where DuckDB's reading and Jackson's differ.
+_FAILS = {"fails_at_run_time": True}
 
 _REFUSE = "error('not supported by the local engine: "
 # Text DuckDB's minified JSON may spell differently from Jackson: a number with a fraction or an
@@ -379,13 +377,17 @@ def _json_size(args: list[Typed], literals: list[str | None]) -> Typed:
     return Typed(_valid_or_null(doc, is_text, body), tt.BIGINT)
 
 
-LITERAL_ARG_FUNCTIONS["json_extract"] = _json_extract
-LITERAL_ARG_FUNCTIONS["json_extract_scalar"] = _json_extract_scalar
-LITERAL_ARG_FUNCTIONS["json_size"] = _json_size
+json_family.literals("json_extract", args="json | varchar, json_path", returns="json", **_FAILS)(
+    _json_extract
+)
+json_family.literals("json_extract_scalar", args="json | varchar, json_path", returns="varchar", **_FAILS)(
+    _json_extract_scalar
+)
+json_family.literals("json_size", args="json | varchar, json_path", returns="bigint", **_FAILS)(_json_size)
 
 
 # ---- functions -------------------------------------------------------------------------------------
-@scalar("json_parse")
+@json_family.scalar("json_parse", args="varchar", returns="json")
 def _json_parse(args: list[Typed]) -> Typed:
     _arity("json_parse", args, 1)
     text = _str("json_parse", args[0])
@@ -400,14 +402,14 @@ def json_literal(text: str) -> Typed:
     return Typed(parsed(quoted, invalid=invalid), tt.JSON)
 
 
-@scalar("json_format")
+@json_family.scalar("json_format", args="json", returns="varchar")
 def _json_format(args: list[Typed]) -> Typed:
     _arity("json_format", args, 1)
     _expect("json_format", args[0], lambda t: t.name == "json", "json")
     return Typed(f"CAST({args[0].sql} AS VARCHAR)", tt.VARCHAR)
 
 
-@scalar("json_array_length")
+@json_family.scalar("json_array_length", args="json | varchar", returns="bigint", **_FAILS)
 def _json_array_length(args: list[Typed]) -> Typed:
     _arity("json_array_length", args, 1)
     doc, is_text = _document(args[0], "json_array_length")
@@ -421,7 +423,7 @@ def _json_array_length(args: list[Typed]) -> Typed:
     )
 
 
-@scalar("is_json_scalar")
+@json_family.scalar("is_json_scalar", args="json | varchar", returns="boolean")
 def _is_json_scalar(args: list[Typed]) -> Typed:
     _arity("is_json_scalar", args, 1)
     doc, _ = _document(args[0], "is_json_scalar")
@@ -438,7 +440,12 @@ def _is_json_scalar(args: list[Typed]) -> Typed:
     )
 
 
-@scalar("json_array_contains")
+@json_family.scalar(
+    "json_array_contains",
+    args="json | varchar, value (boolean, bigint, double or varchar)",
+    returns="boolean",
+    **_FAILS,
+)
 def _json_array_contains(args: list[Typed]) -> Typed:
     _arity("json_array_contains", args, 2)
     doc, is_text = _document(args[0], "json_array_contains")
@@ -474,7 +481,7 @@ def _json_array_contains(args: list[Typed]) -> Typed:
     return Typed(_valid_or_null(doc, is_text, body), tt.BOOLEAN)
 
 
-@scalar("json_array_get")
+@json_family.scalar("json_array_get", args="json | varchar, index bigint", returns="json", **_FAILS)
 def _json_array_get(args: list[Typed]) -> Typed:
     _arity("json_array_get", args, 2)
     doc, is_text = _document(args[0], "json_array_get")
@@ -500,6 +507,3 @@ def _json_array_get(args: list[Typed]) -> Typed:
         )
 
     return Typed(_valid_or_null(doc, is_text, body), tt.JSON)
-
-
-del SCALARS  # registered through @scalar
