@@ -4,6 +4,7 @@ import dataclasses
 
 from dw_platform.catalog import table_definition
 from dw_platform.declaration.warehouse import TableSpec
+from dw_platform.errors import PreconditionError
 from dw_platform.runtime.backends import Runtime
 
 
@@ -43,7 +44,7 @@ class SeedLoad:
 def load_seed(runtime: Runtime, spec: TableSpec) -> SeedLoad:
     """Copy a static table's seed file to its location; unchanged content is not rewritten."""
     if spec.seed_file is None:
-        raise ValueError(f"table {spec.name!r} has no seed file")
+        raise PreconditionError(f"table {spec.name!r} has no seed file")
     data = spec.seed_file.read_bytes()
     key = f"{spec.prefix}{spec.seed_file.name}"
     changed = not runtime.lake.exists(key) or runtime.lake.read_bytes(key) != data

@@ -22,6 +22,7 @@ from dw_platform.declaration.column_types import ARROW_TYPES
 from dw_platform.declaration.warehouse import ServerlessDataWarehouse, TableSpec
 from dw_platform.delivery.batch_conversion import BatchConverter
 from dw_platform.delivery.conversion import RecordConverter, RecordRejected
+from dw_platform.errors import PreconditionError
 from dw_platform.lake.hours import inserted_at
 from dw_platform.lake.layout import delivery_ledger_prefix, error_prefix, hour_folder
 from dw_platform.lake.store import Lake
@@ -84,7 +85,7 @@ class LocalDeliveryStream:
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         if table.streaming is None:
-            raise ValueError(f"table {table.name!r} is not a streaming table")
+            raise PreconditionError(f"table {table.name!r} is not a streaming table")
         self.warehouse = warehouse
         self.table = table
         self.lake = lake
