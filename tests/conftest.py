@@ -18,6 +18,18 @@ REPO = Path(__file__).resolve().parent.parent
 ChildPatch = Callable[[dict[str, str], str], dict[str, str]]
 
 
+# A test that uses one of these starts a server in its own process (moto, PostgreSQL): it is `e2e`,
+# whether it asks for the fixture itself or through another fixture. Tests that start `dw` or another
+# platform process carry the mark themselves.
+SERVER_FIXTURES = frozenset({"moto_endpoint", "aws_endpoint", "postgres", "postgres_url"})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if SERVER_FIXTURES.intersection(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.e2e)
+
+
 @pytest.fixture(autouse=True)
 def dagster_env(monkeypatch: pytest.MonkeyPatch) -> None:
     """The Dagster settings `dw` and the image set (planned events per range, batched materializations),

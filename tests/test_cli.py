@@ -12,6 +12,8 @@ import pytest
 from dw_platform.lake.layout import hour_folder
 from tests.dw_process import warehouse_lake
 
+pytestmark = pytest.mark.e2e  # every test here starts `dw` or another platform process
+
 REPO = Path(__file__).resolve().parent.parent
 HOURS = ("2026-03-01T10", "2026-03-01-11:00", "2026/03/01/12")  # every accepted spelling
 

@@ -12,11 +12,10 @@ from dw_platform.cli.main import report_bug
 from tests.conftest import ChildPatch
 from tests.dw_process import dw, dw_env, one_line_error, warehouse_lake
 
-pytestmark = pytest.mark.e2e
-
 BUG_LINE = re.compile(r"dw send: internal error: KeyError: 'boom'; traceback in (\S+)\n")
 
 
+@pytest.mark.e2e
 def test_bad_input_is_refused_in_one_line_in_the_platform_words(tmp_path: Path) -> None:
     env = dw_env(tmp_path)
     span = ("--from", "2026-03-01T10", "--to", "2026-03-01T10")
@@ -40,6 +39,7 @@ def test_bad_input_is_refused_in_one_line_in_the_platform_words(tmp_path: Path) 
     assert not (tmp_path / "dw" / "logs").exists(), "no traceback for bad input"
 
 
+@pytest.mark.e2e
 def test_a_bug_exits_1_in_one_line_naming_its_traceback_file(tmp_path: Path, child_patch: ChildPatch) -> None:
     """A KeyError from inside `dw send` (put there by the test, in the child process only)."""
     env = child_patch(

@@ -9,7 +9,11 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import pytest
+
 from tests.dw_process import DW, dw, dw_env, one_line_error, start_dw, warehouse_lake
+
+pytestmark = pytest.mark.e2e  # every test here starts `dw` or another platform process
 
 HOUR = "2026-03-01T10"
 FIREHOSE_RECORD_LIMIT = 1000 * 1024  # bytes, before base64 (Firehose's documented per-record limit)

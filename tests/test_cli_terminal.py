@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from botocore.exceptions import ClientError
 
 from dw_platform.cli.main import describe_failure
@@ -33,6 +34,7 @@ print(json.dumps(loaded))
 """
 
 
+@pytest.mark.e2e
 def test_help_status_and_query_import_neither_dagster_nor_boto3_nor_pandas(tmp_path: Path) -> None:
     result = subprocess.run(
         [sys.executable, "-c", IMPORTS_OF], env=dw_env(tmp_path), capture_output=True, timeout=300
@@ -52,6 +54,7 @@ print(json.dumps(sorted(m for m in sys.modules if m.startswith("dw_platform.")))
 """
 
 
+@pytest.mark.e2e
 def test_query_imports_no_delivery_nor_batch_machinery(tmp_path: Path) -> None:
     """Every module is paid for at each `dw query`'s start (issue 24): a query needs the declaration,
     the catalog, the lake and the engine, not Firehose's conversion, Kinesis or the batch jobs' runner
@@ -88,6 +91,7 @@ def test_failures_become_one_line_with_their_exit_status() -> None:
     assert describe_failure(KeyboardInterrupt()) == (130, "interrupted")
 
 
+@pytest.mark.e2e
 def test_a_long_send_shows_progress_on_a_terminal_only(tmp_path: Path) -> None:
     env = dw_env(tmp_path)
     send = ("send", "impressions", "--count", "10000", "--batches", "4", "--arrival", "2026-03-01T10:05:00Z")

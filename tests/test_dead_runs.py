@@ -67,6 +67,7 @@ def env(tmp_path: Path) -> dict[str, str]:
     return env
 
 
+@pytest.mark.e2e
 def test_a_killed_compaction_frees_its_slot_and_a_waiting_one_stops_on_sigterm(env: dict[str, str]) -> None:
     holder = start_dw(env, *COMPACT, prelude=STALL_IN_COMPACTION)
     waiting = None

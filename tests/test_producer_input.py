@@ -15,6 +15,8 @@ import pytest
 from dw_platform.lake.layout import hour_folder, lake_root, table_prefix
 from tests.dw_process import dw, dw_env, one_line_error, start_dw, warehouse_lake
 
+pytestmark = pytest.mark.e2e  # every test here starts `dw` or another platform process
+
 ARRIVAL = "2026-03-01T10:15:00Z"
 HOUR = "2026/03/01/10"
 

@@ -19,6 +19,8 @@ from dw_platform.runtime.backends import Runtime
 from dw_platform.runtime.settings import Settings
 from tests.dw_process import warehouse_lake
 
+pytestmark = pytest.mark.e2e  # every test here starts `dw` or another platform process
+
 HOURS = ("2026/03/01/10", "2026/03/01/11", "2026/03/01/12")
 ROWS = (100, 200, 400)
 

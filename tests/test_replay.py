@@ -295,6 +295,7 @@ replay(runtime, "impressions", HOURS[0], HOURS[1], arrival=REPLAY_ARRIVAL, fault
 """
 
 
+@pytest.mark.e2e
 def test_a_killed_replay_leaves_no_lease_behind(settings: Settings, isolated_home: Path) -> None:
     """The local lease is the kernel's: kill -9 of its holder frees it, and the next replay finishes the
     killed one's intent."""

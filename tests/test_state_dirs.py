@@ -5,7 +5,11 @@ import hashlib
 import json
 from pathlib import Path
 
+import pytest
+
 from tests.dw_process import dw, dw_env, one_line_error, warehouse_catalog, warehouse_lake
+
+pytestmark = pytest.mark.e2e  # every test here starts `dw` or another platform process
 
 
 def _snapshot(directory: Path) -> dict[str, str]:
