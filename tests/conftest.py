@@ -1,7 +1,4 @@
 import dataclasses
-import os
-import textwrap
-from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -13,9 +10,6 @@ from dw_platform.runtime.settings import DAGSTER_ENV, Settings
 
 # The AWS emulator fixtures (moto_endpoint, aws_endpoint) and the PostgreSQL ones (postgres, postgres_url).
 pytest_plugins = ["tests.aws_emulator", "tests.postgres_server"]
-
-REPO = Path(__file__).resolve().parent.parent
-ChildPatch = Callable[[dict[str, str], str], dict[str, str]]
 
 
 # A test that uses one of these starts a server in its own process (moto, PostgreSQL): it is `e2e`,
@@ -51,22 +45,3 @@ def settings(tmp_path: Path) -> Settings:
 @pytest.fixture
 def runtime(settings: Settings) -> Runtime:
     return Runtime.from_settings(analytics_dw, settings)
-
-
-@pytest.fixture
-def child_patch(tmp_path: Path) -> ChildPatch:
-    """`patch(env, code)`: `env` for a child process (a real `dw`) that runs `code` when Python starts,
-    as a `sitecustomize` module first on its PYTHONPATH. How a test puts a fault or a bug into a child
-    (replacing a function there) without a hook in production code."""
-    count = 0
-
-    def patch(env: dict[str, str], code: str) -> dict[str, str]:
-        nonlocal count
-        count += 1
-        folder = tmp_path / f"child-patch-{count}"
-        folder.mkdir()
-        (folder / "sitecustomize.py").write_text(textwrap.dedent(code))
-        path = [str(folder), str(REPO), *filter(None, env.get("PYTHONPATH", "").split(os.pathsep))]
-        return {**env, "PYTHONPATH": os.pathsep.join(path)}
-
-    return patch

@@ -9,9 +9,17 @@ from pathlib import Path
 import pytest
 
 from dw_platform.cli.main import report_bug
-from tests.conftest import ChildPatch
-from tests.dw_process import dw, dw_env, one_line_error, warehouse_lake
+from tests.dw_process import dw, dw_env, one_line_error, start_dw, warehouse_lake
 
+# A bug in the child: its sample events raise a KeyError a user could not have caused.
+BROKEN_SAMPLE_EVENTS = """
+import dw_platform.delivery.events as events
+
+def broken_sample_events(*args, **kwargs):
+    raise KeyError("boom")
+
+events.sample_events = broken_sample_events
+"""
 BUG_LINE = re.compile(r"dw send: internal error: KeyError: 'boom'; traceback in (\S+)\n")
 
 
@@ -40,22 +48,12 @@ def test_bad_input_is_refused_in_one_line_in_the_platform_words(tmp_path: Path) 
 
 
 @pytest.mark.e2e
-def test_a_bug_exits_1_in_one_line_naming_its_traceback_file(tmp_path: Path, child_patch: ChildPatch) -> None:
-    """A KeyError from inside `dw send` (put there by the test, in the child process only)."""
-    env = child_patch(
-        dw_env(tmp_path),
-        """
-        import dw_platform.delivery.events as events
-
-        def broken_sample_events(*args, **kwargs):
-            raise KeyError("boom")
-
-        events.sample_events = broken_sample_events
-        """,
-    )
-    result = dw(env, "send", "clicks", "--count", "5", check=False)
-    err = result.stderr.decode()
-    assert result.returncode == 1 and "Traceback" not in err, err
+def test_a_bug_exits_1_in_one_line_naming_its_traceback_file(tmp_path: Path) -> None:
+    """A KeyError from inside `dw send`, put there by the test in the child process alone."""
+    env = dw_env(tmp_path)
+    broken = start_dw(env, "send", "clicks", "--count", "5", prelude=BROKEN_SAMPLE_EVENTS)
+    err = broken.communicate(timeout=300)[1].decode()
+    assert broken.returncode == 1 and "Traceback" not in err, err
     found = BUG_LINE.fullmatch(err)
     assert found, err
     written = Path(found.group(1))
