@@ -195,6 +195,7 @@ def test_replay_delivers_each_isolated_record_once(
     assert final_state(runtime) == state
 
 
+@pytest.mark.slow
 def test_dw_replay_command(
     settings: Settings, isolated_home: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
 ) -> None:
