@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from dw_platform.cli.main import report_bug
+from dw_platform.cli.bug_report import report_bug
 from tests.dw_process import dw, dw_env, one_line_error, start_dw, warehouse_lake
 
 # A bug in the child: its sample events raise a KeyError a user could not have caused.

@@ -11,11 +11,11 @@ import re
 import sys
 import warnings
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from pathlib import Path
 
 from dw_platform.cli import commands
 from dw_platform.cli.backfill import add_backfill
+from dw_platform.cli.bug_report import report_bug
 from dw_platform.cli.catalog import add_catalog
 from dw_platform.cli.output import printable
 from dw_platform.cli.provision import add_provision
@@ -27,8 +27,6 @@ from dw_platform.runtime.state_files import StateError
 # Exit statuses: 2 the command was refused (bad input, or a warehouse or stack not in a state to do
 # it; nothing was done), 1 the work ran and failed (or dw has a bug), 130 interrupted.
 EXIT_REFUSED, EXIT_FAILED, EXIT_INTERRUPTED = 2, 1, 130
-# Where a bug's traceback goes (below DW_HOME; the system's temporary folder if that cannot be written).
-LOGS_DIR = "logs"
 # Terminal colour and cursor codes some libraries put in messages: not for a log or a pipe.
 ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 COLOUR = re.compile(r"\x1b\[[0-9;]*m")  # of those, the ones that only set colours (SGR)
@@ -204,29 +202,6 @@ def describe_failure(error: BaseException) -> tuple[int, str] | None:
     if isinstance(error, DwError):
         return (EXIT_REFUSED if isinstance(error, _refused_classes()) else EXIT_FAILED), str(error)
     return None
-
-
-def report_bug(error: BaseException, home: Path) -> str:
-    """The one line for a bug, after writing its traceback to a file under `home` (or the system's
-    temporary folder): the line names the file; the traceback goes to stderr only if neither can be
-    written."""
-    import tempfile
-    import traceback
-
-    kind = type(error).__qualname__
-    if type(error).__module__ != "builtins":
-        kind = f"{type(error).__module__}.{kind}"
-    text = "".join(traceback.format_exception(error))
-    name = f"dw-{datetime.now(UTC):%Y%m%dT%H%M%S}-{os.getpid()}.txt"
-    for folder in (home / LOGS_DIR, Path(tempfile.gettempdir())):
-        try:
-            folder.mkdir(parents=True, exist_ok=True)
-            (folder / name).write_text(text)
-        except OSError:
-            continue
-        return f"internal error: {kind}: {error}; traceback in {folder / name}"
-    sys.stderr.write(text)
-    return f"internal error: {kind}: {error}; the traceback above could not be written to a file"
 
 
 def _deadline_scope(args: argparse.Namespace) -> contextlib.AbstractContextManager[None]:
