@@ -9,7 +9,7 @@ export DAGSTER_HOME ?= $(DW_HOME)/dagster
 export DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS ?= true
 export DAGSTER_EVENT_BATCH_SIZE ?= 1000
 
-.PHONY: install dev test lint demo lock clean policy bench conformance
+.PHONY: install dev test test-fast lint demo lock clean policy bench conformance
 
 $(VENV)/.installed: pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -36,10 +36,15 @@ lint: install
 	$(BIN)/ruff check dw_platform tests benchmarks
 	$(BIN)/ruff format --check dw_platform tests benchmarks
 
-# Two workers (one per core of the CI machine), each taking whole test files.
+# Two workers (one per core of the CI machine), each taking whole test files. Everything: the e2e
+# and slow tiers too (markers in pyproject.toml; each test bounded by pytest-timeout).
 test: install lint $(DAGSTER_HOME)/dagster.yaml
 	$(BIN)/dg check defs
 	$(BIN)/pytest -q -n 2 --dist loadfile
+
+# The fast tier, for every edit: no real platform process or server, nothing slow (under 2 minutes).
+test-fast: install
+	$(BIN)/pytest -q -n 2 --dist loadfile -m "not e2e and not slow"
 
 # The local engine against Trino's documented answers, in two machine time zones (0 wrong, or it fails).
 conformance: install

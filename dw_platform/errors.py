@@ -1,7 +1,11 @@
 """The platform's exception hierarchy: every failure it raises on purpose is a `DwError`.
 
-The CLI turns a `UserInputError` into one line and exit status 2 (the command was wrong: fix it and
-run again), any other `DwError` into one line and exit status 1 (the work failed); the Dagster layer
+One module, as aws-sdk-pandas keeps its `exceptions`: the categories below, and the errors shared by
+several packages. An error that belongs to one module's concept may be defined there (its import path
+stays), but always below one of these classes. The CLI turns a `UserInputError` or a
+`PreconditionError` into one line and exit status 2 (refused: fix the input or the state and run
+again), any other `DwError` into one line and exit status 1 (the work failed). Anything that is not a
+`DwError` is a bug: `dw` says so in one line and writes the traceback to a file. The Dagster layer
 raises them as they are, so the UI shows the same message.
 """
 
@@ -16,3 +20,7 @@ class UserInputError(DwError, ValueError):
 
 class PreconditionError(DwError):
     """An operation asked of something that cannot do it (a table of the wrong kind, say)."""
+
+
+class UnknownTableError(UserInputError, LookupError):
+    """A table name the warehouse does not declare."""

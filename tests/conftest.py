@@ -12,6 +12,18 @@ from dw_platform.runtime.settings import DAGSTER_ENV, Settings
 pytest_plugins = ["tests.aws_emulator", "tests.postgres_server"]
 
 
+# A test that uses one of these starts a server in its own process (moto, PostgreSQL): it is `e2e`,
+# whether it asks for the fixture itself or through another fixture. Tests that start `dw` or another
+# platform process carry the mark themselves.
+SERVER_FIXTURES = frozenset({"moto_endpoint", "aws_endpoint", "postgres", "postgres_url"})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if SERVER_FIXTURES.intersection(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.e2e)
+
+
 @pytest.fixture(autouse=True)
 def dagster_env(monkeypatch: pytest.MonkeyPatch) -> None:
     """The Dagster settings `dw` and the image set (planned events per range, batched materializations),

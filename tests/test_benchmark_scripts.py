@@ -34,6 +34,7 @@ def test_every_section_has_toy_sizes() -> None:
     assert set(TOY_SIZES) == set(SECTIONS)
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize("name", SECTIONS)
 def test_benchmark_section_runs_and_reports_rows(name: str) -> None:
     output = subprocess.run(
@@ -49,6 +50,7 @@ def test_benchmark_section_runs_and_reports_rows(name: str) -> None:
     assert section.markdown().startswith(f"## {section.title}")
 
 
+@pytest.mark.e2e
 def test_scaling_model_prints_both_scales() -> None:
     output = subprocess.run(
         [sys.executable, "-m", "benchmarks.scaling_model"],

@@ -37,6 +37,7 @@ def test_registration_is_idempotent_and_keeps_existing_locations(tmp_path: Path)
     assert catalog.get_partitions("db", "t", [("b",), ("zz",)]) == [Partition(("b",), "t/b/")]
 
 
+@pytest.mark.slow
 def test_processes_write_concurrently_without_losing_or_duplicating(tmp_path: Path) -> None:
     path = tmp_path / "c.sqlite"
     LocalCatalog(path).upsert_table("db", TABLE)

@@ -20,6 +20,8 @@ from dw_platform.runtime.backends import Runtime
 from dw_platform.runtime.settings import Settings
 from tests.dw_process import warehouse_catalog
 
+pytestmark = pytest.mark.e2e  # every test here starts `dw` or another platform process
+
 DAY = "2026-03-01"
 SENT = {"10": [120, 100, 80], "11": [150, 50], "12": [60, 40]}  # clicks per hour, one object each
 LATE_11 = 20  # lands in hour 11 after it was compacted

@@ -62,6 +62,7 @@ def instance(tmp_path: Path) -> Iterator[dg.DagsterInstance]:
         yield instance
 
 
+@pytest.mark.slow
 def test_chunks_run_in_order_report_progress_and_resume(
     runtime: Runtime, settings: Settings, instance: dg.DagsterInstance
 ) -> None:
@@ -107,6 +108,7 @@ def test_chunks_run_in_order_report_progress_and_resume(
         }
 
 
+@pytest.mark.slow
 def test_a_failed_chunk_stops_the_backfill_and_resume_finishes_it(
     runtime: Runtime, settings: Settings, instance: dg.DagsterInstance
 ) -> None:

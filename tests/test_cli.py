@@ -12,6 +12,8 @@ import pytest
 from dw_platform.lake.layout import hour_folder
 from tests.dw_process import warehouse_lake
 
+pytestmark = pytest.mark.e2e  # every test here starts `dw` or another platform process
+
 REPO = Path(__file__).resolve().parent.parent
 HOURS = ("2026-03-01T10", "2026-03-01-11:00", "2026/03/01/12")  # every accepted spelling
 
@@ -42,6 +44,7 @@ def query_json(env: dict[str, str], sql: str) -> list[dict]:
     return json.loads(dw(env, "query", sql, "--format", "json").stdout)
 
 
+@pytest.mark.slow
 def test_scripted_send_backfill_query_gives_exact_counts(env: dict[str, str]) -> None:
     expected: dict[tuple[str, str], tuple[int, int]] = {}
     for index, hour in enumerate(("2026-03-01T10", "2026-03-01T11", "2026-03-01T12")):
@@ -143,6 +146,7 @@ def test_send_from_file_or_stdin_isolates_malformed_lines(env: dict[str, str], t
     assert summary["errors"] == 1
 
 
+@pytest.mark.slow
 def test_query_formats_and_clear_errors(env: dict[str, str]) -> None:
     dw(env, "send", "impressions", "--count", "5", "--arrival", "2026-03-01T10:05:00Z")
     dw(env, "backfill", "--from", "2026-03-01T10", "--to", "2026-03-01T10", "--only", "register")
@@ -185,6 +189,7 @@ def error_line(result: subprocess.CompletedProcess, command: str) -> str:
     return err
 
 
+@pytest.mark.slow
 def test_status_and_errors_read_like_a_finished_tool(env: dict[str, str]) -> None:
     """Issue 13, the CLI: integers and blanks in `dw status`, one-line errors that name what exists,
     the accepted hour formats, the streaming tables, plurals."""
@@ -230,6 +235,7 @@ def test_status_and_errors_read_like_a_finished_tool(env: dict[str, str]) -> Non
     assert "impressions" in nosuch and "clicks" in nosuch and "facts" not in nosuch
 
 
+@pytest.mark.slow
 def test_backfill_refuses_hours_that_are_not_partitions(env: dict[str, str]) -> None:
     result = dw(env, "backfill", "--from", "2026-03-01T10", "--to", "2099-01-01T00", check=False)
     assert result.returncode == 2 and b"is not within them" in result.stderr
@@ -261,6 +267,7 @@ def test_every_subcommand_offers_json(env: dict[str, str], command: list[str]) -
     assert b"--json" in dw(env, *command, "--help").stdout
 
 
+@pytest.mark.slow
 def test_demo_json_is_one_summary_with_exact_counts(env: dict[str, str], tmp_path: Path) -> None:
     out = dw(
         env, "demo", "--hours", "2", "--events-per-hour", "200", "--home", str(tmp_path / "demo"), "--json"
@@ -279,6 +286,7 @@ def test_demo_json_is_one_summary_with_exact_counts(env: dict[str, str], tmp_pat
     assert json.loads(as_json) == report["aggregates"]
 
 
+@pytest.mark.slow
 def test_demo_runs_on_a_fresh_warehouse(env: dict[str, str], tmp_path: Path) -> None:
     out = dw(
         env, "demo", "--hours", "2", "--events-per-hour", "200", "--home", str(tmp_path / "demo")
@@ -294,6 +302,7 @@ def test_demo_runs_on_a_fresh_warehouse(env: dict[str, str], tmp_path: Path) -> 
     assert program == "dw" or os.access(Path.cwd() / program, os.X_OK), hint
 
 
+@pytest.mark.slow
 def test_dagster_definitions_validate(env: dict[str, str]) -> None:
     Path(env["DAGSTER_HOME"]).mkdir(parents=True)
     (Path(env["DAGSTER_HOME"]) / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
@@ -305,6 +314,7 @@ def test_dagster_definitions_validate(env: dict[str, str]) -> None:
     assert b"All code locations passed validation" in result.stderr + result.stdout
 
 
+@pytest.mark.slow
 def test_failed_backfill_run_exits_non_zero(env: dict[str, str]) -> None:
     corrupt = warehouse_lake(env) / hour_folder("clicks", "2026/03/01/10") / "corrupt.parquet"
     corrupt.parent.mkdir(parents=True)

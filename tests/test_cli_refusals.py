@@ -9,7 +9,11 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import pytest
+
 from tests.dw_process import DW, dw, dw_env, one_line_error, start_dw, warehouse_lake
+
+pytestmark = pytest.mark.e2e  # every test here starts `dw` or another platform process
 
 HOUR = "2026-03-01T10"
 FIREHOSE_RECORD_LIMIT = 1000 * 1024  # bytes, before base64 (Firehose's documented per-record limit)
@@ -55,6 +59,7 @@ def test_send_refuses_an_arrival_before_the_partitions_start(tmp_path: Path) -> 
     dw(env, "send", "clicks", "--count", "10", "--arrival", "2026-03-01T00:00:00Z")  # the first hour is fine
 
 
+@pytest.mark.slow
 def test_send_refuses_a_record_over_firehose_limit_and_takes_one_at_it(tmp_path: Path) -> None:
     env = dw_env(tmp_path)
     base = len(_event(1))
@@ -94,6 +99,7 @@ streaming.register_hours = _exit
 """
 
 
+@pytest.mark.slow
 def test_a_chunk_past_sqlite_storage_is_refused_in_one_line(tmp_path: Path) -> None:
     """Long ranges run in chunks; a chunk larger than one run can cover on SQLite storage is refused."""
     env = dw_env(tmp_path, DW_PARTITIONS_START="2016-01-01")
@@ -108,6 +114,7 @@ def test_a_chunk_past_sqlite_storage_is_refused_in_one_line(tmp_path: Path) -> N
     assert out == b"run-created\n", err.decode()[-2000:]
 
 
+@pytest.mark.slow
 def test_first_backfills_on_a_fresh_dagster_home_do_not_race(tmp_path: Path) -> None:
     def backfill(env: dict[str, str]) -> subprocess.CompletedProcess:
         return dw(env, "backfill", "--from", HOUR, "--to", HOUR, "--only", "register", check=False)
@@ -122,6 +129,7 @@ def test_first_backfills_on_a_fresh_dagster_home_do_not_race(tmp_path: Path) -> 
             assert result.returncode == 0, result.stderr.decode()[-2000:]
 
 
+@pytest.mark.slow
 def test_aws_commands_before_provision_apply_say_the_stack_is_not_provisioned(
     aws_endpoint: str, tmp_path: Path
 ) -> None:

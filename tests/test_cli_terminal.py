@@ -6,11 +6,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from botocore.exceptions import ClientError
 
 from dw_platform.cli.main import describe_failure
 from dw_platform.delivery.kinesis_producer import KinesisPutError
-from dw_platform.errors import DwError, UserInputError
+from dw_platform.errors import DwError, UnknownTableError, UserInputError
 from dw_platform.query.sql import QueryError
 from dw_platform.state_files import StateError
 from tests.dw_process import dw, dw_env, dw_on_terminal
@@ -33,6 +34,7 @@ print(json.dumps(loaded))
 """
 
 
+@pytest.mark.e2e
 def test_help_status_and_query_import_neither_dagster_nor_boto3_nor_pandas(tmp_path: Path) -> None:
     result = subprocess.run(
         [sys.executable, "-c", IMPORTS_OF], env=dw_env(tmp_path), capture_output=True, timeout=300
@@ -52,6 +54,7 @@ print(json.dumps(sorted(m for m in sys.modules if m.startswith("dw_platform.")))
 """
 
 
+@pytest.mark.e2e
 def test_query_imports_no_delivery_nor_batch_machinery(tmp_path: Path) -> None:
     """Every module is paid for at each `dw query`'s start (issue 24): a query needs the declaration,
     the catalog, the lake and the engine, not Firehose's conversion, Kinesis or the batch jobs' runner
@@ -67,15 +70,14 @@ def test_query_imports_no_delivery_nor_batch_machinery(tmp_path: Path) -> None:
 
 
 def test_failures_become_one_line_with_their_exit_status() -> None:
-    """2: refused (bad input, a state or stack unfit for the command); 1: the work failed; a bug is
-    not dressed up as one line (its traceback is the report)."""
+    """2: refused (bad input, a state or stack unfit for the command); 1: the work failed; a bug (not
+    a DwError, even a ValueError or KeyError) is not dressed up as bad input (its traceback is the report)."""
     aws = ClientError({"Error": {"Code": "ResourceNotFoundException", "Message": "no"}}, "DescribeStream")
     cases = {
         UserInputError("bad hour"): 2,
         QueryError("cannot parse query: unexpected '1' at line 1, column 7"): 2,
         StateError("DW_HOME /x cannot be written"): 2,
-        KeyError("no table 'x'"): 2,
-        ValueError("--count must be at least 1"): 2,
+        UnknownTableError("warehouse 'analytics_dw' has no table 'x'"): 2,
         aws: 2,
         KinesisPutError("3 records were not accepted"): 1,
         DwError("the run failed"): 1,
@@ -84,10 +86,12 @@ def test_failures_become_one_line_with_their_exit_status() -> None:
         found = describe_failure(error)
         assert found is not None and found[0] == status, (error, found)
         assert "\n" not in found[1] and not found[1].startswith("'")
-    assert describe_failure(RuntimeError("a bug")) is None
+    for bug in (RuntimeError("a bug"), KeyError("x"), ValueError("not a user's mistake")):
+        assert describe_failure(bug) is None, bug  # dw writes its traceback (tests/test_cli_errors.py)
     assert describe_failure(KeyboardInterrupt()) == (130, "interrupted")
 
 
+@pytest.mark.e2e
 def test_a_long_send_shows_progress_on_a_terminal_only(tmp_path: Path) -> None:
     env = dw_env(tmp_path)
     send = ("send", "impressions", "--count", "10000", "--batches", "4", "--arrival", "2026-03-01T10:05:00Z")

@@ -218,6 +218,7 @@ def _compact_in_process(home: str) -> str:
     return compact_hour(runtime, "clicks", HOUR, SMALL, now=T).status
 
 
+@pytest.mark.slow
 def test_concurrent_processes_compacting_one_hour_cannot_corrupt_it(
     runtime: Runtime, settings: Settings
 ) -> None:

@@ -11,6 +11,8 @@ import textwrap
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
+
 from dw_platform.defs.analytics_dw.warehouse import analytics_dw
 from dw_platform.delivery.events import sample_events
 from dw_platform.delivery.sending import deliver
@@ -21,6 +23,8 @@ from dw_platform.operations.compaction.versions import hour_versions
 from dw_platform.operations.registration import register_hours
 from dw_platform.runtime.backends import Runtime
 from dw_platform.runtime.settings import Settings
+
+pytestmark = pytest.mark.e2e  # every test here starts `dw` or another platform process
 
 HOUR = "2026/03/01/10"
 ARRIVAL = datetime(2026, 3, 1, 10, 5, tzinfo=UTC)

@@ -7,9 +7,12 @@ import time
 from pathlib import Path
 
 import pyarrow.parquet as pq
+import pytest
 
 from dw_platform.lake.layout import delivery_ledger_prefix
 from tests.dw_process import dw, dw_env, start_dw, warehouse_lake
+
+pytestmark = pytest.mark.e2e  # every test here starts `dw` or another platform process
 
 HOUR = "2026/03/01/10"
 

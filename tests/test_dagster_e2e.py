@@ -51,7 +51,10 @@ def instance(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[dg.Dags
 
 
 # The end-to-end tests that run on both storages (the others are storage-independent).
-BOTH_STORAGES = pytest.mark.parametrize("instance", ["sqlite", "postgres"], indirect=True)
+# The PostgreSQL case starts a server: e2e (the fixture asks for it by name, at run time).
+BOTH_STORAGES = pytest.mark.parametrize(
+    "instance", ["sqlite", pytest.param("postgres", marks=pytest.mark.e2e)], indirect=True
+)
 
 
 def deliver_hours(runtime: Runtime) -> dict[tuple[str, str], tuple[int, int]]:
@@ -77,6 +80,7 @@ def lake_and_catalog_snapshot(runtime: Runtime) -> dict[str, object]:
     return {"objects": objects, "partitions": partitions}
 
 
+@pytest.mark.slow
 @BOTH_STORAGES
 def test_backfill_range_in_one_run_gives_exact_counts_and_rerun_changes_nothing(
     runtime: Runtime, defs: dg.Definitions, instance: dg.DagsterInstance
@@ -321,6 +325,7 @@ def test_local_profile_turns_automation_on_by_default(defs: dg.Definitions) -> N
     assert registration.default_status == dg.DefaultSensorStatus.RUNNING
 
 
+@pytest.mark.slow
 def test_materialization_metadata_is_numeric_for_plotting(
     runtime: Runtime, defs: dg.Definitions, instance: dg.DagsterInstance
 ) -> None:
@@ -332,6 +337,7 @@ def test_materialization_metadata_is_numeric_for_plotting(
         assert isinstance(metadata["rows"], dg.IntMetadataValue), json.dumps(list(metadata))
 
 
+@pytest.mark.slow
 @BOTH_STORAGES
 def test_late_object_sensor_recompacts_and_refreshes_aggregates(
     runtime: Runtime, defs: dg.Definitions, instance: dg.DagsterInstance, settings: Settings
@@ -377,6 +383,7 @@ def test_late_object_sensor_recompacts_and_refreshes_aggregates(
         assert sensor(context).skip_reason is not None
 
 
+@pytest.mark.slow
 @BOTH_STORAGES
 def test_a_failing_run_records_what_it_did_and_skips_what_depends_on_the_failure(
     runtime: Runtime, defs: dg.Definitions, instance: dg.DagsterInstance

@@ -67,6 +67,7 @@ def env(tmp_path: Path) -> dict[str, str]:
     return env
 
 
+@pytest.mark.e2e
 def test_a_killed_compaction_frees_its_slot_and_a_waiting_one_stops_on_sigterm(env: dict[str, str]) -> None:
     holder = start_dw(env, *COMPACT, prelude=STALL_IN_COMPACTION)
     waiting = None
@@ -113,7 +114,7 @@ def _run(instance: dg.DagsterInstance, status: DagsterRunStatus) -> str:
     return run.run_id
 
 
-@pytest.mark.parametrize("storage", ["sqlite", "postgres"])
+@pytest.mark.parametrize("storage", ["sqlite", pytest.param("postgres", marks=pytest.mark.e2e)])
 def test_a_claim_queued_by_a_canceled_run_does_not_keep_the_next_free_slot(
     storage: str, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:

@@ -19,6 +19,8 @@ from dw_platform.orchestration.outside_runs import RECOMPUTED_BY
 from dw_platform.runtime.backends import Runtime
 from dw_platform.runtime.settings import Settings
 
+pytestmark = pytest.mark.e2e  # every test here starts `dw` or another platform process
+
 DAY = "2026-03-01"
 
 

@@ -59,6 +59,7 @@ def seeded(tmp_path: Path) -> Iterator[tuple[Settings, dg.Definitions, dg.Dagste
         yield settings, build_definitions(analytics_dw, settings), instance, hours
 
 
+@pytest.mark.slow
 def test_first_start_seeds_closed_hours_and_runs_every_hourly_asset_over_them(
     seeded: tuple[Settings, dg.Definitions, dg.DagsterInstance, list[datetime]],
 ) -> None:

@@ -102,6 +102,7 @@ def test_make_dev_stops_with_every_process_it_started(
         log.close()
 
 
+@pytest.mark.e2e
 @pytest.mark.timeout(60)
 @pytest.mark.skipif(not Path("/proc").is_dir(), reason="needs /proc")
 def test_the_supervisor_kills_what_does_not_stop_on_sigint(tmp_path: Path) -> None:

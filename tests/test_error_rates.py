@@ -38,6 +38,7 @@ def check_result(instance: dg.DagsterInstance) -> dg.AssetCheckEvaluation:
     return evaluation
 
 
+@pytest.mark.slow
 def test_error_rate_check_grades_the_worst_hour(
     runtime: Runtime, settings: Settings, instance: dg.DagsterInstance
 ) -> None:

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.e2e  # every test here starts `dw` or another platform process
+
 HOURS = ("2026/03/01/10", "2026/03/01/11")
 
 

@@ -9,6 +9,8 @@ from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from dw_platform.delivery.conversion import MALFORMED, TOO_LARGE, TYPE_MISMATCH
 from dw_platform.delivery.sending import deliver
 from dw_platform.lake.stats import hour_stats
@@ -96,6 +98,7 @@ KINDS: dict[str, tuple[Callable[[random.Random, int], bytes], int, set[str]]] = 
 }
 
 
+@pytest.mark.slow
 def test_fuzzed_records_are_isolated_and_reconcile(runtime: Runtime) -> None:
     rng = random.Random(20261122)
     malformed: list[tuple[str, bytes]] = [

@@ -15,6 +15,8 @@ import pytest
 from dw_platform.lake.layout import hour_folder, lake_root, table_prefix
 from tests.dw_process import dw, dw_env, one_line_error, start_dw, warehouse_lake
 
+pytestmark = pytest.mark.e2e  # every test here starts `dw` or another platform process
+
 ARRIVAL = "2026-03-01T10:15:00Z"
 HOUR = "2026/03/01/10"
 
@@ -52,6 +54,7 @@ def surrogate_file(tmp_path: Path) -> tuple[Path, list[str]]:
     return path, lines
 
 
+@pytest.mark.slow
 def test_a_lone_surrogate_does_not_stop_the_send(env: dict[str, str], tmp_path: Path) -> None:
     path, lines = surrogate_file(tmp_path)
     sent = dw(env, "send", "impressions", "--from-file", str(path), "--batches", "2", "--arrival", ARRIVAL)
@@ -139,6 +142,7 @@ HOSTILE = {
 }
 
 
+@pytest.mark.slow
 def test_query_output_escapes_control_characters(env: dict[str, str], tmp_path: Path) -> None:
     path = tmp_path / "events.ndjson"
     path.write_text(

@@ -74,6 +74,7 @@ def _expected_assets(name: str, streaming: list[str], others: list[str]) -> set[
     return keys
 
 
+@pytest.mark.e2e
 def test_a_second_warehouse_is_one_more_folder(tmp_path: Path) -> None:
     root = _project_copy(tmp_path)
     scaffolded = _dg(root, "scaffold", "defs", "dw_platform.components.WarehouseComponent", "sales_dw")

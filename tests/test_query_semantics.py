@@ -19,6 +19,8 @@ from dw_platform.runtime.backends import Runtime
 from dw_platform.runtime.settings import Settings
 from tests.dw_process import warehouse_lake
 
+pytestmark = pytest.mark.e2e  # every test here starts `dw` or another platform process
+
 HOURS = ("2026/03/01/10", "2026/03/01/11", "2026/03/01/12")
 ROWS = (100, 200, 400)
 
@@ -59,6 +61,7 @@ def refused(env: dict[str, str], sql: str, *extra: str) -> str:
     return errors[0]
 
 
+@pytest.mark.slow
 def test_examples_of_the_issue_give_trinos_answers(env: dict[str, str]) -> None:
     [row] = rows(
         env,
@@ -203,6 +206,7 @@ def test_a_star_in_an_object_key_does_not_multiply_rows(tmp_path: Path) -> None:
     assert row["n"] == expected == 107
 
 
+@pytest.mark.slow
 def test_unreadable_objects_and_deep_nesting_end_in_one_line(tmp_path: Path) -> None:
     env = {**os.environ, "DW_HOME": str(tmp_path / "dw"), "DAGSTER_HOME": str(tmp_path / "dagster")}
     dw(env, "send", "impressions", "--count", "10", "--arrival", "2026-03-01T10:05:00Z")

@@ -32,6 +32,7 @@ from dw_platform.orchestration.build import build_definitions
 from dw_platform.orchestration.replay_job import ReplayConfig
 from dw_platform.runtime.backends import Runtime
 from dw_platform.runtime.settings import Settings
+from tests.dw_process import start_dw
 from tests.replay_scenario import AFTER, BEFORE, HOURS, REPLAY_ARRIVAL, _with_columns, events, expected
 
 KEYS = [inserted_at(h) for h in HOURS]
@@ -194,6 +195,7 @@ def test_replay_delivers_each_isolated_record_once(
     assert final_state(runtime) == state
 
 
+@pytest.mark.slow
 def test_dw_replay_command(
     settings: Settings, isolated_home: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
 ) -> None:
@@ -295,6 +297,7 @@ replay(runtime, "impressions", HOURS[0], HOURS[1], arrival=REPLAY_ARRIVAL, fault
 """
 
 
+@pytest.mark.e2e
 def test_a_killed_replay_leaves_no_lease_behind(settings: Settings, isolated_home: Path) -> None:
     """The local lease is the kernel's: kill -9 of its holder frees it, and the next replay finishes the
     killed one's intent."""
@@ -313,4 +316,42 @@ def test_a_killed_replay_leaves_no_lease_behind(settings: Settings, isolated_hom
         holder.wait()
     report = replay(runtime, "impressions", HOURS[0], HOURS[1], arrival=REPLAY_ARRIVAL)
     assert len(report.resumed) == 1 and report.replay_id is None, "the killed replay's intent, finished"
+    check_exactly_once(runtime)
+
+
+# Run in a `dw replay` child before the command: the fixed declaration, and a kill -9 (os._exit: no
+# cleanup, nothing flushed) right after the step the test names, in place of the default `no_fault`.
+KILLED_AFTER_STEP = """
+import os
+import dw_platform.defs.analytics_dw.warehouse as declared
+import dw_platform.operations.replay.run as run
+from tests.replay_scenario import AFTER
+
+declared.analytics_dw = AFTER
+
+def killed_after(step):
+    if step == {step!r}:
+        os._exit(137)
+
+run.no_fault = killed_after
+"""
+
+
+@pytest.mark.e2e
+@pytest.mark.slow
+@pytest.mark.parametrize("step", ["delivered", "committed"])  # every step, in process: above
+def test_a_dw_replay_killed_after_a_step_is_finished_once_by_the_next(
+    settings: Settings, isolated_home: Path, step: str
+) -> None:
+    runtime = isolate(settings, isolated_home)
+    env = {**os.environ, "DW_HOME": str(settings.home), "DAGSTER_HOME": str(settings.home / "dagster")}
+    args = ("replay", "impressions", "--from", "2026-03-01T10", "--to", "2026-03-01T11")
+    args += ("--arrival", REPLAY_ARRIVAL.isoformat())
+    killed = start_dw(env, *args, prelude=KILLED_AFTER_STEP.format(step=step))
+    assert killed.wait(300) == 137, killed.communicate()[1].decode()
+    after = start_dw(env, *args, prelude=KILLED_AFTER_STEP.format(step=None))
+    out, err = after.communicate(timeout=300)
+    assert after.returncode == 0, err.decode()
+    finished = b"finished 1 stopped replays first" if step == "delivered" else b"20 delivered by earlier"
+    assert finished in out, out.decode()
     check_exactly_once(runtime)

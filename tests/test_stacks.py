@@ -15,6 +15,8 @@ from dw_platform.lake.layout import hour_folder, lake_root, table_prefix
 from tests.aws_emulator import REGION
 from tests.test_cli import dw, query_json
 
+pytestmark = pytest.mark.e2e  # every test here starts `dw` or another platform process
+
 SECOND = "analytics_dw_team_b"
 RECORDS = 500
 

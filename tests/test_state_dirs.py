@@ -5,7 +5,11 @@ import hashlib
 import json
 from pathlib import Path
 
+import pytest
+
 from tests.dw_process import dw, dw_env, one_line_error, warehouse_catalog, warehouse_lake
+
+pytestmark = pytest.mark.e2e  # every test here starts `dw` or another platform process
 
 
 def _snapshot(directory: Path) -> dict[str, str]:
@@ -17,6 +21,7 @@ def _snapshot(directory: Path) -> dict[str, str]:
     }
 
 
+@pytest.mark.slow
 def test_demo_refuses_a_directory_it_did_not_make(tmp_path: Path) -> None:
     env = dw_env(tmp_path)
     home = Path(env["DW_HOME"])
@@ -68,6 +73,7 @@ def _every_command_works(env: dict[str, str], *, unprivileged: bool = False) -> 
         dw(env, *args, unprivileged=unprivileged)
 
 
+@pytest.mark.slow
 def test_a_damaged_catalog_is_one_line_naming_it_and_restoring_it_recovers(tmp_path: Path) -> None:
     env = _warehouse(tmp_path)
     catalog = warehouse_catalog(env)
@@ -84,6 +90,7 @@ def test_a_damaged_catalog_is_one_line_naming_it_and_restoring_it_recovers(tmp_p
     assert json.loads(dw(env, "query", COUNT_SQL, "--format", "json").stdout) == [{"n": 45}]
 
 
+@pytest.mark.slow
 def test_a_read_only_dw_home_is_one_line_naming_it_and_recovers(tmp_path: Path) -> None:
     env = _warehouse(tmp_path)
     home = Path(env["DW_HOME"])
@@ -104,6 +111,7 @@ def test_a_read_only_dw_home_is_one_line_naming_it_and_recovers(tmp_path: Path) 
     _every_command_works(env, unprivileged=True)
 
 
+@pytest.mark.slow
 def test_a_damaged_or_read_only_dagster_home_is_one_line(tmp_path: Path) -> None:
     env = _warehouse(tmp_path)
     dagster_home = Path(env["DAGSTER_HOME"])

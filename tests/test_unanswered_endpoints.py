@@ -58,6 +58,7 @@ def aws_env(tmp_path: Path) -> dict[str, str]:
     return env
 
 
+@pytest.mark.e2e
 def test_provision_plan_against_a_black_holed_endpoint_fails_fast_naming_it(aws_env: dict[str, str]) -> None:
     with black_hole() as endpoint:
         result, elapsed = dw_timed(
@@ -101,6 +102,7 @@ def slow_unavailable_endpoint(delay_s: float) -> Iterator[str]:
         server.server_close()
 
 
+@pytest.mark.e2e
 def test_the_commands_deadline_bounds_an_endpoint_that_answers_too_slowly(aws_env: dict[str, str]) -> None:
     with slow_unavailable_endpoint(0.5) as endpoint:
         env = {**aws_env, "AWS_ENDPOINT_URL": endpoint, "DW_AWS_DEADLINE_S": "3"}
@@ -112,6 +114,7 @@ def test_the_commands_deadline_bounds_an_endpoint_that_answers_too_slowly(aws_en
     assert elapsed < 3 + 20 + 10
 
 
+@pytest.mark.e2e
 def test_a_malformed_deadline_is_one_clear_error(aws_env: dict[str, str]) -> None:
     result, _ = dw_timed({**aws_env, "DW_AWS_DEADLINE_S": "soon"}, "provision", "plan", bound_s=60)
     assert result.returncode == 2
@@ -158,6 +161,7 @@ def test_a_lake_write_to_a_black_holed_s3_is_not_retried_on_top_of_the_sdk() -> 
     assert elapsed < 10, f"{elapsed:.0f} s: retried on top of the SDK"
 
 
+@pytest.mark.e2e
 def test_a_refused_connection_is_not_retried_ten_times(aws_env: dict[str, str]) -> None:
     with socket.socket() as probe:  # a port nothing listens on
         probe.bind(("127.0.0.1", 0))

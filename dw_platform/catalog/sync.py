@@ -6,6 +6,7 @@ from typing import Protocol
 from dw_platform.catalog import Catalog, table_definition
 from dw_platform.catalog.schema_change import check_schema_change
 from dw_platform.declaration.warehouse import ServerlessDataWarehouse, TableSpec
+from dw_platform.errors import PreconditionError
 from dw_platform.lake.store import Lake
 
 
@@ -60,7 +61,7 @@ class SeedLoad:
 def load_seed(runtime: CatalogTarget, spec: TableSpec) -> SeedLoad:
     """Copy a static table's seed file to its location; unchanged content is not rewritten."""
     if spec.seed_file is None:
-        raise ValueError(f"table {spec.name!r} has no seed file")
+        raise PreconditionError(f"table {spec.name!r} has no seed file")
     data = spec.seed_file.read_bytes()
     key = f"{spec.prefix}{spec.seed_file.name}"
     changed = not runtime.lake.exists(key) or runtime.lake.read_bytes(key) != data

@@ -14,16 +14,17 @@ from collections.abc import Sequence
 
 from dw_platform.cli import commands
 from dw_platform.cli.backfill import add_backfill
+from dw_platform.cli.bug_report import report_bug
 from dw_platform.cli.catalog import add_catalog
 from dw_platform.cli.output import printable
 from dw_platform.cli.provision import add_provision
 from dw_platform.cli.replay import add_replay
 from dw_platform.errors import DwError, PreconditionError, UserInputError
-from dw_platform.runtime.settings import one_from_env, set_dagster_env
+from dw_platform.runtime.settings import SettingsError, one_from_env, set_dagster_env
 from dw_platform.state_files import StateError
 
 # Exit statuses: 2 the command was refused (bad input, or a warehouse or stack not in a state to do
-# it; nothing was done), 1 the work ran and failed, 130 interrupted.
+# it; nothing was done), 1 the work ran and failed (or dw has a bug), 130 interrupted.
 EXIT_REFUSED, EXIT_FAILED, EXIT_INTERRUPTED = 2, 1, 130
 # Terminal colour and cursor codes some libraries put in messages: not for a log or a pipe.
 ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
@@ -163,9 +164,10 @@ def _deadline(args: argparse.Namespace) -> float | None:
         try:
             seconds = float(configured)
         except ValueError:
-            raise ValueError(f"DW_AWS_DEADLINE_S must be a number of seconds, got {configured!r}") from None
+            message = f"DW_AWS_DEADLINE_S must be a number of seconds, got {configured!r}"
+            raise SettingsError(message) from None
         if seconds <= 0:
-            raise ValueError(f"DW_AWS_DEADLINE_S must be positive, got {configured!r}")
+            raise SettingsError(f"DW_AWS_DEADLINE_S must be positive, got {configured!r}")
         return seconds
     return DEADLINES_S.get((args.command, getattr(args, "action", None)))
 
@@ -190,8 +192,9 @@ def _aws_error(error: BaseException) -> str | None:
 
 
 def describe_failure(error: BaseException) -> tuple[int, str] | None:
-    """The exit status and the one line for a failure a user can cause; None for a bug (the
-    traceback is then the useful report)."""
+    """The exit status and the one line for a failure the platform explains (a `DwError`), the
+    environment causes (AWS, a file system) or the user asks for (Ctrl-C); None for a bug (any other
+    exception, a bare ValueError or KeyError included: its traceback is then the useful report)."""
     if isinstance(error, KeyboardInterrupt):
         return EXIT_INTERRUPTED, "interrupted"
     aws = _aws_error(error)
@@ -199,15 +202,11 @@ def describe_failure(error: BaseException) -> tuple[int, str] | None:
         return EXIT_REFUSED, aws
     if isinstance(error, PermissionError):  # a state file or folder made unwritable under a warehouse
         return EXIT_REFUSED, f"cannot write {error.filename}: {error.strerror}"
-    if isinstance(error, KeyError) and error.args and isinstance(error.args[0], str):
-        return EXIT_REFUSED, error.args[0]  # str(KeyError) would quote the message
     if isinstance(error, OSError) and error.strerror:  # a full disk, a lost mount: the work failed
         where = f"{error.filename}: " if error.filename else ""
         return EXIT_FAILED, f"{where}{error.strerror}"
     if isinstance(error, DwError):
         return (EXIT_REFUSED if isinstance(error, _refused_classes()) else EXIT_FAILED), str(error)
-    if isinstance(error, ValueError):
-        return EXIT_REFUSED, str(error)
     return None
 
 
@@ -231,9 +230,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return args.handler(args)
     except (Exception, KeyboardInterrupt) as error:
         failure = describe_failure(error)
-        if failure is None:
-            raise
-        status, line = failure
+        status, line = failure if failure is not None else (EXIT_FAILED, report_bug(error, home))
         print(f"dw {args.command}: {one_line(line, colour=sys.stderr.isatty())}", file=sys.stderr)
         return status
 

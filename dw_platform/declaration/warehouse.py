@@ -15,7 +15,7 @@ from typing import Any
 
 from dw_platform.declaration.column_types import SUPPORTED_TYPES
 from dw_platform.declaration.identifiers import validate_identifier
-from dw_platform.errors import PreconditionError, UserInputError
+from dw_platform.errors import PreconditionError, UnknownTableError, UserInputError
 from dw_platform.lake.hours import is_inserted_at
 from dw_platform.lake.layout import RESERVED_TABLE_NAMES, error_prefix, table_prefix
 
@@ -394,7 +394,9 @@ class ServerlessDataWarehouse:
         for spec in self.tables:
             if spec.name == name:
                 return spec
-        raise KeyError(f"warehouse {self.name!r} has no table {name!r}; tables: {list(self.table_names)}")
+        raise UnknownTableError(
+            f"warehouse {self.name!r} has no table {name!r}; tables: {list(self.table_names)}"
+        )
 
     def tables_of(self, kind: TableKind) -> tuple[TableSpec, ...]:
         return tuple(t for t in self.tables if t.kind is kind)

@@ -5,6 +5,8 @@ import random
 import uuid
 from datetime import datetime
 
+from dw_platform.errors import UserInputError
+
 # Each variant fails Firehose conversion against the event schema (all string columns).
 MALFORMED_VARIANTS: tuple[str, ...] = (
     '{"id": "broken", "session_id": ',
@@ -36,7 +38,7 @@ def sample_events(
     """`count` records of which exactly round(count * malformed_ratio) are malformed, at random
     positions; returns the records and the number of malformed ones."""
     if not 0.0 <= malformed_ratio <= 1.0:
-        raise ValueError(f"malformed_ratio must be within 0-1, got {malformed_ratio}")
+        raise UserInputError(f"malformed_ratio must be within 0-1, got {malformed_ratio}")
     rng = random.Random(seed)
     malformed = round(count * malformed_ratio)
     bad_positions = set(rng.sample(range(count), malformed))

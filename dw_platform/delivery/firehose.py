@@ -23,6 +23,7 @@ from dw_platform.declaration.warehouse import ServerlessDataWarehouse, TableSpec
 from dw_platform.delivery.batch_conversion import BatchConverter
 from dw_platform.delivery.conversion import RecordConverter, RecordRejected
 from dw_platform.delivery.streams import stream_name
+from dw_platform.errors import PreconditionError
 from dw_platform.lake.hours import inserted_at
 from dw_platform.lake.layout import data_object, delivery_ledger_entry, error_object, firehose_object_name
 from dw_platform.lake.store import Lake
@@ -72,7 +73,7 @@ class LocalDeliveryStream:
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         if table.streaming is None:
-            raise ValueError(f"table {table.name!r} is not a streaming table")
+            raise PreconditionError(f"table {table.name!r} is not a streaming table")
         self.warehouse = warehouse
         self.table = table
         self.lake = lake

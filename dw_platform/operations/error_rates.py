@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from statistics import NormalDist
 
 from dw_platform.declaration.warehouse import TableSpec
+from dw_platform.errors import PreconditionError
 from dw_platform.lake.stats import HourStats, top_errors
 from dw_platform.lake.store import Lake
 
@@ -70,7 +71,7 @@ class ErrorRateVerdict:
 
 def judge_error_rates(lake: Lake, spec: TableSpec, hours: Sequence[HourStats]) -> ErrorRateVerdict:
     if spec.streaming is None:
-        raise ValueError(f"table {spec.name!r} is not a streaming table")
+        raise PreconditionError(f"table {spec.name!r} is not a streaming table")
     warn, error = spec.streaming.error_rate_warn, spec.streaming.error_rate_error
     rates = [HourRate.of(h) for h in hours]
     over_warn = tuple(r.inserted_at for r in rates if r.lower_bound > warn)

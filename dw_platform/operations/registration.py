@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 from dw_platform.catalog import Partition, TableNotFoundError, table_definition
 from dw_platform.catalog.sync import sync_catalog
+from dw_platform.errors import PreconditionError
 from dw_platform.lake.hours import require_inserted_at
 from dw_platform.lake.layout import (
     compacted_prefix,
@@ -79,7 +80,7 @@ def register_hours(
     queryable the moment it lands."""
     spec = runtime.warehouse.table(table)
     if spec.partition_key is None:
-        raise ValueError(f"table {table!r} is not partitioned")
+        raise PreconditionError(f"table {table!r} is not partitioned")
     projected = spec.streaming is not None and spec.streaming.projection_start is not None
     created = 0
     if not projected:  # projection: nothing to add

@@ -12,6 +12,7 @@ from typing import Protocol
 import dagster as dg
 
 from dw_platform.declaration.warehouse import ServerlessDataWarehouse, TableKind
+from dw_platform.errors import UserInputError
 from dw_platform.lake.hours import hours_between, partition_key
 from dw_platform.orchestration.asset_keys import compaction_key, table_asset_key
 from dw_platform.orchestration.instance import PROCESS_TAG, Notify, RunWatch, process_tag, wait_for_pools
@@ -45,7 +46,7 @@ def hourly_asset_keys(
     `aggregate` the batch tables."""
     unknown = set(only or ()) - set(STEPS)
     if unknown:
-        raise ValueError(f"unknown --only step(s) {sorted(unknown)}; choose from {list(STEPS)}")
+        raise UserInputError(f"unknown --only step(s) {sorted(unknown)}; choose from {list(STEPS)}")
     steps = set(only or STEPS)
     keys = []
     for table in warehouse.tables:
@@ -68,9 +69,9 @@ def check_range_is_partitioned(
         assert isinstance(partitions, dg.TimeWindowPartitionsDefinition)
         first_key, last_key = partitions.get_first_partition_key(), partitions.get_last_partition_key()
         if first_key is None or last_key is None:
-            raise ValueError(f"{key.to_user_string()} has no partitions yet")
+            raise UserInputError(f"{key.to_user_string()} has no partitions yet")
         if partition_key(first) < first_key or partition_key(last) > last_key:
-            raise ValueError(
+            raise UserInputError(
                 f"{key.to_user_string()} has partitions {first_key} .. {last_key} (UTC); "
                 f"the range {partition_key(first)} .. {partition_key(last)} is not within them"
             )
@@ -97,7 +98,7 @@ def check_range_fits(instance: dg.DagsterInstance, first: datetime, last: dateti
     bound = max_backfill_hours(instance)
     hours = len(hours_between(first, last))
     if bound is not None and hours > bound:
-        raise ValueError(
+        raise UserInputError(
             f"{hours:,} hours is more than one run can cover on this Dagster instance's SQLite storage "
             f"(at most {bound:,} hours, about {bound / 8766:.1f} years); backfill it in chunks"
         )
@@ -122,7 +123,7 @@ def run_backfill(
     it waits for. `watch(run_id)` makes an observer started beside the run and finished after it;
     `exclude` leaves out assets (user strings) the steps would select."""
     if last < first:
-        raise ValueError(f"--to ({last:%Y-%m-%dT%H}) is before --from ({first:%Y-%m-%dT%H})")
+        raise UserInputError(f"--to ({last:%Y-%m-%dT%H}) is before --from ({first:%Y-%m-%dT%H})")
     keys = [k for k in hourly_asset_keys(warehouse, only) if k.to_user_string() not in exclude]
     check_range_is_partitioned(defs, keys, first, last)
     check_range_fits(instance, first, last)

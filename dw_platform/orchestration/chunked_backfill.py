@@ -17,6 +17,7 @@ from datetime import datetime
 import dagster as dg
 
 from dw_platform.declaration.warehouse import ServerlessDataWarehouse
+from dw_platform.errors import UserInputError
 from dw_platform.lake.hours import ONE_HOUR, hours_between, partition_key
 from dw_platform.orchestration.backfill import (
     BackfillOutcome,
@@ -59,7 +60,7 @@ class ChunkedBackfill:
 def plan_chunks(hours: Collection[datetime], chunk_hours: int) -> list[Chunk]:
     """Contiguous ranges of `hours`, each cut into chunks of at most `chunk_hours`."""
     if chunk_hours < 1:
-        raise ValueError(f"--chunk-hours must be at least 1, got {chunk_hours}")
+        raise UserInputError(f"--chunk-hours must be at least 1, got {chunk_hours}")
     chunks: list[Chunk] = []
     for hour in sorted(hours):
         last = chunks[-1] if chunks else None
@@ -84,7 +85,7 @@ def materialized_hours(
 def check_chunk_fits(instance: dg.DagsterInstance, chunk_hours: int) -> None:
     bound = max_backfill_hours(instance)
     if bound is not None and chunk_hours > bound:
-        raise ValueError(
+        raise UserInputError(
             f"--chunk-hours {chunk_hours:,} is more than one run can cover on this Dagster instance's "
             f"SQLite storage (at most {bound:,} hours)"
         )
@@ -96,7 +97,7 @@ def check_runs_can_run_here(instance: dg.DagsterInstance) -> None:
     ref = instance.get_ref()
     launcher = ref.run_launcher_data.class_name if ref.run_launcher_data else "DefaultRunLauncher"
     if instance.run_monitoring_enabled and launcher != "DefaultRunLauncher":
-        raise ValueError(
+        raise UserInputError(
             f"this Dagster instance launches runs with {launcher} and monitors their workers, so it would "
             "fail runs that dw executes in its own process; backfill from the UI instead (its backfills "
             f"run in chunks of {CHUNK_HOURS} hours as well)"
@@ -160,7 +161,7 @@ def run_chunked_backfill(
     failed chunk. `on_plan` hears the chunks and assets, `on_chunk` each chunk before it starts,
     `on_run` its outcome."""
     if last < first:
-        raise ValueError(f"--to ({last:%Y-%m-%dT%H}) is before --from ({first:%Y-%m-%dT%H})")
+        raise UserInputError(f"--to ({last:%Y-%m-%dT%H}) is before --from ({first:%Y-%m-%dT%H})")
     keys = [k for k in hourly_asset_keys(warehouse, only) if k.to_user_string() not in exclude]
     check_range_is_partitioned(defs, keys, first, last)
     check_chunk_fits(instance, chunk_hours)

@@ -6,6 +6,8 @@ several events into one record trades the record bound for the byte bound.
 
 import math
 
+from dw_platform.errors import UserInputError
+
 SHARD_BYTES_PER_S = 1_000_000
 SHARD_RECORDS_PER_S = 1_000
 SECONDS_PER_DAY = 86_400
@@ -22,7 +24,7 @@ def shards_needed(
     """Shards for the peak rate (`peak_factor` times the daily average), with headroom for partition
     keys that do not hash evenly (`hash_skew`)."""
     if events_per_day < 0 or event_bytes <= 0 or peak_factor < 1 or hash_skew < 1 or events_per_record < 1:
-        raise ValueError(
+        raise UserInputError(
             "events_per_day >= 0, event_bytes > 0, peak_factor >= 1, hash_skew >= 1, events_per_record >= 1"
         )
     peak_events_per_s = events_per_day / SECONDS_PER_DAY * peak_factor

@@ -44,6 +44,7 @@ def analyst_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tupl
     yield runtime, events
 
 
+@pytest.mark.slow
 def test_analyst_queries_give_athenas_answer_or_a_refusal(
     analyst_warehouse: tuple[Runtime, analyst.Events],
 ) -> None:

@@ -125,6 +125,7 @@ def test_array_agg_without_order_by_holds_the_groups_values(empty_warehouse: Run
     )
 
 
+@pytest.mark.e2e
 def test_dw_query_says_once_that_the_answer_is_one_of_several(tmp_path: Path) -> None:
     env = dw_env(tmp_path)
     sql = (

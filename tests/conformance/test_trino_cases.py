@@ -31,6 +31,7 @@ def outcomes(empty_warehouse: Runtime) -> list[trino_cases.TrinoOutcome]:
     return [trino_cases.judge(case, empty_warehouse.engine) for case in CASES]
 
 
+@pytest.mark.slow
 def test_no_wrong_answer_or_error_beyond_the_open_list(outcomes: list[trino_cases.TrinoOutcome]) -> None:
     bad = {o.case.id: o for o in outcomes if o.outcome in ("wrong", "error")}
     new = [o for case_id, o in sorted(bad.items()) if case_id not in _open_ids()]
@@ -39,6 +40,7 @@ def test_no_wrong_answer_or_error_beyond_the_open_list(outcomes: list[trino_case
     assert not mended, f"these cases no longer fail: remove them from {OPEN.name}: {mended}"
 
 
+@pytest.mark.slow
 def test_refusals_stay_within_the_recorded_share(outcomes: list[trino_cases.TrinoOutcome]) -> None:
     refused = sum(o.outcome == "refused" for o in outcomes)
     assert refused / len(outcomes) <= MAX_REFUSED_SHARE, trino_cases.report(outcomes)

@@ -22,6 +22,7 @@ import pyarrow as pa
 from dw_platform.catalog import Partition
 from dw_platform.declaration.column_types import ARROW_TYPES
 from dw_platform.declaration.identifiers import quoted_identifier, sql_string_literal
+from dw_platform.errors import UserInputError
 from dw_platform.lake.hours import require_inserted_at
 from dw_platform.lake.layout import hour_folder, hour_root, new_version_prefix, version_of
 from dw_platform.lake.stats import parquet_rows
@@ -112,7 +113,7 @@ def compact_hours(
     `parallel` times one hour's. An hour whose version cannot be described is reported as `refused`
     (with the reason) and the others go on."""
     if parallel < 1:
-        raise ValueError(f"parallel must be at least 1, got {parallel}")
+        raise UserInputError(f"parallel must be at least 1, got {parallel}")
     if not hours:
         return
 
@@ -145,7 +146,7 @@ def compact_hour(
     now = now or datetime.now(UTC)
     spec = runtime.warehouse.table(table)
     if options.dedupe_key is not None and options.dedupe_key not in spec.column_names:
-        raise ValueError(f"table {table!r} has no column {options.dedupe_key!r} to de-duplicate on")
+        raise UserInputError(f"table {table!r} has no column {options.dedupe_key!r} to de-duplicate on")
     current = _partition(runtime, table, hour).location
     _check_own_version(table, hour, current)
     previous = _current_manifest(runtime.lake, current)

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 
 from dw_platform.declaration.identifiers import quoted_identifier, sql_string_literal
 from dw_platform.declaration.warehouse import TableSpec
+from dw_platform.errors import PreconditionError, UserInputError
 
 COMPRESSIONS = ("SNAPPY", "ZSTD")
 
@@ -35,10 +36,10 @@ def unload_plan(
 ) -> UnloadPlan:
     """Statements to run in order. `late_object_uris` empty means a first compaction."""
     if compression not in COMPRESSIONS:
-        raise ValueError(f"compression must be one of {COMPRESSIONS}, got {compression!r}")
+        raise UserInputError(f"compression must be one of {COMPRESSIONS}, got {compression!r}")
     key = spec.partition_key
     if key is None:
-        raise ValueError(f"table {spec.name!r} is not partitioned")
+        raise PreconditionError(f"table {spec.name!r} is not partitioned")
     columns = ", ".join(quoted_identifier(c) for c in spec.column_names)
     table = f"{quoted_identifier(database)}.{quoted_identifier(spec.name)}"
     source = f"SELECT {columns} FROM {table} WHERE {quoted_identifier(key)} = {sql_string_literal(hour)}"

@@ -10,7 +10,6 @@ be repeated: a crash anywhere, followed by another replay, leaves each record de
 
 import dataclasses
 import json
-import os
 import uuid
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -44,9 +43,9 @@ from dw_platform.runtime.backends import Runtime
 if TYPE_CHECKING:  # numbers reach compaction (and pandas): imported when a replay refreshes them
     from dw_platform.operations.replay.numbers import NumbersRefresh
 
-# Steps after which a fault can be injected (tests; DW_REPLAY_FAULT=<step> kills the process there).
+# The steps after which `fault(step)` is called: a test stops the replay there (its fixture passes a
+# fault, or replaces `no_fault` in a `dw` process it starts).
 STEPS = ("intent", "delivered", "committed", "annotated")
-FAULT_ENV = "DW_REPLAY_FAULT"
 # A stopped AWS replay is finished by looking its records up in Kinesis, which keeps them 24 hours.
 KINESIS_RETENTION = timedelta(hours=24)
 
@@ -57,9 +56,8 @@ class ReplayError(DwError):
     """A replay that cannot go on; the message says what to do."""
 
 
-def _env_fault(step: str) -> None:
-    if os.environ.get(FAULT_ENV) == step:
-        os._exit(137)  # as kill -9 would: no cleanup, nothing flushed
+def no_fault(step: str) -> None:
+    """A replay's default `fault`: every step goes on."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -187,7 +185,7 @@ class Replayer:
         self.runtime = runtime
         self.table = table
         self.ledger = ReplayLedger(runtime.lake, table)
-        self.fault = fault or _env_fault
+        self.fault = fault or no_fault
 
     # ---- delivery, local ------------------------------------------------------------------------
     def _tokens(self, intent: Intent) -> set[str]:
