@@ -17,7 +17,7 @@ from dw_platform.operations.batch_tables import run_batch_hours
 from dw_platform.operations.settling import HourNotClosedError, settle_delay
 from dw_platform.orchestration.backfill import run_backfill
 from dw_platform.orchestration.build import build_definitions
-from dw_platform.orchestration.generator import malformed_in_minute
+from dw_platform.orchestration.generator import batch_minutes, malformed_in_minute
 from dw_platform.orchestration.registration_assets import HourState, due_hours, hours_ahead
 from dw_platform.orchestration.resources import WarehouseResource
 from dw_platform.runtime.backends import Runtime
@@ -25,6 +25,7 @@ from dw_platform.runtime.settings import Settings
 from tests.postgres_server import deploy_instance
 
 FIRST = datetime(2026, 3, 1, 10, tzinfo=UTC)
+NOW = datetime(2026, 3, 2, 9, 40, 15, tzinfo=UTC)  # the clock of the sensors and runs a test builds
 HOURS = [FIRST + timedelta(hours=i) for i in range(3)]
 STREAMING = ("impressions", "clicks")
 
@@ -160,28 +161,65 @@ def test_aggregates_never_compute_a_still_filling_hour(runtime: Runtime) -> None
     assert run_batch_hours(runtime, "aggregates", [hour], now=FIRST + timedelta(minutes=62))[0].rows == 2
 
 
-def test_aggregates_schedule_targets_the_last_closed_and_settled_hour(defs: dg.Definitions) -> None:
-    schedule = defs.get_schedule_def("analytics_dw_aggregates_schedule")
-    repository = defs.get_repository_def()
+def follow_automation(
+    defs: dg.Definitions, instance: dg.DagsterInstance, at: datetime, cursor: object = None
+) -> tuple[dict[str, list[str]], object]:
+    """One tick of the automation sensor at `at`: the batch tables' partitions it requests."""
+    batch = [dg.AssetKey(["analytics_dw", n]) for n in ("aggregates", "aggregates_by_event_time")]
+    result = dg.evaluate_automation_conditions(
+        defs,
+        instance,
+        asset_selection=dg.AssetSelection.assets(*batch),
+        evaluation_time=at,
+        cursor=cursor,  # type: ignore[arg-type]
+    )
+    requested = {k.path[-1]: sorted(p for p in result.get_requested_partitions(k) if p) for k in batch}
+    return {name: keys for name, keys in requested.items() if keys}, result.cursor
 
-    def tick_at(moment: datetime):
-        context = dg.build_schedule_context(scheduled_execution_time=moment, repository_def=repository)
-        return schedule.evaluate_tick(context)
 
-    early = tick_at(FIRST + timedelta(minutes=1))
-    assert early.skip_message and "has not settled" in early.skip_message
-    tick = tick_at(FIRST + timedelta(minutes=3))
-    [request] = tick.run_requests or []
-    assert request.partition_key == partition_key(FIRST - timedelta(hours=1))
+def materialize_requested(
+    defs: dg.Definitions, instance: dg.DagsterInstance, requested: dict[str, list[str]]
+) -> None:
+    """What the automation sensor's runs (or backfill) do: each table's requested range, one run."""
+    job = defs.resolve_implicit_global_asset_job_def()
+    for name, keys in requested.items():
+        tags = {"dagster/asset_partition_range_start": keys[0], "dagster/asset_partition_range_end": keys[-1]}
+        selection = [dg.AssetKey(["analytics_dw", name])]
+        assert job.execute_in_process(instance=instance, tags=tags, asset_selection=selection).success
+
+
+def test_aggregates_follow_the_registration_of_a_closed_and_settled_hour(
+    settings: Settings, instance: dg.DagsterInstance
+) -> None:
+    """The registration sensor refreshes a closed hour once it has settled (minute 2 in development);
+    the batch tables follow that refresh, declared once on them (no schedule of their own)."""
+    now = FIRST + timedelta(minutes=3)
+    defs = build_definitions(analytics_dw, settings, clock=lambda: now)
+    assert not [s.name for s in defs.schedules or [] if "aggregates" in s.name]
+    requested, cursor = follow_automation(defs, instance, now)
+    assert requested == {}  # nothing changed
+    closed = partition_key(FIRST - timedelta(hours=1))
+    for table in STREAMING:  # the refresh run of the hour that closed, with the next hour's
+        for key in (closed, partition_key(FIRST)):
+            instance.report_runless_asset_event(
+                dg.AssetMaterialization(dg.AssetKey(["analytics_dw", table]), partition=key)
+            )
+    requested, cursor = follow_automation(defs, instance, now, cursor)
+    assert requested["aggregates"] == [closed]  # the hour in progress is not a partition yet
+    # by event time: every hour whose events that arrival hour can hold, one range
+    window = requested["aggregates_by_event_time"]
+    assert (window[0], window[-1], len(window)) == ("2026-02-28-09:00", closed, 25)
+    assert follow_automation(defs, instance, now, cursor)[0] == {}  # asked for once
 
 
 @BOTH_STORAGES
 def test_registration_sensor_registers_hours_ahead_so_objects_are_queryable_as_they_land(
-    runtime: Runtime, defs: dg.Definitions, instance: dg.DagsterInstance, settings: Settings
+    runtime: Runtime, instance: dg.DagsterInstance, settings: Settings
 ) -> None:
+    now = NOW
+    defs = build_definitions(analytics_dw, settings, clock=lambda: now)
     resources = {"warehouse_resource": WarehouseResource(home=str(settings.home))}
     sensor = defs.get_sensor_def("analytics_dw_registration_sensor")
-    now = datetime.now(UTC)
     current = floor_hour(now)
     with dg.build_sensor_context(instance=instance, resources=resources) as context:
         result = sensor(context)
@@ -252,32 +290,54 @@ def test_hours_ahead_only_from_a_run_that_reaches_the_hour_in_progress() -> None
 
 
 def test_event_generator_sends_to_every_streaming_table(
-    runtime: Runtime, defs: dg.Definitions, instance: dg.DagsterInstance
+    runtime: Runtime, settings: Settings, instance: dg.DagsterInstance
 ) -> None:
+    defs = build_definitions(analytics_dw, settings, clock=lambda: NOW)
     job = defs.get_job_def("analytics_dw_event_generator")
-    sample = {"events_per_table": 40, "malformed_ratio": 0.1}
+    sample = {"events_per_table": 40, "malformed_ratio": 0.1}  # one batch, now (the launchpad's default)
     config = {"ops": {"analytics_dw_send_sample_events": {"config": sample}}}
-    before = inserted_at(datetime.now(UTC))
     assert job.execute_in_process(instance=instance, run_config=config).success
-    hours = {before, inserted_at(datetime.now(UTC))}  # the run may straddle an hour boundary
     for table in STREAMING:
-        stats = [hour_stats(runtime.lake, table, hour) for hour in hours]
-        assert (sum(s.rows for s in stats), sum(s.error_records for s in stats)) == (36, 4)
+        stats = hour_stats(runtime.lake, table, inserted_at(NOW))
+        assert (stats.rows, stats.error_records) == (36, 4)
 
 
-def test_event_generator_sensor_sends_without_a_run_and_stays_under_the_error_warning(
-    runtime: Runtime, defs: dg.Definitions, instance: dg.DagsterInstance, settings: Settings
+def test_event_generator_sensor_decides_and_its_run_sends_under_the_error_warning(
+    runtime: Runtime, settings: Settings, instance: dg.DagsterInstance
 ) -> None:
-    resources = {"warehouse_resource": WarehouseResource(home=str(settings.home))}
+    """The sensor sends nothing: it asks for one run per 10-minute block, which sends a batch a minute
+    (before, the sensor itself sent, in the daemon, and no run showed it)."""
+    defs = build_definitions(analytics_dw, settings, clock=lambda: NOW)
     sensor = defs.get_sensor_def("analytics_dw_event_generator_sensor")
-    before = inserted_at(datetime.now(UTC))
-    with dg.build_sensor_context(instance=instance, resources=resources) as context:
-        result = sensor.evaluate_tick(context)
-    assert not result.run_requests and "sent 200" in (result.skip_message or "")
-    hours = {before, inserted_at(datetime.now(UTC))}
+    with dg.build_sensor_context(instance=instance, repository_def=defs.get_repository_def()) as context:
+        [request] = sensor.evaluate_tick(context).run_requests or []
+    assert not runtime.lake.list_objects("")  # the tick sent nothing
+    block = NOW.replace(minute=40, second=0)
+    config = request.run_config["ops"]["analytics_dw_send_sample_events"]["config"]
+    assert (request.run_key, config["start"], config["minutes"]) == (
+        "2026-03-02T09:40",
+        block.isoformat(),
+        10,
+    )
+    assert (config["events_per_table"], config["malformed_ratio"]) == (
+        100,
+        settings.generator_malformed_ratio,
+    )
+    later = build_definitions(analytics_dw, settings, clock=lambda: block + timedelta(minutes=9, seconds=5))
+    with dg.build_sensor_context(instance=instance, repository_def=later.get_repository_def()) as context:
+        [again] = (
+            later.get_sensor_def("analytics_dw_event_generator_sensor").evaluate_tick(context).run_requests
+            or []
+        )
+    assert again.run_key == request.run_key  # the same block: de-duplicated, one run
+    # The run, started late in its block: the minutes that have passed are not sent twice or late.
+    job = later.get_job_def("analytics_dw_event_generator")
+    assert job.execute_in_process(instance=instance, run_config=request.run_config).success
     for table in STREAMING:
-        stats = [hour_stats(runtime.lake, table, hour) for hour in hours]
-        assert sum(s.rows + s.error_records for s in stats) == 100
+        stats = hour_stats(runtime.lake, table, inserted_at(NOW))
+        assert stats.rows + stats.error_records == 100
+    assert batch_minutes(block, 10, block + timedelta(minutes=9, seconds=5)) == [block + timedelta(minutes=9)]
+    assert len(batch_minutes(block, 10, block)) == 10
     # the default share, kept over time: 3 malformed an hour of 6,000 events, half the 0.1 % warning
     malformed = [malformed_in_minute(m, 100, settings.generator_malformed_ratio) for m in range(60)]
     assert sum(malformed) == 3 and set(malformed) == {0, 1}
@@ -315,8 +375,10 @@ def test_lineage_and_one_line_per_streaming_table(settings: Settings) -> None:
 def test_local_profile_turns_automation_on_by_default(defs: dg.Definitions) -> None:
     generator = defs.get_sensor_def("analytics_dw_event_generator_sensor")
     assert generator.default_status == dg.DefaultSensorStatus.RUNNING
-    aggregates = defs.get_schedule_def("analytics_dw_aggregates_schedule")
-    assert aggregates.default_status == dg.DefaultScheduleStatus.RUNNING
+    automation = defs.get_sensor_def("analytics_dw_automation")
+    assert automation.default_status == dg.DefaultSensorStatus.RUNNING
+    targets = automation.asset_selection.resolve(defs.resolve_asset_graph())  # type: ignore[union-attr]
+    assert {dg.AssetKey(["analytics_dw", n]) for n in ("aggregates", "aggregates_by_event_time")} <= targets
     registration = defs.get_sensor_def("analytics_dw_registration_sensor")
     assert registration.default_status == dg.DefaultSensorStatus.RUNNING
 
@@ -334,9 +396,10 @@ def test_materialization_metadata_is_numeric_for_plotting(
 
 @BOTH_STORAGES
 def test_late_object_sensor_recompacts_and_refreshes_aggregates(
-    runtime: Runtime, defs: dg.Definitions, instance: dg.DagsterInstance, settings: Settings
+    runtime: Runtime, instance: dg.DagsterInstance, settings: Settings
 ) -> None:
-    hour = floor_hour(datetime.now(UTC)) - timedelta(hours=3)  # closed, within the late-data window
+    defs = build_definitions(analytics_dw, settings, clock=lambda: NOW)
+    hour = floor_hour(NOW) - timedelta(hours=3)  # closed, within the late-data window
     for table in STREAMING:
         records, _ = sample_events(500, hour, seed=len(table))
         deliver(runtime, table, records, arrival=hour + timedelta(minutes=10), batches=3)
@@ -350,6 +413,7 @@ def test_late_object_sensor_recompacts_and_refreshes_aggregates(
         1,
         500,
     )
+    _, cursor = follow_automation(defs, instance, NOW)  # the backfill computed the aggregates too
 
     resources = {"warehouse_resource": WarehouseResource(home=str(settings.home))}
     sensor = defs.get_sensor_def("analytics_dw_late_objects_sensor")
@@ -359,22 +423,30 @@ def test_late_object_sensor_recompacts_and_refreshes_aggregates(
     deliver(runtime, "clicks", late, arrival=hour + timedelta(minutes=50))
     with dg.build_sensor_context(instance=instance, resources=resources) as context:
         [request] = sensor(context).run_requests or []
-    assert set(request.asset_selection or []) == {
-        dg.AssetKey(["analytics_dw", "clicks_compacted"]),
-        dg.AssetKey(["analytics_dw", "aggregates"]),
-    }
+    assert set(request.asset_selection or []) == {dg.AssetKey(["analytics_dw", "clicks_compacted"])}
     job = defs.resolve_implicit_global_asset_job_def()
     assert job.execute_in_process(
         instance=instance, partition_key=request.partition_key, asset_selection=request.asset_selection
     ).success
     value = inserted_at(hour)
     fresh = runtime.engine.query(f"SELECT count(*) AS n FROM clicks WHERE inserted_at = '{value}'").table
+    assert fresh.to_pylist() == [{"n": 542}]
+    # The aggregates follow the re-compacted hour through their automation condition.
+    requested, cursor = follow_automation(defs, instance, NOW, cursor)
+    assert requested["aggregates"] == [partition_key(hour)]
+    assert requested["aggregates_by_event_time"][-1] == partition_key(hour + timedelta(hours=1))
+    assert requested["aggregates_by_event_time"][0] == partition_key(hour - timedelta(hours=24))
+    materialize_requested(defs, instance, requested)
     aggregate = runtime.engine.query(
         f"SELECT count FROM aggregates WHERE inserted_at = '{value}' AND event_type = 'clicks'"
     ).table
-    assert fresh.to_pylist() == [{"n": 542}] and aggregate.to_pylist() == [{"count": 542}]
+    by_event_time = runtime.engine.query(
+        f"SELECT count FROM aggregates_by_event_time WHERE event_hour = '{value}' AND event_type = 'clicks'"
+    ).table
+    assert aggregate.to_pylist() == [{"count": 542}] and by_event_time.to_pylist() == [{"count": 542}]
     with dg.build_sensor_context(instance=instance, resources=resources) as context:
         assert sensor(context).skip_reason is not None
+    assert follow_automation(defs, instance, NOW, cursor)[0] == {}
 
 
 @BOTH_STORAGES

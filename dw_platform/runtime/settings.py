@@ -27,8 +27,6 @@ class SettingsError(UserInputError):
 DEFAULT_PARTITIONS_START = "2026-01-01"
 # Below the streaming tables' error-rate warning (0.1 %) by default: a dev instance starts green.
 DEFAULT_MALFORMED_RATIO = 0.0005
-# The local profile's first start remembers here where its partitions start (the day its data starts).
-PARTITIONS_START_FILE = "partitions_start"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -86,8 +84,8 @@ class Settings:
                 raw = env.get("AWS_DEFAULT_REGION")
             if raw:
                 values[field] = _parsed(variable, raw, parse)
-        home = values.setdefault("home", Path(".dw").resolve())
-        values.setdefault("partitions_start", _instant(_remembered_start(profile, home)))
+        values.setdefault("home", Path(".dw").resolve())
+        values.setdefault("partitions_start", _instant(DEFAULT_PARTITIONS_START))
         values.setdefault("generator_events_per_minute", 100)
         values.setdefault("generator_malformed_ratio", DEFAULT_MALFORMED_RATIO)
         values.setdefault("seed_hours", 3 if profile == "local" else 0)
@@ -136,14 +134,6 @@ ENVIRONMENT: dict[str, tuple[str, Callable[[str], Any]]] = {
     "seed_hours": ("DW_SEED_HOURS", int),
     "seed_events_per_hour": ("DW_SEED_EVENTS_PER_HOUR", int),
 }
-
-
-def _remembered_start(profile: str, home: Path) -> str:
-    """The partitions start a local dev instance recorded on its first start, else the default."""
-    path = home / PARTITIONS_START_FILE
-    if profile == "local" and path.is_file():
-        return path.read_text().strip() or DEFAULT_PARTITIONS_START
-    return DEFAULT_PARTITIONS_START
 
 
 # Telemetry off (nothing here may reach the network); each pool (one per table's compaction) runs
