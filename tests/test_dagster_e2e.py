@@ -499,3 +499,41 @@ def test_compaction_schedule_and_lag_are_configurable(settings: Settings) -> Non
     )
     [request] = schedule.evaluate_tick(context).run_requests or []
     assert request.partition_key == "2026-03-01-08:00"
+
+
+def test_after_an_hour_is_compacted_its_aggregates_are_requested_and_nothing_else(
+    settings: Settings, instance: dg.DagsterInstance
+) -> None:
+    """The compaction schedule's run selects only the compaction (before, it selected the aggregates
+    too); the automation sensor asks for the hours computed from the compacted one, once."""
+    now = datetime(2026, 3, 1, 12, 25, tzinfo=UTC)  # the compaction schedule's tick for 10:00
+    defs = build_definitions(analytics_dw, settings, clock=lambda: now)
+    for key in (["infrastructure", "analytics_dw"], ["analytics_dw", "facts"]):  # in place already
+        instance.report_runless_asset_event(dg.AssetMaterialization(dg.AssetKey(key)))
+    first = dg.evaluate_automation_conditions(defs, instance, evaluation_time=now)
+    assert first.total_requested == 0
+    schedule = defs.get_schedule_def("analytics_dw_compaction_schedule")
+    context = dg.build_schedule_context(
+        scheduled_execution_time=now, repository_def=defs.get_repository_def()
+    )
+    [request] = schedule.evaluate_tick(context).run_requests or []
+    job = defs.resolve_job_def(request.job_name or "analytics_dw_compaction_hourly")
+    assert set(job.asset_layer.executable_asset_keys) == {  # type: ignore[attr-defined]
+        dg.AssetKey(["analytics_dw", f"{t}_compacted"]) for t in STREAMING
+    }
+    hour = request.partition_key
+    assert hour == "2026-03-01-10:00"
+    instance.report_runless_asset_event(
+        dg.AssetMaterialization(dg.AssetKey(["analytics_dw", "clicks_compacted"]), partition=hour)
+    )
+    result = dg.evaluate_automation_conditions(defs, instance, evaluation_time=now, cursor=first.cursor)
+    aggregates = dg.AssetKey(["analytics_dw", "aggregates"])
+    by_event_time = dg.AssetKey(["analytics_dw", "aggregates_by_event_time"])
+    assert result.get_requested_partitions(aggregates) == {hour}
+    # by event time: the hours whose events the compacted arrival hour holds (24 late, 1 early;
+    # 11:00 is the latest closed hour)
+    window = sorted(k or "" for k in result.get_requested_partitions(by_event_time))
+    assert (window[0], window[-1], len(window)) == ("2026-02-28-10:00", "2026-03-01-11:00", 26)
+    assert result.total_requested == 1 + 26  # nothing else: no other asset, no other hour
+    again = dg.evaluate_automation_conditions(defs, instance, evaluation_time=now, cursor=result.cursor)
+    assert again.total_requested == 0  # asked for once
