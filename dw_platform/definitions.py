@@ -9,7 +9,8 @@ from dw_platform.orchestration.asset_keys import warehouse_names
 from dw_platform.runtime.settings import Settings
 from dw_platform.runtime.stacks import check_one_stack_per_warehouse
 
-# Single-run backfill policies are marked beta; the warning would repeat in every process's log.
+# Dagster itself passes SensorDefinition's beta `owners` when it binds resources to a sensor's job
+# (the generator's, the seed's); the warning would repeat in every process's log.
 warnings.filterwarnings("ignore", category=dg.BetaWarning)
 
 
