@@ -88,7 +88,7 @@ def build_definitions(
     if compacted:
         closed = closed_hours(settings.partitions_start)  # the compaction assets' partitions
         schedules.append(
-            compaction_schedule(warehouse, settings, list(compacted.values()), closed, schedule_status)
+            compaction_schedule(warehouse, settings, list(compacted.values()), closed, schedule_status, clock)
         )
         compactable = [spec for spec in streaming if spec.name in compacted]
         sensors.append(late_objects_sensor(warehouse, compactable, sensor_status, clock))

@@ -3,7 +3,7 @@ that re-compacts hours when late objects land after they were compacted."""
 
 import hashlib
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import dagster as dg
 
@@ -140,6 +140,7 @@ def compaction_schedule(
     targets: Sequence[dg.AssetKey],
     partitions_def: dg.PartitionsDefinition,
     default_status: dg.DefaultScheduleStatus,
+    clock: Clock = utc_now,
 ) -> dg.ScheduleDefinition:
     """Hourly, compact the hour that ended `compaction_lag_hours` ago, leaving the most recent hours
     in small files (what is computed from it follows through its automation condition)."""
@@ -158,7 +159,7 @@ def compaction_schedule(
         default_status=default_status,
     )
     def schedule(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
-        now = context.scheduled_execution_time or datetime.now(UTC)
+        now = context.scheduled_execution_time or clock()
         key = partition_key(floor_hour(now) - ONE_HOUR - lag)
         return dg.RunRequest(run_key=key, partition_key=key)
 
