@@ -501,6 +501,13 @@ def test_compaction_schedule_and_lag_are_configurable(settings: Settings) -> Non
     assert request.partition_key == "2026-03-01-08:00"
 
 
+def catalog_in_place(instance: dg.DagsterInstance) -> None:
+    """The unpartitioned assets materialized (as a dev instance's first minute leaves them), so
+    that what the automation sensor requests is the batch tables' hours alone."""
+    for key in (["infrastructure", "analytics_dw"], ["analytics_dw", "facts"]):
+        instance.report_runless_asset_event(dg.AssetMaterialization(dg.AssetKey(key)))
+
+
 def test_after_an_hour_is_compacted_its_aggregates_are_requested_and_nothing_else(
     settings: Settings, instance: dg.DagsterInstance
 ) -> None:
@@ -508,9 +515,13 @@ def test_after_an_hour_is_compacted_its_aggregates_are_requested_and_nothing_els
     too); the automation sensor asks for the hours computed from the compacted one, once."""
     now = datetime(2026, 3, 1, 12, 25, tzinfo=UTC)  # the compaction schedule's tick for 10:00
     defs = build_definitions(analytics_dw, settings, clock=lambda: now)
-    for key in (["infrastructure", "analytics_dw"], ["analytics_dw", "facts"]):  # in place already
-        instance.report_runless_asset_event(dg.AssetMaterialization(dg.AssetKey(key)))
-    first = dg.evaluate_automation_conditions(defs, instance, evaluation_time=now)
+    catalog_in_place(instance)
+    first = dg.evaluate_automation_conditions(
+        defs, instance, evaluation_time=now.replace(minute=0, second=30)
+    )
+    first = dg.evaluate_automation_conditions(  # the sensor's ticks, every 30 s: 11:00 settles at 12:02
+        defs, instance, evaluation_time=now.replace(minute=3), cursor=first.cursor
+    )
     assert first.total_requested == 0
     schedule = defs.get_schedule_def("analytics_dw_compaction_schedule")
     context = dg.build_schedule_context(
@@ -537,3 +548,39 @@ def test_after_an_hour_is_compacted_its_aggregates_are_requested_and_nothing_els
     assert result.total_requested == 1 + 26  # nothing else: no other asset, no other hour
     again = dg.evaluate_automation_conditions(defs, instance, evaluation_time=now, cursor=result.cursor)
     assert again.total_requested == 0  # asked for once
+
+
+def test_the_latest_closed_hour_is_requested_only_once_its_inputs_have_settled(
+    settings: Settings, instance: dg.DagsterInstance
+) -> None:
+    """A late object re-compacted at 12:01 changes event hours up to 11:00, whose own inputs are
+    still landing until 12:02 (60 s flushes + 1 min): 11:00 waits for the minute the hourly schedule
+    used to run at (12:03), so no run fails on a still-filling hour; the older hours go at once."""
+    at = datetime(2026, 3, 1, 12, 0, 30, tzinfo=UTC)
+    defs = build_definitions(analytics_dw, settings, clock=lambda: at)
+    by_event_time = dg.AssetKey(["analytics_dw", "aggregates_by_event_time"])
+    catalog_in_place(instance)
+    cursor = dg.evaluate_automation_conditions(defs, instance, evaluation_time=at).cursor
+    instance.report_runless_asset_event(
+        dg.AssetMaterialization(
+            dg.AssetKey(["analytics_dw", "clicks_compacted"]), partition="2026-03-01-10:00"
+        )
+    )
+    early = dg.evaluate_automation_conditions(
+        defs, instance, evaluation_time=at + timedelta(seconds=30), cursor=cursor
+    )
+    window = sorted(k or "" for k in early.get_requested_partitions(by_event_time))
+    assert (window[0], window[-1], len(window)) == ("2026-02-28-10:00", "2026-03-01-10:00", 25)
+    assert early.get_requested_partitions(dg.AssetKey(["analytics_dw", "aggregates"])) == {"2026-03-01-10:00"}
+    cursor = early.cursor
+    for minute in (1, 2):  # still settling
+        tick = dg.evaluate_automation_conditions(
+            defs, instance, evaluation_time=at.replace(minute=minute, second=50), cursor=cursor
+        )
+        assert tick.total_requested == 0
+        cursor = tick.cursor
+    settled = dg.evaluate_automation_conditions(
+        defs, instance, evaluation_time=at.replace(minute=3, second=20), cursor=cursor
+    )
+    assert settled.get_requested_partitions(by_event_time) == {"2026-03-01-11:00"}
+    assert settled.total_requested == 1

@@ -6,9 +6,9 @@ from datetime import timedelta
 
 import dagster as dg
 
-from dw_platform.declaration.warehouse import ServerlessDataWarehouse, TableKind, TableSpec
+from dw_platform.declaration.warehouse import DeclarationError, ServerlessDataWarehouse, TableKind, TableSpec
 from dw_platform.lake.hours import ONE_HOUR
-from dw_platform.operations.batch_tables import run_batch_hours
+from dw_platform.operations.batch_tables import inputs_settle_delay, run_batch_hours
 from dw_platform.operations.settling import settle_delay
 from dw_platform.orchestration.asset_keys import table_asset_key
 from dw_platform.orchestration.asset_metadata import (
@@ -44,14 +44,27 @@ def input_hours(warehouse: ServerlessDataWarehouse, spec: TableSpec) -> dg.TimeW
     )
 
 
-def follows_inputs(spec: TableSpec, infrastructure: dg.AssetKey) -> dg.AutomationCondition:
+def follows_inputs(
+    warehouse: ServerlessDataWarehouse, spec: TableSpec, settings: Settings, infrastructure: dg.AssetKey
+) -> dg.AutomationCondition:
     """An hour is recomputed once any input hour it reads was (re)materialized and no input is in
     progress: the registration sensor's refresh of a closed, settled hour; its compaction; a
-    re-compaction for late objects. Only the hours late objects can still reach are evaluated (the
-    daemon evaluates this every tick); a declared cron batches the recomputations to its ticks."""
+    re-compaction for late objects. The latest closed hour waits until its inputs have settled (the
+    minute the hourly schedule used to run at), so no run fails on a still-filling hour. Only the
+    hours late objects or a compaction can still reach are evaluated (the daemon evaluates this every
+    tick); a declared cron batches the recomputations to its ticks."""
     batch = spec.batch_options()
     inputs = dg.AssetSelection.all() - dg.AssetSelection.assets(infrastructure)
-    window = LATE_DATA_WINDOW + (batch.lateness_hours + 3) * ONE_HOUR  # + compaction lag and settling
+    # The oldest input hour a run can still change (a late object, the compaction lag), the event
+    # hours it holds (lateness) and the hour in progress.
+    reach = max(LATE_DATA_WINDOW, (settings.compaction_lag_hours + 1) * ONE_HOUR) + ONE_HOUR
+    window = reach + (batch.lateness_hours + 2) * ONE_HOUR
+    settled_minute = math.ceil(inputs_settle_delay(warehouse, spec) / timedelta(minutes=1)) + 1
+    if settled_minute > 59:
+        raise DeclarationError(f"{spec.name}: its inputs settle after the next hour has ended")
+    hour_settled = dg.AutomationCondition.cron_tick_passed(f"{settled_minute} * * * *", "UTC").since(
+        dg.AutomationCondition.cron_tick_passed("0 * * * *", "UTC")
+    )
     trigger = dg.AutomationCondition.any_deps_updated().allow(inputs).since_last_handled()
     if batch.schedule is not None:
         trigger = (
@@ -59,6 +72,7 @@ def follows_inputs(spec: TableSpec, infrastructure: dg.AssetKey) -> dg.Automatio
         )
     return (
         dg.AutomationCondition.in_latest_time_window(window)
+        & (~dg.AutomationCondition.in_latest_time_window() | hour_settled)
         & trigger
         & ~dg.AutomationCondition.any_deps_in_progress().allow(inputs)
         & ~dg.AutomationCondition.in_progress()
@@ -99,7 +113,7 @@ def batch_asset(
             *inputs,
             *(dg.AssetDep(key, partition_mapping=mapping) for key in hourly_inputs),
         ],
-        automation_condition=follows_inputs(spec, infrastructure),
+        automation_condition=follows_inputs(warehouse, spec, settings, infrastructure),
         kinds={spec.data_format.lower(), "duckdb"},
         group_name=warehouse.name,
         metadata=table_metadata(spec),
