@@ -21,7 +21,7 @@ from dw_platform.orchestration.generator import batch_minutes, malformed_in_minu
 from dw_platform.orchestration.registration_assets import HourState, due_hours, hours_ahead
 from dw_platform.orchestration.resources import WarehouseResource
 from dw_platform.runtime.backends import Runtime
-from dw_platform.runtime.settings import Settings
+from dw_platform.runtime.settings import Settings, ensure_dagster_home
 from tests.postgres_server import deploy_instance
 
 FIRST = datetime(2026, 3, 1, 10, tzinfo=UTC)
@@ -372,7 +372,10 @@ def test_lineage_and_one_line_per_streaming_table(settings: Settings) -> None:
     } <= aggregate_deps
 
 
-def test_local_profile_turns_automation_on_by_default(defs: dg.Definitions) -> None:
+def test_local_profile_turns_automation_on_by_default(defs: dg.Definitions, tmp_path: Path) -> None:
+    ensure_dagster_home(tmp_path / "dagster")  # the dev instance's configuration, as `make dev` writes it
+    with dg.DagsterInstance.from_config(str(tmp_path / "dagster")) as dev:
+        assert dev.auto_materialize_enabled and dev.auto_materialize_use_sensors
     generator = defs.get_sensor_def("analytics_dw_event_generator_sensor")
     assert generator.default_status == dg.DefaultSensorStatus.RUNNING
     automation = defs.get_sensor_def("analytics_dw_automation")
