@@ -13,11 +13,12 @@ from dw_platform.delivery.events import sample_events
 from dw_platform.delivery.sending import deliver
 from dw_platform.lake.hours import floor_hour, inserted_at, partition_key
 from dw_platform.lake.stats import hour_stats
-from dw_platform.operations.batch_tables import run_batch_hours
+from dw_platform.operations.batch_tables import BatchHourResult, run_batch_hours
 from dw_platform.operations.settling import HourNotClosedError, settle_delay
 from dw_platform.orchestration.backfill import run_backfill
 from dw_platform.orchestration.build import build_definitions
 from dw_platform.orchestration.generator import batch_minutes, malformed_in_minute
+from dw_platform.orchestration.outside_runs import record_recomputed
 from dw_platform.orchestration.registration_assets import HourState, due_hours, hours_ahead
 from dw_platform.orchestration.resources import WarehouseResource
 from dw_platform.runtime.backends import Runtime
@@ -563,7 +564,11 @@ def test_the_latest_closed_hour_is_requested_only_once_its_inputs_have_settled(
     defs = build_definitions(analytics_dw, settings, clock=lambda: at)
     by_event_time = dg.AssetKey(["analytics_dw", "aggregates_by_event_time"])
     catalog_in_place(instance)
-    cursor = dg.evaluate_automation_conditions(defs, instance, evaluation_time=at).cursor
+    cursor = None
+    for moment in (at - timedelta(minutes=1), at):  # the sensor's ticks, across the hour's end
+        cursor = dg.evaluate_automation_conditions(
+            defs, instance, evaluation_time=moment, cursor=cursor
+        ).cursor
     instance.report_runless_asset_event(
         dg.AssetMaterialization(
             dg.AssetKey(["analytics_dw", "clicks_compacted"]), partition="2026-03-01-10:00"
@@ -587,3 +592,31 @@ def test_the_latest_closed_hour_is_requested_only_once_its_inputs_have_settled(
     )
     assert settled.get_requested_partitions(by_event_time) == {"2026-03-01-11:00"}
     assert settled.total_requested == 1
+
+
+def test_a_catalog_rebuild_or_a_new_catalog_requests_no_batch_hour(
+    settings: Settings, instance: dg.DagsterInstance
+) -> None:
+    """The batch tables follow their inputs' hours, not the catalog asset every hour depends on: a
+    re-created catalog (infrastructure materialized again) would otherwise recompute every recent
+    hour; hours `dw catalog rebuild` recomputed itself (recorded as runless materializations) are
+    not asked for again, and an hour it left (still filling) follows its registration refresh."""
+    at = datetime(2026, 3, 1, 12, 5, tzinfo=UTC)
+    defs = build_definitions(analytics_dw, settings, clock=lambda: at)
+    catalog_in_place(instance)
+    cursor = dg.evaluate_automation_conditions(defs, instance, evaluation_time=at).cursor
+    catalog_in_place(instance)  # the catalog asset materialized again
+    hour = "2026-03-01-10:00"
+    for table in STREAMING:  # the hour's registration refresh, then the rebuild recomputes it itself
+        instance.report_runless_asset_event(
+            dg.AssetMaterialization(dg.AssetKey(["analytics_dw", table]), partition=hour)
+        )
+    results = {"aggregates": [BatchHourResult("2026/03/01/10", "k", 2, 10)]}
+    assert record_recomputed(instance, analytics_dw, results, "dw catalog rebuild") == 1
+    tick = dg.evaluate_automation_conditions(
+        defs, instance, evaluation_time=at.replace(minute=6), cursor=cursor
+    )
+    assert tick.get_requested_partitions(dg.AssetKey(["analytics_dw", "aggregates"])) == set()
+    # by event time the rebuild recomputed nothing here: the window of the refreshed hour follows
+    window = tick.get_requested_partitions(dg.AssetKey(["analytics_dw", "aggregates_by_event_time"]))
+    assert len(window) == 26 and tick.total_requested == 26

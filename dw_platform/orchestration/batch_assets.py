@@ -62,8 +62,10 @@ def follows_inputs(
     settled_minute = math.ceil(inputs_settle_delay(warehouse, spec) / timedelta(minutes=1)) + 1
     if settled_minute > 59:
         raise DeclarationError(f"{spec.name}: its inputs settle after the next hour has ended")
-    hour_settled = dg.AutomationCondition.cron_tick_passed(f"{settled_minute} * * * *", "UTC").since(
-        dg.AutomationCondition.cron_tick_passed("0 * * * *", "UTC")
+    # From the hour's end to the settled minute (stated this way round, a first evaluation, which
+    # sees no cron tick pass, takes the hour as settled rather than waiting an hour).
+    settling = dg.AutomationCondition.cron_tick_passed("0 * * * *", "UTC").since(
+        dg.AutomationCondition.cron_tick_passed(f"{settled_minute} * * * *", "UTC")
     )
     trigger = dg.AutomationCondition.any_deps_updated().allow(inputs).since_last_handled()
     if batch.schedule is not None:
@@ -72,7 +74,7 @@ def follows_inputs(
         )
     return (
         dg.AutomationCondition.in_latest_time_window(window)
-        & (~dg.AutomationCondition.in_latest_time_window() | hour_settled)
+        & ~(dg.AutomationCondition.in_latest_time_window() & settling)
         & trigger
         & ~dg.AutomationCondition.any_deps_in_progress().allow(inputs)
         & ~dg.AutomationCondition.in_progress()
