@@ -620,3 +620,51 @@ def test_a_catalog_rebuild_or_a_new_catalog_requests_no_batch_hour(
     # by event time the rebuild recomputed nothing here: the window of the refreshed hour follows
     window = tick.get_requested_partitions(dg.AssetKey(["analytics_dw", "aggregates_by_event_time"]))
     assert len(window) == 26 and tick.total_requested == 26
+
+
+def test_a_declared_schedule_holds_the_recomputations_until_its_tick(
+    settings: Settings, instance: dg.DagsterInstance
+) -> None:
+    """`schedule=` on a batch table: the hours whose inputs changed are recomputed at its next tick."""
+    from dw_platform.declaration.warehouse import Column, ServerlessDataWarehouse
+    from dw_platform.defs.analytics_dw.jobs import count_events_per_hour
+
+    warehouse = (
+        ServerlessDataWarehouse("scheduled_dw")
+        .with_streaming_input_table("clicks", (Column("id"), Column("event_time")))
+        .with_batch_input_table(
+            "hourly",
+            [("event_type", "string"), ("count", "int"), ("time", "string")],
+            job=count_events_per_hour,
+            inputs=("clicks",),
+            schedule="45 * * * *",
+        )
+    )
+    at = datetime(2026, 3, 1, 12, 10, tzinfo=UTC)
+    defs = build_definitions(warehouse, settings, clock=lambda: at)
+    hourly = dg.AssetKey(["scheduled_dw", "hourly"])
+    cursor = None
+    for minute in (9, 10):
+        result = dg.evaluate_automation_conditions(
+            defs,
+            instance,
+            asset_selection=dg.AssetSelection.assets(hourly),
+            evaluation_time=at.replace(minute=minute),
+            cursor=cursor,
+        )
+        cursor = result.cursor
+    instance.report_runless_asset_event(
+        dg.AssetMaterialization(dg.AssetKey(["scheduled_dw", "clicks"]), partition="2026-03-01-11:00")
+    )
+    requested = []
+    for minute in (20, 44, 46, 50):
+        result = dg.evaluate_automation_conditions(
+            defs,
+            instance,
+            asset_selection=dg.AssetSelection.assets(hourly),
+            evaluation_time=at.replace(minute=minute),
+            cursor=cursor,
+        )
+        requested.append(sorted(k or "" for k in result.get_requested_partitions(hourly)))
+        cursor = result.cursor
+    assert requested == [[], [], ["2026-03-01-11:00"], []]
