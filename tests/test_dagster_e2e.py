@@ -306,25 +306,25 @@ def test_event_generator_sends_to_every_streaming_table(
 def test_event_generator_sensor_decides_and_its_run_sends_under_the_error_warning(
     runtime: Runtime, settings: Settings, instance: dg.DagsterInstance
 ) -> None:
-    """The sensor sends nothing: it asks for one run per 10-minute block, which sends a batch a minute
+    """The sensor sends nothing: it asks for one run per 30-minute block, which sends a batch a minute
     (before, the sensor itself sent, in the daemon, and no run showed it)."""
     defs = build_definitions(analytics_dw, settings, clock=lambda: NOW)
     sensor = defs.get_sensor_def("analytics_dw_event_generator_sensor")
     with dg.build_sensor_context(instance=instance, repository_def=defs.get_repository_def()) as context:
         [request] = sensor.evaluate_tick(context).run_requests or []
     assert not runtime.lake.list_objects("")  # the tick sent nothing
-    block = NOW.replace(minute=40, second=0)
+    block = NOW.replace(minute=30, second=0)
     config = request.run_config["ops"]["analytics_dw_send_sample_events"]["config"]
     assert (request.run_key, config["start"], config["minutes"]) == (
-        "2026-03-02T09:40",
+        "2026-03-02T09:30",
         block.isoformat(),
-        10,
+        30,
     )
     assert (config["events_per_table"], config["malformed_ratio"]) == (
         100,
         settings.generator_malformed_ratio,
     )
-    later = build_definitions(analytics_dw, settings, clock=lambda: block + timedelta(minutes=9, seconds=5))
+    later = build_definitions(analytics_dw, settings, clock=lambda: block + timedelta(minutes=29, seconds=5))
     with dg.build_sensor_context(instance=instance, repository_def=later.get_repository_def()) as context:
         [again] = (
             later.get_sensor_def("analytics_dw_event_generator_sensor").evaluate_tick(context).run_requests
@@ -337,8 +337,10 @@ def test_event_generator_sensor_decides_and_its_run_sends_under_the_error_warnin
     for table in STREAMING:
         stats = hour_stats(runtime.lake, table, inserted_at(NOW))
         assert stats.rows + stats.error_records == 100
-    assert batch_minutes(block, 10, block + timedelta(minutes=9, seconds=5)) == [block + timedelta(minutes=9)]
-    assert len(batch_minutes(block, 10, block)) == 10
+    assert batch_minutes(block, 30, block + timedelta(minutes=29, seconds=5)) == [
+        block + timedelta(minutes=29)
+    ]
+    assert len(batch_minutes(block, 30, block)) == 30
     # the default share, kept over time: 3 malformed an hour of 6,000 events, half the 0.1 % warning
     malformed = [malformed_in_minute(m, 100, settings.generator_malformed_ratio) for m in range(60)]
     assert sum(malformed) == 3 and set(malformed) == {0, 1}

@@ -22,7 +22,8 @@ from dw_platform.runtime.backends import Runtime
 from dw_platform.runtime.settings import DEFAULT_MALFORMED_RATIO
 
 GENERATOR_INTERVAL_S = 60
-GENERATOR_RUN_MINUTES = 10  # minutes of batches per run: 6 runs an hour
+# Minutes of batches per run: 2 runs an hour (each run's event log is a fixed ~0.3 MiB locally)
+GENERATOR_RUN_MINUTES = 30
 ONE_MINUTE = timedelta(minutes=1)
 
 
