@@ -10,8 +10,8 @@ from dw_platform.orchestration.asset_keys import warehouse_names
 from dw_platform.runtime.settings import Settings
 from dw_platform.runtime.stacks import check_one_stack_per_warehouse
 
-# Backfill policies (a month of hours per run) are marked beta; the warning would repeat in every
-# process's log.
+# Dagster itself passes SensorDefinition's beta `owners` when it binds resources to a sensor's job
+# (the generator's, the seed's); the warning would repeat in every process's log.
 warnings.filterwarnings("ignore", category=dg.BetaWarning)
 # Dagster marks its own loading of a defs folder's Python modules as preview: not ours to act on.
 warnings.filterwarnings("ignore", category=dg.PreviewWarning)

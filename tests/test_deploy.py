@@ -1,6 +1,7 @@
 """deploy/: the production instance configuration, as documented, against a PostgreSQL server; the
 ECS and Kubernetes variants agree with it."""
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import dagster as dg
@@ -29,31 +30,43 @@ def test_the_documented_instance_runs_on_postgres(tmp_path: Path, postgres_url: 
         assert type(instance.run_coordinator).__name__ == "QueuedRunCoordinator"
         assert instance.run_monitoring_enabled and instance.run_retries_enabled
         assert instance.run_retries_max_retries == 1 and not instance.run_retries_retry_on_asset_or_op_failure
-        queue = instance.get_concurrency_config().run_queue_config
-        assert queue.tag_concurrency_limits == [
-            {"key": f"dw/analytics_dw_compaction_{t}", "limit": 1} for t in STREAMING
-        ]
-        run = instance.create_run_for_job(
-            dg.GraphDefinition("g").to_job(), tags={"dw/analytics_dw_compaction_clicks": "1"}
-        )
+        concurrency = instance.get_concurrency_config()
+        queue = concurrency.run_queue_config
+        # Concurrency is the pools alone: no per-table run-tag limit; a run whose first steps all
+        # need a full pool stays queued (no buffer), not in a run worker.
+        assert queue is not None and not queue.tag_concurrency_limits
+        assert queue.should_block_op_concurrency_limited_runs and queue.op_concurrency_slot_buffer == 0
+        assert concurrency.pool_config.default_pool_limit == 1
+        assert instance.auto_materialize_enabled and instance.auto_materialize_use_sensors
+        run = instance.create_run_for_job(dg.GraphDefinition("g").to_job())
         assert [r.run_id for r in instance.get_runs()] == [run.run_id]
     finally:
         instance.dispose()
     assert "PASSWORD" not in DEPLOY_YAML.read_text().replace("USER:PASSWORD@", "")  # only the placeholder
 
 
-def test_tag_limits_name_every_compaction_pool(settings) -> None:
+def test_concurrency_is_declared_once_on_the_assets(settings) -> None:
+    """Each table's compaction declares its pool; the instance configuration names no table (before,
+    deploy/*.yaml listed a run-tag limit per table, and runs had to carry the matching tag)."""
     from dw_platform.defs.analytics_dw.warehouse import analytics_dw
     from dw_platform.orchestration.build import build_definitions
 
     defs = build_definitions(analytics_dw, settings)
     pools = {
-        pool
+        key.path[-1]: pool
         for key in defs.resolve_asset_graph().get_all_asset_keys()
         if (pool := defs.resolve_assets_def(key).op.pool)
     }
-    limits = load(DEPLOY_YAML)["concurrency"]["runs"]["tag_concurrency_limits"]
-    assert {limit["key"].removeprefix("dw/") for limit in limits} == pools
+    assert pools == {f"{t}_compacted": f"analytics_dw_compaction_{t}" for t in STREAMING}
+    for path in (DEPLOY_YAML, DEPLOY / "ecs" / "dagster.yaml", DEPLOY / "kubernetes" / "values.yaml"):
+        assert "_compaction_" not in path.read_text().replace("<warehouse>_compaction_<table>", ""), path
+    schedule = defs.get_schedule_def("analytics_dw_compaction_schedule")
+    context = dg.build_schedule_context(
+        scheduled_execution_time=datetime(2026, 3, 1, 12, 25, tzinfo=UTC),
+        repository_def=defs.get_repository_def(),
+    )
+    [request] = schedule.evaluate_tick(context).run_requests or []
+    assert not [tag for tag in request.tags if tag.startswith("dw/")]
 
 
 def test_bare_postgresql_scheme_is_the_trap_the_docs_warn_of(
@@ -126,7 +139,11 @@ def test_helm_values_mirror_the_instance_configuration() -> None:
     assert concurrency["pools"]["defaultLimit"] == base["concurrency"]["pools"]["default_limit"]
     runs = base["concurrency"]["runs"]
     assert concurrency["runs"]["maxConcurrentRuns"] == runs["max_concurrent_runs"]
-    assert concurrency["runs"]["tagConcurrencyLimits"] == runs["tag_concurrency_limits"]
+    assert (
+        concurrency["pools"]["opGranularityRunBuffer"]
+        == base["concurrency"]["pools"]["op_granularity_run_buffer"]
+    )
+    assert "tag_concurrency_limits" not in runs and "tagConcurrencyLimits" not in concurrency["runs"]
     monitoring = base["run_monitoring"]
     assert daemon["runMonitoring"] == {
         "enabled": True,

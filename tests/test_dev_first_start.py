@@ -11,7 +11,6 @@ import pytest
 
 from dw_platform.defs.analytics_dw.warehouse import analytics_dw
 from dw_platform.lake.hours import floor_hour, inserted_at, partition_key
-from dw_platform.operations.seeding import start_dev_instance
 from dw_platform.orchestration.build import build_definitions
 from dw_platform.orchestration.resources import WarehouseResource
 from dw_platform.runtime.backends import Runtime
@@ -22,31 +21,33 @@ STREAMING = ("impressions", "clicks")
 SETTLE = timedelta(minutes=2)  # the dev tables' 60 s flush interval + 1 min margin
 
 
-def test_partitions_start_on_the_day_the_data_starts_and_are_remembered(tmp_path: Path) -> None:
+def test_loading_the_definitions_writes_nothing_and_the_partitions_start_where_configured(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Before, a dev instance's first load wrote `partitions_start` into DW_HOME (and only under
+    DAGSTER_IS_DEV_CLI), so the partitions depended on a file and on how the process was started."""
     home = tmp_path / "dw"
-    settings = Settings.from_env({"DW_HOME": str(home)})
-    assert settings.partitions_start == datetime(2026, 1, 1, tzinfo=UTC)  # nothing remembered yet
-    first_start = datetime(2026, 12, 2, 1, 30, tzinfo=UTC)  # seeds 22:00-00:00: starts the day before
-    loaded = start_dev_instance(analytics_dw, settings, {}, now=first_start)  # `dw`, not a dev instance
-    assert loaded.partitions_start == datetime(2026, 1, 1, tzinfo=UTC)
-    dev = {"DAGSTER_IS_DEV_CLI": "1"}
-    started = start_dev_instance(analytics_dw, settings, dev, now=first_start)
-    assert started.partitions_start == datetime(2026, 12, 1, tzinfo=UTC)
-    later = start_dev_instance(analytics_dw, settings, dev, now=first_start + timedelta(days=3))
-    assert later.partitions_start == datetime(2026, 12, 1, tzinfo=UTC)
-    assert Settings.from_env({"DW_HOME": str(home)}).partitions_start == datetime(2026, 12, 1, tzinfo=UTC)
-    explicit = {"DW_HOME": str(home), "DW_PARTITIONS_START": "2026-06-01"}
-    assert start_dev_instance(analytics_dw, Settings.from_env(explicit), explicit).partitions_start == (
-        datetime(2026, 6, 1, tzinfo=UTC)
-    )
-    aws = Settings.from_env({"DW_HOME": str(home), "DW_PROFILE": "aws"})
-    assert start_dev_instance(analytics_dw, aws, {}).partitions_start == datetime(2026, 1, 1, tzinfo=UTC)
+    monkeypatch.setenv("DAGSTER_IS_DEV_CLI", "1")  # as `dagster dev` starts its code servers
+    monkeypatch.setenv("DW_HOME", str(home))
+    monkeypatch.delenv("DW_PARTITIONS_START", raising=False)
+    project = Path(__file__).parents[1]
+    defs = dg.load_from_defs_folder(path_within_project=project)  # as the code location loads it
+    assert not home.exists()  # nothing written
+    for spec in defs.resolve_all_asset_specs():
+        if spec.partitions_def is not None:
+            assert spec.partitions_def.start == datetime(2026, 1, 1, tzinfo=UTC), spec.key  # type: ignore[attr-defined]
+    monkeypatch.setenv("DW_PARTITIONS_START", "2026-12-01")
+    defs = dg.load_from_defs_folder(path_within_project=project)
+    starts = {s.partitions_def.start for s in defs.resolve_all_asset_specs() if s.partitions_def}  # type: ignore[attr-defined]
+    assert starts == {datetime(2026, 12, 1, tzinfo=UTC)} and not home.exists()
+
+
+NOW = datetime(2026, 12, 2, 1, 1, 30, tzinfo=UTC)  # the sensors' and runs' clock: 00:00 not settled yet
 
 
 @pytest.fixture
 def seeded(tmp_path: Path) -> Iterator[tuple[Settings, dg.Definitions, dg.DagsterInstance, list[datetime]]]:
-    now = datetime.now(UTC)
-    last = floor_hour(now - SETTLE) - timedelta(hours=1)
+    last = floor_hour(NOW - SETTLE) - timedelta(hours=1)
     hours = [last - timedelta(hours=1), last]
     settings = dataclasses.replace(
         Settings.from_env({}),
@@ -56,7 +57,7 @@ def seeded(tmp_path: Path) -> Iterator[tuple[Settings, dg.Definitions, dg.Dagste
     )
     (tmp_path / "dagster").mkdir()
     with dg.instance_for_test(temp_dir=str(tmp_path / "dagster")) as instance:
-        yield settings, build_definitions(analytics_dw, settings), instance, hours
+        yield settings, build_definitions(analytics_dw, settings, clock=lambda: NOW), instance, hours
 
 
 @pytest.mark.slow
@@ -64,7 +65,18 @@ def test_first_start_seeds_closed_hours_and_runs_every_hourly_asset_over_them(
     seeded: tuple[Settings, dg.Definitions, dg.DagsterInstance, list[datetime]],
 ) -> None:
     settings, defs, instance, hours = seeded
+    assert hours == [datetime(2026, 12, 1, 22, tzinfo=UTC), datetime(2026, 12, 1, 23, tzinfo=UTC)]
     resources = {"warehouse_resource": WarehouseResource(home=str(settings.home))}
+    # The seed sensor decides (nothing delivered by the tick); the seed job's run delivers.
+    seed_sensor = defs.get_sensor_def("analytics_dw_seed_history_sensor")
+    with dg.build_sensor_context(instance=instance, repository_def=defs.get_repository_def()) as context:
+        [seed_request] = seed_sensor.evaluate_tick(context).run_requests or []
+    runtime = Runtime.from_settings(analytics_dw, settings)
+    assert not runtime.lake.list_objects("") and not seed_marker(settings.home, "analytics_dw").exists()
+    seed_job = defs.get_job_def(seed_request.job_name or "analytics_dw_seed_history")
+    assert seed_job.execute_in_process(instance=instance, run_config=seed_request.run_config).success
+    with dg.build_sensor_context(instance=instance, repository_def=defs.get_repository_def()) as context:
+        assert seed_sensor.evaluate_tick(context).skip_message  # once per home
     sensor = defs.get_sensor_def("analytics_dw_registration_sensor")
     with dg.build_sensor_context(
         instance=instance, resources=resources, repository_def=defs.get_repository_def()
@@ -92,7 +104,6 @@ def test_first_start_seeds_closed_hours_and_runs_every_hourly_asset_over_them(
     assert outcome.success
 
     # Every seeded hour: 2,000 events per table in 6 objects, 1 of them malformed (0.05 % < 0.1 %).
-    runtime = Runtime.from_settings(analytics_dw, settings)
     counts = runtime.engine.query(
         "SELECT event_type, time, count FROM aggregates "
         f"WHERE inserted_at BETWEEN '{inserted_at(hours[0])}' AND '{inserted_at(hours[-1])}'"

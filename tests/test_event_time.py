@@ -1,7 +1,8 @@
 """`aggregates_by_event_time`: counts by when events happened, gathered from the arrival hours
-within the lateness window, recomputed by the schedule while late events can still arrive."""
+within the lateness window, recomputed while late events can still arrive."""
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import dagster as dg
 
@@ -55,12 +56,27 @@ def test_events_are_counted_in_the_hour_they_happened(runtime: Runtime) -> None:
     assert counts(runtime) == expected, "recomputing an hour gives the same rows"
 
 
-def test_the_schedule_recomputes_the_lateness_window(settings: Settings) -> None:
-    defs = build_definitions(analytics_dw, settings)
-    schedule = defs.get_repository_def().get_schedule_def("analytics_dw_aggregates_by_event_time_schedule")
-    with dg.build_schedule_context(
-        scheduled_execution_time=datetime(2026, 3, 2, 12, 3, tzinfo=UTC)
-    ) as context:
-        (request,) = schedule.evaluate_tick(context).run_requests or []
-    assert request.tags["dagster/asset_partition_range_start"] == "2026-03-01-11:00"
-    assert request.tags["dagster/asset_partition_range_end"] == "2026-03-02-11:00"  # 25 hours, one run
+def test_the_lateness_window_is_recomputed_after_its_last_arrival_hour_is_registered(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """When the registration sensor refreshes a settled arrival hour (12:02 for 11:00 in development,
+    with the next hour registered ahead), every event hour whose events that arrival hour can hold is
+    requested: the 24 hours of the lateness window and the hour itself (before: an hourly schedule)."""
+    now = datetime(2026, 3, 2, 12, 3, tzinfo=UTC)
+    defs = build_definitions(analytics_dw, settings, clock=lambda: now)
+    key = dg.AssetKey(["analytics_dw", "aggregates_by_event_time"])
+    with dg.instance_for_test(temp_dir=str(tmp_path)) as instance:
+        result = dg.evaluate_automation_conditions(defs, instance, evaluation_time=now)
+        assert not result.get_requested_partitions(key)  # nothing arrived yet
+        for table in ("impressions", "clicks"):
+            for hour in ("2026-03-02-11:00", "2026-03-02-12:00"):
+                instance.report_runless_asset_event(
+                    dg.AssetMaterialization(dg.AssetKey(["analytics_dw", table]), partition=hour)
+                )
+        result = dg.evaluate_automation_conditions(defs, instance, evaluation_time=now, cursor=result.cursor)
+    window = sorted(k for k in result.get_requested_partitions(key) if k)
+    assert window[0] == "2026-03-01-11:00"
+    assert window[-1] == "2026-03-02-11:00" and len(window) == 25
+    # one run per range of up to the backfill policy's hours (the automation sensor's runs)
+    policy = defs.resolve_assets_def(key).backfill_policy
+    assert policy is not None and (policy.max_partitions_per_run or 0) >= 25

@@ -22,14 +22,14 @@ from dw_platform.orchestration.resources import WarehouseResource
 from dw_platform.runtime.backends import Runtime
 from dw_platform.runtime.settings import Settings
 
-T = datetime.now(UTC)
+T = datetime(2026, 3, 2, 9, 40, tzinfo=UTC)  # the clock of the compactions and the sensor
 LATER = T + timedelta(hours=2)  # past the grace period
 EVEN_LATER = T + timedelta(hours=4)
 SMALL = CompactionOptions(rewrite=RewriteOptions(target_file_bytes=40_000, row_group_rows=500))
 
 
 def hour_at(hours_ago: int) -> datetime:
-    return floor_hour(datetime.now(UTC)) - timedelta(hours=hours_ago)  # within the late-data window
+    return floor_hour(T) - timedelta(hours=hours_ago)  # within the late-data window
 
 
 def send(runtime: Runtime, hour: datetime, count: int, seed: int, batches: int = 1) -> list[str]:
@@ -102,7 +102,7 @@ def test_an_undescribable_version_is_refused_and_kept_and_other_hours_still_reco
     for hour, seed in ((bad_hour, 2), (good_hour, 4), (garbage_hour, 6)):
         send(runtime, hour, 10, seed=seed)
 
-    defs = build_definitions(analytics_dw, settings)
+    defs = build_definitions(analytics_dw, settings, clock=lambda: T)
     sensor = defs.get_sensor_def("analytics_dw_late_objects_sensor")
     resources = {"warehouse_resource": WarehouseResource(home=str(settings.home))}
     (tmp_path / "dagster").mkdir()

@@ -87,7 +87,7 @@ def rebuild_command(args: argparse.Namespace) -> int:
                 print(f"recomputed {table}: {', '.join(recomputed)}")
         for table, pending in report.left_to_schedule.items():
             if pending:
-                print(f"{table}: {', '.join(pending)} left to its schedule (still filling)")
+                print(f"{table}: {', '.join(pending)} left to the automation sensor (still filling)")
         for hour in report.problems:
             print(f"PROBLEM {hour.table} {hour.hour}: {hour.problem}")
         if report.numbers_problem:

@@ -34,7 +34,7 @@ def _text(report: "ReplayReport") -> list[str]:
                 lines.append(f"recomputed {table}: {', '.join(hours)}")
         for table, hours in report.numbers.left_to_schedule.items():
             if hours:
-                lines.append(f"{table}: {', '.join(hours)} left to its schedule (still filling)")
+                lines.append(f"{table}: {', '.join(hours)} left to the automation sensor (still filling)")
     return lines
 
 

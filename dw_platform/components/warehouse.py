@@ -96,9 +96,7 @@ class WarehouseComponent(dg.Component, dg.Model, dg.Resolvable):
         return declared_in(module, self.declaration)
 
     def build_defs(self, context: dg.ComponentLoadContext) -> dg.Definitions:
-        from dw_platform.operations.seeding import start_dev_instance
         from dw_platform.orchestration.build import build_definitions
 
-        warehouse = self.load_warehouse(context)
-        # A local dev instance's partitions start on the day its data starts (remembered in DW_HOME).
-        return build_definitions(warehouse, start_dev_instance(warehouse, Settings.from_env()))
+        # Reads the settings, writes nothing: the partitions start where the configuration says.
+        return build_definitions(self.load_warehouse(context), Settings.from_env())

@@ -351,9 +351,10 @@ class ServerlessDataWarehouse:
         clock_skew_minutes: int = 5,
         metrics: Callable[[Sequence[Mapping[str, Any]]], Mapping[str, float]] | None = None,
     ) -> ServerlessDataWarehouse:
-        """A table written by `job` on `schedule` (cron; by default each hour as soon as its inputs
-        have settled), reading the declared `inputs` tables. With
-        `lateness_hours`, every scheduled run recomputes that many hours back as well.
+        """A table written by `job` for each hour an input hour it reads changed (registered or
+        compacted; the latest hour once its inputs have settled), reading the declared `inputs`
+        tables; a `schedule` (cron) holds the recomputations until its next tick. With
+        `lateness_hours`, an input hour's change recomputes that many hours back as well.
         `clock_skew_minutes` bounds how far event times may run ahead of arrival times (event-time
         jobs read that much, plus the inputs' flush interval, before each hour). `metrics(rows)`:
         numbers per hour for the UI (name -> number) computed from the hour's rows."""

@@ -2,7 +2,6 @@
 
 import dataclasses
 import json
-import math
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -53,16 +52,6 @@ class BatchJobError(DwError):
 def inputs_settle_delay(warehouse: ServerlessDataWarehouse, table: TableSpec) -> timedelta:
     """How long after an hour ends the batch table's streaming inputs are complete."""
     return settle_delay(warehouse, table.batch.inputs if table.batch else ())
-
-
-def batch_cron(warehouse: ServerlessDataWarehouse, table: TableSpec) -> str:
-    """The table's schedule: as declared, or hourly at the first minute its inputs have settled
-    (minute 3 with development's 60 s flushes, minute 17 with production's 900 s)."""
-    batch = table.batch_options()
-    if batch.schedule is not None:
-        return batch.schedule
-    minute = math.ceil(inputs_settle_delay(warehouse, table).total_seconds() / 60) + 1
-    return f"{minute} * * * *"
 
 
 def _json_lines(rows: Sequence[Mapping[str, Any]], columns: Sequence[str]) -> bytes:

@@ -6,8 +6,8 @@ arrival hour) recomputes, before it returns, every batch table reading that tabl
 whose rows the change reaches: an arrival-hour table (`aggregates`) the hour itself, an event-time
 table (`lateness_hours` > 0) every event hour whose window of arrival hours holds it (the hour,
 `lateness_hours` before it, and the next one, which can read a flush filed under it). Hours whose
-inputs have not settled are left to their schedules, which compute them once they close. Nothing
-is left silently stale: the schedules alone would not come back to a closed hour.
+inputs have not settled are left to the automation sensor, which computes them after their
+registration refresh. Nothing is left silently stale: no run follows a change made outside Dagster.
 """
 
 import dataclasses

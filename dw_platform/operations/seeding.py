@@ -1,12 +1,11 @@
 """A dev instance's first start: a few closed hours of sample history, delivered with simulated
 arrival times, so every hourly asset has something to show within minutes (local profile)."""
 
-import contextlib
 import dataclasses
 import json
 import os
-from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime, timedelta
+from collections.abc import Sequence
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from dw_platform.declaration.warehouse import ServerlessDataWarehouse, TableKind
@@ -16,10 +15,8 @@ from dw_platform.lake.hours import ONE_HOUR, floor_hour, inserted_at
 from dw_platform.operations.settling import settle_delay
 from dw_platform.runtime.backends import Runtime
 from dw_platform.runtime.legacy_home import seed_marker
-from dw_platform.runtime.settings import PARTITIONS_START_FILE, SCHEMA, Settings
+from dw_platform.state_files import write_atomically
 
-# Set by `dagster dev` and `dg` for the processes they start: the first start of a dev instance.
-DEV_INSTANCE_ENV = "DAGSTER_IS_DEV_CLI"
 FLUSHES_PER_HOUR = 6  # one object every 10 minutes, as a 60 s Firehose buffer of a quiet stream might
 
 
@@ -43,33 +40,6 @@ def streaming_settle_delay(warehouse: ServerlessDataWarehouse) -> timedelta:
     return settle_delay(warehouse, [t.name for t in warehouse.tables_of(TableKind.STREAMING)])
 
 
-def start_dev_instance(
-    warehouse: ServerlessDataWarehouse,
-    settings: Settings,
-    environ: Mapping[str, str] | None = None,
-    now: datetime | None = None,
-) -> Settings:
-    """A local dev instance's partitions start where its data starts: on its first start (under
-    `dagster dev` / `dg dev`), the day of the first hour it seeds (or of now), remembered in DW_HOME
-    so that later starts and `dw` agree; before any, the configured start.
-    An explicit DW_PARTITIONS_START wins; the AWS profile keeps the configured start."""
-    env = os.environ if environ is None else environ
-    if settings.profile != "local" or SCHEMA["partitions_start"].raw(env):
-        return settings
-    path = settings.home / PARTITIONS_START_FILE
-    if not path.is_file() and not env.get(DEV_INSTANCE_ENV):
-        return settings  # `dw` or a test loading the definitions: only a dev instance's start counts
-    if not path.is_file():
-        moment = now or datetime.now(UTC)
-        if settings.seed_hours:
-            moment = first_seeded_hour(moment, settings.seed_hours, streaming_settle_delay(warehouse))
-        settings.home.mkdir(parents=True, exist_ok=True)
-        with contextlib.suppress(FileExistsError), path.open("x") as handle:  # else another process was first
-            handle.write(f"{moment.astimezone(UTC):%Y-%m-%d}\n")
-    start = datetime.fromisoformat(path.read_text().strip()).replace(tzinfo=UTC)
-    return dataclasses.replace(settings, partitions_start=start)
-
-
 def claim_seed(home: Path, warehouse: str, hours: Sequence[datetime]) -> bool:
     """Mark the warehouse as seeded in `home` (with the hours), once: False if it was already (a later
     start, or another process of the instance first). The mark comes first, so a crash never seeds
@@ -82,6 +52,21 @@ def claim_seed(home: Path, warehouse: str, hours: Sequence[datetime]) -> bool:
     with os.fdopen(descriptor, "w") as handle:
         json.dump({"hours": [inserted_at(h) for h in hours]}, handle)
     return True
+
+
+def mark_seeded(home: Path, warehouse: str, hours: Sequence[datetime]) -> None:
+    """Note in the warehouse's mark that its history is delivered (what the runs over it wait for)."""
+    record = {"hours": [inserted_at(h) for h in hours], "delivered": True}
+    write_atomically(seed_marker(home, warehouse), json.dumps(record))
+
+
+def seeded_hours(home: Path, warehouse: str) -> list[str] | None:
+    """The hours of the warehouse's seeded history once delivered; None before (or never seeded)."""
+    try:
+        record = json.loads(seed_marker(home, warehouse).read_text())
+    except (OSError, ValueError):
+        return None
+    return list(record["hours"]) if record.get("delivered") and record.get("hours") else None
 
 
 def _share(total: int, flush: int) -> int:

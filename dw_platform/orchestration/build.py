@@ -5,12 +5,14 @@ import functools
 import dagster as dg
 
 from dw_platform.declaration.warehouse import ServerlessDataWarehouse, TableKind
-from dw_platform.orchestration.batch_assets import batch_asset, batch_schedule
+from dw_platform.orchestration.batch_assets import batch_asset
+from dw_platform.orchestration.clock import Clock, utc_now
 from dw_platform.orchestration.compaction_assets import (
     compaction_asset,
     compaction_schedule,
     late_objects_sensor,
 )
+from dw_platform.orchestration.dev_history import dev_history
 from dw_platform.orchestration.generator import GeneratorConfig, event_generator
 from dw_platform.orchestration.partitions import closed_hours
 from dw_platform.orchestration.registration_assets import registration_asset, registration_sensor
@@ -20,8 +22,11 @@ from dw_platform.orchestration.static_assets import infrastructure_asset, static
 from dw_platform.runtime.settings import Settings
 
 
-def build_definitions(warehouse: ServerlessDataWarehouse, settings: Settings) -> dg.Definitions:
-    """The warehouse's assets, checks, schedules, sensors and resources under `settings`."""
+def build_definitions(
+    warehouse: ServerlessDataWarehouse, settings: Settings, clock: Clock = utc_now
+) -> dg.Definitions:
+    """The warehouse's assets, checks, schedules, sensors and resources under `settings`; sensors
+    decide and assets run by `clock` (a test's fixed time). Building them writes nothing."""
     warehouse = warehouse.deployed(is_dev=settings.is_dev)
     resources = deployment_resources(settings)
     local = settings.profile == "local"
@@ -38,41 +43,38 @@ def build_definitions(warehouse: ServerlessDataWarehouse, settings: Settings) ->
     registrations: dict[str, dg.AssetKey] = {}
     hourly: list[dg.AssetKey] = []  # every hourly asset: what a dev instance's seeded history runs
     for spec in streaming:
-        registration = registration_asset(warehouse, spec, settings, infrastructure.key)
+        registration = registration_asset(warehouse, spec, settings, infrastructure.key, clock)
         registrations[spec.name] = registration.key
         hourly.append(registration.key)
         assets.append(registration)
         if spec.streaming and spec.streaming.projection_start:
             continue  # Athena ignores registered locations under projection: nothing to switch to
-        compaction = compaction_asset(warehouse, spec, settings, registration.key)
+        compaction = compaction_asset(warehouse, spec, settings, registration.key, clock)
         assets.append(compaction)
         hourly.append(compaction.key)
         compacted[spec.name] = compaction.key
-    downstream_of_compaction: dict[str, list[dg.AssetKey]] = {}
     for spec in warehouse.tables:
         if spec.kind is TableKind.STREAMING:
             continue
         if spec.kind is TableKind.BATCH:
-            asset = batch_asset(warehouse, spec, settings, infrastructure.key, compacted)
+            # Follows its inputs' hours through its automation condition (batch_assets.follows_inputs).
+            asset = batch_asset(warehouse, spec, settings, infrastructure.key, compacted, clock)
             hourly.append(asset.key)
-            schedules.append(
-                batch_schedule(warehouse, spec, asset, schedule_status, settings.partitions_start)
-            )
-            # A re-compacted arrival hour re-runs the same hour of arrival-hour tables; tables with a
-            # lateness window (by event time) are recomputed over that window by their schedule.
-            if spec.batch and not spec.batch.lateness_hours:
-                for name in spec.batch.inputs:
-                    downstream_of_compaction.setdefault(name, []).append(asset.key)
         elif spec.seed_file is not None:
             asset = static_table_asset(warehouse, spec, infrastructure.key)
         else:
             continue  # a plain table filled from outside: its catalog entry comes with the infrastructure
         assets.append(asset)
 
+    jobs: list[dg.JobDefinition] = [replay_job(warehouse)]
     if streaming:
         sensors.append(
-            registration_sensor(warehouse, streaming, settings, registrations, hourly, sensor_status)
+            registration_sensor(warehouse, streaming, settings, registrations, hourly, sensor_status, clock)
         )
+        if local and settings.seed_hours > 0:
+            seed_job, seed_sensor = dev_history(warehouse, settings, sensor_status, clock)
+            jobs.append(seed_job)
+            sensors.append(seed_sensor)
     generator_job, generator_sensor = event_generator(
         warehouse,
         GeneratorConfig(
@@ -80,16 +82,18 @@ def build_definitions(warehouse: ServerlessDataWarehouse, settings: Settings) ->
             malformed_ratio=settings.generator_malformed_ratio,
         ),
         generator_status,
+        clock,
     )
+    jobs.append(generator_job)
     if compacted:
         closed = closed_hours(settings.partitions_start)  # the compaction assets' partitions
         schedules.append(
-            compaction_schedule(warehouse, settings, list(compacted.values()), closed, schedule_status)
+            compaction_schedule(warehouse, settings, list(compacted.values()), closed, schedule_status, clock)
         )
         compactable = [spec for spec in streaming if spec.name in compacted]
-        sensors.append(late_objects_sensor(warehouse, compactable, downstream_of_compaction, sensor_status))
-    # Only the assets that carry an automation condition (the catalog and the static tables): the
-    # hourly ones have their sensors and schedules, and evaluating them every tick costs CPU.
+        sensors.append(late_objects_sensor(warehouse, compactable, sensor_status, clock))
+    # The assets that carry an automation condition: the catalog, the static tables and the batch
+    # tables (which follow their inputs over the recent hours only: evaluated every tick).
     automated = [a.key for a in assets if any(a.automation_conditions_by_key.values())]
     automation = dg.AutomationConditionSensorDefinition(
         f"{warehouse.name}_automation",
@@ -101,7 +105,7 @@ def build_definitions(warehouse: ServerlessDataWarehouse, settings: Settings) ->
         # costs seconds of CPU each, most of a dev instance's); `dw backfill` runs in-process too.
         executor=dg.in_process_executor if local else None,
         assets=assets,
-        jobs=[generator_job, replay_job(warehouse)],
+        jobs=jobs,
         schedules=schedules,
         sensors=[*sensors, generator_sensor, automation],
         resources=resources,

@@ -3,7 +3,7 @@ that re-compacts hours when late objects land after they were compacted."""
 
 import hashlib
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import dagster as dg
 
@@ -32,6 +32,7 @@ from dw_platform.orchestration.asset_metadata import (
     owners,
     table_metadata,
 )
+from dw_platform.orchestration.clock import Clock, utc_now
 from dw_platform.orchestration.partitions import BACKFILL_POLICY, closed_hours, run_hours
 from dw_platform.orchestration.registration_assets import LATE_DATA_WINDOW
 from dw_platform.orchestration.resources import WarehouseResource
@@ -76,16 +77,18 @@ COMPACTION_NUMBERS = {
 
 
 def compaction_asset(
-    warehouse: ServerlessDataWarehouse, spec: TableSpec, settings: Settings, registration: dg.AssetKey
+    warehouse: ServerlessDataWarehouse,
+    spec: TableSpec,
+    settings: Settings,
+    registration: dg.AssetKey,
+    clock: Clock = utc_now,
 ) -> dg.AssetsDefinition:
     @dg.asset(
         key=compaction_key(warehouse, spec.name),
         partitions_def=closed_hours(settings.partitions_start),
         backfill_policy=BACKFILL_POLICY,
         deps=[registration],
-        pool=compaction_pool(
-            warehouse, spec.name
-        ),  # one compaction of a table at a time (the switch is conditional)
+        pool=compaction_pool(warehouse, spec.name),  # one compaction of a table at a time
         kinds={"parquet", "pyarrow"},
         group_name=warehouse.name,
         metadata=table_metadata(spec),
@@ -103,7 +106,7 @@ def compaction_asset(
         runtime = warehouse_resource.runtime(warehouse)
         hours = run_hours(context)
         delay = settle_delay(warehouse, [spec.name])
-        check_hours_settled(spec.name, [h for _, h in hours], delay, datetime.now(UTC))
+        check_hours_settled(spec.name, [h for _, h in hours], delay, clock())
         options = config.options()
         totals = {"rows": 0, "files_before": 0, "files_after": 0, "duplicates_removed": 0}
         reports = compact_hours(
@@ -137,17 +140,14 @@ def compaction_schedule(
     targets: Sequence[dg.AssetKey],
     partitions_def: dg.PartitionsDefinition,
     default_status: dg.DefaultScheduleStatus,
+    clock: Clock = utc_now,
 ) -> dg.ScheduleDefinition:
-    """Hourly, compact the hour that ended `compaction_lag_hours` ago (and refresh what depends on it),
-    leaving the most recent hours in small files."""
+    """Hourly, compact the hour that ended `compaction_lag_hours` ago, leaving the most recent hours
+    in small files (what is computed from it follows through its automation condition)."""
     job = dg.define_asset_job(
         definition_name(warehouse, "compaction_hourly"),
-        selection=dg.AssetSelection.assets(*targets) | dg.AssetSelection.assets(*targets).downstream(depth=1),
+        selection=dg.AssetSelection.assets(*targets),
         partitions_def=partitions_def,
-        tags={
-            f"dw/{compaction_pool(warehouse, key.path[-1].removesuffix('_compacted'))}": "true"
-            for key in targets
-        },
     )
     lag = timedelta(hours=settings.compaction_lag_hours)
 
@@ -159,7 +159,7 @@ def compaction_schedule(
         default_status=default_status,
     )
     def schedule(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
-        now = context.scheduled_execution_time or datetime.now(UTC)
+        now = context.scheduled_execution_time or clock()
         key = partition_key(floor_hour(now) - ONE_HOUR - lag)
         return dg.RunRequest(run_key=key, partition_key=key)
 
@@ -169,24 +169,23 @@ def compaction_schedule(
 def late_objects_sensor(
     warehouse: ServerlessDataWarehouse,
     streaming: Sequence[TableSpec],
-    downstream_of: dict[str, list[dg.AssetKey]],
     default_status: dg.DefaultSensorStatus,
+    clock: Clock = utc_now,
 ) -> dg.SensorDefinition:
     """Firehose delivers at least once and retries for up to 24 hours: an object can land in an hour
-    after it was compacted. Such an hour is re-compacted (current version + new objects), and what
-    is computed from it (aggregates) is refreshed in the same run."""
+    after it was compacted. Such an hour is re-compacted (current version + new objects); what is
+    computed from it (aggregates) follows through its automation condition."""
     targets = {s.name: compaction_key(warehouse, s.name) for s in streaming}
-    everything = sorted({*targets.values(), *(k for keys in downstream_of.values() for k in keys)})
 
     @dg.sensor(
         name=definition_name(warehouse, "late_objects_sensor"),
         minimum_interval_seconds=60,
-        asset_selection=everything,
+        asset_selection=sorted(targets.values()),
         default_status=default_status,
     )
     def sensor(context: dg.SensorEvaluationContext, warehouse_resource: WarehouseResource) -> dg.SensorResult:
         runtime = warehouse_resource.runtime(warehouse)
-        now = floor_hour(datetime.now(UTC))
+        now = floor_hour(clock())
         hours = [inserted_at(h) for h in iter_hours(now - LATE_DATA_WINDOW - ONE_HOUR, now - ONE_HOUR)]
         requests = []
         for table, key in targets.items():
@@ -197,10 +196,7 @@ def late_objects_sensor(
                     dg.RunRequest(
                         run_key=f"late:{table}:{hour}:{digest}",
                         partition_key=partition_key(hour_of_inserted_at(hour)),
-                        asset_selection=[key, *downstream_of.get(table, [])],
-                        tags={
-                            f"dw/{compaction_pool(warehouse, table)}": "true"
-                        },  # the queue's per-table limit
+                        asset_selection=[key],
                     )
                 )
             for hour, reason in problems.items():  # reported, and the other hours go on

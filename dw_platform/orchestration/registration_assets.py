@@ -4,7 +4,7 @@ import dataclasses
 import hashlib
 import json
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import dagster as dg
 
@@ -13,7 +13,7 @@ from dw_platform.lake.hours import ONE_HOUR, floor_hour, hour_of_inserted_at, in
 from dw_platform.lake.layout import hour_folder
 from dw_platform.operations.error_rates import ERROR, OK, ErrorRateVerdict, judge_error_rates
 from dw_platform.operations.registration import register_hours
-from dw_platform.operations.seeding import claim_seed, first_seeded_hour, seed_history
+from dw_platform.operations.seeding import seeded_hours
 from dw_platform.operations.settling import settle_delay
 from dw_platform.orchestration.asset_keys import definition_name, table_asset_key
 from dw_platform.orchestration.asset_metadata import (
@@ -24,16 +24,17 @@ from dw_platform.orchestration.asset_metadata import (
     owners,
     table_metadata,
 )
+from dw_platform.orchestration.clock import Clock, utc_now
 from dw_platform.orchestration.partitions import BACKFILL_POLICY, open_hours, range_run_request, run_hours
 from dw_platform.orchestration.resources import WarehouseResource
 from dw_platform.runtime.backends import Runtime
-from dw_platform.runtime.legacy_home import seed_marker
 from dw_platform.runtime.settings import Settings
 
 # Firehose retries S3 delivery for up to 24 hours, so objects can land in an hour that long after it.
 LATE_DATA_WINDOW = timedelta(hours=24)
 SENSOR_INTERVAL_S = 30
 ERROR_RATE_CHECK = "error_rate"
+CURSOR_VERSION = "v"
 
 
 REGISTRATION_NUMBERS = {
@@ -65,7 +66,11 @@ def hours_ahead(run_hours: list[str], now: datetime) -> list[str]:
 
 
 def registration_asset(
-    warehouse: ServerlessDataWarehouse, spec: TableSpec, settings: Settings, upstream: dg.AssetKey
+    warehouse: ServerlessDataWarehouse,
+    spec: TableSpec,
+    settings: Settings,
+    upstream: dg.AssetKey,
+    clock: Clock = utc_now,
 ) -> dg.AssetsDefinition:
     options = spec.streaming_options()
 
@@ -103,7 +108,7 @@ def registration_asset(
     ) -> dg.MaterializeResult:
         hours = run_hours(context)
         runtime = warehouse_resource.runtime(warehouse)
-        now = datetime.now(UTC)
+        now = clock()
         report = register_hours(runtime, spec.name, [h for _, h in hours])
         ahead = hours_ahead([h for _, h in hours], now)
         if ahead:
@@ -257,9 +262,11 @@ def registration_sensor(
     assets: dict[str, dg.AssetKey],
     seed_selection: Sequence[dg.AssetKey],
     default_status: dg.DefaultSensorStatus,
+    clock: Clock = utc_now,
 ) -> dg.SensorDefinition:
-    """One sensor and at most one run per tick for every streaming table (plus, on a local dev
-    instance's first start, the seeded history's run of every hourly asset in `seed_selection`)."""
+    """One sensor and at most one run per tick for every streaming table (plus, once a local dev
+    instance's seed run has delivered its history, one run of every hourly asset in `seed_selection`
+    over it). The cursor holds the object counts asked for per table and hour."""
     tables = [s.name for s in specs]
     settle = settle_delay(warehouse, tables)
     seeding = settings.profile == "local" and settings.seed_hours > 0
@@ -275,8 +282,8 @@ def registration_sensor(
             f"{int(LATE_DATA_WINDOW.total_seconds() // 3600)} h old): at most one run per tick for "
             "every table."
             + (
-                f" On a dev instance's first start it seeds {settings.seed_hours} closed hours of "
-                "sample history and runs every hourly asset over them."
+                " Once a dev instance's first start has seeded its sample history (the seed_history "
+                "job), it runs every hourly asset over those hours."
                 if seeding
                 else ""
             )
@@ -284,20 +291,13 @@ def registration_sensor(
     )
     def sensor(context: dg.SensorEvaluationContext, warehouse_resource: WarehouseResource) -> dg.SensorResult:
         runtime = warehouse_resource.runtime(warehouse)
-        now = datetime.now(UTC)
-        requested: dict[str, dict[str, int]] = json.loads(context.cursor) if context.cursor else {}
+        now = clock()
+        loaded = json.loads(context.cursor) if context.cursor else {}
+        if CURSOR_VERSION not in loaded:  # a cursor from before the seed flag: the counts alone
+            loaded = {CURSOR_VERSION: 2, "requested": loaded, "seeded": False}
+        requested: dict[str, dict[str, int]] = loaded["requested"]
         requests: list[dg.RunRequest] = []
-        if seeding:
-            seed = seed_first_start(runtime, settings, settle, now)
-            if seed is not None:
-                hours, counts = seed
-                for table in tables:  # asked for by the seed run
-                    requested.setdefault(table, {}).update(counts.get(table, {}))
-                requests.append(
-                    range_run_request(
-                        hours, run_key=f"seed:{inserted_at(hours[0])}", asset_keys=seed_selection
-                    )
-                )
+        seed = seeded_hours(settings.home, warehouse.name) if seeding and not loaded["seeded"] else None
         current = floor_hour(now)
         first = max(current - LATE_DATA_WINDOW, floor_hour(settings.partitions_start))
         window = list(iter_hours(first, current))
@@ -306,6 +306,10 @@ def registration_sensor(
         retry = False
         for spec in specs:
             state = hour_state(runtime, spec, window, current, now, settle)
+            if seed is not None:  # asked for by the seed run
+                requested.setdefault(spec.name, {}).update(
+                    {h: state.counts[h] for h in seed if h in state.counts}
+                )
             table_due, table_retry = due_hours(
                 state,
                 requested.get(spec.name, {}),
@@ -322,6 +326,15 @@ def registration_sensor(
             if table_due:
                 due[spec.name] = table_due
                 retry = retry or table_retry
+        if seed is not None:
+            loaded["seeded"] = True
+            requests.append(
+                range_run_request(
+                    [hour_of_inserted_at(h) for h in seed],
+                    run_key=f"seed:{seed[0]}",
+                    asset_keys=seed_selection,
+                )
+            )
         if due:
             # Run keys are de-duplicated forever: the same state is asked for once, but an hour that
             # should be registered and is not (its run failed) is asked for again every 10 minutes.
@@ -335,9 +348,10 @@ def registration_sensor(
                     asset_keys=[assets[t] for t in due],
                 )
             )
+        cursor = json.dumps(loaded)
         if not requests:
-            return dg.SensorResult(skip_reason="nothing to register", cursor=json.dumps(requested))
-        return dg.SensorResult(run_requests=requests, cursor=json.dumps(requested))
+            return dg.SensorResult(skip_reason="nothing to register", cursor=cursor)
+        return dg.SensorResult(run_requests=requests, cursor=cursor)
 
     return sensor
 
@@ -365,23 +379,3 @@ def hour_state(
     }
     settled = [inserted_at(h) for h in closed if h + ONE_HOUR + settle <= now]
     return HourState(counts, registered, settled)
-
-
-def seed_first_start(
-    runtime: Runtime, settings: Settings, settle: timedelta, now: datetime
-) -> tuple[list[datetime], dict[str, dict[str, int]]] | None:
-    """On a local dev instance's first start: deliver the seeded history (once per DW_HOME) and
-    return its hours and each table's object counts per hour; None otherwise."""
-    if seed_marker(settings.home, runtime.warehouse.name).exists():
-        return None
-    first = max(first_seeded_hour(now, settings.seed_hours, settle), floor_hour(settings.partitions_start))
-    last = first_seeded_hour(now, 1, settle)
-    hours = list(iter_hours(first, last))
-    if not hours or not claim_seed(settings.home, runtime.warehouse.name, hours):
-        return None
-    seeded = seed_history(runtime, hours, settings.seed_events_per_hour, settings.generator_malformed_ratio)
-    counts: dict[str, dict[str, int]] = {}
-    for hour in seeded:  # as hour_state counts them
-        objects = runtime.lake.list_objects(hour_folder(hour.table, hour.inserted_at))
-        counts.setdefault(hour.table, {})[hour.inserted_at] = len(objects)
-    return hours, counts

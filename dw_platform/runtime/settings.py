@@ -24,9 +24,6 @@ QueryEngineName = Literal["duckdb", "athena"]
 PROFILES: tuple[str, ...] = get_args(Profile)
 QUERY_ENGINES: tuple[str, ...] = get_args(QueryEngineName)
 
-# The local profile's first start remembers here where its partitions start (the day its data starts).
-PARTITIONS_START_FILE = "partitions_start"
-
 
 class SettingsError(UserInputError):
     """An environment variable with a value the platform cannot use."""
@@ -121,8 +118,7 @@ class Settings:
         "DW_PARTITIONS_START",
         "2026-01-01",
         _instant,
-        "first hourly partition (UTC); unset on a local dev instance: the day its first start's "
-        "history starts (remembered in `$DW_HOME/partitions_start`)",
+        "first hourly partition (UTC)",
     )
     generator_events_per_minute: int = _setting(
         "DW_GENERATOR_EVENTS_PER_MINUTE", "100", int, "events per table per generator tick (a minute)"
@@ -217,10 +213,7 @@ class Settings:
     def from_env(cls, environ: Mapping[str, str] | None = None) -> "Settings":
         """The settings the environment gives (an empty variable counts as unset)."""
         env = os.environ if environ is None else environ
-        given = {name: raw for name, setting in SCHEMA.items() if (raw := setting.raw(env))}
-        if "partitions_start" not in given:
-            given["partitions_start"] = _remembered_start(given)
-        return cls.resolve(given)
+        return cls.resolve({name: raw for name, setting in SCHEMA.items() if (raw := setting.raw(env))})
 
     @classmethod
     def resolve(cls, given: Mapping[str, Any]) -> "Settings":
@@ -240,15 +233,6 @@ def _resolved(name: str, given: Mapping[str, Any], profile: str) -> Any:
 
 # The schema: each field's setting, in declaration order.
 SCHEMA: dict[str, Setting] = {field.name: field.metadata[_SETTING] for field in dataclasses.fields(Settings)}
-
-
-def _remembered_start(given: Mapping[str, str]) -> str | None:
-    """The partitions start a local dev instance recorded on its first start (None: none)."""
-    profile = _resolved("profile", given, "local")
-    path = _resolved("home", given, profile) / PARTITIONS_START_FILE
-    if profile == "local" and path.is_file():
-        return path.read_text().strip() or None
-    return None
 
 
 def one_from_env(name: str, environ: Mapping[str, str] | None = None) -> Any:

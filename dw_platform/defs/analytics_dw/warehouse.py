@@ -19,8 +19,8 @@ analytics_dw = (
     .with_streaming_input_table("impressions", EVENT_COLUMNS)
     .with_streaming_input_table("clicks", EVENT_COLUMNS)
     .with_table("facts", [("thing", "string"), ("color", "string")], data_format="JSON", seed_file=FACTS_FILE)
-    # Each closed arrival hour, once its inputs have settled (the schedule follows the inputs'
-    # flush interval: minute 3 in development, minute 17 in production).
+    # Each closed arrival hour, after its registration or compaction, once its inputs have settled
+    # (the inputs' flush interval: minute 3 in development, minute 17 in production).
     .with_batch_input_table(
         "aggregates",
         [("event_type", "string"), ("count", "int"), ("time", "string")],

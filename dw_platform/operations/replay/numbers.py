@@ -1,7 +1,7 @@
 """After a replay, the numbers follow: the arrival hour that received the replayed records is
 registered (re-compacted if it already was, as the late-objects sensor does for a late object), and
 what is computed from it is recomputed (operations.dependents: the batch tables' hours the new
-records reach; hours that have not settled yet are left to their schedules)."""
+records reach; hours that have not settled yet are left to the automation sensor)."""
 
 import dataclasses
 from collections.abc import Sequence
