@@ -4,15 +4,23 @@ exit status and one line a failure becomes, and progress bars on a terminal only
 import json
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from botocore.exceptions import ClientError
 
+from dw_platform.catalog.sync import sync_catalog
 from dw_platform.cli.main import describe_failure
+from dw_platform.defs.analytics_dw.warehouse import analytics_dw
+from dw_platform.delivery.events import sample_events
 from dw_platform.delivery.kinesis_producer import KinesisPutError
+from dw_platform.delivery.sending import deliver
 from dw_platform.errors import DwError, UnknownTableError, UserInputError
+from dw_platform.operations.registration import register_hours
 from dw_platform.query.sql import QueryError
+from dw_platform.runtime.backends import Runtime
+from dw_platform.runtime.settings import Settings
 from dw_platform.state_files import StateError
 from tests.dw_process import dw, dw_env, dw_on_terminal
 
@@ -67,6 +75,45 @@ def test_query_imports_no_delivery_nor_batch_machinery(tmp_path: Path) -> None:
     unneeded = [m for m in loaded if m.startswith(("dw_platform.delivery", "dw_platform.operations"))]
     assert unneeded == []
     assert "dw_platform.catalog.sync" not in loaded
+
+
+QUERY_OVER_THE_LAKE = """
+import json, sys
+from dw_platform.query.engine import DuckDBEngine
+translated = []
+translate = DuckDBEngine.translate
+DuckDBEngine.translate = lambda self, sql: translated.append(sql) or translate(self, sql)
+from dw_platform.cli.main import main
+main(["query", "--json", sys.argv[1]])
+print(json.dumps({"translated": len(translated), "loaded": sorted({m.split(".")[0] for m in sys.modules})}))
+"""
+
+
+@pytest.mark.e2e
+def test_a_query_over_the_lake_translates_once_and_never_imports_arrow(tmp_path: Path) -> None:
+    """Each `dw query` pays its imports and its translation (issue 24): the statement is translated
+    once (the plan it prints and the query it runs come from one translation), and an answer of
+    plain types is fetched without pyarrow and numpy (about 0.15 s of CPU to import)."""
+    env = dw_env(tmp_path)
+    runtime = Runtime.from_settings(analytics_dw, Settings.from_env(env))
+    sync_catalog(runtime)
+    arrival = datetime(2026, 3, 1, 10, 5, tzinfo=UTC)
+    deliver(runtime, "impressions", sample_events(200, arrival, seed=1)[0], arrival=arrival)
+    register_hours(runtime, "impressions", ["2026/03/01/10"])
+    sql = (
+        "SELECT date_trunc('hour', from_iso8601_timestamp(event_time)) AS hour, count(*) AS n "
+        "FROM impressions WHERE inserted_at = '2026/03/01/10' GROUP BY 1 ORDER BY 1"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", QUERY_OVER_THE_LAKE, sql], env=env, capture_output=True, timeout=300
+    )
+    assert result.returncode == 0, result.stderr.decode()[-2000:]
+    *answer, found = result.stdout.decode().splitlines()
+    assert sum(r["n"] for r in json.loads(answer[-1])) == 200
+    assert result.stderr.decode().startswith("reads impressions: 1 partition")
+    found = json.loads(found)
+    assert found["translated"] == 1
+    assert not {"pyarrow", "numpy", "pandas"} & set(found["loaded"]), found["loaded"]
 
 
 def test_failures_become_one_line_with_their_exit_status() -> None:

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from dw_platform.declaration.warehouse import ServerlessDataWarehouse
     from dw_platform.delivery.sending import PartialDelivery
     from dw_platform.query.engine import QueryResult
+    from dw_platform.query.scan_plan import ScanPlan
     from dw_platform.runtime.backends import Runtime
 
 # A send of at least this many events shows a progress bar (on a terminal, without --json).
@@ -211,10 +212,14 @@ def drain(args: argparse.Namespace) -> int:
 
 def query(args: argparse.Namespace) -> int:
     engine = _runtime(project.warehouse(args)).engine
-    plan = engine.plan(args.sql, allow_full_scan=args.allow_full_scan)
-    if plan.scans:
-        print(f"reads {'; '.join(plan.describe().splitlines())}", file=sys.stderr)
-    result = engine.query(args.sql, allow_full_scan=args.allow_full_scan)
+
+    def announce(plan: "ScanPlan") -> None:
+        if plan.scans:
+            print(f"reads {'; '.join(plan.describe().splitlines())}", file=sys.stderr)
+
+    # One translation, told what it reads before it runs; plain rows where the types allow them
+    # (no pyarrow to import: see query/plain_rows.py).
+    result = engine.query(args.sql, allow_full_scan=args.allow_full_scan, on_plan=announce, plain=True)
     for note in result.notes:
         print(f"note: {note}", file=sys.stderr)
     _print_result(result, "json" if args.json else args.format)

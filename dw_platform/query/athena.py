@@ -9,7 +9,7 @@ types) and are returned as an Arrow table with matching Arrow types.
 
 import concurrent.futures
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import pyarrow as pa
@@ -152,8 +152,19 @@ class AthenaEngine:
         self.plan(sql, allow_full_scan=allow_full_scan, budgeted=budgeted)
         return self._submit(sql)
 
-    def query(self, sql: str, *, allow_full_scan: bool = False, budgeted: bool = True) -> QueryResult:
-        return self.submit(sql, allow_full_scan=allow_full_scan, budgeted=budgeted).result()
+    def query(
+        self,
+        sql: str,
+        *,
+        allow_full_scan: bool = False,
+        budgeted: bool = True,
+        on_plan: "Callable[[ScanPlan], None] | None" = None,
+        plain: bool = False,  # Athena's rows come as Arrow either way
+    ) -> QueryResult:
+        if on_plan is None:
+            return self.submit(sql, allow_full_scan=allow_full_scan, budgeted=budgeted).result()
+        on_plan(self.plan(sql, allow_full_scan=allow_full_scan, budgeted=budgeted))
+        return self._submit(sql).result()
 
     def execute(self, statement: str) -> None:
         """Run any statement (UNLOAD, DDL) to completion; the platform's own, never user SQL."""

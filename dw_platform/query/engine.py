@@ -13,17 +13,18 @@ only: no extension is loaded or installed at run time.
 import dataclasses
 import re
 import threading
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import duckdb
-import pyarrow as pa
 
 from dw_platform.catalog import Catalog, TableDefinition
-from dw_platform.declaration.column_types import ARROW_TYPES
 from dw_platform.declaration.identifiers import sql_string_literal
 from dw_platform.lake.store import Lake
 from dw_platform.query import trino_types as tt
 from dw_platform.query.macros import FAILURE_MARK, Macros
 from dw_platform.query.metadata import answer_metadata
+from dw_platform.query.plain_rows import PlainRows, is_plain
 from dw_platform.query.scan_plan import ScanBudget, ScanPlan, ScanPlanner, TableScan, TableSource
 from dw_platform.query.scopes import Columns
 from dw_platform.query.sql import QueryError, QueryExecutionError, UnsupportedQuery
@@ -36,12 +37,16 @@ from dw_platform.query.translator import (
     quote,
 )
 
+if TYPE_CHECKING:
+    import pyarrow as pa
+
 _FILE_COLUMN = "__dw_file"
 
 
 @dataclasses.dataclass(frozen=True)
 class QueryResult:
-    table: pa.Table
+    # An Arrow table; a PlainRows (read the same way) where the caller asked for plain rows.
+    table: "pa.Table | PlainRows"
     scans: tuple[TableScan, ...]
     # Athena reports one figure for the whole query instead of per-table scans.
     reported_bytes: int | None = None
@@ -97,7 +102,17 @@ class DuckDBEngine:
         return self.planner.plan_scans(scans, definitions, allow_full_scan=allow_full_scan, budgeted=budgeted)
 
     # ---- running --------------------------------------------------------------------------------------
-    def query(self, sql: str, *, allow_full_scan: bool = False, budgeted: bool = True) -> QueryResult:
+    def query(
+        self,
+        sql: str,
+        *,
+        allow_full_scan: bool = False,
+        budgeted: bool = True,
+        on_plan: Callable[[ScanPlan], None] | None = None,
+        plain: bool = False,
+    ) -> QueryResult:
+        """`on_plan` is told what the query will read before it runs (as `plan` would say, from the
+        same translation); `plain`: the answer may come as PlainRows where its types allow."""
         metadata = answer_metadata(sql, self.catalog, self.database)
         if metadata is not None:
             table, types = metadata
@@ -105,8 +120,10 @@ class DuckDBEngine:
         translation, definitions = self.translate(sql)
         scans = [(s.view, s.table, s.bound) for s in translation.scans]
         plan = self.planner.plan_scans(scans, definitions, allow_full_scan=allow_full_scan, budgeted=budgeted)
+        if on_plan is not None:
+            on_plan(plan)
         try:
-            table = self._run(translation.sql, plan)
+            table = self._run(translation.sql, plan, plain=plain)
         except duckdb.Error as error:
             if "TRY(" not in translation.sql:
                 raise _execution_error(error) from None
@@ -115,13 +132,15 @@ class DuckDBEngine:
             # failed where Trino gives NULL. Without the rewriter the statement is answered, or fails
             # again with the error that is really there.
             try:
-                table = self._run(translation.sql, plan, unfolded=True)
+                table = self._run(translation.sql, plan, unfolded=True, plain=plain)
             except duckdb.Error as again:
                 raise _execution_error(again) from None
         types = tuple(t for _, t in translation.columns)
         return QueryResult(table, plan.scans, types=types, notes=translation.notes)
 
-    def _run(self, sql: str, plan: ScanPlan, *, unfolded: bool = False) -> pa.Table:
+    def _run(
+        self, sql: str, plan: ScanPlan, *, unfolded: bool = False, plain: bool = False
+    ) -> "pa.Table | PlainRows":
         database, macros = self._open(unfolded=unfolded)
         connection = database.cursor()
         try:
@@ -129,7 +148,10 @@ class DuckDBEngine:
             macros.ensure(sql, "dw_tstz")
             for view, source in plan.sources.items():
                 self._create_view(connection, view, source)
-            return connection.sql(sql).to_arrow_table()
+            relation = connection.sql(sql)
+            if plain and is_plain(relation.types):
+                return PlainRows(relation.columns, relation.fetchall())
+            return relation.to_arrow_table()
         finally:
             connection.close()
 
@@ -232,7 +254,10 @@ class DuckDBEngine:
         """Objects outside the local filesystem (S3) are read through pyarrow datasets on the lake's
         filesystem, one per object, since DuckDB's own S3 support is an extension it would download.
         DuckDB scans them lazily, with projection pushdown."""
+        import pyarrow as pa
         import pyarrow.dataset as ds  # imports pandas: only for S3 lakes, not every query's start-up
+
+        from dw_platform.declaration.column_types import ARROW_TYPES
 
         definition = source.definition
         keys_of = dict(definition.json_keys)

@@ -79,7 +79,7 @@ MACROS = [
     # calendar, five times the cost of the whole truncation over plain microseconds.
     "dw_tstz_trunc(unit, v) AS CASE WHEN v.z = 'UTC' THEN "
     "{'i': make_timestamptz(epoch_us(date_trunc(unit, make_timestamp(epoch_us(v.i))))), 'z': 'UTC'} "
-    "ELSE dw_tstz_from_local(date_trunc(unit, dw_tstz_local(v)), v.z) END",
+    "ELSE list_transform([v], lambda w: dw_tstz_from_local(date_trunc(unit, dw_tstz_local(w)), w.z))[1] END",
     "dw_tstz_text(v, p) AS list_transform([v], lambda w: list_transform([dw_tstz_local(w)], lambda l: "
     "CASE WHEN w IS NULL THEN NULL WHEN p = 0 THEN strftime(l, '%Y-%m-%d %H:%M:%S') || ' ' || w.z "
     "ELSE strftime(l, '%Y-%m-%d %H:%M:%S.') || substr(strftime(l, '%f'), 1, p) || ' ' || w.z END)[1])[1]",
@@ -123,10 +123,11 @@ MACROS = [
     # and strptime reads each field's digits (ASCII digits only, the full width up to the next
     # separator) and the date's validity. Text it does not read (a sign or a space in the year, an
     # invalid date) takes the general way above, with its answer or error.
-    f"dw_from_iso8601_timestamp(s) AS CASE WHEN s IS NULL THEN NULL "
-    f"WHEN s LIKE '____-__-__T__:__:__.___Z' AND s >= '0' AND s < ':' THEN "
-    f"{{'i': coalesce(make_timestamptz(epoch_us(try_strptime(s, '{_JS_ISO}'))), dw_from_iso8601_general(s).i), "
-    "'z': 'UTC'} ELSE dw_from_iso8601_general(s) END",
+    # The general way is written once (COALESCE evaluates it only for the rows the first way left
+    # NULL): the macro's body is expanded wherever it is called, and DuckDB binds every copy.
+    f"dw_from_iso8601_timestamp(s) AS coalesce(CASE WHEN s LIKE '____-__-__T__:__:__.___Z' "
+    f"AND s >= '0' AND s < ':' THEN dw_tstz(make_timestamptz(epoch_us(try_strptime(s, '{_JS_ISO}'))), 'UTC') "
+    "END, dw_from_iso8601_general(s))",
     r"dw_from_iso8601_date(s) AS CASE WHEN s IS NULL THEN NULL WHEN regexp_full_match(s, '\d{4}-(W\d{2}(-?\d)?|\d{3})') "
     f"THEN error({_REFUSE}week and ordinal dates in from_iso8601_date') "
     r"WHEN regexp_full_match(s, '\d{4}-\d{2}-\d{2}') "

@@ -3,13 +3,15 @@ SCHEMAS, DESCRIBE / SHOW COLUMNS, SHOW PARTITIONS, SHOW CREATE TABLE."""
 
 import re
 import urllib.parse
-
-import pyarrow as pa
+from typing import TYPE_CHECKING
 
 from dw_platform.catalog import Catalog, TableDefinition
 from dw_platform.query import trino_types as tt
 from dw_platform.query.scopes import tables_hint
 from dw_platform.query.sql import QueryError
+
+if TYPE_CHECKING:  # pyarrow is imported by the statements answered here only: see plain_rows
+    import pyarrow as pa
 
 _NAME = r"(?:(?P<db>\w+)\.)?(?P<table>\w+)"
 _STATEMENTS = {
@@ -46,7 +48,9 @@ def _like(pattern: str | None):  # type: ignore[no-untyped-def]
     return lambda name: bool(compiled.match(name))
 
 
-def _strings(name: str, values: list[str]) -> tuple[pa.Table, tuple[tt.TrinoType, ...]]:
+def _strings(name: str, values: list[str]) -> "tuple[pa.Table, tuple[tt.TrinoType, ...]]":
+    import pyarrow as pa
+
     return pa.table({name: pa.array(values, pa.string())}), (tt.VARCHAR,)
 
 
@@ -57,7 +61,7 @@ def is_metadata_statement(sql: str) -> bool:
 
 def answer_metadata(
     sql: str, catalog: Catalog, database: str
-) -> tuple[pa.Table, tuple[tt.TrinoType, ...]] | None:
+) -> "tuple[pa.Table, tuple[tt.TrinoType, ...]] | None":
     """The answer to a metadata statement, or None when `sql` is not one."""
     text = sql.strip().rstrip(";").strip()
     for kind, pattern in _STATEMENTS.items():
@@ -87,9 +91,11 @@ def answer_metadata(
     return None
 
 
-def _describe(definition: TableDefinition) -> tuple[pa.Table, tuple[tt.TrinoType, ...]]:
+def _describe(definition: TableDefinition) -> "tuple[pa.Table, tuple[tt.TrinoType, ...]]":
     rows = [(c, _HIVE_TYPES[t], "") for c, t in definition.columns]
     rows += [(k, _HIVE_TYPES[t], "partition key") for k, t in definition.partition_keys]
+    import pyarrow as pa
+
     table = pa.table(
         {"col_name": [r[0] for r in rows], "data_type": [r[1] for r in rows], "comment": [r[2] for r in rows]}
     )
@@ -98,7 +104,7 @@ def _describe(definition: TableDefinition) -> tuple[pa.Table, tuple[tt.TrinoType
 
 def _partitions(
     catalog: Catalog, database: str, definition: TableDefinition
-) -> tuple[pa.Table, tuple[tt.TrinoType, ...]]:
+) -> "tuple[pa.Table, tuple[tt.TrinoType, ...]]":
     if not definition.partition_keys:
         raise QueryError(f"table {definition.name} is not partitioned")
     if definition.projection_start is not None:

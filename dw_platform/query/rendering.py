@@ -6,11 +6,14 @@ import decimal
 import json
 import math
 import struct
-from typing import Any
-
-import pyarrow as pa
+from typing import TYPE_CHECKING, Any
 
 from dw_platform.query.trino_types import TrinoType
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+    from dw_platform.query.plain_rows import PlainRows
 
 
 def trino_value(value: Any, t: TrinoType) -> Any:
@@ -62,7 +65,7 @@ def _real(value: float) -> float:
     return single
 
 
-def rows(table: pa.Table, types: tuple[TrinoType, ...]) -> list[list[Any]]:
+def rows(table: "pa.Table | PlainRows", types: tuple[TrinoType, ...]) -> list[list[Any]]:
     columns = [table.column(i).to_pylist() for i in range(table.num_columns)]
     return [
         [trino_value(c[r], t) for c, t in zip(columns, types, strict=True)] for r in range(table.num_rows)
@@ -103,7 +106,7 @@ class _Exact(float):
         return self.digits
 
 
-def json_rows(table: pa.Table, types: tuple[TrinoType, ...] | None) -> str:
+def json_rows(table: "pa.Table | PlainRows", types: tuple[TrinoType, ...] | None) -> str:
     """Rows as a JSON array of objects: numbers as JSON numbers (decimals with their exact digits),
     timestamps as Trino prints them, binary as base64, NaN and infinities as strings."""
     if types is None:
