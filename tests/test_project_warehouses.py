@@ -62,6 +62,25 @@ def test_the_project_declares_analytics_dw_and_dw_needs_no_choice() -> None:
     assert choose(declared, None) is declared[0]
 
 
+@pytest.mark.parametrize(
+    ("argv", "chosen"),
+    [
+        (["status"], None),
+        (["--warehouse", "sales_dw", "status"], "sales_dw"),
+        (["status", "--warehouse", "sales_dw"], "sales_dw"),
+        (["--warehouse", "analytics_dw", "status", "--warehouse", "sales_dw"], "sales_dw"),
+        (["catalog", "rebuild", "--warehouse", "sales_dw"], "sales_dw"),
+        (["provision", "plan", "--warehouse", "sales_dw"], "sales_dw"),
+        (["query", "SELECT 1", "--warehouse", "sales_dw"], "sales_dw"),
+    ],
+)
+def test_warehouse_is_taken_before_or_after_the_command(argv: list[str], chosen: str | None) -> None:
+    """`dw status --warehouse X` as well as `dw --warehouse X status`; the later one wins."""
+    from dw_platform.cli.main import build_parser
+
+    assert build_parser().parse_args(argv).warehouse == chosen
+
+
 def _project(tmp_path: Path) -> Path:
     """A copy of this project (its pyproject.toml and package), to add warehouses to."""
     project = tmp_path / "project"

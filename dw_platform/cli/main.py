@@ -129,12 +129,7 @@ def build_parser() -> argparse.ArgumentParser:
         "DW_PROFILE (local), DW_HOME (./.dw), DAGSTER_HOME (DW_HOME/dagster). The warehouses are those "
         "of the project's defs folder, the code location `dg dev` loads.",
     )
-    parser.add_argument(
-        "--warehouse",
-        metavar="NAME",
-        help="the warehouse a command acts on: needed when the project has several, else its only one "
-        "(default: DW_WAREHOUSE)",
-    )
+    _add_warehouse_option(parser, default=None)
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     adders = (
         _add_send,
@@ -149,7 +144,32 @@ def build_parser() -> argparse.ArgumentParser:
     )
     for add in adders:
         add(subparsers)
+    for command in _subcommands(parser):
+        # After the command too (`dw status --warehouse sales_dw`); SUPPRESS keeps a value given
+        # before the command from being reset by the subcommand's default.
+        _add_warehouse_option(command, default=argparse.SUPPRESS)
     return parser
+
+
+def _add_warehouse_option(parser: argparse.ArgumentParser, default: object) -> None:
+    parser.add_argument(
+        "--warehouse",
+        metavar="NAME",
+        default=default,
+        help="the warehouse a command acts on: needed when the project has several, else its only one "
+        "(default: DW_WAREHOUSE)",
+    )
+
+
+def _subcommands(parser: argparse.ArgumentParser) -> list[argparse.ArgumentParser]:
+    """Every subcommand's parser below `parser`, nested ones included (argparse lists them only as
+    the `choices` of its subparsers action)."""
+    found = []
+    for action in parser._actions:  # argparse exposes a parser's actions only by this attribute
+        if isinstance(action, argparse._SubParsersAction):
+            for child in action.choices.values():
+                found += [child, *_subcommands(child)]
+    return found
 
 
 # Seconds a command may spend on AWS calls in all (DW_AWS_DEADLINE_S overrides): reading the stack is
