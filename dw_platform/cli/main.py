@@ -11,7 +11,7 @@ import re
 import sys
 import warnings
 from collections.abc import Sequence
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from dw_platform.cli import commands
 from dw_platform.cli.backfill import add_backfill
@@ -130,7 +130,9 @@ def build_parser() -> argparse.ArgumentParser:
         "of the project's defs folder, the code location `dg dev` loads.",
     )
     _add_warehouse_option(parser, default=None)
-    subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    subparsers = parser.add_subparsers(
+        dest="command", required=True, metavar="COMMAND", parser_class=_CommandParser
+    )
     adders = (
         _add_send,
         _add_drain,
@@ -144,11 +146,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     for add in adders:
         add(subparsers)
-    for command in _subcommands(parser):
-        # After the command too (`dw status --warehouse sales_dw`); SUPPRESS keeps a value given
-        # before the command from being reset by the subcommand's default.
-        _add_warehouse_option(command, default=argparse.SUPPRESS)
     return parser
+
+
+class _CommandParser(argparse.ArgumentParser):
+    """A subcommand's parser: it takes --warehouse too (`dw status --warehouse sales_dw`), with no
+    default, so a value given before the command is not reset. argparse makes a subcommand's own
+    subcommands of its parser's class, so nested ones (`dw catalog rebuild`) take it as well."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _add_warehouse_option(self, default=argparse.SUPPRESS)
 
 
 def _add_warehouse_option(parser: argparse.ArgumentParser, default: object) -> None:
@@ -159,17 +167,6 @@ def _add_warehouse_option(parser: argparse.ArgumentParser, default: object) -> N
         help="the warehouse a command acts on: needed when the project has several, else its only one "
         "(default: DW_WAREHOUSE)",
     )
-
-
-def _subcommands(parser: argparse.ArgumentParser) -> list[argparse.ArgumentParser]:
-    """Every subcommand's parser below `parser`, nested ones included (argparse lists them only as
-    the `choices` of its subparsers action)."""
-    found = []
-    for action in parser._actions:  # argparse exposes a parser's actions only by this attribute
-        if isinstance(action, argparse._SubParsersAction):
-            for child in action.choices.values():
-                found += [child, *_subcommands(child)]
-    return found
 
 
 # Seconds a command may spend on AWS calls in all (DW_AWS_DEADLINE_S overrides): reading the stack is
